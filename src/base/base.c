@@ -1,0 +1,374 @@
+/* Implementation of src/base/base.h. */
+#include "base.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "kapi: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *kapi_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *kapi_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *kapi_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *kapi_xstrdup(const char *s)
+{
+    return kapi_xstrndup(s, strlen(s));
+}
+
+char *kapi_xstrndup(const char *s, size_t n)
+{
+    char *p = kapi_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *kapi_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *out;
+    va_start(ap, fmt);
+    if (vasprintf(&out, fmt, ap) < 0)
+        oom(0);
+    va_end(ap);
+    return out;
+}
+
+/* ---- pool ---- */
+
+struct pool_chunk {
+    struct pool_chunk *next;
+    size_t size;
+    size_t used;
+    _Alignas(16) char data[];
+};
+
+struct pool_cleanup {
+    struct pool_cleanup *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
+struct kapi_pool {
+    struct pool_chunk *chunks;
+    struct pool_cleanup *cleanups;
+    size_t total;
+};
+
+#define POOL_CHUNK 8192
+#define POOL_BIG 2048
+
+struct kapi_pool *kapi_pool_new(void)
+{
+    struct kapi_pool *p = kapi_xcalloc(1, sizeof(*p));
+    return p;
+}
+
+void kapi_pool_free(struct kapi_pool *pool)
+{
+    if (!pool)
+        return;
+    for (struct pool_cleanup *c = pool->cleanups; c;) {
+        struct pool_cleanup *next = c->next;
+        c->fn(c->arg);
+        c = next;
+    }
+    for (struct pool_chunk *c = pool->chunks; c;) {
+        struct pool_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(pool);
+}
+
+void *kapi_pool_alloc(struct kapi_pool *pool, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0)
+        n = 16;
+    pool->total += n;
+    if (n >= POOL_BIG) {
+        /* Big allocations get their own chunk, linked behind the current one
+         * so the current chunk keeps serving small requests. */
+        struct pool_chunk *c = kapi_xmalloc(sizeof(*c) + n);
+        c->size = n;
+        c->used = n;
+        if (pool->chunks) {
+            c->next = pool->chunks->next;
+            pool->chunks->next = c;
+        } else {
+            c->next = NULL;
+            pool->chunks = c;
+        }
+        return c->data;
+    }
+    struct pool_chunk *c = pool->chunks;
+    if (!c || c->size - c->used < n) {
+        c = kapi_xmalloc(sizeof(*c) + POOL_CHUNK);
+        c->size = POOL_CHUNK;
+        c->used = 0;
+        c->next = pool->chunks;
+        pool->chunks = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+void *kapi_pool_calloc(struct kapi_pool *pool, size_t n)
+{
+    void *p = kapi_pool_alloc(pool, n);
+    memset(p, 0, n);
+    return p;
+}
+
+char *kapi_pool_strndup(struct kapi_pool *pool, const char *s, size_t n)
+{
+    char *p = kapi_pool_alloc(pool, n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *kapi_pool_strdup(struct kapi_pool *pool, const char *s)
+{
+    return kapi_pool_strndup(pool, s, strlen(s));
+}
+
+void *kapi_pool_memdup(struct kapi_pool *pool, const void *p, size_t n)
+{
+    void *q = kapi_pool_alloc(pool, n);
+    memcpy(q, p, n);
+    return q;
+}
+
+char *kapi_pool_vprintf(struct kapi_pool *pool, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    if (n < 0)
+        n = 0;
+    char *out = kapi_pool_alloc(pool, (size_t)n + 1);
+    if ((size_t)n < sizeof(small))
+        memcpy(out, small, (size_t)n + 1);
+    else
+        vsnprintf(out, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return out;
+}
+
+char *kapi_pool_printf(struct kapi_pool *pool, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = kapi_pool_vprintf(pool, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void kapi_pool_cleanup(struct kapi_pool *pool, void (*fn)(void *), void *arg)
+{
+    struct pool_cleanup *c = kapi_pool_alloc(pool, sizeof(*c));
+    c->fn = fn;
+    c->arg = arg;
+    c->next = pool->cleanups;
+    pool->cleanups = c;
+}
+
+size_t kapi_pool_used(const struct kapi_pool *pool)
+{
+    return pool->total;
+}
+
+/* ---- blob ---- */
+
+struct kapi_blob *kapi_blob_new(const void *data, size_t len)
+{
+    struct kapi_blob *b = kapi_xmalloc(sizeof(*b) + len + 1);
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    if (len)
+        memcpy(b->data, data, len);
+    b->data[len] = 0;
+    return b;
+}
+
+struct kapi_blob *kapi_blob_ref(struct kapi_blob *b)
+{
+    if (b)
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void kapi_blob_unref(struct kapi_blob *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        free(b);
+}
+
+/* ---- buf ---- */
+
+void kapi_buf_init(struct kapi_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max ? max : SIZE_MAX;
+}
+
+void kapi_buf_dispose(struct kapi_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void kapi_buf_reset(struct kapi_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
+}
+
+static int buf_reserve(struct kapi_buf *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra)
+        return -1;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    b->data = kapi_xrealloc(b->data, cap);
+    b->cap = cap;
+    return 0;
+}
+
+int kapi_buf_append(struct kapi_buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
+
+int kapi_buf_puts(struct kapi_buf *b, const char *s)
+{
+    return kapi_buf_append(b, s, strlen(s));
+}
+
+int kapi_buf_putc(struct kapi_buf *b, char c)
+{
+    return kapi_buf_append(b, &c, 1);
+}
+
+int kapi_buf_printf(struct kapi_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < sizeof(small))
+        return kapi_buf_append(b, small, (size_t)n);
+    if (buf_reserve(b, (size_t)n) < 0)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+char *kapi_buf_steal(struct kapi_buf *b, size_t *len)
+{
+    char *d = b->data;
+    if (len)
+        *len = b->len;
+    if (!d)
+        d = kapi_xcalloc(1, 1);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+/* ---- log and time ---- */
+
+int kapi_log_verbosity = 0;
+
+void kapi_log(int level, const char *fmt, ...)
+{
+    if (level > kapi_log_verbosity)
+        return;
+    char line[2048];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "%c%02d%02d %02d:%02d:%02d.%06ld ", level == 0 ? 'E' : 'I',
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    fwrite(line, 1, len, stderr);
+}
+
+int64_t kapi_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t kapi_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void kapi_time_rfc3339(int64_t unix_sec, char out[21])
+{
+    time_t t = (time_t)unix_sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -1,0 +1,81 @@
+/* base: memory (aborting allocators, per-request pools, refcounted blobs),
+ * bounded byte buffers and logging. Depends on libc only; every other module
+ * builds on these. */
+#ifndef KAPI_BASE_H
+#define KAPI_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KAPI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define KAPI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Allocators that never return NULL: they abort the process on exhaustion. */
+void *kapi_xmalloc(size_t n);
+void *kapi_xcalloc(size_t n, size_t size);
+void *kapi_xrealloc(void *p, size_t n);
+char *kapi_xstrdup(const char *s);
+char *kapi_xstrndup(const char *s, size_t n);
+char *kapi_xasprintf(const char *fmt, ...) KAPI_PRINTF(1, 2);
+
+/* A pool (arena): many small allocations released together by
+ * kapi_pool_free. Memory is not zeroed except by kapi_pool_calloc. */
+struct kapi_pool;
+struct kapi_pool *kapi_pool_new(void);
+void kapi_pool_free(struct kapi_pool *pool);              /* NULL is a no-op */
+void *kapi_pool_alloc(struct kapi_pool *pool, size_t n);  /* 16-byte aligned */
+void *kapi_pool_calloc(struct kapi_pool *pool, size_t n);
+char *kapi_pool_strdup(struct kapi_pool *pool, const char *s);
+char *kapi_pool_strndup(struct kapi_pool *pool, const char *s, size_t n); /* NUL-terminated */
+void *kapi_pool_memdup(struct kapi_pool *pool, const void *p, size_t n);
+char *kapi_pool_printf(struct kapi_pool *pool, const char *fmt, ...) KAPI_PRINTF(2, 3);
+char *kapi_pool_vprintf(struct kapi_pool *pool, const char *fmt, va_list ap);
+/* Registers fn(arg) to run when the pool is freed (last registered runs first). */
+void kapi_pool_cleanup(struct kapi_pool *pool, void (*fn)(void *), void *arg);
+size_t kapi_pool_used(const struct kapi_pool *pool);
+
+/* Immutable, reference-counted bytes shared between threads (stored object
+ * versions, encoded events). data is NUL-terminated for convenience. */
+struct kapi_blob {
+    _Atomic long refs;
+    size_t len;
+    char data[];
+};
+struct kapi_blob *kapi_blob_new(const void *data, size_t len); /* refs = 1 */
+struct kapi_blob *kapi_blob_ref(struct kapi_blob *b);           /* NULL-safe */
+void kapi_blob_unref(struct kapi_blob *b);                      /* NULL-safe */
+
+/* A growable byte buffer with a hard upper bound (max == 0 means SIZE_MAX).
+ * Appends that would pass max fail with -1 and leave the buffer unchanged;
+ * data is always NUL-terminated after a successful append. Heap-backed. */
+struct kapi_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+void kapi_buf_init(struct kapi_buf *b, size_t max);
+void kapi_buf_dispose(struct kapi_buf *b);
+void kapi_buf_reset(struct kapi_buf *b);                 /* len = 0, keeps memory */
+int kapi_buf_append(struct kapi_buf *b, const void *p, size_t n);
+int kapi_buf_puts(struct kapi_buf *b, const char *s);
+int kapi_buf_putc(struct kapi_buf *b, char c);
+int kapi_buf_printf(struct kapi_buf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
+/* Hands the bytes to the caller (free() them); the buffer is left empty. */
+char *kapi_buf_steal(struct kapi_buf *b, size_t *len);
+
+/* Logging to stderr. Level 0 = errors/always, 1 = info, 2+ = debug
+ * (like kube-apiserver's -v). Messages above the verbosity are dropped. */
+extern int kapi_log_verbosity;
+void kapi_log(int level, const char *fmt, ...) KAPI_PRINTF(2, 3);
+#define KAPI_LOG_ENABLED(level) ((level) <= kapi_log_verbosity)
+
+/* Time helpers. */
+int64_t kapi_now_ms(void);        /* CLOCK_MONOTONIC milliseconds */
+int64_t kapi_wall_ms(void);       /* CLOCK_REALTIME milliseconds */
+/* RFC 3339 UTC with second precision ("2024-01-02T03:04:05Z") into out[21]. */
+void kapi_time_rfc3339(int64_t unix_sec, char out[21]);
+
+#endif

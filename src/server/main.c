@@ -1,0 +1,2 @@
+#include "../base/base.h"
+int main(void) { return 0; }

@@ -1,0 +1,89 @@
+/* Unit tests for src/base: pools, bounded buffers, blobs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "codec/value.h"
+
+static void test_pool_alloc_and_printf(void **state)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    char *s = kapi_pool_printf(p, "%s-%d", "a", 42);
+    assert_string_equal(s, "a-42");
+    char *big = kapi_pool_alloc(p, 100000);
+    memset(big, 1, 100000);
+    char *s2 = kapi_pool_strndup(p, "hello", 3);
+    assert_string_equal(s2, "hel");
+    kapi_pool_free(p);
+}
+
+static int cleaned;
+static void cleanup(void *arg) { cleaned += *(int *)arg; }
+
+static void test_pool_cleanup_runs(void **state)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    static int v = 5;
+    kapi_pool_cleanup(p, cleanup, &v);
+    kapi_pool_free(p);
+    assert_int_equal(cleaned, 5);
+}
+
+static void test_buf_limit(void **state)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 10);
+    assert_int_equal(kapi_buf_puts(&b, "0123456789"), 0);
+    assert_int_equal(kapi_buf_putc(&b, 'x'), -1);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    kapi_buf_reset(&b);
+    assert_int_equal(kapi_buf_printf(&b, "%d", 12345), 0);
+    assert_string_equal(b.data, "12345");
+    kapi_buf_dispose(&b);
+}
+
+static void test_blob_refcount(void **state)
+{
+    struct kapi_blob *b = kapi_blob_new("abc", 3);
+    assert_ptr_equal(kapi_blob_ref(b), b);
+    kapi_blob_unref(b);
+    assert_string_equal(b->data, "abc");
+    kapi_blob_unref(b);
+    kapi_blob_unref(NULL);
+}
+
+static void test_value_object_order(void **state)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    struct kapi_value *o = kapi_value_object(p);
+    kapi_obj_set(p, o, "b", kapi_value_int(p, 1));
+    kapi_obj_set(p, o, "a", kapi_value_str(p, "x"));
+    kapi_obj_set(p, o, "b", kapi_value_int(p, 2));
+    assert_int_equal(o->u.obj.len, 2);
+    assert_string_equal(o->u.obj.members[0].key, "b");
+    assert_int_equal(kapi_obj_get(o, "b")->u.i, 2);
+    struct kapi_value *c = kapi_value_clone(p, o);
+    assert_true(kapi_value_equal(o, c));
+    assert_true(kapi_obj_del(c, "a"));
+    assert_false(kapi_value_equal(o, c));
+    struct kapi_value *m = kapi_obj_ensure_obj(p, o, "metadata");
+    kapi_obj_set(p, m, "name", kapi_value_str(p, "n"));
+    assert_string_equal(kapi_value_cstr(kapi_value_path(o, "metadata", "name", NULL)), "n");
+    kapi_pool_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool_alloc_and_printf),
+        cmocka_unit_test(test_pool_cleanup_runs),
+        cmocka_unit_test(test_buf_limit),
+        cmocka_unit_test(test_blob_refcount),
+        cmocka_unit_test(test_value_object_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

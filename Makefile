@@ -7,7 +7,10 @@
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -pthread -MMD -MP
+BUILD_DATE := $(shell git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+# Always-on flags live apart from CFLAGS so `make CFLAGS=...` cannot drop them.
+KAPI_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -pthread -MMD -MP \
+               -DKAPI_BUILD_DATE=\"$(or $(BUILD_DATE),1970-01-01T00:00:00Z)\"
 LDLIBS  := -lssl -lcrypto -lsqlite3 -lyaml -lpthread -lm
 
 SRCS      := $(shell find src -name '*.c' ! -path src/server/main.c | sort)
@@ -22,22 +25,22 @@ all: $(BUILD)/kapi
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(KAPI_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libkapi.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/kapi: $(BUILD)/obj/src/server/main.o $(BUILD)/libkapi.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(KAPI_CFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkapi.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libkapi.a $(LDLIBS) -lcmocka
+	$(CC) $(KAPI_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libkapi.a $(LDLIBS) -lcmocka
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(SRCS)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -pthread \
+	clang $(filter-out -MMD -MP,$(KAPI_CFLAGS)) -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
 	  -o $@ $< $(SRCS) $(LDLIBS)
 

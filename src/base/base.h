@@ -78,4 +78,9 @@ int64_t kapi_wall_ms(void);       /* CLOCK_REALTIME milliseconds */
 /* RFC 3339 UTC with second precision ("2024-01-02T03:04:05Z") into out[21]. */
 void kapi_time_rfc3339(int64_t unix_sec, char out[21]);
 
+/* Fills out with a random (version 4) UUID in canonical text form. */
+void kapi_uuid(char out[37]);
+/* Fills buf with n cryptographically random bytes (getrandom). */
+void kapi_random(void *buf, size_t n);
+
 #endif

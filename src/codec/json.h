@@ -38,5 +38,11 @@ int kapi_json_write(struct kapi_buf *b, const struct kapi_value *v);
 int kapi_json_write_string(struct kapi_buf *b, const char *s, size_t len);
 /* Pretty form with two-space indent (for ?pretty=true), as Go's MarshalIndent. */
 int kapi_json_write_indent(struct kapi_buf *b, const struct kapi_value *v);
+/* The writers return -2 (output so far left in b) for a NaN or infinite
+ * FLOAT, which Go's json.Marshal refuses too; parsing never produces one. */
+#define KAPI_JSON_EUNSUPPORTED (-2)
+/* Formats a finite double as Go's encoding/json does ("100", "0.1", "1e-7",
+ * "1e+21") into out; returns the length, or 0 for NaN/Inf. Not terminated. */
+size_t kapi_json_format_float(double f, char out[40]);
 
 #endif

@@ -1,2 +1,163 @@
-#include "../base/base.h"
-int main(void) { return 0; }
+/* kapi: start-up order and shutdown. Flags -> data dir -> PKI -> store ->
+ * watch cache -> registry -> bootstrap objects -> HTTPS -> kubeconfig ->
+ * ready; SIGTERM/SIGINT -> not ready -> in-flight requests finish -> exit. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../auth/authn.h"
+#include "../auth/pki.h"
+#include "../cache/cache.h"
+#include "../endpoints/discovery.h"
+#include "../endpoints/endpoints.h"
+#include "../http/http.h"
+#include "../registry/registry.h"
+#include "../storage/sqlite/sqlite.h"
+#include "bootstrap.h"
+#include "flags.h"
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "Error: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n");
+    return 1;
+}
+
+static int ensure_dir(const char *path, char *err, size_t errlen)
+{
+    if (mkdir(path, 0700) == 0)
+        return 0;
+    struct stat st;
+    if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (access(path, W_OK | X_OK) == 0)
+            return 0;
+        snprintf(err, errlen, "%s is not writable", path);
+        return -1;
+    }
+    snprintf(err, errlen, "cannot create directory %s: %s", path, strerror(errno == EEXIST ? ENOTDIR : errno));
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    int64_t t0 = kapi_now_ms();
+    char err[512];
+    struct kapi_flags fl;
+    int pr = kapi_flags_parse(argc, argv, &fl, err, sizeof(err));
+    if (pr == 1)
+        return 0;
+    if (pr < 0) {
+        fprintf(stderr, "Error: %s\nRun 'kapi --help' for usage.\n", err);
+        return 2;
+    }
+    kapi_log_verbosity = fl.verbosity;
+    if (fl.etcd_servers)
+        return fail("--etcd-servers %s: the etcd backend is not available in this build yet%s", fl.etcd_servers, "");
+
+    /* Threads inherit this mask; the main thread alone takes the signals. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char data_dir[PATH_MAX];
+    if (!realpath(fl.data_dir, data_dir)) {
+        if (ensure_dir(fl.data_dir, err, sizeof(err)) < 0 || !realpath(fl.data_dir, data_dir))
+            return fail("--data-dir: %s%s", err[0] ? err : strerror(errno), "");
+    }
+    if (ensure_dir(data_dir, err, sizeof(err)) < 0)
+        return fail("--data-dir: %s%s", err, "");
+    char *pki_dir = kapi_xasprintf("%s/pki", data_dir);
+    char *db_dir = kapi_xasprintf("%s/db", data_dir);
+    char *db_path = kapi_xasprintf("%s/db/kapi.db", data_dir);
+    char *kubeconfig = kapi_xasprintf("%s/admin.kubeconfig", data_dir);
+    if (ensure_dir(db_dir, err, sizeof(err)) < 0)
+        return fail("--data-dir: %s%s", err, "");
+
+    const char *sans[1];
+    size_t nsans = 0;
+    if (fl.advertise_address)
+        sans[nsans++] = fl.advertise_address;
+    struct kapi_pki pki;
+    if (kapi_pki_bootstrap_ex(pki_dir, sans, nsans, KAPI_PKI_ASYNC_SA, &pki, err, sizeof(err)) < 0)
+        return fail("pki: %s%s", err, "");
+
+    struct kapi_store *store = kapi_sqlite_open(db_path, err, sizeof(err));
+    if (!store)
+        return fail("store %s: %s", db_path, err);
+    struct kapi_cache *cache = kapi_cache_new(store);
+    struct kapi_registry *registry = kapi_registry_new(cache);
+    int serr = kapi_cache_start(cache);
+    if (serr)
+        return fail("watch cache: %s%s", kapi_store_strerror(serr), "");
+    if (kapi_bootstrap_objects(store, cache, registry, err, sizeof(err)) < 0)
+        return fail("bootstrap: %s%s", err, "");
+
+    struct kapi_authn *authn = kapi_authn_new(fl.token_auth_file, err, sizeof(err));
+    if (!authn)
+        return fail("--token-auth-file: %s%s", err, "");
+
+    const char *host = fl.advertise_address ? fl.advertise_address
+                       : (strcmp(fl.bind_address, "0.0.0.0") == 0 || strcmp(fl.bind_address, "::") == 0) ? "127.0.0.1"
+                                                                                                            : fl.bind_address;
+    struct kapi_apiserver srv = {
+        .store = store,
+        .cache = cache,
+        .authn = authn,
+        .registry = registry,
+        .max_inflight = fl.max_requests_inflight,
+        .max_mutating_inflight = fl.max_mutating_requests_inflight,
+        .min_request_timeout = fl.min_request_timeout,
+        .bookmark_interval_ms = fl.bookmark_interval_ms,
+        .start_ms = t0,
+    };
+    struct kapi_http_config hc = {
+        .bind_address = fl.bind_address,
+        .port = fl.secure_port,
+        .cert_file = pki.serving_cert,
+        .key_file = pki.serving_key,
+        .client_ca_file = pki.ca_cert,
+        .max_body = 3 * 1024 * 1024,
+    };
+    struct kapi_http_server *http = kapi_http_server_start(&hc, kapi_endpoints_handle, &srv, err, sizeof(err));
+    if (!http)
+        return fail("listen on %s: %s", fl.bind_address, err);
+    int port = kapi_http_server_port(http);
+    bool v6 = strchr(host, ':') != NULL;
+    char *address = kapi_xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
+    struct kapi_discovery_opts dopts = {.server_address = address};
+    srv.discovery = kapi_discovery_new(&dopts);
+    char *url = kapi_xasprintf("https://%s", address);
+    if (kapi_kubeconfig_write(kubeconfig, url, &pki, err, sizeof(err)) < 0)
+        return fail("kubeconfig: %s%s", err, "");
+    atomic_store(&srv.ready, true);
+    fprintf(stderr, "kapi ready on %s in %lld ms (kubeconfig: %s)\n", url, (long long)(kapi_now_ms() - t0), kubeconfig);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    kapi_log(1, "received signal %d: shutting down", sig);
+    atomic_store(&srv.shutting_down, true);
+    kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
+    kapi_cache_free(cache);
+    kapi_store_close(store);
+    kapi_discovery_free(srv.discovery);
+    kapi_registry_free(registry);
+    kapi_authn_free(authn);
+    kapi_pki_dispose(&pki);
+    free(pki_dir);
+    free(db_dir);
+    free(db_path);
+    free(kubeconfig);
+    free(address);
+    free(url);
+    fprintf(stderr, "kapi stopped\n");
+    return 0;
+}

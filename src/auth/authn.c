@@ -1,0 +1,518 @@
+/* Request authentication: x509 peer, static token file, anonymous. The token
+ * file reader follows Go's encoding/csv defaults (what upstream uses, with a
+ * variable number of fields per record): spaces are data, not trimmed. */
+#include "authn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#define TOKEN_FILE_MAX (64u << 20)
+
+struct token_entry {
+    unsigned char digest[32]; /* SHA-256 of the token; the token itself is not kept */
+    char *name;
+    char *uid;
+    char **groups;
+    size_t ngroups;
+};
+
+struct kapi_authn {
+    struct token_entry *tokens;
+    size_t ntokens;
+    /* Open-addressing index over tokens keyed by digest; slot = index + 1. */
+    size_t *slots;
+    size_t nslots; /* power of two, or 0 */
+    kapi_authn_token_fn hook;
+    void *hook_ctx;
+};
+
+static void KAPI_PRINTF(3, 4) seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void sha256(const void *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
+        abort(); /* only fails when OpenSSL itself is broken */
+}
+
+/* ---- CSV (Go encoding/csv semantics) ---- */
+
+struct csv {
+    const char *data;
+    size_t len, off;
+    int num_line;       /* lines consumed so far */
+    /* the current line, after \r\n normalisation */
+    const char *line;
+    size_t line_len;
+    bool line_nl;       /* line ends with a (virtual) '\n' */
+    bool eof;
+};
+
+/* Reads the next physical line. Go drops a '\r' before EOF and turns a final
+ * "\r\n" into "\n"; we keep the '\n' out of line_len and flag it instead. */
+static bool csv_read_line(struct csv *c)
+{
+    if (c->off >= c->len) {
+        c->line = c->data + c->off;
+        c->line_len = 0;
+        c->line_nl = false;
+        c->eof = true;
+        return false;
+    }
+    const char *start = c->data + c->off;
+    const char *nl = memchr(start, '\n', c->len - c->off);
+    size_t n;
+    if (nl) {
+        n = (size_t)(nl - start);
+        c->off += n + 1;
+        c->line_nl = true;
+    } else {
+        n = c->len - c->off;
+        c->off = c->len;
+        c->line_nl = false;
+    }
+    if (n > 0 && start[n - 1] == '\r')
+        n--;
+    c->line = start;
+    c->line_len = n;
+    c->num_line++;
+    return true;
+}
+
+struct record {
+    struct kapi_buf bytes;   /* fields, each NUL-terminated */
+    size_t *ends;            /* offset just past each field's NUL */
+    size_t n, cap;
+    int line;                /* line the record starts on */
+};
+
+static void rec_end_field(struct record *r)
+{
+    if (kapi_buf_putc(&r->bytes, 0) != 0)
+        abort(); /* unbounded buffer */
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 8;
+        r->ends = kapi_xrealloc(r->ends, r->cap * sizeof *r->ends);
+    }
+    r->ends[r->n++] = r->bytes.len;
+}
+
+static const char *rec_field(const struct record *r, size_t i)
+{
+    return r->bytes.data + (i ? r->ends[i - 1] : 0);
+}
+
+static size_t rec_field_len(const struct record *r, size_t i)
+{
+    return r->ends[i] - (i ? r->ends[i - 1] : 0) - 1;
+}
+
+/* Go's message for a malformed quoted field; it names the record's first
+ * line too when the field spans lines. */
+static void quote_error(const struct csv *c, const struct record *r, size_t col, char *err, size_t errlen)
+{
+    const char *msg = "extraneous or missing \" in quoted-field";
+    if (r->line != c->num_line)
+        seterr(err, errlen, "record on line %d; parse error on line %d, column %zu: %s", r->line, c->num_line, col,
+               msg);
+    else
+        seterr(err, errlen, "parse error on line %d, column %zu: %s", c->num_line, col, msg);
+}
+
+/* Parses one record. Returns 1 with a record, 0 at end of input, -1 with err. */
+static int csv_read_record(struct csv *c, struct record *r, char *err, size_t errlen)
+{
+    kapi_buf_reset(&r->bytes);
+    r->n = 0;
+    /* Empty lines are skipped; a line of only spaces is a record of one
+     * field (as in Go). */
+    for (;;) {
+        if (!csv_read_line(c))
+            return 0;
+        if (c->line_len > 0)
+            break;
+    }
+    r->line = c->num_line;
+    const char *p = c->line;
+    size_t left = c->line_len;
+    size_t col = 1; /* 1-based byte column of p in the current line */
+    for (;;) {
+        if (left == 0 || *p != '"') {
+            const char *comma = memchr(p, ',', left);
+            size_t flen = comma ? (size_t)(comma - p) : left;
+            const char *q = memchr(p, '"', flen);
+            if (q) {
+                seterr(err, errlen, "parse error on line %d, column %zu: bare \" in non-quoted-field", c->num_line,
+                       col + (size_t)(q - p));
+                return -1;
+            }
+            kapi_buf_append(&r->bytes, p, flen);
+            rec_end_field(r);
+            if (!comma)
+                return 1;
+            p += flen + 1;
+            left -= flen + 1;
+            col += flen + 1;
+            continue;
+        }
+        /* Quoted field: may span lines; "" is a literal quote. */
+        p++;
+        left--;
+        col++;
+        for (;;) {
+            const char *q = memchr(p, '"', left);
+            if (q) {
+                size_t n = (size_t)(q - p);
+                kapi_buf_append(&r->bytes, p, n);
+                p = q + 1;
+                left -= n + 1;
+                col += n + 1;
+                if (left > 0 && *p == '"') {
+                    kapi_buf_putc(&r->bytes, '"');
+                    p++;
+                    left--;
+                    col++;
+                } else if (left > 0 && *p == ',') {
+                    p++;
+                    left--;
+                    col++;
+                    rec_end_field(r);
+                    break;
+                } else if (left == 0) {
+                    rec_end_field(r);
+                    return 1;
+                } else {
+                    quote_error(c, r, col - 1, err, errlen);
+                    return -1;
+                }
+            } else {
+                /* The field continues on the next line, newline included. */
+                kapi_buf_append(&r->bytes, p, left);
+                if (c->line_nl)
+                    kapi_buf_putc(&r->bytes, '\n');
+                col += left + (c->line_nl ? 1 : 0);
+                if (!c->line_nl || !csv_read_line(c)) {
+                    quote_error(c, r, col, err, errlen);
+                    return -1;
+                }
+                p = c->line;
+                left = c->line_len;
+                col = 1;
+            }
+        }
+    }
+}
+
+/* ---- token table ---- */
+
+static uint64_t digest_hash(const unsigned char d[32])
+{
+    uint64_t h;
+    memcpy(&h, d, sizeof h);
+    return h;
+}
+
+static void free_entry(struct token_entry *e)
+{
+    free(e->name);
+    free(e->uid);
+    for (size_t i = 0; i < e->ngroups; i++)
+        free(e->groups[i]);
+    free(e->groups);
+}
+
+void kapi_authn_free(struct kapi_authn *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->ntokens; i++)
+        free_entry(&a->tokens[i]);
+    free(a->tokens);
+    free(a->slots);
+    free(a);
+}
+
+/* Returns the slot holding digest d, or the empty slot where it would go. */
+static size_t *find_slot(const struct kapi_authn *a, const unsigned char d[32])
+{
+    size_t mask = a->nslots - 1;
+    for (size_t i = (size_t)digest_hash(d) & mask;; i = (i + 1) & mask) {
+        size_t *s = &a->slots[i];
+        if (*s == 0 || CRYPTO_memcmp(a->tokens[*s - 1].digest, d, 32) == 0)
+            return s;
+    }
+}
+
+static void build_index(struct kapi_authn *a)
+{
+    size_t n = 16;
+    while (n < a->ntokens * 2)
+        n *= 2;
+    a->nslots = n;
+    a->slots = kapi_xcalloc(n, sizeof *a->slots);
+    for (size_t i = 0; i < a->ntokens; i++)
+        *find_slot(a, a->tokens[i].digest) = i + 1; /* a later duplicate replaces the earlier one */
+}
+
+static void add_record(struct kapi_authn *a, const struct record *r, size_t *cap)
+{
+    struct token_entry e = {0};
+    sha256(rec_field(r, 0), rec_field_len(r, 0), e.digest);
+    e.name = kapi_xstrdup(rec_field(r, 1));
+    e.uid = kapi_xstrdup(rec_field(r, 2));
+    if (r->n >= 4) {
+        /* Split on every comma, keeping empty pieces and spaces, as upstream. */
+        const char *g = rec_field(r, 3);
+        size_t glen = rec_field_len(r, 3);
+        e.ngroups = 1;
+        for (size_t i = 0; i < glen; i++)
+            e.ngroups += g[i] == ',';
+        e.groups = kapi_xcalloc(e.ngroups, sizeof *e.groups);
+        size_t k = 0;
+        const char *start = g;
+        for (size_t i = 0; i <= glen; i++) {
+            if (i == glen || g[i] == ',') {
+                e.groups[k++] = kapi_xstrndup(start, (size_t)(g + i - start));
+                start = g + i + 1;
+            }
+        }
+    }
+    if (a->ntokens == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        a->tokens = kapi_xrealloc(a->tokens, *cap * sizeof *a->tokens);
+    }
+    a->tokens[a->ntokens++] = e;
+}
+
+struct kapi_authn *kapi_authn_new_from_memory(const char *name, const char *data, size_t len, char *err,
+                                              size_t errlen)
+{
+    struct kapi_authn *a = kapi_xcalloc(1, sizeof *a);
+    struct csv c = {.data = data, .len = len};
+    struct record r = {0};
+    kapi_buf_init(&r.bytes, 0);
+    size_t cap = 0;
+    int record_num = 0;
+    int rc;
+    char perr[256] = "";
+    bool short_record = false; /* our own message, not a CSV syntax error */
+    while ((rc = csv_read_record(&c, &r, perr, sizeof perr)) == 1) {
+        if (r.n < 3) {
+            snprintf(perr, sizeof perr,
+                     "must have at least 3 columns (token, user name, user uid), found %zu (line %d)", r.n, r.line);
+            short_record = true;
+            rc = -1;
+            break;
+        }
+        /* C strings would silently cut "admin\0x" to "admin": refuse. */
+        for (size_t i = 1; i < r.n && i < 4; i++)
+            if (memchr(rec_field(&r, i), 0, rec_field_len(&r, i))) {
+                snprintf(perr, sizeof perr, "has a NUL byte in column %zu (line %d)", i + 1, r.line);
+                short_record = true;
+                rc = -1;
+            }
+        if (rc < 0)
+            break;
+        record_num++;
+        if (rec_field_len(&r, 0) == 0) {
+            kapi_log(0, "empty token has been found in token file '%s', record number '%d'", name, record_num);
+            continue;
+        }
+        add_record(a, &r, &cap);
+    }
+    if (rc < 0)
+        seterr(err, errlen, "token file '%s'%s%s", name, short_record ? " " : ": ", perr);
+    kapi_buf_dispose(&r.bytes);
+    free(r.ends);
+    if (rc < 0) {
+        kapi_authn_free(a);
+        return NULL;
+    }
+    build_index(a);
+    /* Duplicates: the index points at the last one; say so, like upstream. */
+    for (size_t i = 0; i < a->ntokens; i++)
+        if (*find_slot(a, a->tokens[i].digest) != i + 1)
+            kapi_log(0, "duplicate token has been found in token file '%s' (user '%s' is overridden by a later line)",
+                     name, a->tokens[i].name);
+    return a;
+}
+
+struct kapi_authn *kapi_authn_new(const char *token_auth_file, char *err, size_t errlen)
+{
+    if (!token_auth_file) {
+        struct kapi_authn *a = kapi_xcalloc(1, sizeof *a);
+        build_index(a);
+        return a;
+    }
+    FILE *f = fopen(token_auth_file, "rb");
+    if (!f) {
+        seterr(err, errlen, "open %s: %s", token_auth_file, strerror(errno));
+        return NULL;
+    }
+    struct kapi_buf b;
+    kapi_buf_init(&b, TOKEN_FILE_MAX);
+    char chunk[8192];
+    size_t n;
+    int bad = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (kapi_buf_append(&b, chunk, n) != 0) {
+            bad = EFBIG;
+            break;
+        }
+    if (!bad && ferror(f))
+        bad = EIO;
+    fclose(f);
+    struct kapi_authn *a = NULL;
+    if (bad)
+        seterr(err, errlen, "read %s: %s", token_auth_file, strerror(bad));
+    else
+        a = kapi_authn_new_from_memory(token_auth_file, b.data ? b.data : "", b.len, err, errlen);
+    kapi_buf_dispose(&b);
+    return a;
+}
+
+size_t kapi_authn_token_count(const struct kapi_authn *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; a && i < a->nslots; i++)
+        n += a->slots[i] != 0;
+    return n;
+}
+
+void kapi_authn_set_token_hook(struct kapi_authn *a, kapi_authn_token_fn fn, void *ctx)
+{
+    a->hook = fn;
+    a->hook_ctx = ctx;
+}
+
+/* ---- authentication ---- */
+
+static bool str_in(const char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] && strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Upstream's authenticated-group adder. */
+static void add_authenticated_group(struct kapi_pool *pool, struct kapi_user *u)
+{
+    if (strcmp(u->name, KAPI_USER_ANONYMOUS) == 0 || str_in(u->groups, u->ngroups, KAPI_GROUP_AUTHENTICATED) ||
+        str_in(u->groups, u->ngroups, KAPI_GROUP_UNAUTHENTICATED))
+        return;
+    const char **g = kapi_pool_alloc(pool, (u->ngroups + 1) * sizeof *g);
+    if (u->ngroups)
+        memcpy(g, u->groups, u->ngroups * sizeof *g);
+    g[u->ngroups] = KAPI_GROUP_AUTHENTICATED;
+    u->groups = g;
+    u->ngroups++;
+}
+
+static bool lookup_token(const struct kapi_authn *a, const char *tok, size_t len, struct kapi_pool *pool,
+                         struct kapi_user *out)
+{
+    if (!a->ntokens)
+        return false;
+    unsigned char d[32];
+    sha256(tok, len, d);
+    size_t s = *find_slot(a, d);
+    if (!s)
+        return false;
+    const struct token_entry *e = &a->tokens[s - 1];
+    out->name = e->name;
+    out->uid = e->uid;
+    out->ngroups = e->ngroups;
+    out->groups = NULL;
+    if (e->ngroups) {
+        const char **g = kapi_pool_alloc(pool, e->ngroups * sizeof *g);
+        for (size_t i = 0; i < e->ngroups; i++)
+            g[i] = e->groups[i];
+        out->groups = g;
+    }
+    return true;
+}
+
+static bool is_go_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
+}
+
+enum kapi_authn_result kapi_authn_authenticate(struct kapi_authn *a, struct kapi_pool *pool,
+                                               const struct kapi_http_peer *peer, const char *authorization,
+                                               struct kapi_user *out)
+{
+    memset(out, 0, sizeof *out);
+    out->uid = "";
+    /* A verified certificate without a CN identifies nobody; fall through. */
+    if (peer && peer->has_cert && peer->cn && peer->cn[0]) {
+        out->name = kapi_pool_strdup(pool, peer->cn);
+        if (peer->norgs) {
+            const char **g = kapi_pool_alloc(pool, peer->norgs * sizeof *g);
+            for (size_t i = 0; i < peer->norgs; i++)
+                g[i] = kapi_pool_strdup(pool, peer->orgs[i] ? peer->orgs[i] : "");
+            out->groups = g;
+            out->ngroups = peer->norgs;
+        }
+        add_authenticated_group(pool, out);
+        return KAPI_AUTHN_OK;
+    }
+    if (authorization) {
+        const char *s = authorization, *e = s + strlen(s);
+        while (s < e && is_go_space(*s))
+            s++;
+        while (e > s && is_go_space(e[-1]))
+            e--;
+        const char *sp = memchr(s, ' ', (size_t)(e - s));
+        /* Other schemes, a lone "Bearer" and "Bearer  x" (empty token) are
+         * not bearer credentials: the request continues as anonymous. */
+        if (sp && sp - s == 6 && strncasecmp(s, "bearer", 6) == 0) {
+            const char *tok = sp + 1;
+            const char *tend = memchr(tok, ' ', (size_t)(e - tok));
+            if (!tend)
+                tend = e;
+            if (tend > tok) {
+                size_t tlen = (size_t)(tend - tok);
+                if (lookup_token(a, tok, tlen, pool, out)) {
+                    add_authenticated_group(pool, out);
+                    return KAPI_AUTHN_OK;
+                }
+                if (a->hook) {
+                    char *t = kapi_pool_strndup(pool, tok, tlen);
+                    struct kapi_user u = {.uid = ""};
+                    if (a->hook(a->hook_ctx, pool, t, &u) == 1 && u.name) {
+                        if (!u.uid)
+                            u.uid = "";
+                        *out = u;
+                        add_authenticated_group(pool, out);
+                        return KAPI_AUTHN_OK;
+                    }
+                }
+                memset(out, 0, sizeof *out);
+                out->uid = "";
+                return KAPI_AUTHN_INVALID;
+            }
+        }
+    }
+    const char **g = kapi_pool_alloc(pool, sizeof *g);
+    g[0] = KAPI_GROUP_UNAUTHENTICATED;
+    out->name = KAPI_USER_ANONYMOUS;
+    out->uid = "";
+    out->groups = g;
+    out->ngroups = 1;
+    return KAPI_AUTHN_ANONYMOUS;
+}

@@ -1,0 +1,802 @@
+/* Implementation of src/cache/cache.h. Locking: each resource cache has a
+ * rwlock over its sorted object array, event ring and watcher list. The
+ * feeder (the store's watch callback) takes the write lock to apply an event
+ * and publishes the global revision before releasing it, so a reader holding
+ * the read lock always sees a revision no older than what it reads. */
+#include "cache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../codec/json.h"
+
+#define RING_CAP 4096
+#define WATCHER_MAX_QUEUE 100000
+
+struct cevent {
+    _Atomic long refs;
+    enum kapi_event_type type;
+    int64_t rev;
+    struct kapi_cobj *obj;   /* new version (PUT) or prev with RV=rev (DELETE) */
+    struct kapi_cobj *prev;  /* previous version, NULL on create */
+    pthread_mutex_t mu;      /* guards the lazily encoded frames below */
+    struct kapi_blob *frames[3];
+    struct kapi_cobj *prev_at_rev; /* prev with resourceVersion = rev, for filter exits */
+};
+
+struct wq_item {
+    struct wq_item *next;
+    enum kapi_watch_type type;
+    struct cevent *ev;       /* NULL for synthetic ADDED */
+    struct kapi_cobj *obj;   /* for synthetic ADDED */
+};
+
+struct kapi_watcher {
+    struct kapi_watcher *next, *prev_w;
+    struct kapi_cache *cache;
+    struct kapi_rcache *rc;
+    struct kapi_cache_filter f;
+    char *ns;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct wq_item *head, *tail;
+    size_t qlen;
+    bool closed;
+    bool registered;
+    int64_t rev;             /* newest revision queued or passed over */
+};
+
+struct kapi_rcache {
+    struct kapi_rcache *next;
+    struct kapi_cache *cache;
+    char *prefix;
+    size_t prefix_len;
+    pthread_rwlock_t lock;
+    struct kapi_cobj **objs;
+    size_t n, cap;
+    struct cevent *ring[RING_CAP];
+    size_t ring_start, ring_len;
+    int64_t oldest_rev;      /* ring holds every event with rev > oldest_rev */
+    struct kapi_watcher *watchers;
+};
+
+struct kapi_cache {
+    struct kapi_store *store;
+    struct kapi_rcache *rcs;
+    _Atomic int64_t rev;
+    pthread_mutex_t rev_mu;
+    pthread_cond_t rev_cv;
+    long watch_id;
+    bool started;
+};
+
+/* ---- objects ---- */
+
+struct kapi_cobj *kapi_cobj_ref(struct kapi_cobj *o)
+{
+    if (o)
+        atomic_fetch_add(&o->refs, 1);
+    return o;
+}
+
+void kapi_cobj_unref(struct kapi_cobj *o)
+{
+    if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+        return;
+    free(o->key);
+    kapi_blob_unref(o->json);
+    kapi_pool_free(o->pool);
+    free(o);
+}
+
+struct kapi_value *kapi_cobj_value(const struct kapi_cobj *o, struct kapi_pool *pool)
+{
+    struct kapi_json_error err;
+    return kapi_json_parse(pool, o->json->data, o->json->len, NULL, &err);
+}
+
+static void set_rv(struct kapi_pool *pool, struct kapi_value *root, int64_t rev)
+{
+    struct kapi_value *md = kapi_obj_ensure_obj(pool, root, "metadata");
+    char rv[24];
+    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+    /* resourceVersion sits where upstream's ObjectMeta puts it: after
+     * selfLink/uid when they are present, which kapi_obj_set preserves for
+     * existing keys. For a missing key, insert it after uid. */
+    if (kapi_obj_get(md, "resourceVersion")) {
+        kapi_obj_set(pool, md, "resourceVersion", kapi_value_str(pool, rv));
+        return;
+    }
+    kapi_obj_set(pool, md, "resourceVersion", kapi_value_str(pool, rv));
+    /* move it right after "uid" (or name/generateName/namespace/selfLink) */
+    static const char *const before[] = {"uid", "selfLink", "namespace", "generateName", "name"};
+    size_t n = md->u.obj.len;
+    struct kapi_member m = md->u.obj.members[n - 1];
+    for (size_t b = 0; b < KAPI_ARRAY_LEN(before); b++) {
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (strcmp(md->u.obj.members[i].key, before[b]) == 0) {
+                memmove(&md->u.obj.members[i + 2], &md->u.obj.members[i + 1], (n - 2 - i) * sizeof(m));
+                md->u.obj.members[i + 1] = m;
+                return;
+            }
+        }
+    }
+    memmove(&md->u.obj.members[1], &md->u.obj.members[0], (n - 1) * sizeof(m));
+    md->u.obj.members[0] = m;
+}
+
+struct kapi_blob *kapi_cache_json_with_rv(const struct kapi_blob *json, int64_t rev)
+{
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_json_error err;
+    struct kapi_value *v = kapi_json_parse(pool, json->data, json->len, NULL, &err);
+    struct kapi_blob *out;
+    if (!v || v->type != KAPI_V_OBJECT) {
+        out = kapi_blob_new(json->data, json->len);
+    } else {
+        set_rv(pool, v, rev);
+        struct kapi_buf b;
+        kapi_buf_init(&b, 0);
+        kapi_json_write(&b, v);
+        out = kapi_blob_new(b.data, b.len);
+        kapi_buf_dispose(&b);
+    }
+    kapi_pool_free(pool);
+    return out;
+}
+
+/* Builds a cache object from stored bytes (which carry no resourceVersion). */
+static struct kapi_cobj *cobj_from_kv(const char *key, const void *data, size_t len, int64_t mod_rev,
+                                      int64_t create_rev)
+{
+    struct kapi_cobj *o = kapi_xcalloc(1, sizeof(*o));
+    atomic_init(&o->refs, 1);
+    o->key = kapi_xstrdup(key);
+    o->mod_rev = mod_rev;
+    o->create_rev = create_rev;
+    o->pool = kapi_pool_new();
+    struct kapi_pool *tmp = kapi_pool_new();
+    struct kapi_json_error err;
+    struct kapi_value *v = kapi_json_parse(tmp, data, len, NULL, &err);
+    if (!v || v->type != KAPI_V_OBJECT) {
+        kapi_log(0, "cache: undecodable object at %s: %s", key, v ? "not an object" : err.msg);
+        v = kapi_value_object(tmp);
+    }
+    set_rv(tmp, v, mod_rev);
+    struct kapi_value *md = kapi_obj_get(v, "metadata");
+    const char *ns = kapi_obj_get_str(md, "namespace");
+    const char *name = kapi_obj_get_str(md, "name");
+    const char *uid = kapi_obj_get_str(md, "uid");
+    o->ns = kapi_pool_strdup(o->pool, ns ? ns : "");
+    o->name = kapi_pool_strdup(o->pool, name ? name : "");
+    o->uid = kapi_pool_strdup(o->pool, uid ? uid : "");
+    struct kapi_value *labels = kapi_obj_get(md, "labels");
+    if (labels && labels->type == KAPI_V_OBJECT)
+        o->labels = kapi_value_clone(o->pool, labels);
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_json_write(&b, v);
+    o->json = kapi_blob_new(b.data, b.len);
+    kapi_buf_dispose(&b);
+    kapi_pool_free(tmp);
+    return o;
+}
+
+/* A copy of o whose JSON carries resourceVersion rev (deletion events). */
+static struct kapi_cobj *cobj_at_rev(const struct kapi_cobj *o, int64_t rev)
+{
+    struct kapi_cobj *c = kapi_xcalloc(1, sizeof(*c));
+    atomic_init(&c->refs, 1);
+    c->key = kapi_xstrdup(o->key);
+    c->pool = kapi_pool_new();
+    c->ns = kapi_pool_strdup(c->pool, o->ns);
+    c->name = kapi_pool_strdup(c->pool, o->name);
+    c->uid = kapi_pool_strdup(c->pool, o->uid);
+    c->labels = o->labels ? kapi_value_clone(c->pool, o->labels) : NULL;
+    c->json = kapi_cache_json_with_rv(o->json, rev);
+    c->mod_rev = rev;
+    c->create_rev = o->create_rev;
+    return c;
+}
+
+/* ---- events ---- */
+
+static void cevent_unref(struct cevent *e)
+{
+    if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    kapi_cobj_unref(e->obj);
+    kapi_cobj_unref(e->prev);
+    kapi_cobj_unref(e->prev_at_rev);
+    for (int i = 0; i < 3; i++)
+        kapi_blob_unref(e->frames[i]);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
+
+const char *kapi_watch_type_name(enum kapi_watch_type t)
+{
+    static const char *const names[] = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"};
+    return (unsigned)t < KAPI_ARRAY_LEN(names) ? names[t] : "ERROR";
+}
+
+static struct kapi_blob *frame_for(enum kapi_watch_type t, const struct kapi_blob *obj)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_printf(&b, "{\"type\":\"%s\",\"object\":", kapi_watch_type_name(t));
+    kapi_buf_append(&b, obj->data, obj->len);
+    kapi_buf_puts(&b, "}\n");
+    struct kapi_blob *f = kapi_blob_new(b.data, b.len);
+    kapi_buf_dispose(&b);
+    return f;
+}
+
+/* The object a watcher sees for an event of the given type: for DELETED
+ * that is the last state stamped with the event's revision. */
+static struct kapi_cobj *event_obj(struct cevent *e, enum kapi_watch_type t)
+{
+    if (t != KAPI_WATCH_DELETED || e->type == KAPI_EVENT_DELETE)
+        return e->obj;
+    /* MODIFIED that left the filter: upstream sends the old object at the
+     * new revision. */
+    pthread_mutex_lock(&e->mu);
+    if (!e->prev_at_rev)
+        e->prev_at_rev = cobj_at_rev(e->prev, e->rev);
+    pthread_mutex_unlock(&e->mu);
+    return e->prev_at_rev;
+}
+
+static struct kapi_blob *event_frame(struct cevent *e, enum kapi_watch_type t)
+{
+    struct kapi_cobj *o = event_obj(e, t);
+    pthread_mutex_lock(&e->mu);
+    if (!e->frames[t])
+        e->frames[t] = frame_for(t, o->json);
+    struct kapi_blob *f = kapi_blob_ref(e->frames[t]);
+    pthread_mutex_unlock(&e->mu);
+    return f;
+}
+
+/* ---- resource caches ---- */
+
+struct kapi_cache *kapi_cache_new(struct kapi_store *store)
+{
+    struct kapi_cache *c = kapi_xcalloc(1, sizeof(*c));
+    c->store = store;
+    pthread_mutex_init(&c->rev_mu, NULL);
+    pthread_cond_init(&c->rev_cv, NULL);
+    return c;
+}
+
+struct kapi_rcache *kapi_cache_register(struct kapi_cache *c, const char *prefix)
+{
+    for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next)
+        if (strcmp(rc->prefix, prefix) == 0)
+            return rc;
+    struct kapi_rcache *rc = kapi_xcalloc(1, sizeof(*rc));
+    rc->prefix = kapi_xstrdup(prefix);
+    rc->prefix_len = strlen(prefix);
+    rc->cache = c;
+    pthread_rwlock_init(&rc->lock, NULL);
+    rc->next = c->rcs;
+    c->rcs = rc;
+    return rc;
+}
+
+static struct kapi_rcache *rcache_for_key(struct kapi_cache *c, const char *key)
+{
+    struct kapi_rcache *best = NULL;
+    for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next)
+        if (strncmp(key, rc->prefix, rc->prefix_len) == 0 && (!best || rc->prefix_len > best->prefix_len))
+            best = rc;
+    return best;
+}
+
+/* Index of key in rc->objs, or the insertion point with *found = false. */
+static size_t rc_find(struct kapi_rcache *rc, const char *key, bool *found)
+{
+    size_t lo = 0, hi = rc->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int cmp = strcmp(rc->objs[mid]->key, key);
+        if (cmp == 0) {
+            *found = true;
+            return mid;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static void rc_put(struct kapi_rcache *rc, struct kapi_cobj *o)
+{
+    bool found;
+    size_t i = rc_find(rc, o->key, &found);
+    if (found) {
+        kapi_cobj_unref(rc->objs[i]);
+        rc->objs[i] = o;
+        return;
+    }
+    if (rc->n == rc->cap) {
+        rc->cap = rc->cap ? rc->cap * 2 : 64;
+        rc->objs = kapi_xrealloc(rc->objs, rc->cap * sizeof(*rc->objs));
+    }
+    memmove(&rc->objs[i + 1], &rc->objs[i], (rc->n - i) * sizeof(*rc->objs));
+    rc->objs[i] = o;
+    rc->n++;
+}
+
+static struct kapi_cobj *rc_take(struct kapi_rcache *rc, const char *key)
+{
+    bool found;
+    size_t i = rc_find(rc, key, &found);
+    if (!found)
+        return NULL;
+    struct kapi_cobj *o = rc->objs[i];
+    memmove(&rc->objs[i], &rc->objs[i + 1], (rc->n - i - 1) * sizeof(*rc->objs));
+    rc->n--;
+    return o;
+}
+
+static bool filter_pass(const struct kapi_cache_filter *f, const struct kapi_cobj *o)
+{
+    if (!o)
+        return false;
+    if (f->ns && f->ns[0] && strcmp(f->ns, o->ns) != 0)
+        return false;
+    return !f->match || f->match(f->ctx, o);
+}
+
+/* ---- watchers ---- */
+
+static void watcher_push(struct kapi_watcher *w, enum kapi_watch_type t, struct cevent *ev, struct kapi_cobj *obj)
+{
+    /* caller holds w->mu */
+    if (w->closed)
+        return;
+    if (w->qlen >= WATCHER_MAX_QUEUE) {
+        w->closed = true; /* fell too far behind: the client re-lists */
+        pthread_cond_signal(&w->cv);
+        return;
+    }
+    struct wq_item *it = kapi_xcalloc(1, sizeof(*it));
+    it->type = t;
+    if (ev) {
+        atomic_fetch_add(&ev->refs, 1);
+        it->ev = ev;
+    } else {
+        it->obj = kapi_cobj_ref(obj);
+    }
+    if (w->tail)
+        w->tail->next = it;
+    else
+        w->head = it;
+    w->tail = it;
+    w->qlen++;
+    pthread_cond_signal(&w->cv);
+}
+
+/* Queues ev for w as its filter sees it. Caller holds w->mu. */
+static void watcher_offer(struct kapi_watcher *w, struct cevent *ev)
+{
+    bool now = ev->type == KAPI_EVENT_PUT && filter_pass(&w->f, ev->obj);
+    bool before = ev->prev && filter_pass(&w->f, ev->prev);
+    if (ev->type == KAPI_EVENT_DELETE) {
+        if (filter_pass(&w->f, ev->obj))
+            watcher_push(w, KAPI_WATCH_DELETED, ev, NULL);
+    } else if (now && before) {
+        watcher_push(w, KAPI_WATCH_MODIFIED, ev, NULL);
+    } else if (now) {
+        watcher_push(w, KAPI_WATCH_ADDED, ev, NULL);
+    } else if (before) {
+        watcher_push(w, KAPI_WATCH_DELETED, ev, NULL);
+    }
+    if (ev->rev > w->rev)
+        w->rev = ev->rev;
+}
+
+static void publish_rev(struct kapi_cache *c, int64_t rev)
+{
+    pthread_mutex_lock(&c->rev_mu);
+    if (rev > atomic_load(&c->rev))
+        atomic_store(&c->rev, rev);
+    pthread_cond_broadcast(&c->rev_cv);
+    pthread_mutex_unlock(&c->rev_mu);
+}
+
+/* The store's watch callback: apply one event. */
+static int feed(void *ctx, const struct kapi_event *sev, int err)
+{
+    struct kapi_cache *c = ctx;
+    if (!sev) {
+        kapi_log(0, "cache: storage watch ended: %s", kapi_store_strerror(err));
+        /* Close every watcher so clients re-list; the cache itself is now stale. */
+        for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
+            pthread_rwlock_wrlock(&rc->lock);
+            for (struct kapi_watcher *w = rc->watchers; w; w = w->next) {
+                pthread_mutex_lock(&w->mu);
+                w->closed = true;
+                pthread_cond_signal(&w->cv);
+                pthread_mutex_unlock(&w->mu);
+            }
+            pthread_rwlock_unlock(&rc->lock);
+        }
+        return 1;
+    }
+    int64_t rev = sev->kv.mod_rev;
+    struct kapi_rcache *rc = rcache_for_key(c, sev->kv.key);
+    if (!rc) {
+        publish_rev(c, rev);
+        return 0;
+    }
+    struct cevent *ev = kapi_xcalloc(1, sizeof(*ev));
+    atomic_init(&ev->refs, 1);
+    pthread_mutex_init(&ev->mu, NULL);
+    ev->type = sev->type;
+    ev->rev = rev;
+    struct kapi_cobj *newobj = NULL;
+    if (sev->type == KAPI_EVENT_PUT && sev->kv.value)
+        newobj = cobj_from_kv(sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
+
+    pthread_rwlock_wrlock(&rc->lock);
+    struct kapi_cobj *old;
+    if (newobj) {
+        bool found;
+        size_t i = rc_find(rc, newobj->key, &found);
+        old = found ? kapi_cobj_ref(rc->objs[i]) : NULL;
+        rc_put(rc, kapi_cobj_ref(newobj));
+        ev->obj = newobj;
+        ev->prev = old;
+    } else {
+        old = rc_take(rc, sev->kv.key);
+        if (!old) {
+            pthread_rwlock_unlock(&rc->lock);
+            cevent_unref(ev);
+            publish_rev(c, rev);
+            return 0;
+        }
+        ev->prev = old;
+        ev->obj = cobj_at_rev(old, rev);
+    }
+    /* history ring */
+    if (rc->ring_len == RING_CAP) {
+        struct cevent *gone = rc->ring[rc->ring_start];
+        rc->oldest_rev = gone->rev;
+        cevent_unref(gone);
+        rc->ring_start = (rc->ring_start + 1) % RING_CAP;
+        rc->ring_len--;
+    }
+    rc->ring[(rc->ring_start + rc->ring_len) % RING_CAP] = ev;
+    rc->ring_len++;
+    atomic_fetch_add(&ev->refs, 1);
+    for (struct kapi_watcher *w = rc->watchers; w; w = w->next) {
+        pthread_mutex_lock(&w->mu);
+        watcher_offer(w, ev);
+        pthread_mutex_unlock(&w->mu);
+    }
+    publish_rev(c, rev);
+    pthread_rwlock_unlock(&rc->lock);
+    cevent_unref(ev);
+    return 0;
+}
+
+int kapi_cache_start(struct kapi_cache *c)
+{
+    const char *start = "/registry/";
+    char *end = kapi_store_prefix_end(start);
+    struct kapi_kv *kvs = NULL;
+    size_t n = 0;
+    int64_t rev = 0;
+    bool more = false;
+    int err = c->store->ops->range(c->store, start, end, 0, &kvs, &n, &rev, &more);
+    if (err) {
+        free(end);
+        return err;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct kapi_rcache *rc = rcache_for_key(c, kvs[i].key);
+        if (rc && kvs[i].value)
+            rc_put(rc, cobj_from_kv(kvs[i].key, kvs[i].value->data, kvs[i].value->len, kvs[i].mod_rev,
+                                    kvs[i].create_rev));
+        kapi_kv_dispose(&kvs[i]);
+    }
+    free(kvs);
+    for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next)
+        rc->oldest_rev = rev;
+    atomic_store(&c->rev, rev);
+    long id = c->store->ops->watch(c->store, start, end, rev, feed, c);
+    free(end);
+    if (id < 0)
+        return (int)-id;
+    c->watch_id = id;
+    c->started = true;
+    return 0;
+}
+
+void kapi_cache_free(struct kapi_cache *c)
+{
+    if (!c)
+        return;
+    if (c->started)
+        c->store->ops->unwatch(c->store, c->watch_id);
+    for (struct kapi_rcache *rc = c->rcs; rc;) {
+        struct kapi_rcache *next = rc->next;
+        for (size_t i = 0; i < rc->n; i++)
+            kapi_cobj_unref(rc->objs[i]);
+        free(rc->objs);
+        for (size_t i = 0; i < rc->ring_len; i++)
+            cevent_unref(rc->ring[(rc->ring_start + i) % RING_CAP]);
+        pthread_rwlock_destroy(&rc->lock);
+        free(rc->prefix);
+        free(rc);
+        rc = next;
+    }
+    pthread_mutex_destroy(&c->rev_mu);
+    pthread_cond_destroy(&c->rev_cv);
+    free(c);
+}
+
+int64_t kapi_cache_rev(struct kapi_cache *c)
+{
+    return atomic_load(&c->rev);
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int kapi_cache_wait_rev(struct kapi_cache *c, int64_t rev, int timeout_ms)
+{
+    if (atomic_load(&c->rev) >= rev)
+        return 0;
+    struct timespec ts;
+    deadline_in(&ts, timeout_ms);
+    pthread_mutex_lock(&c->rev_mu);
+    int rc = 0;
+    while (atomic_load(&c->rev) < rev) {
+        if (pthread_cond_timedwait(&c->rev_cv, &c->rev_mu, &ts) != 0) {
+            rc = atomic_load(&c->rev) >= rev ? 0 : -1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->rev_mu);
+    return rc;
+}
+
+int kapi_cache_sync(struct kapi_cache *c, int timeout_ms)
+{
+    int64_t cur = 0, compacted = 0;
+    int err = c->store->ops->revisions(c->store, &cur, &compacted);
+    if (err)
+        return err;
+    return kapi_cache_wait_rev(c, cur, timeout_ms);
+}
+
+struct kapi_cobj *kapi_rcache_get(struct kapi_rcache *rc, const char *key)
+{
+    pthread_rwlock_rdlock(&rc->lock);
+    bool found;
+    size_t i = rc_find(rc, key, &found);
+    struct kapi_cobj *o = found ? kapi_cobj_ref(rc->objs[i]) : NULL;
+    pthread_rwlock_unlock(&rc->lock);
+    return o;
+}
+
+void kapi_rcache_list(struct kapi_rcache *rc, const struct kapi_cache_filter *f, const char *after_key,
+                      size_t limit, struct kapi_cache_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    size_t cap = 0;
+    /* Narrow the scan to the namespace's key range when there is one. */
+    char *lo_key = NULL, *hi_key = NULL;
+    if (f->ns && f->ns[0]) {
+        lo_key = kapi_xasprintf("%s%s/", rc->prefix, f->ns);
+        hi_key = kapi_store_prefix_end(lo_key);
+    }
+    pthread_rwlock_rdlock(&rc->lock);
+    out->rev = atomic_load(&rc->cache->rev);
+    bool found;
+    size_t i = 0;
+    if (after_key && (!lo_key || strcmp(after_key, lo_key) >= 0)) {
+        i = rc_find(rc, after_key, &found);
+        if (found)
+            i++;
+    } else if (lo_key) {
+        i = rc_find(rc, lo_key, &found);
+    }
+    for (; i < rc->n; i++) {
+        struct kapi_cobj *o = rc->objs[i];
+        if (hi_key && strcmp(o->key, hi_key) >= 0)
+            break;
+        if (!filter_pass(f, o))
+            continue;
+        if (limit && out->n == limit) {
+            out->more = true;
+            /* remaining: every object after the page within range (upstream
+             * counts keys, not matches, and omits the count with selectors). */
+            size_t end = rc->n;
+            if (hi_key) {
+                bool f2;
+                end = rc_find(rc, hi_key, &f2);
+            }
+            out->remaining = (int64_t)(end - i);
+            break;
+        }
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            out->items = kapi_xrealloc(out->items, cap * sizeof(*out->items));
+        }
+        out->items[out->n++] = kapi_cobj_ref(o);
+    }
+    if (out->more && out->n)
+        out->last_key = kapi_xstrdup(out->items[out->n - 1]->key);
+    pthread_rwlock_unlock(&rc->lock);
+    free(lo_key);
+    free(hi_key);
+}
+
+void kapi_cache_list_dispose(struct kapi_cache_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        kapi_cobj_unref(l->items[i]);
+    free(l->items);
+    free(l->last_key);
+    memset(l, 0, sizeof(*l));
+}
+
+/* ---- watch ---- */
+
+struct kapi_watcher *kapi_rcache_watch(struct kapi_cache *c, struct kapi_rcache *rc,
+                                       const struct kapi_cache_filter *f, int64_t from_rev,
+                                       const char *list_kind_api_version, int *err)
+{
+    (void)list_kind_api_version;
+    *err = 0;
+    if (from_rev > 0 && kapi_cache_wait_rev(c, from_rev, 3000) != 0) {
+        *err = KAPI_STORE_FUTURE_REV;
+        return NULL;
+    }
+    struct kapi_watcher *w = kapi_xcalloc(1, sizeof(*w));
+    w->cache = c;
+    w->rc = rc;
+    w->f = *f;
+    if (f->ns) {
+        w->ns = kapi_xstrdup(f->ns);
+        w->f.ns = w->ns;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+
+    pthread_rwlock_wrlock(&rc->lock);
+    int64_t now = atomic_load(&c->rev);
+    pthread_mutex_lock(&w->mu);
+    w->rev = from_rev > 0 ? from_rev : now;
+    if (from_rev < 0) {
+        for (size_t i = 0; i < rc->n; i++)
+            if (filter_pass(&w->f, rc->objs[i]))
+                watcher_push(w, KAPI_WATCH_ADDED, NULL, rc->objs[i]);
+    } else if (from_rev > 0 || rc->ring_len) {
+        /* from_rev == 0 is "any": start from now. */
+        if (from_rev > 0) {
+            if (from_rev < rc->oldest_rev) {
+                pthread_mutex_unlock(&w->mu);
+                pthread_rwlock_unlock(&rc->lock);
+                *err = KAPI_STORE_COMPACTED;
+                kapi_watcher_free(w);
+                return NULL;
+            }
+            for (size_t i = 0; i < rc->ring_len; i++) {
+                struct cevent *ev = rc->ring[(rc->ring_start + i) % RING_CAP];
+                if (ev->rev > from_rev)
+                    watcher_offer(w, ev);
+            }
+        }
+    }
+    if (now > w->rev)
+        w->rev = now;
+    pthread_mutex_unlock(&w->mu);
+    w->next = rc->watchers;
+    if (rc->watchers)
+        rc->watchers->prev_w = w;
+    rc->watchers = w;
+    w->registered = true;
+    pthread_rwlock_unlock(&rc->lock);
+    return w;
+}
+
+int64_t kapi_watcher_rev(struct kapi_watcher *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int64_t r = w->rev;
+    pthread_mutex_unlock(&w->mu);
+    /* Nothing for this resource between w->rev and the global revision
+     * would have been queued already, so the global revision is safe to
+     * report once the queue is drained. */
+    int64_t g = atomic_load(&w->cache->rev);
+    pthread_mutex_lock(&w->mu);
+    bool empty = w->head == NULL;
+    pthread_mutex_unlock(&w->mu);
+    return empty && g > r ? g : r;
+}
+
+int kapi_watcher_next(struct kapi_watcher *w, struct kapi_watch_item *item, int timeout_ms)
+{
+    memset(item, 0, sizeof(*item));
+    pthread_mutex_lock(&w->mu);
+    if (!w->head && !w->closed && timeout_ms > 0) {
+        struct timespec ts;
+        deadline_in(&ts, timeout_ms);
+        while (!w->head && !w->closed)
+            if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0)
+                break;
+    }
+    struct wq_item *it = w->head;
+    if (!it) {
+        bool closed = w->closed;
+        pthread_mutex_unlock(&w->mu);
+        return closed ? -1 : 0;
+    }
+    w->head = it->next;
+    if (!w->head)
+        w->tail = NULL;
+    w->qlen--;
+    pthread_mutex_unlock(&w->mu);
+
+    item->type = it->type;
+    if (it->ev) {
+        item->frame = event_frame(it->ev, it->type);
+        item->obj = kapi_cobj_ref(event_obj(it->ev, it->type));
+        item->rev = it->ev->rev;
+        cevent_unref(it->ev);
+    } else {
+        item->frame = frame_for(it->type, it->obj->json);
+        item->obj = it->obj; /* the queue's reference moves to the item */
+        item->rev = it->obj->mod_rev;
+    }
+    free(it);
+    return 1;
+}
+
+void kapi_watcher_free(struct kapi_watcher *w)
+{
+    if (!w)
+        return;
+    if (w->registered) {
+        struct kapi_rcache *rc = w->rc;
+        pthread_rwlock_wrlock(&rc->lock);
+        if (w->prev_w)
+            w->prev_w->next = w->next;
+        else
+            rc->watchers = w->next;
+        if (w->next)
+            w->next->prev_w = w->prev_w;
+        pthread_rwlock_unlock(&rc->lock);
+    }
+    for (struct wq_item *it = w->head; it;) {
+        struct wq_item *next = it->next;
+        cevent_unref(it->ev);
+        kapi_cobj_unref(it->obj);
+        free(it);
+        it = next;
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->ns);
+    free(w);
+}

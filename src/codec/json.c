@@ -1,0 +1,1319 @@
+/* Implementation of src/codec/json.h.
+ *
+ * The reader is one iterative loop with an explicit frame stack, so nesting
+ * depth costs heap, never C stack. Children of open containers accumulate on
+ * two scratch stacks (values for arrays, members for objects) and are copied
+ * into the pool once, exact-sized, when the container closes; this is also
+ * where duplicate keys are folded (last value wins, first position kept, the
+ * same rule kapi_obj_set follows). Errors reproduce the text and offsets of
+ * Go's encoding/json scanner because clients see them in Status messages.
+ *
+ * The writer is also iterative and stages output in a local block before
+ * handing it to kapi_buf, so the hot loops never call a function per byte. */
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define IS_DIGIT(c) ((unsigned)(c) - '0' < 10u)
+
+/* ---- character classes ---- */
+
+/* JSON whitespace: exactly space, tab, CR, LF. */
+static const unsigned char ws_tab[256] = {
+    [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
+};
+
+/* Bytes that end the fast copy loop inside a string literal while reading:
+ * the quote, the backslash, control bytes (errors) and non-ASCII (UTF-8
+ * validation). */
+static const unsigned char str_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Writer classes: 0 = copy as is (DEL included: Go leaves it raw), 1 = ASCII
+ * that needs an escape ('"', '\\', controls, and '<' '>' '&' because Go
+ * escapes HTML), 2 = non-ASCII (validate, watch for U+2028/U+2029). */
+static const unsigned char esc_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Length of the valid UTF-8 sequence at s (2..4), or 0 when the lead byte
+ * starts no valid sequence; then Go decodes exactly one byte as U+FFFD.
+ * Rejects overlongs, surrogates and code points past U+10FFFF as Go does. */
+static inline int utf8_seq(const unsigned char *s, const unsigned char *end, uint32_t *cp)
+{
+    unsigned c = s[0];
+    size_t avail = (size_t)(end - s);
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0) {
+        if (avail < 2 || (s[1] & 0xC0) != 0x80)
+            return 0;
+        *cp = ((c & 0x1F) << 6) | (s[1] & 0x3F);
+        return 2;
+    }
+    if (c < 0xF0) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        if (avail < 3 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80)
+            return 0;
+        *cp = ((c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return 3;
+    }
+    if (c < 0xF5) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        if (avail < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        *cp = ((c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) |
+              (s[3] & 0x3F);
+        return 4;
+    }
+    return 0;
+}
+
+static inline size_t utf8_put(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* ---- reader ---- */
+
+struct frame {
+    size_t start;      /* first child on the vals or mems stack */
+    size_t parent_slot;/* parent's pending member index, or our index in a parent array */
+    bool obj;
+};
+
+/* A duplicate found while closing an object; sorted by offset at the end so
+ * reports come in document order although inner objects close first. */
+struct dup_rec {
+    size_t off;
+    const char *path;
+};
+
+struct parser {
+    const unsigned char *start, *p, *end;
+    struct kapi_pool *pool;
+    struct kapi_json_error *err;
+    size_t max_depth;
+    bool want_dups;
+    bool failed;
+    bool range_err;         /* a number overflowed float64: reported after the syntax check */
+    size_t range_off;
+    char range_msg[256];
+
+    struct frame *frames;
+    size_t nframes, cap_frames;
+    struct kapi_value **vals;
+    size_t nvals, cap_vals;
+    struct kapi_member *mems;
+    size_t nmems, cap_mems;
+    size_t *moffs;          /* key offsets parallel to mems, only with want_dups */
+    char *sbuf;             /* string unescaping scratch */
+    size_t cap_sbuf;
+    uint32_t *htab;         /* duplicate detection for large objects */
+    size_t cap_htab;
+    struct dup_rec *dups;
+    size_t ndups, cap_dups;
+
+    /* Small documents never touch malloc for scratch. */
+    struct frame frames0[32];
+    struct kapi_value *vals0[64];
+    struct kapi_member mems0[64];
+    size_t moffs0[64];
+    char sbuf0[256];
+};
+
+/* Grows a scratch array that starts in an inline buffer; returns the new
+ * base (the inline buffer is never freed). */
+static void *grow(void *arr, size_t *cap, size_t elem, const void *inline_buf, size_t need)
+{
+    size_t ncap = *cap * 2;
+    while (ncap < need)
+        ncap *= 2;
+    void *n;
+    if (arr == inline_buf) {
+        n = kapi_xmalloc(ncap * elem);
+        memcpy(n, arr, *cap * elem);
+    } else {
+        n = kapi_xrealloc(arr, ncap * elem);
+    }
+    *cap = ncap;
+    return n;
+}
+
+static void parser_release(struct parser *ps)
+{
+    if (ps->frames != ps->frames0)
+        free(ps->frames);
+    if (ps->vals != ps->vals0)
+        free(ps->vals);
+    if (ps->mems != ps->mems0)
+        free(ps->mems);
+    if (ps->moffs != ps->moffs0)
+        free(ps->moffs);
+    if (ps->sbuf != ps->sbuf0)
+        free(ps->sbuf);
+    free(ps->htab);
+    free(ps->dups);
+}
+
+/* Formats c the way Go's quoteChar does ('x', '\n', '\x01', '\u0080'). */
+static void quote_char(char *out, size_t n, unsigned char c)
+{
+    switch (c) {
+    case '\'': snprintf(out, n, "'\\''"); return;
+    case '"': snprintf(out, n, "'\"'"); return;
+    case '\\': snprintf(out, n, "'\\\\'"); return;
+    case '\a': snprintf(out, n, "'\\a'"); return;
+    case '\b': snprintf(out, n, "'\\b'"); return;
+    case '\f': snprintf(out, n, "'\\f'"); return;
+    case '\n': snprintf(out, n, "'\\n'"); return;
+    case '\r': snprintf(out, n, "'\\r'"); return;
+    case '\t': snprintf(out, n, "'\\t'"); return;
+    case '\v': snprintf(out, n, "'\\v'"); return;
+    }
+    if (c < 0x20 || c == 0x7f) {
+        snprintf(out, n, "'\\x%02x'", c);
+    } else if (c < 0x7f) {
+        snprintf(out, n, "'%c'", c);
+    } else if (c < 0xA1 || c == 0xAD) {
+        /* Go converts the byte to the rune U+00XX; these are not printable. */
+        snprintf(out, n, "'\\u%04x'", c);
+    } else {
+        char u[3];
+        utf8_put(u, c);
+        snprintf(out, n, "'%c%c'", u[0], u[1]);
+    }
+}
+
+/* Go reports the offset as the count of bytes consumed including the bad
+ * one; an error found at end of input reports the input length. */
+static void *fail_at(struct parser *ps, const unsigned char *at, const char *context)
+{
+    if (ps->failed)
+        return NULL;
+    ps->failed = true;
+    if (at >= ps->end) {
+        /* Go feeds a virtual space at EOF to states that cannot end there. */
+        if (context) {
+            snprintf(ps->err->msg, sizeof(ps->err->msg), "invalid character ' ' %s", context);
+        } else {
+            snprintf(ps->err->msg, sizeof(ps->err->msg), "unexpected end of JSON input");
+        }
+        ps->err->offset = (size_t)(ps->end - ps->start);
+        return NULL;
+    }
+    char q[16];
+    quote_char(q, sizeof(q), *at);
+    snprintf(ps->err->msg, sizeof(ps->err->msg), "invalid character %s %s", q, context);
+    ps->err->offset = (size_t)(at - ps->start) + 1;
+    return NULL;
+}
+
+static void *fail_eof(struct parser *ps)
+{
+    return fail_at(ps, ps->end, NULL);
+}
+
+static inline struct kapi_value *new_value(struct parser *ps, enum kapi_vtype t)
+{
+    struct kapi_value *v = kapi_pool_alloc(ps->pool, sizeof(*v));
+    v->type = t;
+    return v;
+}
+
+static inline int hexval(unsigned c)
+{
+    if (c - '0' < 10)
+        return (int)(c - '0');
+    c |= 0x20;
+    if (c - 'a' < 6)
+        return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* Reads 4 hex digits at s (the caller guarantees 4 bytes exist), or -1. */
+static inline int32_t hex4(const unsigned char *s)
+{
+    int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]), d = hexval(s[3]);
+    if ((a | b | c | d) < 0)
+        return -1;
+    return (a << 12) | (b << 8) | (c << 4) | d;
+}
+
+static void sbuf_need(struct parser *ps, size_t need)
+{
+    if (need > ps->cap_sbuf)
+        ps->sbuf = grow(ps->sbuf, &ps->cap_sbuf, 1, ps->sbuf0, need);
+}
+
+/* Slow path of parse_string: escapes, non-ASCII or errors. q points at the
+ * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. */
+static int parse_string_slow(struct parser *ps, const unsigned char *s, const unsigned char *q,
+                             const char **out, size_t *outlen)
+{
+    const unsigned char *end = ps->end;
+    size_t w = (size_t)(q - s);
+    /* Each input byte yields at most 3 output bytes (an invalid byte
+     * becomes U+FFFD), so reserve per run rather than per byte. */
+    sbuf_need(ps, w + 64);
+    memcpy(ps->sbuf, s, w);
+    for (;;) {
+        if (ps->cap_sbuf - w < 16)
+            sbuf_need(ps, w + 64);
+        if (UNLIKELY(q >= end))
+            return fail_eof(ps), -1;
+        unsigned c = *q;
+        if (c == '"') {
+            q++;
+            break;
+        }
+        if (c == '\\') {
+            if (q + 1 >= end)
+                return fail_at(ps, end, "in string escape code"), -1;
+            unsigned e = q[1];
+            char r;
+            switch (e) {
+            case '"': r = '"'; break;
+            case '\\': r = '\\'; break;
+            case '/': r = '/'; break;
+            case 'b': r = '\b'; break;
+            case 'f': r = '\f'; break;
+            case 'n': r = '\n'; break;
+            case 'r': r = '\r'; break;
+            case 't': r = '\t'; break;
+            case 'u': {
+                for (int k = 2; k < 6; k++) {
+                    if (q + k >= end)
+                        return fail_at(ps, end, "in \\u hexadecimal character escape"), -1;
+                    if (hexval(q[k]) < 0)
+                        return fail_at(ps, q + k, "in \\u hexadecimal character escape"), -1;
+                }
+                uint32_t cp = (uint32_t)hex4(q + 2);
+                q += 6;
+                if (cp >= 0xD800 && cp < 0xE000) {
+                    /* Only a high surrogate directly followed by an escaped
+                     * low one forms a pair; anything else decodes as U+FFFD
+                     * and the following escape is read on its own. */
+                    if (cp < 0xDC00 && end - q >= 6 && q[0] == '\\' && q[1] == 'u') {
+                        int32_t lo = hex4(q + 2);
+                        if (lo >= 0xDC00 && lo < 0xE000) {
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+                            q += 6;
+                            w += utf8_put(ps->sbuf + w, cp);
+                            continue;
+                        }
+                    }
+                    cp = 0xFFFD;
+                }
+                w += utf8_put(ps->sbuf + w, cp);
+                continue;
+            }
+            default:
+                return fail_at(ps, q + 1, "in string escape code"), -1;
+            }
+            ps->sbuf[w++] = r;
+            q += 2;
+            continue;
+        }
+        if (c < 0x20)
+            return fail_at(ps, q, "in string literal"), -1;
+        if (c >= 0x80) {
+            uint32_t cp;
+            int n = utf8_seq(q, end, &cp);
+            if (n == 0) {
+                memcpy(ps->sbuf + w, "\xEF\xBF\xBD", 3);
+                w += 3;
+                q++;
+            } else {
+                memcpy(ps->sbuf + w, q, (size_t)n);
+                w += (size_t)n;
+                q += n;
+            }
+            continue;
+        }
+        /* A run of plain ASCII: copy it in one go. */
+        const unsigned char *r0 = q;
+        while (q < end && !str_stop[*q])
+            q++;
+        size_t run = (size_t)(q - r0);
+        sbuf_need(ps, w + run + 64);
+        memcpy(ps->sbuf + w, r0, run);
+        w += run;
+    }
+    char *d = kapi_pool_alloc(ps->pool, w + 1);
+    memcpy(d, ps->sbuf, w);
+    d[w] = 0;
+    *out = d;
+    *outlen = w;
+    ps->p = q;
+    return 0;
+}
+
+/* ps->p is at the opening quote. Returns 0 with a pool copy, or -1. */
+static inline int parse_string(struct parser *ps, const char **out, size_t *outlen)
+{
+    const unsigned char *s = ps->p + 1, *q = s, *end = ps->end;
+    while (q < end && !str_stop[*q])
+        q++;
+    if (LIKELY(q < end && *q == '"')) {
+        size_t n = (size_t)(q - s);
+        char *d = kapi_pool_alloc(ps->pool, n + 1);
+        memcpy(d, s, n);
+        d[n] = 0;
+        *out = d;
+        *outlen = n;
+        ps->p = q + 1;
+        return 0;
+    }
+    return parse_string_slow(ps, s, q, out, outlen);
+}
+
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* ps->p is at '-' or a digit. */
+static struct kapi_value *parse_number(struct parser *ps)
+{
+    const unsigned char *s = ps->p, *q = s, *end = ps->end;
+    bool neg = false;
+    if (*q == '-') {
+        neg = true;
+        q++;
+    }
+    const unsigned char *ds = q;
+    uint64_t m = 0;
+    if (q < end && *q == '0') {
+        q++;
+    } else if (q < end && (unsigned)(*q - '1') < 9u) {
+        while (q < end && IS_DIGIT(*q)) {
+            m = m * 10 + (*q - '0'); /* may wrap; only trusted when <= 19 digits */
+            q++;
+        }
+    } else {
+        return fail_at(ps, q, "in numeric literal");
+    }
+    size_t nint = (size_t)(q - ds);
+    bool is_float = false;
+    const unsigned char *frac = NULL;
+    size_t nfrac = 0;
+    if (q < end && *q == '.') {
+        q++;
+        if (q >= end || !IS_DIGIT(*q))
+            return fail_at(ps, q, "after decimal point in numeric literal");
+        frac = q;
+        while (q < end && IS_DIGIT(*q))
+            q++;
+        nfrac = (size_t)(q - frac);
+        is_float = true;
+    }
+    long e10 = 0;
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        bool eneg = false;
+        if (q < end && (*q == '+' || *q == '-')) {
+            eneg = *q == '-';
+            q++;
+        }
+        if (q >= end || !IS_DIGIT(*q))
+            return fail_at(ps, q, "in exponent of numeric literal");
+        while (q < end && IS_DIGIT(*q)) {
+            if (e10 < 100000)
+                e10 = e10 * 10 + (*q - '0');
+            q++;
+        }
+        if (eneg)
+            e10 = -e10;
+        is_float = true;
+    }
+    ps->p = q;
+
+    if (!is_float) {
+        if (nint <= 18) {
+            struct kapi_value *v = new_value(ps, KAPI_V_INT);
+            v->u.i = neg ? -(int64_t)m : (int64_t)m;
+            return v;
+        }
+        if (nint == 19) {
+            /* 19 digits cannot wrap uint64 (max 1.8e19 > 9.99e18). */
+            if (!neg && m <= (uint64_t)INT64_MAX) {
+                struct kapi_value *v = new_value(ps, KAPI_V_INT);
+                v->u.i = (int64_t)m;
+                return v;
+            }
+            if (neg && m <= (uint64_t)INT64_MAX + 1) {
+                struct kapi_value *v = new_value(ps, KAPI_V_INT);
+                v->u.i = m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m;
+                return v;
+            }
+        }
+    }
+
+    /* Exact fast path: at most 15 significant digits and a power of ten that
+     * is itself exact make one correctly rounded IEEE operation. */
+    if (nint + nfrac <= 15) {
+        uint64_t mant = nint <= 15 ? m : 0;
+        for (size_t i = 0; i < nfrac; i++)
+            mant = mant * 10 + (frac[i] - '0');
+        long e = e10 - (long)nfrac;
+        double d = (double)mant;
+        if (mant == 0 || (e >= -22 && e <= 22)) {
+            if (mant != 0)
+                d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
+            struct kapi_value *v = new_value(ps, KAPI_V_FLOAT);
+            v->u.f = neg ? -d : d;
+            return v;
+        }
+    }
+    size_t n = (size_t)(q - s);
+    char small[64];
+    char *tmp = n < sizeof(small) ? small : kapi_xmalloc(n + 1);
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    double d = strtod(tmp, NULL);
+    if (tmp != small)
+        free(tmp);
+    if (UNLIKELY(isinf(d) && !ps->range_err)) {
+        /* Go refuses numbers past float64 range instead of keeping +Inf,
+         * but only once the whole input has passed the syntax check, so
+         * remember the first one and keep scanning. */
+        ps->range_err = true;
+        snprintf(ps->range_msg, sizeof(ps->range_msg),
+                 "json: cannot unmarshal number %.*s into Go value of type float64",
+                 n > 200 ? 200 : (int)n, (const char *)s);
+        ps->range_off = (size_t)(s - ps->start);
+    }
+    struct kapi_value *v = new_value(ps, KAPI_V_FLOAT);
+    v->u.f = d;
+    return v;
+}
+
+static inline struct kapi_value *parse_literal(struct parser *ps, const char *word, enum kapi_vtype t,
+                                               bool b)
+{
+    const unsigned char *q = ps->p + 1;
+    for (size_t i = 1; word[i]; i++, q++) {
+        if (q >= ps->end || *q != (unsigned char)word[i]) {
+            char ctx[64];
+            snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", word, word[i]);
+            return fail_at(ps, q, ctx);
+        }
+    }
+    ps->p = q;
+    struct kapi_value *v = new_value(ps, t);
+    v->u.b = b;
+    return v;
+}
+
+/* Builds the dotted path of member key k in the object of frame `top`. */
+static const char *dup_path(struct parser *ps, size_t top, const char *k, size_t klen)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    for (size_t l = 0; l < top; l++) {
+        const struct frame *f = &ps->frames[l];
+        size_t slot = ps->frames[l + 1].parent_slot;
+        if (f->obj) {
+            if (b.len)
+                kapi_buf_putc(&b, '.');
+            kapi_buf_append(&b, ps->mems[slot].key, ps->mems[slot].klen);
+        } else {
+            kapi_buf_printf(&b, "[%zu]", slot);
+        }
+    }
+    if (b.len)
+        kapi_buf_putc(&b, '.');
+    kapi_buf_append(&b, k, klen);
+    const char *path = kapi_pool_strndup(ps->pool, b.data, b.len);
+    kapi_buf_dispose(&b);
+    return path;
+}
+
+static void note_dup(struct parser *ps, size_t top, const struct kapi_member *m, size_t off)
+{
+    if (!ps->want_dups)
+        return;
+    if (ps->ndups == ps->cap_dups) {
+        ps->cap_dups = ps->cap_dups ? ps->cap_dups * 2 : 8;
+        ps->dups = kapi_xrealloc(ps->dups, ps->cap_dups * sizeof(*ps->dups));
+    }
+    ps->dups[ps->ndups].off = off;
+    ps->dups[ps->ndups].path = dup_path(ps, top, m->key, m->klen);
+    ps->ndups++;
+}
+
+static inline uint32_t key_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/* Folds duplicate keys of the object in frame `top` in place; returns the
+ * new member count. Small objects compare pairwise (cheaper than hashing);
+ * large ones use an open-addressing table so hostile input stays linear. */
+static size_t fold_dups(struct parser *ps, size_t top, struct kapi_member *m, size_t n)
+{
+    size_t *offs = ps->want_dups ? ps->moffs + ps->frames[top].start : NULL;
+    size_t k = 1;
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            size_t j = 0;
+            for (; j < k; j++)
+                if (m[j].klen == m[i].klen && memcmp(m[j].key, m[i].key, m[i].klen) == 0)
+                    break;
+            if (j < k) {
+                m[j].val = m[i].val;
+                note_dup(ps, top, &m[i], offs ? offs[i] : 0);
+            } else {
+                m[k++] = m[i];
+            }
+        }
+        return k;
+    }
+    size_t hcap = 64;
+    while (hcap < n * 2)
+        hcap *= 2;
+    if (hcap > ps->cap_htab) {
+        free(ps->htab);
+        ps->htab = kapi_xmalloc(hcap * sizeof(*ps->htab));
+        ps->cap_htab = hcap;
+    }
+    uint32_t *h = ps->htab;
+    memset(h, 0xff, hcap * sizeof(*h));
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = key_hash(m[i].key, m[i].klen) & (hcap - 1);
+        for (;;) {
+            if (h[slot] == UINT32_MAX) {
+                h[slot] = (uint32_t)k;
+                m[k++] = m[i];
+                break;
+            }
+            struct kapi_member *o = &m[h[slot]];
+            if (o->klen == m[i].klen && memcmp(o->key, m[i].key, m[i].klen) == 0) {
+                o->val = m[i].val;
+                note_dup(ps, top, &m[i], offs ? offs[i] : 0);
+                break;
+            }
+            slot = (slot + 1) & (hcap - 1);
+        }
+    }
+    return k;
+}
+
+static int dup_cmp(const void *a, const void *b)
+{
+    size_t x = ((const struct dup_rec *)a)->off, y = ((const struct dup_rec *)b)->off;
+    return x < y ? -1 : x > y;
+}
+
+static inline void skip_ws(struct parser *ps)
+{
+    const unsigned char *q = ps->p, *end = ps->end;
+    while (q < end && ws_tab[*q])
+        q++;
+    ps->p = q;
+}
+
+struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, size_t len,
+                                   const struct kapi_json_opts *opts, struct kapi_json_error *err)
+{
+    struct kapi_json_error dummy;
+    struct parser ps_storage;
+    struct parser *ps = &ps_storage;
+    ps->start = ps->p = (const unsigned char *)data;
+    ps->end = ps->start + len;
+    ps->pool = pool;
+    ps->err = err ? err : &dummy;
+    ps->err->msg[0] = 0;
+    ps->err->offset = 0;
+    ps->max_depth = opts && opts->max_depth ? opts->max_depth : KAPI_JSON_MAX_DEPTH;
+    ps->want_dups = opts && opts->dups;
+    ps->failed = false;
+    ps->range_err = false;
+    ps->frames = ps->frames0;
+    ps->cap_frames = KAPI_ARRAY_LEN(ps->frames0);
+    ps->nframes = 0;
+    ps->vals = ps->vals0;
+    ps->cap_vals = KAPI_ARRAY_LEN(ps->vals0);
+    ps->nvals = 0;
+    ps->mems = ps->mems0;
+    ps->moffs = ps->moffs0;
+    ps->cap_mems = KAPI_ARRAY_LEN(ps->mems0);
+    ps->nmems = 0;
+    ps->sbuf = ps->sbuf0;
+    ps->cap_sbuf = sizeof(ps->sbuf0);
+    ps->htab = NULL;
+    ps->cap_htab = 0;
+    ps->dups = NULL;
+    ps->ndups = ps->cap_dups = 0;
+
+    struct kapi_value *v = NULL, *root = NULL;
+    const unsigned char *end = ps->end;
+
+value:
+    skip_ws(ps);
+    if (UNLIKELY(ps->p >= end)) {
+        fail_eof(ps);
+        goto out;
+    }
+    switch (*ps->p) {
+    case '{':
+    case '[': {
+        bool obj = *ps->p == '{';
+        if (UNLIKELY(ps->nframes >= ps->max_depth)) {
+            fail_at(ps, ps->p, "exceeded max depth");
+            goto out;
+        }
+        if (ps->nframes == ps->cap_frames)
+            ps->frames = grow(ps->frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0,
+                 ps->nframes + 1);
+        struct frame *f = &ps->frames[ps->nframes];
+        f->obj = obj;
+        f->start = obj ? ps->nmems : ps->nvals;
+        if (ps->nframes == 0)
+            f->parent_slot = 0;
+        else if (ps->frames[ps->nframes - 1].obj)
+            f->parent_slot = ps->nmems - 1;
+        else
+            f->parent_slot = ps->nvals - ps->frames[ps->nframes - 1].start;
+        ps->nframes++;
+        ps->p++;
+        skip_ws(ps);
+        if (UNLIKELY(ps->p >= end)) {
+            fail_eof(ps);
+            goto out;
+        }
+        if (*ps->p == (obj ? '}' : ']')) {
+            ps->p++;
+            goto close;
+        }
+        if (!obj)
+            goto value;
+        if (*ps->p != '"') {
+            fail_at(ps, ps->p, "looking for beginning of object key string");
+            goto out;
+        }
+        goto key;
+    }
+    case '"': {
+        const char *s;
+        size_t n;
+        if (parse_string(ps, &s, &n) < 0)
+            goto out;
+        v = new_value(ps, KAPI_V_STRING);
+        v->u.str.s = s;
+        v->u.str.len = n;
+        goto have_value;
+    }
+    case 't':
+        v = parse_literal(ps, "true", KAPI_V_BOOL, true);
+        break;
+    case 'f':
+        v = parse_literal(ps, "false", KAPI_V_BOOL, false);
+        break;
+    case 'n':
+        v = parse_literal(ps, "null", KAPI_V_NULL, false);
+        break;
+    default:
+        if (*ps->p == '-' || IS_DIGIT(*ps->p)) {
+            v = parse_number(ps);
+            break;
+        }
+        fail_at(ps, ps->p, "looking for beginning of value");
+        goto out;
+    }
+    if (!v)
+        goto out;
+    goto have_value;
+
+key: {
+    /* ps->p is at the key's opening quote. */
+    size_t koff = (size_t)(ps->p - ps->start);
+    const char *s;
+    size_t n;
+    if (parse_string(ps, &s, &n) < 0)
+        goto out;
+    if (ps->nmems == ps->cap_mems) {
+        size_t oldcap = ps->cap_mems;
+        ps->mems = grow(ps->mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, ps->nmems + 1);
+        if (ps->want_dups) {
+            size_t c2 = oldcap;
+            ps->moffs = grow(ps->moffs, &c2, sizeof(*ps->moffs), ps->moffs0, ps->nmems + 1);
+        }
+    }
+    struct kapi_member *m = &ps->mems[ps->nmems];
+    m->key = s;
+    m->klen = n;
+    m->val = NULL;
+    if (ps->want_dups)
+        ps->moffs[ps->nmems] = koff;
+    ps->nmems++;
+    skip_ws(ps);
+    if (UNLIKELY(ps->p >= end)) {
+        fail_eof(ps);
+        goto out;
+    }
+    if (*ps->p != ':') {
+        fail_at(ps, ps->p, "after object key");
+        goto out;
+    }
+    ps->p++;
+    goto value;
+}
+
+have_value:
+    if (ps->nframes == 0) {
+        root = v;
+        goto done;
+    }
+    {
+        struct frame *f = &ps->frames[ps->nframes - 1];
+        if (f->obj) {
+            ps->mems[ps->nmems - 1].val = v;
+        } else {
+            if (ps->nvals == ps->cap_vals)
+                ps->vals = grow(ps->vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, ps->nvals + 1);
+            ps->vals[ps->nvals++] = v;
+        }
+        skip_ws(ps);
+        if (UNLIKELY(ps->p >= end)) {
+            fail_eof(ps);
+            goto out;
+        }
+        unsigned char c = *ps->p;
+        if (c == ',') {
+            ps->p++;
+            if (!f->obj)
+                goto value;
+            skip_ws(ps);
+            if (UNLIKELY(ps->p >= end)) {
+                fail_eof(ps);
+                goto out;
+            }
+            if (*ps->p != '"') {
+                fail_at(ps, ps->p, "looking for beginning of object key string");
+                goto out;
+            }
+            goto key;
+        }
+        if (c == (f->obj ? '}' : ']')) {
+            ps->p++;
+            goto close;
+        }
+        fail_at(ps, ps->p, f->obj ? "after object key:value pair" : "after array element");
+        goto out;
+    }
+
+close: {
+    size_t top = ps->nframes - 1;
+    struct frame *f = &ps->frames[top];
+    if (f->obj) {
+        v = new_value(ps, KAPI_V_OBJECT);
+        size_t n = ps->nmems - f->start;
+        struct kapi_member *m = ps->mems + f->start;
+        if (n > 1)
+            n = fold_dups(ps, top, m, n);
+        v->u.obj.len = v->u.obj.cap = n;
+        v->u.obj.members = NULL;
+        if (n) {
+            v->u.obj.members = kapi_pool_alloc(ps->pool, n * sizeof(*m));
+            memcpy(v->u.obj.members, m, n * sizeof(*m));
+        }
+        ps->nmems = f->start;
+    } else {
+        v = new_value(ps, KAPI_V_ARRAY);
+        size_t n = ps->nvals - f->start;
+        v->u.arr.len = v->u.arr.cap = n;
+        v->u.arr.items = NULL;
+        if (n) {
+            v->u.arr.items = kapi_pool_alloc(ps->pool, n * sizeof(*v->u.arr.items));
+            memcpy(v->u.arr.items, ps->vals + f->start, n * sizeof(*v->u.arr.items));
+        }
+        ps->nvals = f->start;
+    }
+    ps->nframes--;
+    goto have_value;
+}
+
+done:
+    skip_ws(ps);
+    if (ps->p < end) {
+        fail_at(ps, ps->p, "after top-level value");
+        root = NULL;
+        goto out;
+    }
+    if (ps->range_err) {
+        ps->failed = true;
+        memcpy(ps->err->msg, ps->range_msg, sizeof(ps->err->msg));
+        ps->err->offset = ps->range_off;
+        goto out;
+    }
+    if (ps->want_dups && ps->ndups) {
+        qsort(ps->dups, ps->ndups, sizeof(*ps->dups), dup_cmp);
+        struct kapi_json_dup **tail = opts->dups;
+        while (*tail)
+            tail = &(*tail)->next;
+        for (size_t i = 0; i < ps->ndups; i++) {
+            struct kapi_json_dup *d = kapi_pool_alloc(pool, sizeof(*d));
+            d->path = ps->dups[i].path;
+            d->next = NULL;
+            *tail = d;
+            tail = &d->next;
+        }
+    }
+out:
+    parser_release(ps);
+    return ps->failed ? NULL : root;
+}
+
+/* ---- writer ---- */
+
+#define STAGE 4096
+
+struct writer {
+    struct kapi_buf *b;
+    size_t n;
+    int rc;
+    bool indent;
+    char st[STAGE];
+};
+
+static void w_flush(struct writer *w)
+{
+    if (w->n && w->rc == 0 && kapi_buf_append(w->b, w->st, w->n) < 0)
+        w->rc = -1;
+    w->n = 0;
+}
+
+/* Makes room for n staged bytes (n <= STAGE). */
+static inline char *w_room(struct writer *w, size_t n)
+{
+    if (UNLIKELY(STAGE - w->n < n))
+        w_flush(w);
+    return w->st + w->n;
+}
+
+static inline void w_bytes(struct writer *w, const void *p, size_t n)
+{
+    if (n > STAGE / 2) {
+        w_flush(w);
+        if (w->rc == 0 && kapi_buf_append(w->b, p, n) < 0)
+            w->rc = -1;
+        return;
+    }
+    memcpy(w_room(w, n), p, n);
+    w->n += n;
+}
+
+static inline void w_char(struct writer *w, char c)
+{
+    *w_room(w, 1) = c;
+    w->n++;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void w_string(struct writer *w, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
+    w_char(w, '"');
+    while (s < end) {
+        unsigned c = *s;
+        unsigned cls = esc_class[c];
+        if (LIKELY(cls == 0)) {
+            s++;
+            continue;
+        }
+        uint32_t cp = 0;
+        int n = 0;
+        if (cls == 2) {
+            n = utf8_seq(s, end, &cp);
+            if (n && cp != 0x2028 && cp != 0x2029) {
+                s += n;
+                continue;
+            }
+        }
+        if (s > run)
+            w_bytes(w, run, (size_t)(s - run));
+        char *o = w_room(w, 6);
+        if (cls == 2) {
+            if (n == 0) {
+                memcpy(o, "\\ufffd", 6);
+                s++;
+            } else {
+                memcpy(o, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+                s += n;
+            }
+            w->n += 6;
+            run = s;
+            continue;
+        }
+        o[0] = '\\';
+        switch (c) {
+        case '"': o[1] = '"'; w->n += 2; break;
+        case '\\': o[1] = '\\'; w->n += 2; break;
+        case '\b': o[1] = 'b'; w->n += 2; break;
+        case '\f': o[1] = 'f'; w->n += 2; break;
+        case '\n': o[1] = 'n'; w->n += 2; break;
+        case '\r': o[1] = 'r'; w->n += 2; break;
+        case '\t': o[1] = 't'; w->n += 2; break;
+        default:
+            o[1] = 'u';
+            o[2] = '0';
+            o[3] = '0';
+            o[4] = hexdig[c >> 4];
+            o[5] = hexdig[c & 15];
+            w->n += 6;
+        }
+        s++;
+        run = s;
+    }
+    if (s > run)
+        w_bytes(w, run, (size_t)(s - run));
+    w_char(w, '"');
+}
+
+static void w_int(struct writer *w, int64_t i)
+{
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *p = e;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    w_bytes(w, p, (size_t)(e - p));
+}
+
+/* Shortest decimal digits that read back as d (d finite, > 0), as Go's
+ * strconv does; returns the digit count and sets *x so d = D.DDD * 10^x.
+ *
+ * Any value whose shortest form has <= 15 digits is recovered from the
+ * correctly rounded 15-digit form (DBL_DIG guarantees that round trip), so
+ * that is tried first; 16 then 17 digits cover the rest. At 16 digits the
+ * nearest candidate can miss when d is a power of two (its rounding interval
+ * is narrower below), so the neighbour on the far side is tried too. */
+static int shortest_digits(double d, char digits[24], int *x)
+{
+    char tmp[40];
+    /* Subnormals carry fewer digits than DBL_DIG, so search them fully. */
+    for (int prec = d < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
+        bool ok = strtod(tmp, NULL) == d;
+        if (!ok && prec == 16) {
+            /* Bump the last digit away from the rounded value, toward d. */
+            double r = strtod(tmp, NULL);
+            char alt[40];
+            memcpy(alt, tmp, sizeof(tmp));
+            char *e = strchr(alt, 'e');
+            char *q = e - 1;
+            bool up = r < d;
+            for (;;) {
+                if (*q == '.') {
+                    q--;
+                    continue;
+                }
+                if (up) {
+                    if (*q != '9') {
+                        (*q)++;
+                        break;
+                    }
+                    *q = '0';
+                } else {
+                    if (*q != '0') {
+                        (*q)--;
+                        break;
+                    }
+                    *q = '9';
+                }
+                if (q == alt)
+                    break; /* carry out of the first digit: give up on it */
+                q--;
+            }
+            if (alt[0] != '0' && strtod(alt, NULL) == d) {
+                memcpy(tmp, alt, sizeof(tmp));
+                ok = true;
+            }
+        }
+        if (ok || prec == 17)
+            break;
+    }
+    int nd = 0;
+    char *p = tmp;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    *x = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    return nd;
+}
+
+/* Formats f the way Go's encoding/json writes a float64. */
+static size_t format_float(double f, char out[40])
+{
+    char *o = out;
+    if (f == 0) {
+        if (signbit(f))
+            *o++ = '-';
+        *o++ = '0';
+        return (size_t)(o - out);
+    }
+    if (f < 0) {
+        *o++ = '-';
+        f = -f;
+    }
+    char dg[24] = {0};
+    int x;
+    int nd = shortest_digits(f, dg, &x);
+    if (f < 1e-6 || f >= 1e21) {
+        *o++ = dg[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, dg + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        *o++ = 'e';
+        *o++ = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        /* Go pads to two exponent digits, then strips the pad for e-0X only. */
+        if (ax >= 100)
+            *o++ = (char)('0' + ax / 100);
+        if (ax >= 10 || x >= 0)
+            *o++ = (char)('0' + ax / 10 % 10);
+        *o++ = (char)('0' + ax % 10);
+        return (size_t)(o - out);
+    }
+    if (x >= 0) {
+        for (int i = 0; i <= x; i++)
+            *o++ = i < nd ? dg[i] : '0';
+        if (nd > x + 1) {
+            *o++ = '.';
+            memcpy(o, dg + x + 1, (size_t)(nd - x - 1));
+            o += nd - x - 1;
+        }
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -x - 1; i++)
+            *o++ = '0';
+        memcpy(o, dg, (size_t)nd);
+        o += nd;
+    }
+    return (size_t)(o - out);
+}
+
+size_t kapi_json_format_float(double f, char out[40])
+{
+    if (!isfinite(f))
+        return 0;
+    return format_float(f, out);
+}
+
+static void w_newline(struct writer *w, size_t depth)
+{
+    w_char(w, '\n');
+    size_t n = depth * 2;
+    while (n) {
+        size_t k = n > 64 ? 64 : n;
+        memset(w_room(w, k), ' ', k);
+        w->n += k;
+        n -= k;
+    }
+}
+
+struct wframe {
+    const struct kapi_value *v;
+    size_t i;
+};
+
+/* Writes a scalar, or opens a container and pushes it. Returns false when
+ * a container was pushed. */
+static bool w_open(struct writer *w, const struct kapi_value *v, struct wframe **st, size_t *n,
+                   size_t *cap, struct wframe *st0)
+{
+    if (!v) {
+        w_bytes(w, "null", 4);
+        return true;
+    }
+    switch (v->type) {
+    case KAPI_V_NULL:
+        w_bytes(w, "null", 4);
+        return true;
+    case KAPI_V_BOOL:
+        if (v->u.b)
+            w_bytes(w, "true", 4);
+        else
+            w_bytes(w, "false", 5);
+        return true;
+    case KAPI_V_INT:
+        w_int(w, v->u.i);
+        return true;
+    case KAPI_V_FLOAT: {
+        if (!isfinite(v->u.f)) {
+            if (w->rc == 0)
+                w->rc = KAPI_JSON_EUNSUPPORTED;
+            return true;
+        }
+        char tmp[40];
+        w_bytes(w, tmp, format_float(v->u.f, tmp));
+        return true;
+    }
+    case KAPI_V_STRING:
+        w_string(w, v->u.str.s, v->u.str.len);
+        return true;
+    case KAPI_V_ARRAY:
+    case KAPI_V_OBJECT: {
+        bool obj = v->type == KAPI_V_OBJECT;
+        size_t len = obj ? v->u.obj.len : v->u.arr.len;
+        if (len == 0) {
+            w_bytes(w, obj ? "{}" : "[]", 2);
+            return true;
+        }
+        w_char(w, obj ? '{' : '[');
+        if (*n == *cap)
+            *st = grow(*st, cap, sizeof(**st), st0, *n + 1);
+        (*st)[*n].v = v;
+        (*st)[*n].i = 0;
+        (*n)++;
+        return false;
+    }
+    }
+    w_bytes(w, "null", 4);
+    return true;
+}
+
+static int write_value(struct kapi_buf *b, const struct kapi_value *root, bool indent)
+{
+    struct writer ws, *w = &ws;
+    w->b = b;
+    w->n = 0;
+    w->rc = 0;
+    w->indent = indent;
+    struct wframe st0[32];
+    struct wframe *st = st0;
+    size_t n = 0, cap = KAPI_ARRAY_LEN(st0);
+
+    w_open(w, root, &st, &n, &cap, st0);
+    while (n && w->rc == 0) {
+        struct wframe *f = &st[n - 1];
+        const struct kapi_value *v = f->v;
+        bool obj = v->type == KAPI_V_OBJECT;
+        size_t len = obj ? v->u.obj.len : v->u.arr.len;
+        if (f->i == len) {
+            if (indent)
+                w_newline(w, n - 1);
+            w_char(w, obj ? '}' : ']');
+            n--;
+            continue;
+        }
+        if (f->i)
+            w_char(w, ',');
+        if (indent)
+            w_newline(w, n);
+        const struct kapi_value *child;
+        if (obj) {
+            const struct kapi_member *m = &v->u.obj.members[f->i];
+            w_string(w, m->key, m->klen);
+            if (indent)
+                w_bytes(w, ": ", 2);
+            else
+                w_char(w, ':');
+            child = m->val;
+        } else {
+            child = v->u.arr.items[f->i];
+        }
+        f->i++;
+        w_open(w, child, &st, &n, &cap, st0);
+    }
+    w_flush(w);
+    int rc = w->rc;
+    if (st != st0)
+        free(st);
+    return rc;
+}
+
+int kapi_json_write(struct kapi_buf *b, const struct kapi_value *v)
+{
+    return write_value(b, v, false);
+}
+
+int kapi_json_write_indent(struct kapi_buf *b, const struct kapi_value *v)
+{
+    return write_value(b, v, true);
+}
+
+int kapi_json_write_string(struct kapi_buf *b, const char *s, size_t len)
+{
+    struct writer ws, *w = &ws;
+    w->b = b;
+    w->n = 0;
+    w->rc = 0;
+    w->indent = false;
+    w_string(w, s, len);
+    w_flush(w);
+    int rc = w->rc;
+    return rc;
+}

@@ -1,0 +1,106 @@
+/* CREATE (POST to a collection). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../api/names.h"
+#include "../api/status.h"
+#include "../registry/objectmeta.h"
+#include "endpoints_int.h"
+
+/* The body's apiVersion/kind must name what the URL names (when given). */
+int kapi_check_body_gvk(struct kapi_req *r, struct kapi_value *obj)
+{
+    const char *av = kapi_obj_get_str(obj, "apiVersion");
+    const char *kind = kapi_obj_get_str(obj, "kind");
+    if (av && av[0] && strcmp(av, r->kind->api_version) != 0) {
+        kapi_respond_error(r, 400, "BadRequest",
+                           kapi_pool_printf(r->pool, "the API version in the data (%s) does not match the expected API version (%s)",
+                                            av, r->kind->api_version));
+        return -1;
+    }
+    if (kind && kind[0] && strcmp(kind, r->kind->kind) != 0) {
+        kapi_respond_error(r, 400, "BadRequest",
+                           kapi_pool_printf(r->pool, "the kind in the data (%s) does not match the expected kind (%s)", kind,
+                                            r->kind->kind));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes obj (prepared) to storage and answers with it at its new
+ * revision. */
+void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *obj, int64_t rev)
+{
+    struct kapi_value *md = kapi_obj_ensure_obj(r->pool, obj, "metadata");
+    kapi_obj_set(r->pool, md, "resourceVersion", kapi_value_str(r->pool, kapi_pool_printf(r->pool, "%lld", (long long)rev)));
+    kapi_meta_canonicalize(r->pool, obj);
+    if (r->as == KAPI_AS_TABLE) {
+        const char *rvs = kapi_obj_get_str(md, "resourceVersion");
+        kapi_respond_value(r, code, kapi_table_for_objects(r, &obj, 1, rvs, NULL, 0));
+        return;
+    }
+    kapi_respond_value(r, code, obj);
+}
+
+bool kapi_rest_dry_run(struct kapi_req *r)
+{
+    for (size_t i = 0; i < r->nparams; i++)
+        if (strcmp(r->params[i].name, "dryRun") == 0 && strcmp(r->params[i].value, "All") == 0)
+            return true;
+    return false;
+}
+
+int kapi_rest_check_dry_run(struct kapi_req *r)
+{
+    for (size_t i = 0; i < r->nparams; i++)
+        if (strcmp(r->params[i].name, "dryRun") == 0 && strcmp(r->params[i].value, "All") != 0) {
+            struct kapi_field_errors errs = {0};
+            static const char *const valid[] = {"All"};
+            kapi_ferr_not_supported(r->pool, &errs, "dryRun", r->params[i].value, valid, 1);
+            kapi_respond_error(r, 400, "BadRequest", kapi_field_errors_aggregate(r->pool, &errs));
+            return -1;
+        }
+    return 0;
+}
+
+void kapi_handle_create(struct kapi_req *r)
+{
+    if (kapi_rest_check_dry_run(r) < 0)
+        return;
+    struct kapi_value *obj = kapi_decode_body(r);
+    if (!obj || kapi_check_body_gvk(r, obj) < 0)
+        return;
+    /* POST to a name (/pods/x) is not create; the router sends those away. */
+    struct kapi_field_errors errs = {0};
+    const char *bad = NULL;
+    if (kapi_meta_prepare_create(r->pool, r->kind, obj, r->ns, &errs, &bad) < 0) {
+        kapi_respond_error(r, 400, "BadRequest", bad);
+        return;
+    }
+    const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
+    if (errs.len) {
+        kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, name ? name : "", &errs));
+        return;
+    }
+    if (kapi_rest_sync(r) < 0)
+        return;
+    if (kapi_rest_check_namespace(r) < 0)
+        return;
+    if (kapi_rest_dry_run(r)) {
+        kapi_rest_respond_written(r, 201, obj, 0);
+        return;
+    }
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_meta_encode_for_store(obj, &b);
+    struct kapi_write w = {.op = KAPI_WRITE_CREATE, .key = kapi_rest_key(r, name), .value = b.data, .len = b.len};
+    struct kapi_write_result res = {0};
+    int err = kapi_store_write(r->srv->store, &w, &res);
+    kapi_buf_dispose(&b);
+    if (err) {
+        kapi_rest_store_error(r, err, name);
+    } else {
+        kapi_rest_respond_written(r, 201, obj, res.rev);
+    }
+    kapi_write_result_dispose(&res);
+}

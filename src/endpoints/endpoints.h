@@ -1,0 +1,41 @@
+/* endpoints: the Kubernetes REST front end. Turns HTTP requests into API
+ * operations: authentication, request info (group, version, resource,
+ * namespace, name, verb), content negotiation, one file per verb (get.c,
+ * list.c, watch.c, create.c, update.c, delete.c, patch.c), health,
+ * version and discovery; every error leaves through kapi_respond_status. */
+#ifndef KAPI_ENDPOINTS_H
+#define KAPI_ENDPOINTS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "../base/base.h"
+#include "../http/http.h"
+
+struct kapi_store;
+struct kapi_cache;
+struct kapi_authn;
+struct kapi_registry;
+struct kapi_discovery;
+
+/* Everything a request handler needs, built once by the server. */
+struct kapi_apiserver {
+    struct kapi_store *store;
+    struct kapi_cache *cache;
+    struct kapi_authn *authn;
+    struct kapi_registry *registry;
+    struct kapi_discovery *discovery;
+    int max_inflight;            /* --max-requests-inflight (non-mutating) */
+    int max_mutating_inflight;   /* --max-mutating-requests-inflight */
+    _Atomic int inflight, mutating_inflight;
+    int min_request_timeout;     /* seconds; watch timeouts are random in [min, 2*min) */
+    int bookmark_interval_ms;    /* how often watches with allowWatchBookmarks get one */
+    _Atomic bool shutting_down;  /* readyz reports failure once set */
+    _Atomic bool ready;          /* start-up finished */
+    int64_t start_ms;
+};
+
+/* The HTTP handler (kapi_http_handler_fn) for an apiserver. */
+void kapi_endpoints_handle(void *ctx, struct kapi_http_request *req);
+
+#endif

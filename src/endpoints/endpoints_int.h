@@ -1,0 +1,132 @@
+/* Private declarations shared by the files of src/endpoints. */
+#ifndef KAPI_ENDPOINTS_INT_H
+#define KAPI_ENDPOINTS_INT_H
+
+#include "../auth/authn.h"
+#include "../cache/cache.h"
+#include "../codec/value.h"
+#include "../registry/registry.h"
+#include "endpoints.h"
+
+enum kapi_format { KAPI_FMT_JSON, KAPI_FMT_YAML };
+enum kapi_as { KAPI_AS_OBJECT, KAPI_AS_TABLE, KAPI_AS_PARTIAL };
+
+struct kapi_qparam {
+    const char *name, *value; /* decoded */
+};
+
+#define KAPI_MAX_WARNINGS 32
+
+/* One API request on its way through the pipeline; lives in http->pool. */
+struct kapi_req {
+    struct kapi_apiserver *srv;
+    struct kapi_http_request *http;
+    struct kapi_pool *pool;
+    struct kapi_user user;
+
+    /* request info */
+    bool is_resource;
+    const char *verb;            /* get list watch create update patch delete deletecollection */
+    const char *api_prefix;      /* "api" or "apis" */
+    const char *group, *version, *resource, *subresource, *ns, *name;
+    const struct kapi_kind *kind;
+    const struct kapi_resource *res;  /* entry for resource or resource/subresource */
+    const char *parts[16];       /* path segments after the group/version */
+    size_t nparts;
+
+    struct kapi_qparam *params;
+    size_t nparams;
+
+    /* negotiation */
+    enum kapi_format fmt;
+    enum kapi_as as;
+    bool pretty;
+    const char *warnings[KAPI_MAX_WARNINGS];
+    size_t nwarnings;
+};
+
+/* query.c */
+/* Parses a raw query string into decoded name/value pairs. -1 on a
+ * malformed escape. */
+int kapi_parse_query(struct kapi_pool *pool, const char *q, struct kapi_qparam **out, size_t *n);
+const char *kapi_req_param(const struct kapi_req *r, const char *name);
+/* Go's strconv.ParseBool. -1 when not a boolean. */
+int kapi_parse_bool(const char *s);
+
+/* requestinfo.c: fills the request-info fields from method and path.
+ * Returns 0, or -1 for a path that is not a resource path. */
+int kapi_request_info(struct kapi_req *r);
+
+/* respond.c */
+struct kapi_status;
+void kapi_respond_status(struct kapi_req *r, const struct kapi_status *st);
+/* A Status built from code/reason/message with no details. */
+void kapi_respond_error(struct kapi_req *r, int code, const char *reason, const char *message);
+/* Sends v (an API object) in the negotiated format. */
+void kapi_respond_value(struct kapi_req *r, int code, struct kapi_value *v);
+/* Sends one stored object's JSON bytes (no trailing newline) in the
+ * negotiated format; JSON goes out without re-encoding. */
+void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, size_t len);
+/* Raw bytes with a content type (discovery, openapi, health). */
+void kapi_respond_raw(struct kapi_req *r, int code, const char *content_type, const char *body, size_t len,
+                      const struct kapi_http_header *extra, size_t nextra);
+void kapi_req_warn(struct kapi_req *r, const char *msg);
+
+/* negotiate.c */
+/* Chooses the output format from Accept; -1 (and a 406 sent) when nothing
+ * acceptable. allow_table for list/get of resources. */
+int kapi_negotiate_output(struct kapi_req *r);
+/* Decodes the request body (JSON or YAML by Content-Type). NULL when a
+ * Status was already sent. */
+struct kapi_value *kapi_decode_body(struct kapi_req *r);
+/* Table conversion (the default Name / Created At columns). */
+struct kapi_value *kapi_table_for_objects(struct kapi_req *r, struct kapi_value **objs, size_t n,
+                                          const char *rv, const char *cont, int64_t remaining);
+
+/* list.c: resourceVersion (-1 when absent) and limit (0 = none); -1 when a
+ * 400 was sent. */
+int kapi_list_params(struct kapi_req *r, int64_t *rv, int64_t *limit);
+
+/* resource verbs: one file each */
+void kapi_handle_get(struct kapi_req *r);
+void kapi_handle_list(struct kapi_req *r);
+void kapi_handle_watch(struct kapi_req *r);
+void kapi_handle_create(struct kapi_req *r);
+void kapi_handle_update(struct kapi_req *r);
+void kapi_handle_patch(struct kapi_req *r);
+void kapi_handle_delete(struct kapi_req *r);
+void kapi_handle_deletecollection(struct kapi_req *r);
+
+/* Shared by the verbs (rest.c). */
+/* 0 when the cache holds every acknowledged write; else a Status was sent. */
+int kapi_rest_sync(struct kapi_req *r);
+char *kapi_rest_key(struct kapi_req *r, const char *name);
+/* Sends the Status for a storage error about r->name. */
+void kapi_rest_store_error(struct kapi_req *r, int err, const char *name);
+/* Builds the selector filter from labelSelector / fieldSelector; -1 when a
+ * 400 was sent. */
+struct kapi_rest_filter;
+struct kapi_rest_filter *kapi_rest_filter_new(struct kapi_req *r);
+void kapi_rest_filter_apply(struct kapi_rest_filter *f, struct kapi_cache_filter *cf);
+bool kapi_rest_filter_selects(const struct kapi_rest_filter *f); /* has a non-empty selector */
+/* Whether the namespace exists (and is not terminating when for_create). 0
+ * or a Status was sent. */
+int kapi_rest_check_namespace(struct kapi_req *r);
+
+/* create.c: pieces the write verbs share. */
+int kapi_check_body_gvk(struct kapi_req *r, struct kapi_value *obj);
+void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *obj, int64_t rev);
+bool kapi_rest_dry_run(struct kapi_req *r);
+int kapi_rest_check_dry_run(struct kapi_req *r); /* -1 when a 400 was sent */
+/* update.c: stores obj as the new version of current (prepared, validated);
+ * the shared end of update and patch. Sends the response. Returns the
+ * storage error (KAPI_STORE_CONFLICT lets patch retry) without answering
+ * for CONFLICT when retry is true. */
+int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const struct kapi_cobj *current,
+                           bool retry);
+
+/* health.c, version */
+bool kapi_handle_health(struct kapi_req *r);
+void kapi_handle_version(struct kapi_req *r);
+
+#endif

@@ -1,0 +1,288 @@
+/* The request pipeline: limits, authentication, authorization, in-flight
+ * caps, then routing to health, discovery or a resource verb. */
+#include <string.h>
+
+#include "../api/names.h"
+#include "../api/status.h"
+#include "discovery.h"
+#include "endpoints_int.h"
+
+/* Anyone may read these (upstream's system:public-info-viewer). */
+static bool public_path(const char *p)
+{
+    static const char *const prefixes[] = {"/healthz", "/livez", "/readyz", "/version"};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(prefixes); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(p, prefixes[i], n) == 0 && (p[n] == 0 || p[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+static bool discovery_path(const char *p)
+{
+    return strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0 || strcmp(p, "/apis") == 0 ||
+           strncmp(p, "/apis/", 6) == 0;
+}
+
+static bool in_group(const struct kapi_user *u, const char *g)
+{
+    for (size_t i = 0; i < u->ngroups; i++)
+        if (strcmp(u->groups[i], g) == 0)
+            return true;
+    return false;
+}
+
+static const char *http_verb(const char *method)
+{
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return "get";
+    if (strcmp(method, "POST") == 0)
+        return "post";
+    if (strcmp(method, "PUT") == 0)
+        return "put";
+    if (strcmp(method, "PATCH") == 0)
+        return "patch";
+    if (strcmp(method, "DELETE") == 0)
+        return "delete";
+    return "unknown";
+}
+
+/* Until RBAC exists: system:masters may do anything; every authenticated
+ * user may read discovery (as upstream's system:discovery grants). */
+static bool authorize(struct kapi_req *r, bool resource_request)
+{
+    if (in_group(&r->user, "system:masters"))
+        return true;
+    if (!resource_request && in_group(&r->user, "system:authenticated") && discovery_path(r->http->path) &&
+        strcmp(r->http->method, "GET") == 0)
+        return true;
+    return false;
+}
+
+static void forbid(struct kapi_req *r, bool resource_request)
+{
+    if (resource_request) {
+        kapi_respond_status(r, kapi_status_forbidden_authz(r->pool, r->user.name, r->verb, r->group, r->resource,
+                                                           r->subresource, r->ns, r->name, NULL, ""));
+        return;
+    }
+    kapi_respond_status(r, kapi_status_forbidden_authz(r->pool, r->user.name, http_verb(r->http->method), NULL, NULL,
+                                                       NULL, NULL, NULL, r->http->path, ""));
+}
+
+static void not_found(struct kapi_req *r)
+{
+    struct kapi_status *st = kapi_status_new(r->pool, 404, "NotFound", "the server could not find the requested resource");
+    st->has_details = true;
+    kapi_respond_status(r, st);
+}
+
+static void serve_discovery(struct kapi_req *r)
+{
+    struct kapi_discovery_reply rep;
+    int st = kapi_discovery_serve(r->srv->discovery, r->http->path, kapi_http_header(r->http, "Accept"),
+                                  kapi_http_header(r->http, "If-None-Match"), &rep);
+    if (st == 0) {
+        not_found(r);
+        return;
+    }
+    struct kapi_http_header h[4];
+    size_t n = 0;
+    if (rep.etag)
+        h[n++] = (struct kapi_http_header){"Etag", rep.etag};
+    if (rep.vary_accept)
+        h[n++] = (struct kapi_http_header){"Vary", "Accept"};
+    if (rep.cache_control)
+        h[n++] = (struct kapi_http_header){"Cache-Control", rep.cache_control};
+    kapi_respond_raw(r, rep.status, rep.content_type, rep.body ? rep.body->data : "", rep.body ? rep.body->len : 0, h,
+                     n);
+}
+
+static bool long_running(const struct kapi_req *r)
+{
+    if (!r->is_resource)
+        return false;
+    if (strcmp(r->verb, "watch") == 0)
+        return true;
+    static const char *const subs[] = {"proxy", "log", "exec", "attach", "portforward"};
+    for (size_t i = 0; r->subresource && i < KAPI_ARRAY_LEN(subs); i++)
+        if (strcmp(r->subresource, subs[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool mutating(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
+}
+
+/* authentication.k8s.io/v1 SelfSubjectReview: who the caller is. */
+static void self_subject_review(struct kapi_req *r)
+{
+    struct kapi_pool *p = r->pool;
+    struct kapi_value *o = kapi_value_object(p);
+    kapi_obj_set(p, o, "kind", kapi_value_str(p, "SelfSubjectReview"));
+    kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, "authentication.k8s.io/v1"));
+    struct kapi_value *md = kapi_value_object(p);
+    kapi_obj_set(p, md, "creationTimestamp", kapi_value_null(p));
+    kapi_obj_set(p, o, "metadata", md);
+    struct kapi_value *ui = kapi_value_object(p);
+    kapi_obj_set(p, ui, "username", kapi_value_str(p, r->user.name));
+    if (r->user.uid && r->user.uid[0])
+        kapi_obj_set(p, ui, "uid", kapi_value_str(p, r->user.uid));
+    struct kapi_value *groups = kapi_value_array(p);
+    for (size_t i = 0; i < r->user.ngroups; i++)
+        kapi_arr_push(p, groups, kapi_value_str(p, r->user.groups[i]));
+    kapi_obj_set(p, ui, "groups", groups);
+    struct kapi_value *st = kapi_value_object(p);
+    kapi_obj_set(p, st, "userInfo", ui);
+    kapi_obj_set(p, o, "status", st);
+    kapi_respond_value(r, 201, o);
+}
+
+static void serve_resource(struct kapi_req *r)
+{
+    if (!kapi_api_version_served(r->group, r->version)) {
+        not_found(r);
+        return;
+    }
+    const char *full = r->subresource ? kapi_pool_printf(r->pool, "%s/%s", r->resource, r->subresource) : r->resource;
+    r->res = kapi_resource_find(r->group, r->version, full);
+    r->kind = kapi_registry_find(r->srv->registry, r->group, r->version, r->resource);
+    if (!r->res || !r->kind) {
+        not_found(r);
+        return;
+    }
+    /* Names must be usable as one path segment. */
+    if (r->name) {
+        const char *msgs[KAPI_NAME_MSGS_MAX];
+        size_t nm = kapi_name_path_segment(r->name, false, msgs);
+        if (nm) {
+            kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "invalid resource name %s: %s",
+                                                                      kapi_go_quote(r->pool, r->name, strlen(r->name)), msgs[0]));
+            return;
+        }
+    }
+    const char *verb = r->verb;
+    /* list/watch/deletecollection across namespaces use the cluster path;
+     * a namespaced object by name needs a namespace. */
+    if (r->res->namespaced && !r->ns[0] && r->name) {
+        not_found(r);
+        return;
+    }
+    if (!r->res->namespaced && r->ns[0]) {
+        not_found(r);
+        return;
+    }
+    if (strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "selfsubjectreviews") == 0 &&
+        strcmp(verb, "create") == 0) {
+        self_subject_review(r);
+        return;
+    }
+    bool allowed = kapi_resource_has_verb(r->res, verb);
+    if (strcmp(verb, "watch") == 0 && r->name && kapi_resource_has_verb(r->res, "watch"))
+        allowed = true;
+    if (strcmp(verb, "create") == 0 && r->name && !r->subresource)
+        allowed = false; /* POST to an object */
+    if (!allowed || !(r->kind->flags & KAPI_KIND_STORED)) {
+        kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
+        return;
+    }
+    if (r->subresource && strcmp(r->subresource, "status") != 0) {
+        kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
+        return;
+    }
+    if (r->subresource && strcmp(verb, "get") != 0) {
+        /* Writes to /status need the spec/status split of each kind. */
+        kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
+        return;
+    }
+    if (strcmp(verb, "get") == 0)
+        kapi_handle_get(r);
+    else if (strcmp(verb, "list") == 0)
+        kapi_handle_list(r);
+    else if (strcmp(verb, "watch") == 0)
+        kapi_handle_watch(r);
+    else if (strcmp(verb, "create") == 0)
+        kapi_handle_create(r);
+    else if (strcmp(verb, "update") == 0)
+        kapi_handle_update(r);
+    else if (strcmp(verb, "patch") == 0)
+        kapi_handle_patch(r);
+    else if (strcmp(verb, "delete") == 0)
+        kapi_handle_delete(r);
+    else if (strcmp(verb, "deletecollection") == 0)
+        kapi_handle_deletecollection(r);
+    else
+        kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
+}
+
+static void log_request(struct kapi_req *r, int64_t start)
+{
+    if (!KAPI_LOG_ENABLED(2))
+        return;
+    kapi_log(2, "%s %s user=%s remote=%s %lldms", r->http->method, r->http->target, r->user.name ? r->user.name : "-",
+             r->http->remote_addr ? r->http->remote_addr : "-", (long long)(kapi_now_ms() - start));
+}
+
+void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
+{
+    int64_t start = kapi_now_ms();
+    struct kapi_req r = {.srv = ctx, .http = http, .pool = http->pool, .fmt = KAPI_FMT_JSON};
+    if (kapi_parse_query(r.pool, http->query, &r.params, &r.nparams) < 0) {
+        r.params = NULL;
+        r.nparams = 0;
+        kapi_respond_error(&r, 400, "BadRequest", kapi_pool_printf(r.pool, "invalid query string: %s", http->query));
+        return;
+    }
+    if (http->error == KAPI_HTTP_BODY_TOO_LARGE) {
+        kapi_respond_status(&r, kapi_status_entity_too_large(r.pool, "limit is 3145728"));
+        return;
+    }
+    enum kapi_authn_result ar = kapi_authn_authenticate(r.srv->authn, r.pool, &http->peer,
+                                                         kapi_http_header(http, "Authorization"), &r.user);
+    if (ar == KAPI_AUTHN_INVALID) {
+        r.user.name = NULL;
+        kapi_respond_status(&r, kapi_status_unauthorized(r.pool, "Unauthorized"));
+        return;
+    }
+    if (public_path(http->path)) {
+        if (strncmp(http->path, "/version", 8) == 0)
+            kapi_handle_version(&r);
+        else if (!kapi_handle_health(&r))
+            not_found(&r);
+        log_request(&r, start);
+        return;
+    }
+    bool resource_request = kapi_request_info(&r) == 0;
+    if (!authorize(&r, resource_request)) {
+        forbid(&r, resource_request);
+        log_request(&r, start);
+        return;
+    }
+    bool lr = long_running(&r);
+    bool mut = mutating(http->method);
+    _Atomic int *counter = mut ? &r.srv->mutating_inflight : &r.srv->inflight;
+    int limit = mut ? r.srv->max_mutating_inflight : r.srv->max_inflight;
+    if (!lr) {
+        int now = atomic_fetch_add(counter, 1) + 1;
+        if (limit > 0 && now > limit) {
+            atomic_fetch_sub(counter, 1);
+            kapi_respond_status(&r, kapi_status_too_many_requests(r.pool, "Too many requests, please try again later.", 1));
+            log_request(&r, start);
+            return;
+        }
+    }
+    if (resource_request) {
+        if (kapi_negotiate_output(&r) == 0)
+            serve_resource(&r);
+    } else if (discovery_path(http->path)) {
+        serve_discovery(&r);
+    } else {
+        kapi_respond_raw(&r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
+    }
+    if (!lr)
+        atomic_fetch_sub(counter, 1);
+    log_request(&r, start);
+}

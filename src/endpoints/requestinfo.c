@@ -1,0 +1,106 @@
+/* Request info: which API operation an HTTP request is, following the
+ * path grammar of kube-apiserver:
+ *   /api/v1[/watch]/namespaces/{ns}/{resource}[/{name}[/{subresource}...]]
+ *   /apis/{group}/{version}[/watch]/{resource}[/{name}[/{subresource}]]
+ * The verb comes from the method, the presence of a name, and ?watch. */
+#include <string.h>
+
+#include "endpoints_int.h"
+
+static size_t split_path(struct kapi_pool *pool, const char *path, const char **parts, size_t max)
+{
+    size_t n = 0;
+    const char *p = path;
+    while (*p == '/')
+        p++;
+    while (*p && n < max) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        parts[n++] = kapi_pool_strndup(pool, p, len);
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    if (*p)
+        return max + 1; /* too many segments */
+    return n;
+}
+
+int kapi_request_info(struct kapi_req *r)
+{
+    const char *seg[20];
+    size_t n = split_path(r->pool, r->http->path, seg, 20);
+    if (n > 20 || n < 3)
+        return -1;
+    size_t i;
+    if (strcmp(seg[0], "api") == 0) {
+        r->api_prefix = "api";
+        r->group = "";
+        r->version = seg[1];
+        i = 2;
+    } else if (strcmp(seg[0], "apis") == 0) {
+        if (n < 4)
+            return -1;
+        r->api_prefix = "apis";
+        r->group = seg[1];
+        r->version = seg[2];
+        i = 3;
+    } else {
+        return -1;
+    }
+    const char *method = r->http->method;
+    bool legacy_watch = false;
+    if (i < n && strcmp(seg[i], "watch") == 0) {
+        legacy_watch = true;
+        i++;
+    }
+    if (i >= n)
+        return -1;
+    /* namespaces/{ns}/{resource}... with the namespace object itself as
+     * the special case /namespaces/{name}[/{sub}]. */
+    r->ns = "";
+    if (strcmp(seg[i], "namespaces") == 0 && n - i >= 3 && strcmp(seg[i + 2], "status") != 0 &&
+        strcmp(seg[i + 2], "finalize") != 0) {
+        r->ns = seg[i + 1];
+        i += 2;
+        r->resource = seg[i++];
+    } else {
+        r->resource = seg[i++];
+    }
+    if (!r->name && i < n)
+        r->name = seg[i++];
+    if (i < n)
+        r->subresource = seg[i++];
+    r->nparts = 0;
+    while (i < n && r->nparts < KAPI_ARRAY_LEN(r->parts))
+        r->parts[r->nparts++] = seg[i++];
+    if (r->subresource && r->nparts && strcmp(r->subresource, "proxy") != 0)
+        return -1;
+
+    /* verb */
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        if (legacy_watch) {
+            r->verb = "watch";
+        } else if (r->name) {
+            r->verb = "get";
+        } else {
+            const char *w = kapi_req_param(r, "watch");
+            r->verb = w && kapi_parse_bool(w) == 1 ? "watch" : "list";
+        }
+    } else if (strcmp(method, "POST") == 0) {
+        r->verb = "create";
+    } else if (strcmp(method, "PUT") == 0) {
+        r->verb = "update";
+    } else if (strcmp(method, "PATCH") == 0) {
+        r->verb = "patch";
+    } else if (strcmp(method, "DELETE") == 0) {
+        r->verb = r->name ? "delete" : "deletecollection";
+    } else {
+        r->verb = "unknown";
+    }
+    /* For the namespace object itself ns is the object; it is cluster-scoped. */
+    if (strcmp(r->resource, "namespaces") == 0)
+        r->ns = "";
+    r->is_resource = true;
+    return 0;
+}

@@ -1,0 +1,137 @@
+/* Writing responses: every API answer leaves through these functions, so
+ * headers (Audit-Id, Cache-Control, Warning) and encodings are uniform. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../codec/json.h"
+#include "../codec/yaml.h"
+#include "../api/status.h"
+#include "endpoints_int.h"
+
+#define MAX_RESPONSE_HEADERS (8 + KAPI_MAX_WARNINGS)
+
+void kapi_req_warn(struct kapi_req *r, const char *msg)
+{
+    if (r->nwarnings < KAPI_MAX_WARNINGS)
+        r->warnings[r->nwarnings++] = kapi_pool_strdup(r->pool, msg);
+}
+
+static size_t common_headers(struct kapi_req *r, struct kapi_http_header *h, const char *ctype)
+{
+    size_t n = 0;
+    char uuid[37];
+    kapi_uuid(uuid);
+    h[n++] = (struct kapi_http_header){"Audit-Id", kapi_pool_strdup(r->pool, uuid)};
+    h[n++] = (struct kapi_http_header){"Cache-Control", "no-cache, private"};
+    if (ctype)
+        h[n++] = (struct kapi_http_header){"Content-Type", ctype};
+    for (size_t i = 0; i < r->nwarnings; i++) {
+        struct kapi_buf b;
+        kapi_buf_init(&b, 0);
+        kapi_buf_puts(&b, "299 - ");
+        /* Warning text is a quoted-string: escape quotes and backslashes. */
+        kapi_buf_putc(&b, '"');
+        for (const char *c = r->warnings[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                kapi_buf_putc(&b, '\\');
+            kapi_buf_putc(&b, *c);
+        }
+        kapi_buf_putc(&b, '"');
+        h[n++] = (struct kapi_http_header){"Warning", kapi_pool_strndup(r->pool, b.data, b.len)};
+        kapi_buf_dispose(&b);
+    }
+    return n;
+}
+
+void kapi_respond_raw(struct kapi_req *r, int code, const char *content_type, const char *body, size_t len,
+                      const struct kapi_http_header *extra, size_t nextra)
+{
+    struct kapi_http_header h[MAX_RESPONSE_HEADERS + 8];
+    size_t n = common_headers(r, h, content_type);
+    for (size_t i = 0; i < nextra && n < KAPI_ARRAY_LEN(h); i++)
+        h[n++] = extra[i];
+    if (strcmp(r->http->method, "HEAD") == 0)
+        len = 0;
+    kapi_http_respond(r->http, code, h, n, body, len);
+}
+
+static const char *content_type_for(struct kapi_req *r)
+{
+    if (r->fmt == KAPI_FMT_YAML)
+        return "application/yaml";
+    if (r->as == KAPI_AS_TABLE)
+        return "application/json;as=Table;v=v1;g=meta.k8s.io";
+    return "application/json";
+}
+
+static void encode(struct kapi_req *r, struct kapi_buf *b, struct kapi_value *v)
+{
+    if (r->fmt == KAPI_FMT_YAML) {
+        kapi_yaml_write(b, v);
+    } else {
+        if (r->pretty)
+            kapi_json_write_indent(b, v);
+        else
+            kapi_json_write(b, v);
+        kapi_buf_putc(b, '\n');
+    }
+}
+
+void kapi_respond_value(struct kapi_req *r, int code, struct kapi_value *v)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    encode(r, &b, v);
+    kapi_respond_raw(r, code, content_type_for(r), b.data, b.len, NULL, 0);
+    kapi_buf_dispose(&b);
+}
+
+void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, size_t len)
+{
+    if (r->fmt == KAPI_FMT_JSON && r->as == KAPI_AS_OBJECT && !r->pretty) {
+        /* The shared bytes go out as they are, plus the encoder's newline. */
+        struct kapi_buf b;
+        kapi_buf_init(&b, 0);
+        kapi_buf_append(&b, json, len);
+        kapi_buf_putc(&b, '\n');
+        kapi_respond_raw(r, code, "application/json", b.data, b.len, NULL, 0);
+        kapi_buf_dispose(&b);
+        return;
+    }
+    struct kapi_json_error err;
+    struct kapi_value *v = kapi_json_parse(r->pool, json, len, NULL, &err);
+    if (!v) {
+        kapi_respond_error(r, 500, "InternalError", "Internal error occurred: stored object is not valid JSON");
+        return;
+    }
+    if (r->as == KAPI_AS_TABLE) {
+        const char *rv = kapi_value_cstr(kapi_value_path(v, "metadata", "resourceVersion", NULL));
+        v = kapi_table_for_objects(r, &v, 1, rv, NULL, 0);
+    }
+    kapi_respond_value(r, code, v);
+}
+
+void kapi_respond_status(struct kapi_req *r, const struct kapi_status *st)
+{
+    /* Status bodies are JSON unless YAML was asked for; never a Table. */
+    enum kapi_as as = r->as;
+    r->as = KAPI_AS_OBJECT;
+    int code = st->code ? st->code : 500;
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    encode(r, &b, kapi_status_to_value(r->pool, st));
+    const char *ctype = r->fmt == KAPI_FMT_YAML ? "application/yaml" : "application/json";
+    if (st->retry_after_seconds > 0) {
+        struct kapi_http_header ra = {"Retry-After", kapi_pool_printf(r->pool, "%d", (int)st->retry_after_seconds)};
+        kapi_respond_raw(r, code, ctype, b.data, b.len, &ra, 1);
+    } else {
+        kapi_respond_raw(r, code, ctype, b.data, b.len, NULL, 0);
+    }
+    kapi_buf_dispose(&b);
+    r->as = as;
+}
+
+void kapi_respond_error(struct kapi_req *r, int code, const char *reason, const char *message)
+{
+    kapi_respond_status(r, kapi_status_new(r->pool, code, reason, message));
+}

@@ -1,0 +1,154 @@
+/* Pieces shared by the verb handlers: consistent reads, storage keys,
+ * storage errors as Statuses, selector filters, namespace checks. */
+#include <string.h>
+
+#include "../api/selector.h"
+#include "../api/status.h"
+#include "endpoints_int.h"
+
+int kapi_rest_sync(struct kapi_req *r)
+{
+    int err = kapi_cache_sync(r->srv->cache, 10000);
+    if (err == 0)
+        return 0;
+    if (err > 0)
+        kapi_rest_store_error(r, err, r->name);
+    else
+        kapi_respond_error(r, 504, "Timeout", "Timeout: request did not complete within the allotted timeout");
+    return -1;
+}
+
+char *kapi_rest_key(struct kapi_req *r, const char *name)
+{
+    return kapi_registry_key(r->pool, r->kind, r->kind->res->namespaced ? r->ns : "", name);
+}
+
+void kapi_rest_store_error(struct kapi_req *r, int err, const char *name)
+{
+    const struct kapi_kind *k = r->kind;
+    const char *group = k ? k->group : "";
+    const char *resource = k ? k->resource : r->resource;
+    name = name ? name : "";
+    switch (err) {
+    case KAPI_STORE_NOT_FOUND:
+        kapi_respond_status(r, kapi_status_not_found(r->pool, group, resource, name));
+        return;
+    case KAPI_STORE_EXISTS:
+        kapi_respond_status(r, kapi_status_already_exists(r->pool, group, resource, name));
+        return;
+    case KAPI_STORE_CONFLICT:
+        kapi_respond_status(r, kapi_status_conflict(r->pool, group, resource, name, KAPI_CONFLICT_MODIFIED));
+        return;
+    case KAPI_STORE_COMPACTED:
+        kapi_respond_status(r, kapi_status_expired(r->pool, "The resourceVersion for the provided list is too old."));
+        return;
+    case KAPI_STORE_UNAVAILABLE:
+        kapi_respond_status(r, kapi_status_service_unavailable(r->pool, "storage is unavailable"));
+        return;
+    case KAPI_STORE_TIMEOUT:
+        kapi_respond_error(r, 504, "Timeout", "Timeout: request did not complete within the allotted timeout");
+        return;
+    default:
+        kapi_respond_status(r, kapi_status_internal(r->pool, kapi_store_strerror(err)));
+    }
+}
+
+struct kapi_rest_filter {
+    struct kapi_label_selector *labels;
+    struct kapi_field_selector *fields;
+    const char *ns;
+};
+
+static const char *field_of(void *ctx, const char *field)
+{
+    const struct kapi_cobj *o = ctx;
+    if (strcmp(field, "metadata.name") == 0)
+        return o->name;
+    if (strcmp(field, "metadata.namespace") == 0)
+        return o->ns;
+    return NULL;
+}
+
+static bool rest_match(void *ctx, const struct kapi_cobj *o)
+{
+    struct kapi_rest_filter *f = ctx;
+    if (f->labels && !kapi_label_selector_matches(f->labels, o->labels))
+        return false;
+    if (f->fields && !kapi_field_selector_matches(f->fields, field_of, (void *)o))
+        return false;
+    return true;
+}
+
+struct kapi_rest_filter *kapi_rest_filter_new(struct kapi_req *r)
+{
+    struct kapi_rest_filter *f = kapi_pool_calloc(r->pool, sizeof(*f));
+    const char *ls = kapi_req_param(r, "labelSelector");
+    const char *fs = kapi_req_param(r, "fieldSelector");
+    const char *err = NULL;
+    if (ls && *ls) {
+        f->labels = kapi_label_selector_parse(r->pool, ls, strlen(ls), &err);
+        if (!f->labels) {
+            kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "unable to parse requirement: %s", err ? err : ls));
+            return NULL;
+        }
+        if (kapi_label_selector_empty(f->labels))
+            f->labels = NULL;
+    }
+    if (fs && *fs) {
+        f->fields = kapi_field_selector_parse(r->pool, fs, strlen(fs), &err);
+        if (!f->fields) {
+            kapi_respond_error(r, 400, "BadRequest", err ? err : "invalid field selector");
+            return NULL;
+        }
+        for (size_t i = 0; i < f->fields->nterms; i++) {
+            const char *fld = f->fields->terms[i].field;
+            if (strcmp(fld, "metadata.name") != 0 && strcmp(fld, "metadata.namespace") != 0) {
+                kapi_respond_error(r, 400, "BadRequest",
+                                   kapi_pool_printf(r->pool, "field label not supported: %s", fld));
+                return NULL;
+            }
+        }
+        if (kapi_field_selector_empty(f->fields))
+            f->fields = NULL;
+    }
+    return f;
+}
+
+bool kapi_rest_filter_selects(const struct kapi_rest_filter *f)
+{
+    return f->labels || f->fields;
+}
+
+void kapi_rest_filter_apply(struct kapi_rest_filter *f, struct kapi_cache_filter *cf)
+{
+    if (f->labels || f->fields) {
+        cf->match = rest_match;
+        cf->ctx = f;
+    }
+}
+
+int kapi_rest_check_namespace(struct kapi_req *r)
+{
+    if (!r->kind->res->namespaced)
+        return 0;
+    const struct kapi_kind *nsk = kapi_registry_find(r->srv->registry, "", "v1", "namespaces");
+    struct kapi_cobj *ns = kapi_rcache_get(nsk->rc, kapi_registry_key(r->pool, nsk, "", r->ns));
+    if (!ns) {
+        kapi_respond_status(r, kapi_status_not_found(r->pool, "", "namespaces", r->ns));
+        return -1;
+    }
+    struct kapi_value *v = kapi_cobj_value(ns, r->pool);
+    kapi_cobj_unref(ns);
+    const char *phase = kapi_value_cstr(kapi_value_path(v, "status", "phase", NULL));
+    if (strcmp(r->verb, "create") == 0 && phase && strcmp(phase, "Terminating") == 0) {
+        /* NamespaceLifecycle's answer */
+        struct kapi_status *st = kapi_status_forbidden(
+            r->pool, r->kind->group, r->kind->resource, r->name ? r->name : "",
+            kapi_pool_printf(r->pool, "unable to create new content in namespace %s because it is being terminated", r->ns));
+        kapi_status_add_cause(r->pool, st, "NamespaceTerminating",
+                              kapi_pool_printf(r->pool, "namespace %s is being terminated", r->ns), "metadata.namespace");
+        kapi_respond_status(r, st);
+        return -1;
+    }
+    return 0;
+}

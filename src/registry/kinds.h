@@ -1,0 +1,22 @@
+/* registry/kinds: per-kind behaviour on top of the generic metadata rules
+ * (what upstream keeps in each kind's strategy). Today: namespaces' spec
+ * finalizer, phase and name label, and which kinds answer a DELETE with the
+ * deleted object. The typed-API and built-in-behaviour work grows here,
+ * one file per kind under registry/<group>/. */
+#ifndef KAPI_KINDS_H
+#define KAPI_KINDS_H
+
+#include "registry.h"
+
+/* Applies the kind's create-time changes to a prepared object. */
+void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
+/* Applies the kind's update-time rules (e.g. a namespace's phase and
+ * name label cannot be changed by a main-resource update). */
+void kapi_kind_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                              const struct kapi_value *old);
+/* True when DELETE answers with the object rather than a success Status. */
+bool kapi_kind_returns_deleted_object(const struct kapi_kind *k);
+/* True when deletion goes through a Terminating phase (namespaces). */
+bool kapi_kind_is_namespace(const struct kapi_kind *k);
+
+#endif

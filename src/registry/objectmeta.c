@@ -1,0 +1,181 @@
+/* Implementation of src/registry/objectmeta.h. */
+#include "objectmeta.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../codec/json.h"
+#include "kinds.h"
+
+static const char *const meta_order[] = {
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+    "ownerReferences", "finalizers", "managedFields",
+};
+
+/* Moves the named keys to the front in the given order; others keep their
+ * relative order after them. */
+static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const char *const *keys, size_t nkeys)
+{
+    if (!obj || obj->type != KAPI_V_OBJECT || obj->u.obj.len < 2)
+        return;
+    size_t n = obj->u.obj.len;
+    struct kapi_member *out = kapi_pool_alloc(pool, n * sizeof(*out));
+    bool *used = kapi_pool_calloc(pool, n);
+    size_t o = 0;
+    for (size_t k = 0; k < nkeys; k++)
+        for (size_t i = 0; i < n; i++)
+            if (!used[i] && strcmp(obj->u.obj.members[i].key, keys[k]) == 0) {
+                out[o++] = obj->u.obj.members[i];
+                used[i] = true;
+            }
+    for (size_t i = 0; i < n; i++)
+        if (!used[i])
+            out[o++] = obj->u.obj.members[i];
+    memcpy(obj->u.obj.members, out, n * sizeof(*out));
+}
+
+void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    static const char *const top[] = {"kind", "apiVersion", "metadata"};
+    reorder(pool, obj, top, KAPI_ARRAY_LEN(top));
+    reorder(pool, kapi_obj_get(obj, "metadata"), meta_order, KAPI_ARRAY_LEN(meta_order));
+}
+
+void kapi_meta_encode_for_store(struct kapi_value *obj, struct kapi_buf *buf)
+{
+    struct kapi_value *md = kapi_obj_get(obj, "metadata");
+    struct kapi_value *rv = kapi_obj_get(md, "resourceVersion");
+    if (rv)
+        kapi_obj_del(md, "resourceVersion");
+    kapi_json_write(buf, obj);
+    (void)rv;
+}
+
+kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k)
+{
+    if (k->group[0] == 0 && strcmp(k->resource, "namespaces") == 0)
+        return kapi_name_dns_label;
+    if (k->group[0] == 0 && strcmp(k->resource, "services") == 0)
+        return kapi_name_dns1035_label;
+    if (strcmp(k->group, "rbac.authorization.k8s.io") == 0)
+        return kapi_name_path_segment;
+    return kapi_name_dns_subdomain;
+}
+
+const char *kapi_meta_now(struct kapi_pool *pool)
+{
+    char ts[21];
+    kapi_time_rfc3339(kapi_wall_ms() / 1000, ts);
+    return kapi_pool_strdup(pool, ts);
+}
+
+static int check_namespace(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *md,
+                           const char *url_ns, const char **bad_request)
+{
+    const char *ns = kapi_obj_get_str(md, "namespace");
+    if (k->res->namespaced) {
+        if (ns && ns[0] && url_ns && url_ns[0] && strcmp(ns, url_ns) != 0) {
+            *bad_request = "the namespace of the provided object does not match the namespace sent on the request";
+            return -1;
+        }
+        if (url_ns && url_ns[0])
+            kapi_obj_set(pool, md, "namespace", kapi_value_str(pool, url_ns));
+    } else {
+        kapi_obj_del(md, "namespace");
+    }
+    return 0;
+}
+
+int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const char *url_ns, struct kapi_field_errors *errs, const char **bad_request)
+{
+    struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
+    if (check_namespace(pool, k, md, url_ns, bad_request) < 0)
+        return -1;
+    const char *name = kapi_obj_get_str(md, "name");
+    const char *gen = kapi_obj_get_str(md, "generateName");
+    if ((!name || !name[0]) && gen && gen[0]) {
+        /* Validate the prefix first so a bad generateName is reported as such. */
+        const char *msgs[KAPI_NAME_MSGS_MAX];
+        if (kapi_kind_name_fn(k)(gen, true, msgs) == 0)
+            kapi_obj_set(pool, md, "name", kapi_value_str(pool, kapi_generate_name(pool, gen)));
+    }
+    char uid[37];
+    kapi_uuid(uid);
+    kapi_obj_set(pool, md, "uid", kapi_value_str(pool, uid));
+    kapi_obj_del(md, "resourceVersion");
+    kapi_obj_del(md, "selfLink");
+    kapi_obj_del(md, "deletionTimestamp");
+    kapi_obj_del(md, "deletionGracePeriodSeconds");
+    kapi_obj_set(pool, md, "creationTimestamp", kapi_value_str(pool, kapi_meta_now(pool)));
+    if (k->flags & KAPI_KIND_GENERATION)
+        kapi_obj_set(pool, md, "generation", kapi_value_int(pool, 1));
+    else
+        kapi_obj_del(md, "generation");
+    kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
+    kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
+    kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
+    kapi_kind_prepare_create(pool, k, obj); /* after validation, like a strategy's Canonicalize */
+    kapi_meta_canonicalize(pool, obj);
+    return 0;
+}
+
+/* Whether a and b differ anywhere outside metadata and status. */
+static bool spec_changed(const struct kapi_value *a, const struct kapi_value *b)
+{
+    static const char *const skip[] = {"metadata", "status", "kind", "apiVersion"};
+    for (int pass = 0; pass < 2; pass++) {
+        const struct kapi_value *x = pass ? b : a, *y = pass ? a : b;
+        for (size_t i = 0; i < x->u.obj.len; i++) {
+            const char *key = x->u.obj.members[i].key;
+            bool skipped = false;
+            for (size_t s = 0; s < KAPI_ARRAY_LEN(skip); s++)
+                skipped |= strcmp(key, skip[s]) == 0;
+            if (skipped)
+                continue;
+            if (!kapi_value_equal(x->u.obj.members[i].val, kapi_obj_get(y, key)))
+                return true;
+        }
+    }
+    return false;
+}
+
+int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
+                             const char **bad_request)
+{
+    struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
+    const struct kapi_value *omd = kapi_obj_get(old, "metadata");
+    if (check_namespace(pool, k, md, url_ns, bad_request) < 0)
+        return -1;
+    /* System fields the client cannot change come from the stored object. */
+    const char *uid = kapi_obj_get_str(md, "uid");
+    if (!uid || !uid[0])
+        kapi_obj_set(pool, md, "uid", kapi_value_clone(pool, kapi_obj_get(omd, "uid")));
+    static const char *const carried[] = {"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                                          "generation"};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(carried); i++) {
+        struct kapi_value *ov = kapi_obj_get(omd, carried[i]);
+        if (ov)
+            kapi_obj_set(pool, md, carried[i], kapi_value_clone(pool, ov));
+        else
+            kapi_obj_del(md, carried[i]);
+    }
+    kapi_obj_del(md, "selfLink");
+    kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
+    kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
+    if (k->flags & KAPI_KIND_GENERATION) {
+        struct kapi_value *g = kapi_obj_get(md, "generation");
+        int64_t gen = g && g->type == KAPI_V_INT ? g->u.i : 0;
+        if (spec_changed(obj, old))
+            kapi_obj_set(pool, md, "generation", kapi_value_int(pool, gen + 1));
+    }
+    /* The stored resourceVersion stands in for a missing one (unconditional update). */
+    if (!kapi_obj_get_str(md, "resourceVersion") || !kapi_obj_get_str(md, "resourceVersion")[0])
+        kapi_obj_set(pool, md, "resourceVersion", kapi_value_clone(pool, kapi_obj_get(omd, "resourceVersion")));
+    kapi_validate_object_meta_update(pool, md, omd, errs);
+    kapi_kind_prepare_update(pool, k, obj, old);
+    kapi_meta_canonicalize(pool, obj);
+    return 0;
+}

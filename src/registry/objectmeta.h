@@ -1,0 +1,32 @@
+/* registry/objectmeta: the metadata rules every kind shares on create and
+ * update (upstream's generic store and rest.BeforeCreate/BeforeUpdate):
+ * identity, timestamps, generation, name generation, validation, and the
+ * canonical order of metadata keys. */
+#ifndef KAPI_OBJECTMETA_H
+#define KAPI_OBJECTMETA_H
+
+#include "../api/names.h"
+#include "registry.h"
+
+/* Fills a create body's metadata: namespace from the URL (a different one in
+ * the body sets *bad_request), generated name, uid, creationTimestamp,
+ * generation; clears what clients may not set. Validation problems go to
+ * errs (422). Returns 0, or -1 when *bad_request was set (400). */
+int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const char *url_ns, struct kapi_field_errors *errs, const char **bad_request);
+/* Carries system fields over from old, bumps generation when anything but
+ * metadata and status changed (for kinds that keep one), validates. */
+int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
+                             const char **bad_request);
+/* kind/apiVersion/metadata first, metadata keys in ObjectMeta's order. */
+void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj);
+/* The object's bytes as stored: compact JSON without resourceVersion. The
+ * caller disposes buf. */
+void kapi_meta_encode_for_store(struct kapi_value *obj, struct kapi_buf *buf);
+/* Name rule of a kind (DNS subdomain for most). */
+kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k);
+/* "2024-01-02T03:04:05Z" for now, from pool. */
+const char *kapi_meta_now(struct kapi_pool *pool);
+
+#endif

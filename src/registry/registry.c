@@ -1,0 +1,115 @@
+/* Implementation of src/registry/registry.h: the served kinds and their
+ * storage layout. */
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cache/cache.h"
+
+struct kapi_registry {
+    struct kapi_kind *kinds;
+    size_t n;
+};
+
+/* Where upstream keeps a resource in etcd, when it is not
+ * /registry/<plural>/. */
+static const struct {
+    const char *group, *resource, *path;
+} special_prefixes[] = {
+    {"", "services", "services/specs"},
+    {"", "endpoints", "services/endpoints"},
+    {"", "nodes", "minions"},
+    {"", "replicationcontrollers", "controllers"},
+    {"networking.k8s.io", "ingresses", "ingress"},
+    {"apiextensions.k8s.io", "customresourcedefinitions", "apiextensions.k8s.io/customresourcedefinitions"},
+    {"apiregistration.k8s.io", "apiservices", "apiregistration.k8s.io/apiservices"},
+};
+
+static const char *const generation_kinds[] = {
+    "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
+    "replicationcontrollers", "horizontalpodautoscalers", "poddisruptionbudgets", "networkpolicies",
+    "ingresses", "customresourcedefinitions", "mutatingwebhookconfigurations",
+    "validatingwebhookconfigurations", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
+    "mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+};
+
+bool kapi_resource_has_verb(const struct kapi_resource *r, const char *verb)
+{
+    if (!r->verbs)
+        return false;
+    for (const char *const *v = r->verbs; *v; v++)
+        if (strcmp(*v, verb) == 0)
+            return true;
+    return false;
+}
+
+struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
+{
+    struct kapi_registry *reg = kapi_xcalloc(1, sizeof(*reg));
+    size_t n = 0;
+    const struct kapi_resource *all = kapi_resources_all(&n);
+    reg->kinds = kapi_xcalloc(n ? n : 1, sizeof(*reg->kinds));
+    for (size_t i = 0; i < n; i++) {
+        const struct kapi_resource *r = &all[i];
+        if (strchr(r->name, '/'))
+            continue;
+        struct kapi_kind *k = &reg->kinds[reg->n++];
+        k->res = r;
+        k->group = r->group;
+        k->version = r->version;
+        k->resource = r->name;
+        k->kind = r->kind;
+        k->api_version = r->group[0] ? kapi_xasprintf("%s/%s", r->group, r->version) : kapi_xstrdup(r->version);
+        k->list_kind = kapi_xasprintf("%sList", r->kind);
+        k->group_resource = r->group[0] ? kapi_xasprintf("%s.%s", r->name, r->group) : kapi_xstrdup(r->name);
+        const char *path = NULL;
+        for (size_t j = 0; j < KAPI_ARRAY_LEN(special_prefixes); j++)
+            if (strcmp(special_prefixes[j].group, r->group) == 0 && strcmp(special_prefixes[j].resource, r->name) == 0)
+                path = special_prefixes[j].path;
+        if (!path && strcmp(r->name, "events") == 0)
+            path = "events"; /* core/v1 and events.k8s.io/v1 share one store */
+        k->prefix = kapi_xasprintf("/registry/%s/", path ? path : r->name);
+        if (kapi_resource_has_verb(r, "get") && kapi_resource_has_verb(r, "list")) {
+            k->flags |= KAPI_KIND_STORED;
+            if (cache)
+                k->rc = kapi_cache_register(cache, k->prefix);
+        }
+        for (size_t j = 0; j < KAPI_ARRAY_LEN(generation_kinds); j++)
+            if (strcmp(generation_kinds[j], r->name) == 0)
+                k->flags |= KAPI_KIND_GENERATION;
+    }
+    return reg;
+}
+
+void kapi_registry_free(struct kapi_registry *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free((char *)r->kinds[i].api_version);
+        free((char *)r->kinds[i].list_kind);
+        free((char *)r->kinds[i].group_resource);
+        free(r->kinds[i].prefix);
+    }
+    free(r->kinds);
+    free(r);
+}
+
+const struct kapi_kind *kapi_registry_find(const struct kapi_registry *r, const char *group, const char *version,
+                                           const char *resource)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct kapi_kind *k = &r->kinds[i];
+        if (strcmp(k->resource, resource) == 0 && strcmp(k->group, group) == 0 && strcmp(k->version, version) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+char *kapi_registry_key(struct kapi_pool *pool, const struct kapi_kind *k, const char *ns, const char *name)
+{
+    if (ns && ns[0])
+        return kapi_pool_printf(pool, "%s%s/%s", k->prefix, ns, name);
+    return kapi_pool_printf(pool, "%s%s", k->prefix, name);
+}

@@ -1,0 +1,149 @@
+/* Implementation of src/server/flags.h. */
+#include "flags.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ftype { F_STR, F_INT, F_DURATION_S };
+
+struct flag {
+    const char *name;
+    enum ftype type;
+    size_t off;
+    const char *help;
+};
+
+#define OFF(field) offsetof(struct kapi_flags, field)
+
+static const struct flag flags[] = {
+    {"data-dir", F_STR, OFF(data_dir), "directory for pki/, db/ and admin.kubeconfig (kapi's own)"},
+    {"bind-address", F_STR, OFF(bind_address), "address to listen on (default 127.0.0.1)"},
+    {"advertise-address", F_STR, OFF(advertise_address), "address advertised to clients and put in the serving certificate"},
+    {"secure-port", F_INT, OFF(secure_port), "HTTPS port (default 6443)"},
+    {"token-auth-file", F_STR, OFF(token_auth_file), "static bearer tokens, CSV: token,user,uid,\"group1,group2\""},
+    {"etcd-servers", F_STR, OFF(etcd_servers), "etcd endpoints (the etcd backend is not built yet)"},
+    {"service-cluster-ip-range", F_STR, OFF(service_cluster_ip_range), "CIDR for Service ClusterIPs (default 10.96.0.0/12)"},
+    {"max-requests-inflight", F_INT, OFF(max_requests_inflight), "cap on concurrent non-mutating requests (default 400, 0 = none)"},
+    {"max-mutating-requests-inflight", F_INT, OFF(max_mutating_requests_inflight), "cap on concurrent mutating requests (default 200, 0 = none)"},
+    {"min-request-timeout", F_INT, OFF(min_request_timeout), "seconds; watches end after a random time in [this, 2x this) (default 1800)"},
+    {"request-timeout", F_DURATION_S, OFF(request_timeout_s), "deadline of a non-watch request, e.g. 1m0s (default 60s)"},
+    {"shutdown-grace-period", F_DURATION_S, OFF(shutdown_grace_s), "time in-flight requests get to finish on SIGTERM (default 30s)"},
+    {"watch-bookmark-interval-ms", F_INT, OFF(bookmark_interval_ms), "how often watches that allow bookmarks get one (default 60000)"},
+    {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
+};
+
+void kapi_flags_usage(FILE *out)
+{
+    fprintf(out, "Usage: kapi [flags]\n\nkapi is a Kubernetes API server (API level v1.33).\n\nFlags:\n");
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(flags); i++)
+        fprintf(out, "  --%-32s %s\n", flags[i].name, flags[i].help);
+    fprintf(out, "  --%-32s %s\n", "help", "show this help");
+}
+
+/* Go-style duration ("90s", "1m30s", "2h") or plain seconds. */
+static int parse_duration(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end != s && *end == 0) {
+        *out = (int)v;
+        return v < 0 ? -1 : 0;
+    }
+    double total = 0;
+    const char *p = s;
+    if (!*p)
+        return -1;
+    while (*p) {
+        char *e;
+        double n = strtod(p, &e);
+        if (e == p)
+            return -1;
+        p = e;
+        if (strncmp(p, "ms", 2) == 0) { total += n / 1000; p += 2; }
+        else if (*p == 's') { total += n; p++; }
+        else if (*p == 'm') { total += n * 60; p++; }
+        else if (*p == 'h') { total += n * 3600; p++; }
+        else return -1;
+    }
+    if (total < 0 || total > 1e9)
+        return -1;
+    *out = (int)total;
+    return 0;
+}
+
+int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof(*f));
+    f->data_dir = NULL;
+    f->bind_address = "127.0.0.1";
+    f->secure_port = 6443;
+    f->service_cluster_ip_range = "10.96.0.0/12";
+    f->max_requests_inflight = 400;
+    f->max_mutating_requests_inflight = 200;
+    f->min_request_timeout = 1800;
+    f->request_timeout_s = 60;
+    f->shutdown_grace_s = 30;
+    f->bookmark_interval_ms = 60000;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            kapi_flags_usage(stdout);
+            return 1;
+        }
+        if (a[0] != '-') {
+            snprintf(err, errlen, "unexpected argument %s", a);
+            return -1;
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const struct flag *fl = NULL;
+        for (size_t j = 0; j < KAPI_ARRAY_LEN(flags); j++)
+            if (strlen(flags[j].name) == nlen && strncmp(flags[j].name, name, nlen) == 0)
+                fl = &flags[j];
+        if (!fl) {
+            snprintf(err, errlen, "unknown flag: --%.*s", (int)nlen, name);
+            return -1;
+        }
+        const char *val;
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(err, errlen, "flag needs an argument: --%s", fl->name);
+            return -1;
+        }
+        char *base = (char *)f;
+        if (fl->type == F_STR) {
+            *(const char **)(base + fl->off) = val;
+        } else if (fl->type == F_INT) {
+            char *end;
+            errno = 0;
+            long v = strtol(val, &end, 10);
+            if (!*val || *end || errno || v < 0 || v > 1000000000) {
+                snprintf(err, errlen, "invalid argument \"%s\" for \"--%s\" flag: must be a non-negative integer", val, fl->name);
+                return -1;
+            }
+            *(int *)(base + fl->off) = (int)v;
+        } else {
+            int secs;
+            if (parse_duration(val, &secs) < 0) {
+                snprintf(err, errlen, "invalid argument \"%s\" for \"--%s\" flag: time: invalid duration \"%s\"", val, fl->name, val);
+                return -1;
+            }
+            *(int *)(base + fl->off) = secs;
+        }
+    }
+    if (f->secure_port > 65535) {
+        snprintf(err, errlen, "--secure-port %d must be between 0 and 65535", f->secure_port);
+        return -1;
+    }
+    if (!f->data_dir || !*f->data_dir) {
+        snprintf(err, errlen, "--data-dir is required");
+        return -1;
+    }
+    return 0;
+}

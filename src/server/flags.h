@@ -1,0 +1,32 @@
+/* server/flags: command-line flags, with kube-apiserver's names where one
+ * exists ("--secure-port=6443" and "--secure-port 6443" both work). */
+#ifndef KAPI_FLAGS_H
+#define KAPI_FLAGS_H
+
+#include <stdio.h>
+
+#include "../base/base.h"
+
+struct kapi_flags {
+    const char *data_dir;
+    const char *bind_address;
+    const char *advertise_address;
+    int secure_port;
+    const char *token_auth_file;
+    const char *etcd_servers;
+    const char *service_cluster_ip_range;
+    int max_requests_inflight;
+    int max_mutating_requests_inflight;
+    int min_request_timeout;
+    int request_timeout_s;
+    int shutdown_grace_s;
+    int bookmark_interval_ms;
+    int verbosity;
+};
+
+/* Parses argv into f (defaults first). Returns 0, 1 when --help was asked
+ * (usage printed), or -1 with a message in err. */
+int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, size_t errlen);
+void kapi_flags_usage(FILE *out);
+
+#endif

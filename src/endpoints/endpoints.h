@@ -17,6 +17,7 @@ struct kapi_cache;
 struct kapi_authn;
 struct kapi_registry;
 struct kapi_discovery;
+struct kapi_openapi;
 
 /* Everything a request handler needs, built once by the server. */
 struct kapi_apiserver {
@@ -25,6 +26,7 @@ struct kapi_apiserver {
     struct kapi_authn *authn;
     struct kapi_registry *registry;
     struct kapi_discovery *discovery;
+    struct kapi_openapi *openapi;
     int max_inflight;            /* --max-requests-inflight (non-mutating) */
     int max_mutating_inflight;   /* --max-mutating-requests-inflight */
     _Atomic int inflight, mutating_inflight;

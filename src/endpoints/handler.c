@@ -5,6 +5,7 @@
 #include "../api/names.h"
 #include "../api/status.h"
 #include "discovery.h"
+#include "openapi.h"
 #include "endpoints_int.h"
 
 /* Anyone may read these (upstream's system:public-info-viewer). */
@@ -54,7 +55,8 @@ static bool authorize(struct kapi_req *r, bool resource_request)
 {
     if (in_group(&r->user, "system:masters"))
         return true;
-    if (!resource_request && in_group(&r->user, "system:authenticated") && discovery_path(r->http->path) &&
+    if (!resource_request && in_group(&r->user, "system:authenticated") &&
+        (discovery_path(r->http->path) || strncmp(r->http->path, "/openapi/", 9) == 0) &&
         strcmp(r->http->method, "GET") == 0)
         return true;
     return false;
@@ -97,6 +99,24 @@ static void serve_discovery(struct kapi_req *r)
         h[n++] = (struct kapi_http_header){"Cache-Control", rep.cache_control};
     kapi_respond_raw(r, rep.status, rep.content_type, rep.body ? rep.body->data : "", rep.body ? rep.body->len : 0, h,
                      n);
+}
+
+static void serve_openapi(struct kapi_req *r)
+{
+    struct kapi_openapi_reply rep;
+    kapi_openapi_serve(r->srv->openapi, r->http->path, kapi_req_param(r, "hash"), kapi_http_header(r->http, "If-None-Match"),
+                       &rep);
+    if (rep.status == 404) {
+        kapi_respond_raw(r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
+        return;
+    }
+    struct kapi_http_header h[2];
+    size_t n = 0;
+    h[n++] = (struct kapi_http_header){"Etag", rep.etag};
+    if (rep.immutable)
+        h[n++] = (struct kapi_http_header){"Cache-Control", "public, immutable"};
+    kapi_respond_raw(r, rep.status, "application/json", rep.body ? rep.body->data : "", rep.body ? rep.body->len : 0,
+                     h, n);
 }
 
 static bool long_running(const struct kapi_req *r)
@@ -279,6 +299,8 @@ void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
             serve_resource(&r);
     } else if (discovery_path(http->path)) {
         serve_discovery(&r);
+    } else if (strncmp(http->path, "/openapi/v3", 11) == 0 && (http->path[11] == 0 || http->path[11] == '/')) {
+        serve_openapi(&r);
     } else {
         kapi_respond_raw(&r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
     }

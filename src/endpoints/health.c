@@ -61,8 +61,9 @@ bool kapi_handle_health(struct kapi_req *r)
     }
     if (!endpoint)
         return false;
-    bool ready = strcmp(endpoint, "livez") != 0;
-    bool is_livez = strcmp(endpoint, "livez") == 0;
+    /* /livez and /healthz run the liveness checks; /readyz adds the rest. */
+    bool ready_set = strcmp(endpoint, "readyz") == 0;
+    bool is_livez = !ready_set;
     const char *sub = path + 1 + strlen(endpoint);
     if (*sub == '/' && sub[1]) {
         const char *name = sub + 1;
@@ -80,16 +81,13 @@ bool kapi_handle_health(struct kapi_req *r)
         text(r, 404, "404 page not found\n", 19);
         return true;
     }
-    (void)ready;
     const char *verbose = kapi_req_param(r, "verbose");
     bool v = verbose != NULL;
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     bool all_ok = true;
     for (size_t i = 0; i < KAPI_ARRAY_LEN(checks); i++) {
-        if (checks[i].ready_only && is_livez)
-            continue;
-        if (strcmp(endpoint, "healthz") == 0 && strcmp(checks[i].name, "shutdown") == 0)
+        if (checks[i].ready_only && !ready_set)
             continue;
         if (excluded(r, checks[i].name)) {
             kapi_buf_printf(&b, "[+]%s excluded: ok\n", checks[i].name);

@@ -116,7 +116,7 @@ void kapi_respond_status(struct kapi_req *r, const struct kapi_status *st)
     /* Status bodies are JSON unless YAML was asked for; never a Table. */
     enum kapi_as as = r->as;
     r->as = KAPI_AS_OBJECT;
-    int code = st->code ? st->code : 500;
+    int code = st->code ? st->code : (st->status && strcmp(st->status, "Success") == 0 ? 200 : 500);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     encode(r, &b, kapi_status_to_value(r->pool, st));

@@ -15,6 +15,7 @@
 #include "../cache/cache.h"
 #include "../endpoints/discovery.h"
 #include "../endpoints/endpoints.h"
+#include "../endpoints/openapi.h"
 #include "../http/http.h"
 #include "../registry/registry.h"
 #include "../storage/sqlite/sqlite.h"
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
         .min_request_timeout = fl.min_request_timeout,
         .bookmark_interval_ms = fl.bookmark_interval_ms,
         .start_ms = t0,
+        .openapi = kapi_openapi_new(),
     };
     struct kapi_http_config hc = {
         .bind_address = fl.bind_address,
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
     kapi_cache_free(cache);
     kapi_store_close(store);
     kapi_discovery_free(srv.discovery);
+    kapi_openapi_free(srv.openapi);
     kapi_registry_free(registry);
     kapi_authn_free(authn);
     kapi_pki_dispose(&pki);

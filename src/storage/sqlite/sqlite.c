@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SQ_READERS_MAX 8
@@ -107,7 +109,7 @@ struct sq_item {
     struct kapi_write_result *res;
     int64_t compact_rev;
     int err;
-    bool done;
+    sem_t done;              /* posted by the syncer; a private wake-up avoids a thundering herd */
     struct sq_item *next;
 };
 
@@ -124,6 +126,7 @@ struct sq_group {
     int64_t compact_rev;     /* set when the group compacted */
     bool changed;            /* wrote rows or compacted: needs an fsync */
     bool failed;             /* rolled back; items already carry their error */
+    long n_items;
     struct sq_group *next;
 };
 
@@ -151,7 +154,6 @@ struct sq_store {
     pthread_t committer;
     pthread_mutex_t q_mu;
     pthread_cond_t q_cond;     /* work for the committer */
-    pthread_cond_t done_cond;  /* a group finished */
     struct sq_item *q_head, *q_tail;
     bool q_stopping;
 
@@ -161,7 +163,11 @@ struct sq_store {
     pthread_mutex_t s_mu;
     pthread_cond_t s_cond;
     struct sq_group *s_head, *s_tail;
+    long s_items;              /* requests in the queued groups */
     bool s_stopping;
+    int64_t sync_ns;           /* duration of the last fdatasync */
+    atomic_int in_submit;      /* callers inside write/compact */
+    atomic_int writers_est;    /* recent peak of in_submit */
     atomic_bool broken;        /* an fsync failed: durability unknown, refuse writes */
 
     /* current_rev is the durable revision: every row up to it is fsynced.
@@ -200,6 +206,13 @@ static void sq_seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+static int64_t sq_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- connections ---- */
@@ -521,6 +534,8 @@ static struct sq_group *sq_run_group(struct sq_store *s, struct sq_item *items)
     struct sq_conn *c = s->wconn;
     struct sq_group *g = kapi_xcalloc(1, sizeof(*g));
     g->items = items;
+    for (struct sq_item *it = items; it; it = it->next)
+        g->n_items++;
     int64_t base = 0, rev = 0, compact = 0, durable = 0;
     sq_revisions(&s->base, &durable, NULL);
     int rc = atomic_load(&s->broken) ? SQLITE_IOERR : sq_exec(c, ST_BEGIN);
@@ -606,6 +621,7 @@ static void *sq_committer_main(void *arg)
         else
             s->s_head = g;
         s->s_tail = g;
+        s->s_items += g->n_items;
         pthread_cond_signal(&s->s_cond);
         pthread_mutex_unlock(&s->s_mu);
         pthread_mutex_lock(&s->q_mu);
@@ -624,7 +640,11 @@ static void sq_sync_batch(struct sq_store *s, struct sq_group *batch)
         need |= g->changed && !g->failed;
     /* Any descriptor's fdatasync flushes the file's dirty pages, including
      * the frames SQLite wrote through its own descriptor. */
-    if (need && fdatasync(s->wal_fd) != 0) {
+    int64_t t0 = sq_now_ns();
+    int rc = need ? fdatasync(s->wal_fd) : 0;
+    if (need)
+        s->sync_ns = sq_now_ns() - t0;
+    if (rc != 0) {
         /* After a failed fsync the kernel may have dropped the dirty pages;
          * we cannot tell what is on disk, so stop accepting writes. */
         kapi_log(0, "sqlite: %s: fdatasync of WAL failed: %s; store is now read-only",
@@ -657,20 +677,25 @@ static void sq_sync_batch(struct sq_store *s, struct sq_group *batch)
             sq_publish(s, g->ev_head, g->ev_tail, g->rev);
         g->ev_head = NULL;
     }
-    pthread_mutex_lock(&s->q_mu);
     while (batch) {
         struct sq_group *next = batch->next;
         for (struct sq_item *it = batch->items; it;) {
-            /* The waiter may free its item as soon as done is set. */
+            /* The waiter may free its item as soon as it is posted. */
             struct sq_item *in = it->next;
-            it->done = true;
+            sem_post(&it->done);
             it = in;
         }
         free(batch);
         batch = next;
     }
-    pthread_cond_broadcast(&s->done_cond);
-    pthread_mutex_unlock(&s->q_mu);
+}
+
+/* How long the syncer may hold an fsync back for writers that are about to
+ * join the batch: half an fsync, at most 2 ms. */
+static int64_t sq_gather_ns(const struct sq_store *s)
+{
+    int64_t d = s->sync_ns / 2;
+    return d < 2000000 ? d : 2000000;
 }
 
 static void *sq_syncer_main(void *arg)
@@ -682,8 +707,29 @@ static void *sq_syncer_main(void *arg)
             pthread_cond_wait(&s->s_cond, &s->s_mu);
         if (!s->s_head)
             break;
+        /* Closed-loop writers split into two alternating halves if we sync
+         * as soon as anything is ready: the half just acknowledged always
+         * misses the next fsync. When fewer requests are ready than
+         * writers have recently been active, give the rest a moment. */
+        int est = atomic_load(&s->writers_est);
+        if (s->s_items < est && !s->s_stopping) {
+            int64_t gather = sq_gather_ns(s);
+            struct timespec dl;
+            clock_gettime(CLOCK_REALTIME, &dl);
+            int64_t ns = dl.tv_nsec + gather;
+            dl.tv_sec += (time_t)(ns / 1000000000);
+            dl.tv_nsec = (long)(ns % 1000000000);
+            while (s->s_items < est && !s->s_stopping &&
+                   pthread_cond_timedwait(&s->s_cond, &s->s_mu, &dl) == 0)
+                ;
+        }
+        /* Let the estimate decay so a past burst does not delay a quiet
+         * period for long; sq_submit pushes it back up. */
+        int cur = atomic_load(&s->in_submit);
+        atomic_store(&s->writers_est, cur > est - est / 8 - 1 ? cur : est - est / 8 - 1);
         struct sq_group *batch = s->s_head;
         s->s_head = s->s_tail = NULL;
+        s->s_items = 0;
         pthread_mutex_unlock(&s->s_mu);
         sq_sync_batch(s, batch);
         pthread_mutex_lock(&s->s_mu);
@@ -692,23 +738,31 @@ static void *sq_syncer_main(void *arg)
     return NULL;
 }
 
-/* Queues it for the committer and waits for its group to commit. */
+/* Queues it for the committer and waits until its group is durable. */
 static int sq_submit(struct sq_store *s, struct sq_item *it)
 {
+    int n = atomic_fetch_add(&s->in_submit, 1) + 1;
+    int est = atomic_load(&s->writers_est);
+    while (n > est && !atomic_compare_exchange_weak(&s->writers_est, &est, n))
+        ;
     pthread_mutex_lock(&s->q_mu);
     if (s->q_stopping || atomic_load(&s->broken)) {
         pthread_mutex_unlock(&s->q_mu);
+        atomic_fetch_sub(&s->in_submit, 1);
         return KAPI_STORE_UNAVAILABLE;
     }
+    sem_init(&it->done, 0, 0);
     if (s->q_tail)
         s->q_tail->next = it;
     else
         s->q_head = it;
     s->q_tail = it;
     pthread_cond_signal(&s->q_cond);
-    while (!it->done)
-        pthread_cond_wait(&s->done_cond, &s->q_mu);
     pthread_mutex_unlock(&s->q_mu);
+    while (sem_wait(&it->done) != 0)
+        ;   /* EINTR */
+    sem_destroy(&it->done);
+    atomic_fetch_sub(&s->in_submit, 1);
     return it->err;
 }
 
@@ -1104,7 +1158,6 @@ static void sq_close(struct kapi_store *base)
     sq_conn_close(s->wconn);
     pthread_mutex_destroy(&s->q_mu);
     pthread_cond_destroy(&s->q_cond);
-    pthread_cond_destroy(&s->done_cond);
     pthread_mutex_destroy(&s->s_mu);
     pthread_cond_destroy(&s->s_cond);
     pthread_mutex_destroy(&s->rev_mu);
@@ -1219,6 +1272,8 @@ struct kapi_store *kapi_sqlite_open(const char *path, char *err, size_t errlen)
     s->lock_fd = -1;
     s->wal_fd = -1;
     atomic_init(&s->broken, false);
+    atomic_init(&s->in_submit, 0);
+    atomic_init(&s->writers_est, 0);
     struct stat stbuf;
     if (stat(path, &stbuf) == 0 && S_ISDIR(stbuf.st_mode))
         s->path = kapi_xasprintf("%s/kapi.db", path);
@@ -1257,7 +1312,6 @@ struct kapi_store *kapi_sqlite_open(const char *path, char *err, size_t errlen)
 
     pthread_mutex_init(&s->q_mu, NULL);
     pthread_cond_init(&s->q_cond, NULL);
-    pthread_cond_init(&s->done_cond, NULL);
     pthread_mutex_init(&s->s_mu, NULL);
     pthread_cond_init(&s->s_cond, NULL);
     pthread_mutex_init(&s->rev_mu, NULL);

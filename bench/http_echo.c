@@ -1,8 +1,10 @@
 /* A tiny HTTPS server on src/http for quick load tests with wrk: answers
- * every request with a 1 KiB body. Build by hand:
- *   make BUILD=/tmp/b build/libkapi.a-equivalent, then
- *   cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/http_echo.c $BUILD/libkapi.a -lssl -lcrypto -lpthread -lm
- * Run: ./a.out CERT KEY PORT [seconds] */
+ * every request with a 1 KiB body. Built by hand, not by the Makefile:
+ *   make build/libkapi.a
+ *   cc -O2 -std=c11 -D_GNU_SOURCE -Isrc -o /tmp/http_echo bench/http_echo.c build/libkapi.a \
+ *      -lssl -lcrypto -lsqlite3 -lyaml -lpthread -lm
+ *   /tmp/http_echo CERT KEY PORT [seconds]
+ *   wrk -t2 -c64 -d5s https://127.0.0.1:PORT/ */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

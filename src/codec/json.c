@@ -130,6 +130,54 @@ static inline size_t utf8_put(char *o, uint32_t cp)
     return 4;
 }
 
+/* Word-at-a-time scanning: eight bytes per step in the loops that dominate
+ * (string bodies on both sides). A set high bit in the result marks a byte
+ * that may need attention; false positives only send us to the byte loop. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint64_t has_byte(uint64_t x, unsigned char c)
+{
+    uint64_t y = x ^ (ONES * c);
+    return (y - ONES) & ~y;
+}
+
+/* Bytes that stop the reader: '"', '\\', < 0x20, >= 0x80. */
+static inline uint64_t read_stops(uint64_t x)
+{
+    return (has_byte(x, '"') | has_byte(x, '\\') | ((x - ONES * 0x20) & ~x) | x) & HIGHS;
+}
+
+/* Bytes the writer must look at: the above plus '<', '>', '&'. */
+static inline uint64_t write_stops(uint64_t x)
+{
+    return (read_stops(x) | has_byte(x, '<') | has_byte(x, '>') | has_byte(x, '&')) & HIGHS;
+}
+
+/* Borrows only run upward, so on little-endian machines the lowest marked
+ * byte is a true hit and its index comes straight from a bit count. */
+static inline const unsigned char *scan_plain(const unsigned char *q, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t m = read_stops(load8(q));
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < end && !str_stop[*q])
+        q++;
+    return q;
+}
+
 /* ---- reader ---- */
 
 struct frame {
@@ -150,6 +198,10 @@ struct parser {
     struct kapi_pool *pool;
     struct kapi_json_error *err;
     size_t max_depth;
+    /* Bump region carved from the pool in large pieces: a parse makes
+     * hundreds of small allocations and the pool's call per allocation
+     * showed up as the largest single cost. */
+    char *bump, *bump_end;
     bool want_dups;
     bool failed;
     bool range_err;         /* a number overflowed float64: reported after the syntax check */
@@ -270,9 +322,35 @@ static void *fail_eof(struct parser *ps)
     return fail_at(ps, ps->end, NULL);
 }
 
+static void *palloc_slow(struct parser *ps, size_t n)
+{
+    if (n > 512)
+        return kapi_pool_alloc(ps->pool, n);
+    /* Parsed values take roughly 4-6 bytes per input byte; size the next
+     * piece from what is left so small documents waste little. */
+    size_t left = (size_t)(ps->end - ps->p);
+    size_t chunk = left > 16384 ? 65536 : left * 4 < 1024 ? 1024 : left * 4;
+    ps->bump = kapi_pool_alloc(ps->pool, chunk);
+    ps->bump_end = ps->bump + chunk;
+    void *r = ps->bump;
+    ps->bump += n;
+    return r;
+}
+
+/* 8-byte aligned allocation from the parse's bump region. */
+static inline void *palloc(struct parser *ps, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (UNLIKELY((size_t)(ps->bump_end - ps->bump) < n))
+        return palloc_slow(ps, n);
+    void *r = ps->bump;
+    ps->bump += n;
+    return r;
+}
+
 static inline struct kapi_value *new_value(struct parser *ps, enum kapi_vtype t)
 {
-    struct kapi_value *v = kapi_pool_alloc(ps->pool, sizeof(*v));
+    struct kapi_value *v = palloc(ps, sizeof(*v));
     v->type = t;
     return v;
 }
@@ -305,7 +383,7 @@ static void sbuf_need(struct parser *ps, size_t need)
 /* Slow path of parse_string: escapes, non-ASCII or errors. q points at the
  * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. */
 static int parse_string_slow(struct parser *ps, const unsigned char *s, const unsigned char *q,
-                             const char **out, size_t *outlen)
+                             size_t extra, void **base, const char **out, size_t *outlen)
 {
     const unsigned char *end = ps->end;
     size_t w = (size_t)(q - s);
@@ -389,39 +467,54 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
         }
         /* A run of plain ASCII: copy it in one go. */
         const unsigned char *r0 = q;
-        while (q < end && !str_stop[*q])
-            q++;
+        q = scan_plain(q, end);
         size_t run = (size_t)(q - r0);
         sbuf_need(ps, w + run + 64);
         memcpy(ps->sbuf + w, r0, run);
         w += run;
     }
-    char *d = kapi_pool_alloc(ps->pool, w + 1);
+    char *b = palloc(ps, extra + w + 1);
+    char *d = b + extra;
     memcpy(d, ps->sbuf, w);
     d[w] = 0;
+    *base = b;
     *out = d;
     *outlen = w;
     ps->p = q;
     return 0;
 }
 
-/* ps->p is at the opening quote. Returns 0 with a pool copy, or -1. */
-static inline int parse_string(struct parser *ps, const char **out, size_t *outlen)
+/* ps->p is at the opening quote. Returns 0 with a pool copy placed `extra`
+ * bytes into one allocation (*base), so a string value and its bytes cost
+ * a single pool call; -1 on error. */
+static inline int parse_string(struct parser *ps, size_t extra, void **base, const char **out,
+                               size_t *outlen)
 {
-    const unsigned char *s = ps->p + 1, *q = s, *end = ps->end;
-    while (q < end && !str_stop[*q])
-        q++;
+    const unsigned char *s = ps->p + 1, *end = ps->end;
+    const unsigned char *q = scan_plain(s, end);
     if (LIKELY(q < end && *q == '"')) {
         size_t n = (size_t)(q - s);
-        char *d = kapi_pool_alloc(ps->pool, n + 1);
-        memcpy(d, s, n);
+        char *b = palloc(ps, extra + n + 1);
+        char *d = b + extra;
+        /* Short strings: whole-word copies, which may read past the closing
+         * quote (still inside the input) and write into the allocation's
+         * rounding slack, beat a memcpy call. */
+        if (n <= 16 && end - s >= 16) {
+            uint64_t w0 = load8(s), w1 = load8(s + 8);
+            memcpy(d, &w0, 8);
+            if (n > 8)
+                memcpy(d + 8, &w1, 8);
+        } else {
+            memcpy(d, s, n);
+        }
         d[n] = 0;
+        *base = b;
         *out = d;
         *outlen = n;
         ps->p = q + 1;
         return 0;
     }
-    return parse_string_slow(ps, s, q, out, outlen);
+    return parse_string_slow(ps, s, q, extra, base, out, outlen);
 }
 
 static const double pow10_exact[] = {
@@ -689,6 +782,7 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     ps->max_depth = opts && opts->max_depth ? opts->max_depth : KAPI_JSON_MAX_DEPTH;
     ps->want_dups = opts && opts->dups;
     ps->failed = false;
+    ps->bump = ps->bump_end = ps->sbuf0; /* empty until first use */
     ps->range_err = false;
     ps->frames = ps->frames0;
     ps->cap_frames = KAPI_ARRAY_LEN(ps->frames0);
@@ -758,9 +852,11 @@ value:
     case '"': {
         const char *s;
         size_t n;
-        if (parse_string(ps, &s, &n) < 0)
+        void *base;
+        if (parse_string(ps, sizeof(struct kapi_value), &base, &s, &n) < 0)
             goto out;
-        v = new_value(ps, KAPI_V_STRING);
+        v = base;
+        v->type = KAPI_V_STRING;
         v->u.str.s = s;
         v->u.str.len = n;
         goto have_value;
@@ -791,7 +887,8 @@ key: {
     size_t koff = (size_t)(ps->p - ps->start);
     const char *s;
     size_t n;
-    if (parse_string(ps, &s, &n) < 0)
+    void *base;
+    if (parse_string(ps, 0, &base, &s, &n) < 0)
         goto out;
     if (ps->nmems == ps->cap_mems) {
         size_t oldcap = ps->cap_mems;
@@ -876,7 +973,7 @@ close: {
         v->u.obj.len = v->u.obj.cap = n;
         v->u.obj.members = NULL;
         if (n) {
-            v->u.obj.members = kapi_pool_alloc(ps->pool, n * sizeof(*m));
+            v->u.obj.members = palloc(ps, n * sizeof(*m));
             memcpy(v->u.obj.members, m, n * sizeof(*m));
         }
         ps->nmems = f->start;
@@ -886,7 +983,7 @@ close: {
         v->u.arr.len = v->u.arr.cap = n;
         v->u.arr.items = NULL;
         if (n) {
-            v->u.arr.items = kapi_pool_alloc(ps->pool, n * sizeof(*v->u.arr.items));
+            v->u.arr.items = palloc(ps, n * sizeof(*v->u.arr.items));
             memcpy(v->u.arr.items, ps->vals + f->start, n * sizeof(*v->u.arr.items));
         }
         ps->nvals = f->start;
@@ -978,6 +1075,16 @@ static void w_string(struct writer *w, const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
     w_char(w, '"');
     while (s < end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (end - s >= 8) {
+            uint64_t m = write_stops(load8(s));
+            if (!m) {
+                s += 8;
+                continue;
+            }
+            s += __builtin_ctzll(m) >> 3;
+        }
+#endif
         unsigned c = *s;
         unsigned cls = esc_class[c];
         if (LIKELY(cls == 0)) {

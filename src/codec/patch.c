@@ -1023,3 +1023,51 @@ struct kapi_value *kapi_merge_patch_apply(struct kapi_pool *pool, struct kapi_va
     merge_objects(pool, doc, patch);
     return doc;
 }
+
+/* ------------------------------------------------- strict pre-decoding */
+
+static int strict_fail(struct kapi_patch_error *err, const char *what, const struct kapi_value *v,
+                       const char *type)
+{
+    set_error(err, 400, "BadRequest", "");
+    snprintf(err->msg, sizeof(err->msg), "error decoding patch: json: cannot unmarshal %s into Go %s %s",
+             go_kind(v), what, type);
+    snprintf(err->detail, sizeof(err->detail), "%s", err->msg);
+    return -1;
+}
+
+int kapi_json_patch_check_strict(const struct kapi_value *patch, struct kapi_patch_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    if (is_null(patch))
+        return 0;
+    if (patch->type != KAPI_V_ARRAY)
+        return strict_fail(err, "value of type", patch, "[]handlers.jsonPatchOp");
+    /* Go keeps decoding after a type error and reports the first one. */
+    for (size_t i = 0; i < patch->u.arr.len; i++) {
+        const struct kapi_value *op = patch->u.arr.items[i];
+        if (is_null(op))
+            continue;
+        if (op->type != KAPI_V_OBJECT)
+            return strict_fail(err, "value of type", op, "handlers.jsonPatchOp");
+        for (size_t j = 0; j < op->u.obj.len; j++) {
+            const struct kapi_member *m = &op->u.obj.members[j];
+            bool field = (m->klen == 2 && memcmp(m->key, "op", 2) == 0) ||
+                         (m->klen == 4 && (memcmp(m->key, "path", 4) == 0 || memcmp(m->key, "from", 4) == 0));
+            if (field && !is_null(m->val) && m->val->type != KAPI_V_STRING) {
+                char what[64];
+                snprintf(what, sizeof(what), "struct field jsonPatchOp.%s of type", m->key);
+                return strict_fail(err, what, m->val, "string");
+            }
+        }
+    }
+    return 0;
+}
+
+int kapi_merge_patch_check_strict(const struct kapi_value *patch, struct kapi_patch_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    if (is_null(patch) || patch->type == KAPI_V_OBJECT)
+        return 0;
+    return strict_fail(err, "value of type", patch, "map[string]interface {}");
+}

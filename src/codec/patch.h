@@ -75,4 +75,16 @@ struct kapi_value *kapi_json_patch_apply(struct kapi_pool *pool, struct kapi_val
 struct kapi_value *kapi_merge_patch_apply(struct kapi_pool *pool, struct kapi_value *doc,
                                           const struct kapi_value *patch, struct kapi_patch_error *err);
 
+/* Under fieldValidation=Warn or Strict (Warn is the default when the query
+ * leaves it out) upstream first decodes the body strictly into its own types,
+ * before the library sees it, and a type mismatch there is a 400 "BadRequest"
+ * whose msg reads "error decoding patch: json: cannot unmarshal number into Go
+ * struct field jsonPatchOp.op of type string" (or "... into Go value of type
+ * []handlers.jsonPatchOp" / "handlers.jsonPatchOp" / "map[string]interface {}").
+ * Call these before applying in those modes; they return 0 or -1 with err
+ * filled. Unknown and duplicate fields found by that decode (warnings, or a
+ * 422 after applying under Strict) are left to the caller. */
+int kapi_json_patch_check_strict(const struct kapi_value *patch, struct kapi_patch_error *err);
+int kapi_merge_patch_check_strict(const struct kapi_value *patch, struct kapi_patch_error *err);
+
 #endif

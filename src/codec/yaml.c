@@ -1076,49 +1076,63 @@ static int write_handler(void *data, unsigned char *buffer, size_t size)
     return 1;
 }
 
-/* Decodes UTF-8 into code points; a bad byte becomes U+FFFD as in Go. */
+/* Length of the valid UTF-8 sequence at s[i] (code point in *cp), or 0
+ * when the bytes there are not valid UTF-8. */
+static size_t utf8_at(const char *s, size_t n, size_t i, uint32_t *cp)
+{
+    static const uint32_t minv[] = {0, 0, 0x80, 0x800, 0x10000};
+    unsigned char c = (unsigned char)s[i];
+    size_t len;
+    uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        len = 2, v = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, v = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > n)
+        return 0;
+    for (size_t j = 1; j < len; j++) {
+        unsigned char cc = (unsigned char)s[i + j];
+        if ((cc & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (cc & 0x3F);
+    }
+    if (v < minv[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Decodes into code points; a bad byte becomes U+FFFD, as Go's []rune(s). */
 static size_t to_runes(const char *s, size_t n, uint32_t *out)
 {
     size_t k = 0;
     for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        uint32_t cp;
-        size_t len;
-        if (c < 0x80) {
-            cp = c;
+        size_t len = utf8_at(s, n, i, &out[k]);
+        if (!len) {
+            out[k] = 0xFFFD;
             len = 1;
-        } else if ((c & 0xE0) == 0xC0) {
-            cp = c & 0x1F;
-            len = 2;
-        } else if ((c & 0xF0) == 0xE0) {
-            cp = c & 0x0F;
-            len = 3;
-        } else if ((c & 0xF8) == 0xF0) {
-            cp = c & 0x07;
-            len = 4;
-        } else {
-            out[k++] = 0xFFFD;
-            i++;
-            continue;
         }
-        bool bad = i + len > n;
-        for (size_t j = 1; !bad && j < len; j++) {
-            unsigned char cc = (unsigned char)s[i + j];
-            if ((cc & 0xC0) != 0x80)
-                bad = true;
-            else
-                cp = cp << 6 | (cc & 0x3F);
-        }
-        static const uint32_t minv[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (bad || cp < minv[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            out[k++] = 0xFFFD;
-            i++;
-            continue;
-        }
-        out[k++] = cp;
+        k++;
         i += len;
     }
     return k;
+}
+
+static bool valid_utf8(const char *s, size_t n)
+{
+    uint32_t cp;
+    for (size_t i = 0, len; i < n; i += len)
+        if (!(len = utf8_at(s, n, i, &cp)))
+            return false;
+    return true;
 }
 
 /* Approximates Go's unicode.IsLetter: exact for ASCII and Latin-1; other
@@ -1202,40 +1216,6 @@ static void sort_keys(struct skey *k, struct skey *tmp, size_t n)
     while (j < n)
         tmp[o++] = k[j++];
     memcpy(k, tmp, n * sizeof(*k));
-}
-
-static bool valid_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t j = 1; j < len; j++) {
-            unsigned char cc = (unsigned char)s[i + j];
-            if ((cc & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (cc & 0x3F);
-        }
-        static const uint32_t minv[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < minv[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
 }
 
 static bool emit(yaml_emitter_t *e, yaml_event_t *ev) { return yaml_emitter_emit(e, ev) != 0; }

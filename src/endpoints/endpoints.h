@@ -35,6 +35,7 @@ struct kapi_apiserver {
     _Atomic bool shutting_down;  /* readyz reports failure once set */
     _Atomic bool ready;          /* start-up finished */
     int64_t start_ms;
+    char apf_flowschema_uid[37], apf_prioritylevel_uid[37];
 };
 
 /* The HTTP handler (kapi_http_handler_fn) for an apiserver. */

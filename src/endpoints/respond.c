@@ -23,6 +23,10 @@ static size_t common_headers(struct kapi_req *r, struct kapi_http_header *h, con
     kapi_uuid(uuid);
     h[n++] = (struct kapi_http_header){"Audit-Id", kapi_pool_strdup(r->pool, uuid)};
     h[n++] = (struct kapi_http_header){"Cache-Control", "no-cache, private"};
+    /* API Priority and Fairness headers: clients that see them turn off
+     * their own client-side throttling, as they do against upstream. */
+    h[n++] = (struct kapi_http_header){"X-Kubernetes-Pf-Flowschema-Uid", r->srv->apf_flowschema_uid};
+    h[n++] = (struct kapi_http_header){"X-Kubernetes-Pf-Prioritylevel-Uid", r->srv->apf_prioritylevel_uid};
     if (ctype)
         h[n++] = (struct kapi_http_header){"Content-Type", ctype};
     for (size_t i = 0; i < r->nwarnings; i++) {

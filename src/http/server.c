@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -62,9 +63,13 @@ struct conn {
 };
 
 struct worker {
-    struct worker *next;
+    struct worker *next;        /* in srv->dead_workers */
+    struct worker *idle_prev, *idle_next; /* in srv->idle_workers */
+    bool idle;
     struct kapi_http_server *srv;
     pthread_t tid;
+    sem_t wake;                 /* posted after handoff is set (or to stop) */
+    _Atomic(struct conn *) handoff;
     char *rbuf;                 /* bytes read but not consumed: [rstart, rend) */
     size_t rstart, rend, rcap;
     struct kapi_buf wbuf;
@@ -83,14 +88,17 @@ struct kapi_http_server {
     pthread_t event_thread;
 
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;     /* queue non-empty or stopping */
     pthread_cond_t done_cv;     /* a worker exited */
     struct conn *q_head, *q_tail;
     size_t qlen;
     struct conn parked;         /* list sentinel, ordered by idle_deadline */
     struct conn active;         /* list sentinel: connections owned by workers */
     int64_t timer_deadline;     /* when the event thread wakes next (INT64_MAX: never) */
-    int nworkers, nidle, max_workers;
+    /* Idle workers wait on their own semaphore, most recently idle first
+     * (its stack and buffers are warm); a new connection goes straight to
+     * one. The queue only holds work when no worker is idle. */
+    struct worker *idle_workers;
+    int nworkers, nidle, nstarting, max_workers;
     struct worker *dead_workers;/* exited, not yet joined */
 
     atomic_int stopping;
@@ -297,8 +305,34 @@ static void reap_workers(struct kapi_http_server *srv)
         struct worker *w = srv->dead_workers;
         srv->dead_workers = w->next;
         pthread_join(w->tid, NULL);
+        sem_destroy(&w->wake);
         free(w);
     }
+}
+
+static void idle_push(struct kapi_http_server *srv, struct worker *w)
+{
+    w->idle_prev = NULL;
+    w->idle_next = srv->idle_workers;
+    if (w->idle_next)
+        w->idle_next->idle_prev = w;
+    srv->idle_workers = w;
+    w->idle = true;
+    srv->nidle++;
+}
+
+static void idle_remove(struct kapi_http_server *srv, struct worker *w)
+{
+    if (!w->idle)
+        return;
+    if (w->idle_prev)
+        w->idle_prev->idle_next = w->idle_next;
+    else
+        srv->idle_workers = w->idle_next;
+    if (w->idle_next)
+        w->idle_next->idle_prev = w->idle_prev;
+    w->idle = false;
+    srv->nidle--;
 }
 
 /* Called with mu held. */
@@ -307,21 +341,36 @@ static void spawn_worker(struct kapi_http_server *srv)
     reap_workers(srv);
     struct worker *w = kapi_xcalloc(1, sizeof(*w));
     w->srv = srv;
+    sem_init(&w->wake, 0, 0);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WORKER_STACK);
-    if (pthread_create(&w->tid, &attr, worker_main, w) != 0) {
-        kapi_log(0, "http: cannot start a worker thread: %s", strerror(errno));
+    int rc = pthread_create(&w->tid, &attr, worker_main, w);
+    if (rc != 0) {
+        kapi_log(0, "http: cannot start a worker thread: %s", strerror(rc));
+        sem_destroy(&w->wake);
         free(w);
     } else {
         srv->nworkers++;
+        srv->nstarting++;
     }
     pthread_attr_destroy(&attr);
 }
 
-/* Called with mu held. */
-static void enqueue(struct kapi_http_server *srv, struct conn *c)
+/* Gives c to an idle worker, or queues it. Called with mu held; returns
+ * the worker the caller must sem_post once it has dropped mu (posting with
+ * mu held would wake the worker straight into a contended lock). Only the
+ * event thread calls this, and only it reaps exited workers, so the worker
+ * is still alive when it is posted. */
+static struct worker *enqueue_locked(struct kapi_http_server *srv, struct conn *c)
 {
+    struct worker *w = srv->idle_workers;
+    if (w) {
+        idle_remove(srv, w);
+        list_add_tail(&srv->active, c);
+        atomic_store(&w->handoff, c);
+        return w;
+    }
     c->qnext = NULL;
     if (srv->q_tail)
         srv->q_tail->qnext = c;
@@ -329,22 +378,35 @@ static void enqueue(struct kapi_http_server *srv, struct conn *c)
         srv->q_head = c;
     srv->q_tail = c;
     srv->qlen++;
-    if (srv->qlen > (size_t)srv->nidle && srv->nworkers < srv->max_workers)
+    /* Workers being started will each take one queued connection. */
+    if (srv->qlen > (size_t)srv->nstarting && srv->nworkers < srv->max_workers)
         spawn_worker(srv);
-    pthread_cond_signal(&srv->work_cv);
+    return NULL;
 }
 
-/* Hands a connection with nothing buffered back to the event thread. */
-static void park(struct conn *c)
+/* Takes the oldest queued connection, now owned by a worker. mu held. */
+static struct conn *queue_pop(struct kapi_http_server *srv)
+{
+    struct conn *c = srv->q_head;
+    if (!c)
+        return NULL;
+    srv->q_head = c->qnext;
+    if (!srv->q_head)
+        srv->q_tail = NULL;
+    srv->qlen--;
+    list_add_tail(&srv->active, c);
+    return c;
+}
+
+/* Hands a connection with nothing buffered back to the event thread.
+ * Called with mu held. Returns -1 when the connection must be destroyed
+ * instead; sets *wake when the event thread must recompute its timer. */
+static int park_locked(struct conn *c, bool *wake)
 {
     struct kapi_http_server *srv = c->srv;
-    pthread_mutex_lock(&srv->mu);
     list_del(c);
-    if (stopping(srv)) {
-        pthread_mutex_unlock(&srv->mu);
-        conn_destroy(c, false);
-        return;
-    }
+    if (stopping(srv))
+        return -1;
     /* Deadlines are almost always the latest, so the walk is short. */
     struct conn *pos = srv->parked.prev;
     while (pos != &srv->parked && pos->idle_deadline > c->idle_deadline)
@@ -359,15 +421,11 @@ static void park(struct conn *c)
     if (epoll_ctl(srv->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         list_del(c);
         c->parked = false;
-        pthread_mutex_unlock(&srv->mu);
-        conn_destroy(c, false);
-        return;
+        return -1;
     }
     c->in_epoll = true;
-    bool wake = c->idle_deadline < srv->timer_deadline;
-    pthread_mutex_unlock(&srv->mu);
-    if (wake)
-        poke(srv->wakefd);
+    *wake = c->idle_deadline < srv->timer_deadline;
+    return 0;
 }
 
 /* ---- TLS ---- */
@@ -589,7 +647,7 @@ bool kapi_http_client_gone(struct kapi_http_request *req)
     struct conn *c = t->c;
     if (c->dead || stopping(c->srv))
         return true;
-    if (SSL_pending(c->ssl) > 0)
+    if (SSL_has_pending(c->ssl))
         return false;
     struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
     if (poll(&p, 1, 0) <= 0)
@@ -840,31 +898,24 @@ static enum next serve_requests(struct worker *w, struct conn *c)
         if (!keep)
             return err ? NEXT_LINGER : NEXT_CLOSE;
         c->idle_deadline = kapi_now_ms() + srv->cfg.idle_timeout_ms;
-        if (w->rend == w->rstart && SSL_pending(c->ssl) == 0)
+        /* With read-ahead, whole records may wait inside OpenSSL where epoll
+         * cannot see them: SSL_has_pending covers those too. */
+        if (w->rend == w->rstart && !SSL_has_pending(c->ssl))
             return NEXT_PARK;
         /* More bytes are already here (pipelining): keep going. */
     }
 }
 
-static void serve(struct worker *w, struct conn *c)
+static enum next serve(struct worker *w, struct conn *c)
 {
     struct kapi_http_server *srv = c->srv;
     enum next nx = NEXT_CLOSE;
-    if (stopping(srv) || (!c->handshaken && handshake(c) < 0))
-        nx = NEXT_CLOSE;
-    else
+    if (!stopping(srv) && (c->handshaken || handshake(c) == 0))
         nx = serve_requests(w, c);
     /* Whatever was buffered belonged to this connection. */
     w->rstart = w->rend = 0;
     rbuf_trim(w);
-    if (nx == NEXT_PARK) {
-        park(c);
-        return;
-    }
-    pthread_mutex_lock(&srv->mu);
-    list_del(c);
-    pthread_mutex_unlock(&srv->mu);
-    conn_destroy(c, nx == NEXT_LINGER);
+    return nx;
 }
 
 static void *worker_main(void *arg)
@@ -873,29 +924,50 @@ static void *worker_main(void *arg)
     struct kapi_http_server *srv = w->srv;
     kapi_buf_init(&w->wbuf, 0);
     pthread_mutex_lock(&srv->mu);
+    srv->nstarting--;
     for (;;) {
-        bool timed_out = false;
-        while (!srv->q_head && !stopping(srv) && !timed_out) {
+        /* mu is held here. */
+        struct conn *c = atomic_exchange(&w->handoff, NULL);
+        if (!c)
+            c = queue_pop(srv);
+        if (!c && stopping(srv))
+            break;
+        if (!c)
+            idle_push(srv, w);
+        pthread_mutex_unlock(&srv->mu);
+        if (!c) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += WORKER_IDLE_MS / 1000;
-            srv->nidle++;
-            int rc = pthread_cond_timedwait(&srv->work_cv, &srv->mu, &ts);
-            srv->nidle--;
-            if (rc == ETIMEDOUT && !srv->q_head && srv->nidle >= MIN_IDLE_WORKERS)
-                timed_out = true;
+            int rc;
+            while ((rc = sem_timedwait(&w->wake, &ts)) < 0 && errno == EINTR)
+                ;
+            c = atomic_exchange(&w->handoff, NULL);
+            if (!c) {
+                /* Timed out, told to stop, or a stale post left by a
+                 * hand-off that raced with an earlier timeout. */
+                pthread_mutex_lock(&srv->mu);
+                idle_remove(srv, w);
+                if (rc < 0 && !w->handoff && srv->nidle >= MIN_IDLE_WORKERS)
+                    break;
+                continue;
+            }
         }
-        struct conn *c = srv->q_head;
-        if (!c)
-            break; /* stopping with an empty queue, or surplus idle worker */
-        srv->q_head = c->qnext;
-        if (!srv->q_head)
-            srv->q_tail = NULL;
-        srv->qlen--;
-        list_add_tail(&srv->active, c);
-        pthread_mutex_unlock(&srv->mu);
-        serve(w, c);
+        enum next nx = serve(w, c);
+        bool wake = false, destroy = nx != NEXT_PARK;
         pthread_mutex_lock(&srv->mu);
+        if (destroy)
+            list_del(c);
+        else if (park_locked(c, &wake) < 0)
+            destroy = true;
+        if (destroy || wake) {
+            pthread_mutex_unlock(&srv->mu);
+            if (wake)
+                poke(srv->wakefd);
+            if (destroy)
+                conn_destroy(c, nx == NEXT_LINGER);
+            pthread_mutex_lock(&srv->mu);
+        }
     }
     free(w->rbuf);
     kapi_buf_dispose(&w->wbuf);
@@ -960,8 +1032,10 @@ static void accept_all(struct kapi_http_server *srv)
         format_addr(&ss, c->remote, sizeof(c->remote));
         atomic_fetch_add(&srv->nconns, 1);
         pthread_mutex_lock(&srv->mu);
-        enqueue(srv, c);
+        struct worker *w = enqueue_locked(srv, c);
         pthread_mutex_unlock(&srv->mu);
+        if (w)
+            sem_post(&w->wake);
     }
 }
 
@@ -982,7 +1056,10 @@ static void *event_main(void *arg)
             c->qnext = expired;
             expired = c;
         }
-        srv->timer_deadline = srv->parked.next != &srv->parked ? srv->parked.next->idle_deadline : INT64_MAX;
+        /* With nothing parked, still wake once per idle timeout: connections
+         * parked later expire after that, so they need no poke. */
+        srv->timer_deadline = srv->parked.next != &srv->parked ? srv->parked.next->idle_deadline
+                                                              : now + srv->cfg.idle_timeout_ms;
         int64_t timer = srv->timer_deadline;
         pthread_mutex_unlock(&srv->mu);
         while (expired) {
@@ -1002,28 +1079,40 @@ static void *event_main(void *arg)
             kapi_log(0, "http: epoll_wait: %s", strerror(errno));
             usleep(10000);
         }
+        /* Ready connections are handed over in one critical section;
+         * their workers are posted after it. */
+        struct worker *posts[KAPI_ARRAY_LEN(evs)];
+        int nposts = 0;
+        bool locked = false, accept = false;
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &listen_tag) {
-                if (!stopping(srv))
-                    accept_all(srv);
+                accept = !stopping(srv);
             } else if (p == &wake_tag) {
                 uint64_t v;
                 ssize_t r = read(srv->wakefd, &v, sizeof(v));
                 (void)r;
-            } else if (p == &stop_tag) {
-                /* the loop top sees stopping */
-            } else {
+            } else if (p != &stop_tag) { /* stop: the loop top sees it */
                 struct conn *c = p;
-                pthread_mutex_lock(&srv->mu);
+                if (!locked) {
+                    pthread_mutex_lock(&srv->mu);
+                    locked = true;
+                }
                 if (c->parked) {
                     list_del(c);
                     c->parked = false;
-                    enqueue(srv, c);
+                    struct worker *w = enqueue_locked(srv, c);
+                    if (w)
+                        posts[nposts++] = w;
                 }
-                pthread_mutex_unlock(&srv->mu);
             }
         }
+        if (locked)
+            pthread_mutex_unlock(&srv->mu);
+        for (int i = 0; i < nposts; i++)
+            sem_post(&posts[i]->wake);
+        if (accept)
+            accept_all(srv);
     }
     epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->lfd, NULL);
     close(srv->lfd);
@@ -1074,6 +1163,8 @@ static SSL_CTX *make_ssl_ctx(const struct kapi_http_config *cfg, char *err, size
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     static const unsigned char sid_ctx[] = "kapi-http";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+    /* One read() per record instead of two (header, then body). */
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
         ssl_err(err, errlen, "cannot load certificate", cfg->cert_file);
@@ -1167,7 +1258,6 @@ struct kapi_http_server *kapi_http_server_start(const struct kapi_http_config *c
     list_init(&srv->parked);
     list_init(&srv->active);
     pthread_mutex_init(&srv->mu, NULL);
-    pthread_cond_init(&srv->work_cv, NULL);
     pthread_cond_init(&srv->done_cv, NULL);
 
     srv->ssl_ctx = make_ssl_ctx(cfg, err, errlen);
@@ -1223,7 +1313,6 @@ fail:
         close(srv->wakefd);
     SSL_CTX_free(srv->ssl_ctx);
     pthread_mutex_destroy(&srv->mu);
-    pthread_cond_destroy(&srv->work_cv);
     pthread_cond_destroy(&srv->done_cv);
     free(srv);
     return NULL;
@@ -1245,7 +1334,12 @@ void kapi_http_server_stop(struct kapi_http_server *srv, int grace_ms)
     int64_t deadline = kapi_now_ms() + (grace_ms > 0 ? grace_ms : 0);
     bool forced = false;
     pthread_mutex_lock(&srv->mu);
-    pthread_cond_broadcast(&srv->work_cv);
+    /* Idle workers exit; busy ones exit after their connection. */
+    while (srv->idle_workers) {
+        struct worker *w = srv->idle_workers;
+        idle_remove(srv, w);
+        sem_post(&w->wake); /* under mu: the worker cannot exit before this */
+    }
     while (srv->nworkers > 0) {
         int64_t now = kapi_now_ms();
         if (!forced && now >= deadline) {
@@ -1285,7 +1379,6 @@ void kapi_http_server_stop(struct kapi_http_server *srv, int grace_ms)
     close(srv->wakefd);
     SSL_CTX_free(srv->ssl_ctx);
     pthread_mutex_destroy(&srv->mu);
-    pthread_cond_destroy(&srv->work_cv);
     pthread_cond_destroy(&srv->done_cv);
     free(srv);
 }

@@ -121,6 +121,8 @@ int main(int argc, char **argv)
         .start_ms = t0,
         .openapi = kapi_openapi_new(),
     };
+    kapi_uuid(srv.apf_flowschema_uid);
+    kapi_uuid(srv.apf_prioritylevel_uid);
     struct kapi_http_config hc = {
         .bind_address = fl.bind_address,
         .port = fl.secure_port,

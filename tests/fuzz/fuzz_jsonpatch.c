@@ -30,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct kapi_buf before, after, out;
         write_or_die(&before, patch);
         struct kapi_patch_error err;
+        if (kapi_json_patch_check_strict(patch, &err) != 0 && (err.code != 400 || !err.msg[0]))
+            abort();
         struct kapi_value *r = kapi_json_patch_apply(pool, doc, patch, &err);
         if (r) {
             write_or_die(&out, r);

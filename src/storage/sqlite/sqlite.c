@@ -772,6 +772,10 @@ static int sq_write(struct kapi_store *base, const struct kapi_write *w, struct 
     memset(res, 0, sizeof(*res));
     if (!w->key)
         return KAPI_STORE_NOT_FOUND;
+    /* SQLite blobs are int-sized and capped at 1 GB by default; callers
+     * limit objects far below that, so this is a guard, not a feature. */
+    if (w->len > (size_t)1 << 29)
+        return KAPI_STORE_IO;
     struct sq_item it = {.kind = SQ_ITEM_WRITE, .w = w, .res = res};
     return sq_submit(s, &it);
 }

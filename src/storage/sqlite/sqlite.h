@@ -1,8 +1,9 @@
 /* storage/sqlite: the embedded backend behind src/storage/storage.h. An
- * etcd-style revision log in one SQLite database (WAL, synchronous=FULL):
- * writes are batched by one committer thread into a single fsynced
- * transaction per group; reads use a pool of read connections; watch events
- * are delivered by a dispatcher thread. Design: docs/internals/storage.md. */
+ * etcd-style revision log in one SQLite database (WAL mode): a committer
+ * thread batches queued writes into one transaction, a syncer thread makes
+ * batches of transactions durable with one fdatasync before acknowledging;
+ * reads use a pool of read connections at the durable revision; a dispatcher
+ * thread delivers watch events. Design: docs/internals/storage.md. */
 #ifndef KAPI_STORAGE_SQLITE_H
 #define KAPI_STORAGE_SQLITE_H
 

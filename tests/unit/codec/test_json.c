@@ -497,7 +497,9 @@ static void test_depth_limit(void **state)
     v = kapi_json_parse(pool, s, len, &deep, &err);
     assert_non_null(v);
     kapi_buf_init(&b, 0);
-    assert_int_equal(kapi_json_write_indent(&b, v), 0); /* iterative writer too */
+    assert_int_equal(kapi_json_write(&b, v), 0); /* the writer is iterative too */
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.data, s, len);
     kapi_buf_dispose(&b);
     free(s);
     kapi_pool_free(pool);

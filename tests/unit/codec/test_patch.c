@@ -607,6 +607,40 @@ static void test_merge_large_and_deep(void **state)
     free(b);
 }
 
+static void test_strict_decode(void **state)
+{
+    (void)state;
+    struct kapi_patch_error err;
+    assert_int_equal(kapi_json_patch_check_strict(J("null"), &err), 0);
+    assert_int_equal(kapi_json_patch_check_strict(J("[null,{\"op\":\"add\",\"path\":\"/a\",\"from\":null,\"x\":1}]"), &err), 0);
+    assert_int_equal(kapi_json_patch_check_strict(J("{}"), &err), -1);
+    assert_int_equal(err.code, 400);
+    assert_string_equal(err.reason, "BadRequest");
+    assert_string_equal(err.msg, "error decoding patch: json: cannot unmarshal object into Go value of type "
+                                 "[]handlers.jsonPatchOp");
+    assert_int_equal(kapi_json_patch_check_strict(J("[{\"op\":\"add\"},\"s\"]"), &err), -1);
+    assert_string_equal(err.msg, "error decoding patch: json: cannot unmarshal string into Go value of type "
+                                 "handlers.jsonPatchOp");
+    assert_int_equal(kapi_json_patch_check_strict(J("[{\"op\":\"add\",\"path\":[]}]"), &err), -1);
+    assert_string_equal(err.msg, "error decoding patch: json: cannot unmarshal array into Go struct field "
+                                 "jsonPatchOp.path of type string");
+    assert_int_equal(kapi_json_patch_check_strict(J("[{\"op\":1}]"), &err), -1);
+    assert_string_equal(err.msg, "error decoding patch: json: cannot unmarshal number into Go struct field "
+                                 "jsonPatchOp.op of type string");
+    /* Field matching is case-sensitive: "OP" is merely unknown. */
+    assert_int_equal(kapi_json_patch_check_strict(J("[{\"OP\":1,\"value\":{}}]"), &err), 0);
+
+    assert_int_equal(kapi_merge_patch_check_strict(J("{\"a\":null}"), &err), 0);
+    assert_int_equal(kapi_merge_patch_check_strict(J("null"), &err), 0);
+    assert_int_equal(kapi_merge_patch_check_strict(J("[1]"), &err), -1);
+    assert_int_equal(err.code, 400);
+    assert_string_equal(err.msg, "error decoding patch: json: cannot unmarshal array into Go value of type "
+                                 "map[string]interface {}");
+    assert_int_equal(kapi_merge_patch_check_strict(J("true"), &err), -1);
+    assert_string_equal(err.msg, "error decoding patch: json: cannot unmarshal bool into Go value of type "
+                                 "map[string]interface {}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +657,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rfc7386_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_v4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_large_and_deep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strict_decode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

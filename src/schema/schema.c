@@ -1,0 +1,111 @@
+/* Lookups over the generated type tables (types_gen.c). */
+#include "schema.h"
+
+#include <string.h>
+
+static int cmp_name_len(const char *a, const char *b, size_t blen)
+{
+    /* Byte-wise order, the same order the generator sorted by. */
+    size_t alen = strlen(a);
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+static const struct kapi_schema_msg *msg_search(size_t lo, size_t hi, const char *full)
+{
+    size_t n = strlen(full);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_name_len(kapi_schema_msgs[mid].full_name, full, n);
+        if (c == 0)
+            return &kapi_schema_msgs[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct kapi_schema_msg *kapi_schema_msg_find(const char *full_name)
+{
+    if (!full_name)
+        return NULL;
+    return msg_search(0, kapi_schema_nmsgs, full_name);
+}
+
+static const struct kapi_schema_msg *find_in_pkg(const struct kapi_schema_pkg *p, const char *kind)
+{
+    for (size_t i = p->first_msg; i < (size_t)p->first_msg + p->nmsgs; i++)
+        if (strcmp(kapi_schema_msgs[i].name, kind) == 0)
+            return &kapi_schema_msgs[i];
+    return NULL;
+}
+
+const struct kapi_schema_msg *kapi_schema_kind_find(const char *group, const char *version,
+                                                    const char *kind)
+{
+    if (!group || !version || !kind || !*kind)
+        return NULL;
+    const struct kapi_schema_pkg *own = NULL, *meta = NULL;
+    for (size_t i = 0; i < kapi_schema_npkgs; i++) {
+        const struct kapi_schema_pkg *p = &kapi_schema_pkgs[i];
+        if (!p->group)
+            continue;
+        if (strcmp(p->group, group) == 0 && strcmp(p->version, version) == 0)
+            own = p;
+        if (strcmp(p->group, "meta.k8s.io") == 0 && strcmp(p->version, "v1") == 0)
+            meta = p;
+    }
+    const struct kapi_schema_msg *m = own ? find_in_pkg(own, kind) : NULL;
+    /* Group-versions embed the meta/v1 kinds (Status, DeleteOptions, ...);
+     * an unknown group-version gets nothing, as upstream's scheme would. */
+    if (!m && own && meta && own != meta)
+        m = find_in_pkg(meta, kind);
+    return m;
+}
+
+const struct kapi_schema_pkg *kapi_schema_msg_pkg(const struct kapi_schema_msg *m)
+{
+    return &kapi_schema_pkgs[m->pkg];
+}
+
+const struct kapi_schema_field *kapi_schema_msg_field(const struct kapi_schema_msg *m, size_t i)
+{
+    return i < m->nfields ? &kapi_schema_fields[m->first_field + i] : NULL;
+}
+
+const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_schema_msg *m,
+                                                          const char *name, size_t len)
+{
+    const uint16_t *order = &kapi_schema_byname[m->byname];
+    size_t lo = 0, hi = m->nfields;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + order[mid]];
+        int c = cmp_name_len(f->name, name, len);
+        if (c == 0)
+            return f;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct kapi_schema_field *kapi_schema_field_by_number(const struct kapi_schema_msg *m,
+                                                            uint32_t number)
+{
+    if (number > m->max_number)
+        return NULL;
+    uint16_t i = kapi_schema_numidx[m->numidx + number];
+    return i ? &kapi_schema_fields[m->first_field + i - 1] : NULL;
+}
+
+const struct kapi_schema_msg *kapi_schema_field_msg(const struct kapi_schema_field *f)
+{
+    return f->msg >= 0 ? &kapi_schema_msgs[f->msg] : NULL;
+}

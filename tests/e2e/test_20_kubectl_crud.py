@@ -1,0 +1,152 @@
+"""Everyday kubectl work against kapi: create, get, list, label, annotate,
+edit-free updates, delete, watch, wait, and paging past 1,000 objects."""
+import json
+import subprocess
+import threading
+import time
+
+import yaml
+
+
+def cm_yaml(name, ns="default", data=None):
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": name, "namespace": ns}, "data": data or {"k": "v"}})
+
+
+def test_create_get_list_delete_configmap(kapi):
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("crud1"))
+    obj = json.loads(kapi.kubectl("get", "configmap", "crud1", "-o", "json").stdout)
+    assert obj["kind"] == "ConfigMap" and obj["data"] == {"k": "v"}
+    md = obj["metadata"]
+    assert md["namespace"] == "default" and md["uid"] and md["creationTimestamp"].endswith("Z")
+    assert int(md["resourceVersion"]) > 0
+    # upstream's key order on the wire (kubectl -o json sorts keys itself)
+    st, raw = kapi.json("GET", "/api/v1/namespaces/default/configmaps/crud1")
+    assert list(raw.keys()) == ["kind", "apiVersion", "data", "metadata"] or list(raw.keys())[:3] == ["kind", "apiVersion", "metadata"]
+    assert list(raw["metadata"].keys()) == ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"]
+    out = kapi.kubectl("get", "cm", "crud1").stdout.splitlines()
+    assert out[0].split() == ["NAME", "CREATED", "AT"] and out[1].split()[0] == "crud1"
+    p = kapi.kubectl("create", "-f", "-", input=cm_yaml("crud1"), check=False)
+    assert p.returncode != 0 and 'configmaps "crud1" already exists' in p.stderr
+    assert kapi.kubectl("delete", "cm", "crud1").stdout.strip() == 'configmap "crud1" deleted'
+    p = kapi.kubectl("get", "cm", "crud1", check=False)
+    assert p.returncode != 0 and 'configmaps "crud1" not found' in p.stderr
+
+
+def test_label_annotate_and_selectors(kapi):
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("lab1"))
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("lab2"))
+    kapi.kubectl("label", "cm", "lab1", "tier=web", "env=prod")
+    kapi.kubectl("label", "cm", "lab2", "tier=db")
+    kapi.kubectl("annotate", "cm", "lab1", "note=hello")
+    names = lambda sel: sorted(kapi.kubectl("get", "cm", "-l", sel, "-o", "name").stdout.split())
+    assert names("tier=web") == ["configmap/lab1"]
+    assert names("tier in (web,db)") == ["configmap/lab1", "configmap/lab2"]
+    assert names("tier,!env") == ["configmap/lab2"]
+    assert names("tier notin (web)") == ["configmap/lab2"]
+    obj = json.loads(kapi.kubectl("get", "cm", "lab1", "-o", "json").stdout)
+    assert obj["metadata"]["annotations"] == {"note": "hello"}
+    assert obj["metadata"]["labels"] == {"tier": "web", "env": "prod"}
+    kapi.kubectl("label", "cm", "lab1", "env-")
+    obj = json.loads(kapi.kubectl("get", "cm", "lab1", "-o", "json").stdout)
+    assert obj["metadata"]["labels"] == {"tier": "web"}
+    # field selectors on metadata.name
+    assert kapi.kubectl("get", "cm", "--field-selector", "metadata.name=lab2", "-o", "name").stdout.split() == ["configmap/lab2"]
+    p = kapi.kubectl("get", "cm", "--field-selector", "spec.nope=1", check=False)
+    assert p.returncode != 0 and "field label not supported: spec.nope" in p.stderr
+    kapi.kubectl("delete", "cm", "-l", "tier")
+    assert kapi.kubectl("get", "cm", "-l", "tier", "-o", "name").stdout.strip() == ""
+
+
+def test_replace_and_conflict(kapi):
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("rep1"))
+    obj = json.loads(kapi.kubectl("get", "cm", "rep1", "-o", "json").stdout)
+    stale = dict(obj)
+    obj["data"] = {"k": "v2"}
+    kapi.kubectl("replace", "-f", "-", input=json.dumps(obj))
+    assert json.loads(kapi.kubectl("get", "cm", "rep1", "-o", "json").stdout)["data"] == {"k": "v2"}
+    stale["data"] = {"k": "stale"}
+    p = kapi.kubectl("replace", "-f", "-", input=json.dumps(stale), check=False)
+    assert p.returncode != 0
+    assert ('Operation cannot be fulfilled on configmaps "rep1": the object has been modified; '
+            'please apply your changes to the latest version and try again') in p.stderr
+
+
+def test_namespaces(kapi):
+    names = kapi.kubectl("get", "ns", "-o", "name").stdout.split()
+    for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        assert "namespace/" + ns in names
+    p = kapi.kubectl("create", "-f", "-", input=cm_yaml("x", ns="missing-ns"), check=False)
+    assert p.returncode != 0 and 'namespaces "missing-ns" not found' in p.stderr
+    kapi.kubectl("create", "-f", "-", input=yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace",
+                                                             "metadata": {"name": "team-a"}}))
+    ns = json.loads(kapi.kubectl("get", "ns", "team-a", "-o", "json").stdout)
+    assert ns["status"]["phase"] == "Active"
+    assert ns["spec"]["finalizers"] == ["kubernetes"]
+    assert ns["metadata"]["labels"]["kubernetes.io/metadata.name"] == "team-a"
+    kapi.kubectl("delete", "ns", "team-a", "--wait=false")
+    ns = json.loads(kapi.kubectl("get", "ns", "team-a", "-o", "json").stdout)
+    assert ns["status"]["phase"] == "Terminating" and ns["metadata"]["deletionTimestamp"]
+    p = kapi.kubectl("create", "-f", "-", input=cm_yaml("late", ns="team-a"), check=False)
+    assert p.returncode != 0
+    assert "unable to create new content in namespace team-a because it is being terminated" in p.stderr
+
+
+def test_watch_sees_changes(kapi):
+    proc = subprocess.Popen([*("kubectl --kubeconfig".split()), kapi.kubeconfig, "get", "cm", "-w",
+                             "--output-watch-events", "-o", "custom-columns=TYPE:.type,NAME:.object.metadata.name,DATA:.object.data.k",
+                             "--request-timeout=8s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("w1"))
+    kapi.kubectl("patch", "cm", "w1", "--type=merge", "-p", '{"data":{"k":"v9"}}')
+    kapi.kubectl("delete", "cm", "w1")
+    time.sleep(1.0)
+    proc.terminate()
+    out, err = proc.communicate(timeout=10)
+    events = [l.split() for l in out.splitlines() if "w1" in l]
+    assert [e[0] for e in events] == ["ADDED", "MODIFIED", "DELETED"], out + err
+    assert events[1][2] == "v9"
+
+
+def test_wait_for_delete(kapi):
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("gone1"))
+    waiter = subprocess.Popen(["kubectl", "--kubeconfig", kapi.kubeconfig, "wait", "--for=delete", "cm/gone1",
+                               "--timeout=20s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    kapi.kubectl("delete", "cm", "gone1", "--wait=false")
+    out, err = waiter.communicate(timeout=30)
+    assert waiter.returncode == 0, out + err
+    assert "condition met" in out or "deleted" in out
+
+
+def test_paging_over_1000_objects(kapi):
+    status, _ = kapi.json("POST", "/api/v1/namespaces", {"metadata": {"name": "paging"}})
+    assert status == 201
+    errors = []
+
+    def create(lo, hi):
+        for i in range(lo, hi):
+            st, _, body = kapi.request("POST", "/api/v1/namespaces/paging/configmaps",
+                                       {"metadata": {"name": f"cm-{i:05d}"}, "data": {"i": str(i)}})
+            if st != 201:
+                errors.append((i, st, body))
+
+    threads = [threading.Thread(target=create, args=(n * 275, (n + 1) * 275)) for n in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors, errors[:3]
+    out = kapi.kubectl("get", "cm", "-n", "paging", "--chunk-size=100", "-o", "name", "-v=6")
+    names = out.stdout.split()
+    assert len(names) == 1100 and names == sorted(names)
+    assert out.stderr.count("continue=") >= 10  # kubectl really paged
+    st, page = kapi.json("GET", "/api/v1/namespaces/paging/configmaps?limit=500")
+    assert st == 200 and len(page["items"]) == 500
+    assert page["metadata"]["remainingItemCount"] == 600 and page["metadata"]["continue"]
+    st, page2 = kapi.json("GET", "/api/v1/namespaces/paging/configmaps?limit=500&continue=" + page["metadata"]["continue"])
+    assert st == 200 and page2["items"][0]["metadata"]["name"] == "cm-00500"
+    assert page2["metadata"]["resourceVersion"] == page["metadata"]["resourceVersion"]
+    st, body = kapi.json("GET", "/api/v1/namespaces/paging/configmaps?limit=5&continue=bm90LWEtdG9rZW4")
+    assert st == 400 and body["reason"] == "BadRequest"
+    # kubectl deletes one by one; --wait=false skips its client-side-throttled polling
+    kapi.kubectl("delete", "cm", "--all", "-n", "paging", "--wait=false", timeout=120)
+    assert kapi.kubectl("get", "cm", "-n", "paging", "-o", "name").stdout.strip() == ""

@@ -45,19 +45,43 @@ for _v in ('v1', 'v1beta1'):
     SPECIALS[_p + 'JSONSchemaPropsOrArray'] = 'KAPI_SCHEMA_PROPS_OR_ARRAY'
     SPECIALS[_p + 'JSONSchemaPropsOrStringArray'] = 'KAPI_SCHEMA_PROPS_OR_STRARRAY'
 
-# Proto field names that differ from the JSON names (the JSON name is not a
-# valid proto identifier, so the proto generator fell back to the Go name).
+# Proto field names that differ from the JSON names. Most come from proto
+# names that were taken from the Go field name instead of the JSON tag; a
+# leading capital is lowered except where the JSON name itself is capitalised.
 JSON_NAME_OVERRIDES = {
-    'JSONSchemaProps': {'schema': '$schema', 'ref': '$ref'},
+    ('JSONSchemaProps', 'schema'): '$schema',
+    ('JSONSchemaProps', 'ref'): '$ref',
+    ('BoundObjectReference', 'uID'): 'uid',
+    ('IngressClassParametersReference', 'aPIGroup'): 'apiGroup',
 }
+JSON_NAME_CAPITALISED = {('DaemonEndpoint', 'Port'), ('CustomResourceColumnDefinition', 'JSONPath'),
+                         ('FieldsV1', 'Raw')}
+
+# Go structs embedded with `json:",inline"`: the proto field is named after
+# the type, while in JSON the embedded struct's fields sit in the parent.
+INLINE_TYPES = {'VolumeSource', 'PersistentVolumeSource', 'IngressRuleValue', 'RuleWithOperations',
+                'Rule', 'EphemeralContainerCommon', 'LocalObjectReference', 'DeviceConfiguration'}
+
+
+# Embedded structs whose proto field is not named after the type.
+INLINE_FIELDS = {('Probe', 'handler')}
+
+
+def is_inline(msg, field, typ, label):
+    short = typ.rsplit('.', 1)[-1]
+    if (msg, field) in INLINE_FIELDS:
+        return True
+    return (label == 'optional' and short in INLINE_TYPES
+            and field == short[0].lower() + short[1:])
 
 
 def json_name(msg, field):
-    o = JSON_NAME_OVERRIDES.get(msg, {})
-    if field in o:
-        return o[field]
+    if (msg, field) in JSON_NAME_OVERRIDES:
+        return JSON_NAME_OVERRIDES[(msg, field)]
     if msg == 'JSONSchemaProps' and field.startswith('xKubernetes'):
         return 'x-kubernetes-' + re.sub(r'(?<!^)([A-Z])', r'-\1', field[len('xKubernetes'):]).lower()
+    if field[0].isupper() and (msg, field) not in JSON_NAME_CAPITALISED:
+        return field[0].lower() + field[1:]
     return field
 
 
@@ -196,6 +220,8 @@ def main():
             flags = []
             if f['label'] == 'repeated':
                 flags.append('KAPI_SCHEMA_F_REPEATED')
+            if is_inline(m['name'], f['name'], f['type'], f['label']):
+                flags.append('KAPI_SCHEMA_F_INLINE')
             if f['label'] == 'map':
                 flags.append('KAPI_SCHEMA_F_MAP')
                 if f['map'] != 'string':

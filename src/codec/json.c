@@ -773,6 +773,8 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     struct kapi_json_error dummy;
     struct parser ps_storage;
     struct parser *ps = &ps_storage;
+    if (!data)
+        data = "", len = 0; /* no arithmetic on a null pointer */
     ps->start = ps->p = (const unsigned char *)data;
     ps->end = ps->start + len;
     ps->pool = pool;

@@ -8,6 +8,8 @@
 
 #define KAPI_JSON_MAX_DEPTH 10000  /* nesting limit, as upstream's decoder */
 
+/* offset follows Go's SyntaxError.Offset: bytes read up to and including
+ * the offending one (so index + 1), or the input length at end of input. */
 struct kapi_json_error {
     char msg[256];      /* human-readable, in the style of Go's errors */
     size_t offset;      /* byte offset of the problem */

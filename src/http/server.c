@@ -91,7 +91,11 @@ struct kapi_http_server {
     pthread_cond_t done_cv;     /* a worker exited */
     struct conn *q_head, *q_tail;
     size_t qlen;
-    struct conn parked;         /* list sentinel, ordered by idle_deadline */
+    /* Parked connections, each list ordered by idle_deadline: new ones
+     * waiting for their ClientHello (header timeout) and keep-alive ones
+     * (idle timeout). One timeout per list keeps insertion at the tail. */
+    struct conn parked_new;
+    struct conn parked;
     struct conn active;         /* list sentinel: connections owned by workers */
     int64_t timer_deadline;     /* when the event thread wakes next (INT64_MAX: never) */
     /* Idle workers wait on their own semaphore, most recently idle first
@@ -408,8 +412,9 @@ static int park_locked(struct conn *c, bool *wake)
     if (stopping(srv))
         return -1;
     /* Deadlines are almost always the latest, so the walk is short. */
-    struct conn *pos = srv->parked.prev;
-    while (pos != &srv->parked && pos->idle_deadline > c->idle_deadline)
+    struct conn *list = c->handshaken ? &srv->parked : &srv->parked_new;
+    struct conn *pos = list->prev;
+    while (pos != list && pos->idle_deadline > c->idle_deadline)
         pos = pos->prev;
     c->prev = pos;
     c->next = pos->next;
@@ -647,13 +652,13 @@ bool kapi_http_client_gone(struct kapi_http_request *req)
     struct conn *c = t->c;
     if (c->dead || stopping(c->srv))
         return true;
-    if (SSL_has_pending(c->ssl))
-        return false;
     struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
-    if (poll(&p, 1, 0) <= 0)
+    if (poll(&p, 1, 0) < 0)
         return false;
     if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
         return true;
+    if (SSL_has_pending(c->ssl))
+        return false;
     if (p.revents & POLLIN) {
         /* Readable: either more requests (pipelined, not gone) or a TLS
          * close_notify (gone). Peeking keeps any data for later. */
@@ -1031,11 +1036,15 @@ static void accept_all(struct kapi_http_server *srv)
         c->fd = fd;
         format_addr(&ss, c->remote, sizeof(c->remote));
         atomic_fetch_add(&srv->nconns, 1);
+        /* Park it until the ClientHello arrives, so clients that connect and
+         * say nothing cost no worker. */
+        c->idle_deadline = kapi_now_ms() + srv->cfg.header_timeout_ms;
+        bool wake;
         pthread_mutex_lock(&srv->mu);
-        struct worker *w = enqueue_locked(srv, c);
+        int rc = park_locked(c, &wake);
         pthread_mutex_unlock(&srv->mu);
-        if (w)
-            sem_post(&w->wake);
+        if (rc < 0)
+            conn_destroy(c, false);
     }
 }
 
@@ -1049,17 +1058,22 @@ static void *event_main(void *arg)
         struct conn *expired = NULL;
         int64_t now = kapi_now_ms();
         pthread_mutex_lock(&srv->mu);
-        while (srv->parked.next != &srv->parked && srv->parked.next->idle_deadline <= now) {
-            struct conn *c = srv->parked.next;
-            list_del(c);
-            c->parked = false;
-            c->qnext = expired;
-            expired = c;
-        }
-        /* With nothing parked, still wake once per idle timeout: connections
+        /* With nothing parked, still wake once per timeout: connections
          * parked later expire after that, so they need no poke. */
-        srv->timer_deadline = srv->parked.next != &srv->parked ? srv->parked.next->idle_deadline
-                                                              : now + srv->cfg.idle_timeout_ms;
+        srv->timer_deadline = now + srv->cfg.idle_timeout_ms;
+        struct conn *lists[] = {&srv->parked, &srv->parked_new};
+        for (int l = 0; l < 2; l++) {
+            struct conn *list = lists[l];
+            while (list->next != list && list->next->idle_deadline <= now) {
+                struct conn *c = list->next;
+                list_del(c);
+                c->parked = false;
+                c->qnext = expired;
+                expired = c;
+            }
+            if (list->next != list && list->next->idle_deadline < srv->timer_deadline)
+                srv->timer_deadline = list->next->idle_deadline;
+        }
         int64_t timer = srv->timer_deadline;
         pthread_mutex_unlock(&srv->mu);
         while (expired) {
@@ -1120,8 +1134,8 @@ static void *event_main(void *arg)
     /* Idle connections have no request in flight: close them now. */
     pthread_mutex_lock(&srv->mu);
     struct conn *idle = NULL;
-    while (srv->parked.next != &srv->parked) {
-        struct conn *c = srv->parked.next;
+    while (srv->parked.next != &srv->parked || srv->parked_new.next != &srv->parked_new) {
+        struct conn *c = srv->parked.next != &srv->parked ? srv->parked.next : srv->parked_new.next;
         list_del(c);
         c->parked = false;
         c->qnext = idle;
@@ -1256,6 +1270,7 @@ struct kapi_http_server *kapi_http_server_start(const struct kapi_http_config *c
     srv->lfd = srv->epfd = srv->stopfd = srv->wakefd = -1;
     srv->timer_deadline = INT64_MAX;
     list_init(&srv->parked);
+    list_init(&srv->parked_new);
     list_init(&srv->active);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->done_cv, NULL);

@@ -229,7 +229,7 @@ static struct kapi_value *double_value(struct dec *d, double f)
 static struct kapi_value *decode_msg(struct dec *d, const struct kapi_schema_msg *m, const uint8_t *p,
                                      size_t n);
 static struct kapi_value *decode_envelope(struct dec *d, const uint8_t *p, size_t n, const char *eg,
-                                          const char *ev);
+                                          const char *ev, const char *ek);
 
 /* One scalar of field kind `kind` whose wire type has been checked. */
 static struct kapi_value *decode_scalar(struct dec *d, unsigned kind, struct rd *r)
@@ -499,8 +499,13 @@ static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_m
             d->slots[base + idx - 1] = v; /* last one wins */
     }
     size_t count = 0;
-    for (size_t i = 0; i < m->nfields; i++)
-        count += d->slots[base + i] != NULL;
+    for (size_t i = 0; i < m->nfields; i++) {
+        struct kapi_value *v = d->slots[base + i];
+        if (v && (fields[i].flags & KAPI_SCHEMA_F_INLINE))
+            count += v->type == KAPI_V_OBJECT ? v->u.obj.len : 0;
+        else
+            count += v != NULL;
+    }
     struct kapi_value *obj = mkval(d, KAPI_V_OBJECT);
     if (count) {
         obj->u.obj.members = kapi_pool_alloc(d->pool, count * sizeof(struct kapi_member));
@@ -512,6 +517,13 @@ static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_m
             continue;
         if (fields[i].flags & KAPI_SCHEMA_F_MAP)
             finish_map(v);
+        if (fields[i].flags & KAPI_SCHEMA_F_INLINE) {
+            /* an embedded struct's fields sit in the parent, at its position */
+            for (size_t k = 0; v->type == KAPI_V_OBJECT && k < v->u.obj.len; k++)
+                obj_append(d, obj, v->u.obj.members[k].key, v->u.obj.members[k].klen,
+                           v->u.obj.members[k].val);
+            continue;
+        }
         obj_append(d, obj, fields[i].name, strlen(fields[i].name), v);
     }
     d->nslots = base;
@@ -642,7 +654,7 @@ static struct kapi_value *raw_json_value(struct dec *d, const char *what, const 
     if (n == 0)
         return kapi_value_null(d->pool);
     if (allow_pb && n >= KAPI_PB_MAGIC_LEN && memcmp(p, KAPI_PB_MAGIC, KAPI_PB_MAGIC_LEN) == 0)
-        return decode_envelope(d, p, n, NULL, NULL);
+        return decode_envelope(d, p, n, NULL, NULL, NULL);
     struct kapi_json_opts opts = {.max_depth = (size_t)(KAPI_PB_MAX_DEPTH - d->depth + 1)};
     struct kapi_json_error jerr;
     struct kapi_value *v = kapi_json_parse(d->pool, (const char *)p, n, &opts, &jerr);
@@ -760,7 +772,7 @@ static void split_api_version(const char *av, size_t len, const char **group, si
 }
 
 static struct kapi_value *decode_envelope(struct dec *d, const uint8_t *p, size_t n, const char *eg,
-                                          const char *ev)
+                                          const char *ev, const char *ek)
 {
     if (n < KAPI_PB_MAGIC_LEN || memcmp(p, KAPI_PB_MAGIC, KAPI_PB_MAGIC_LEN) != 0)
         return dfail(d, "protobuf: missing \"k8s\\0\" prefix");
@@ -776,11 +788,17 @@ static struct kapi_value *decode_envelope(struct dec *d, const uint8_t *p, size_
         return NULL;
     char *api_version = kapi_pool_strndup(d->pool, (const char *)tm.b[1].p, (size_t)(tm.b[1].end - tm.b[1].p));
     char *kind = kapi_pool_strndup(d->pool, (const char *)tm.b[2].p, (size_t)(tm.b[2].end - tm.b[2].p));
-    if (!*kind)
-        return dfail(d, "protobuf: object has no kind");
     if (strlen(kind) != (size_t)(tm.b[2].end - tm.b[2].p) ||
         strlen(api_version) != (size_t)(tm.b[1].end - tm.b[1].p))
         return dfail(d, "protobuf: NUL byte in apiVersion or kind");
+    /* types without TypeMeta (WatchEvent) come with an empty envelope
+     * typeMeta; their JSON has no kind/apiVersion either */
+    bool typed = *kind || !ek;
+    if (!*kind) {
+        if (!ek || !*ek)
+            return dfail(d, "protobuf: object has no kind");
+        kind = kapi_pool_strdup(d->pool, ek);
+    }
     if (!*api_version) {
         if (!ev || !*ev)
             return dfail(d, "protobuf: object has no apiVersion");
@@ -798,6 +816,8 @@ static struct kapi_value *decode_envelope(struct dec *d, const uint8_t *p, size_
         return NULL;
     if (body->type != KAPI_V_OBJECT)
         return dfail(d, "protobuf: kind %s does not decode to an object", kind);
+    if (!typed)
+        return body;
     struct kapi_value *obj = mkval(d, KAPI_V_OBJECT);
     size_t cnt = body->u.obj.len + 2;
     obj->u.obj.members = kapi_pool_alloc(d->pool, cnt * sizeof(struct kapi_member));
@@ -831,7 +851,18 @@ struct kapi_value *kapi_pb_decode_object(struct kapi_pool *pool, const void *dat
 {
     struct dec d;
     dec_init(&d, pool, len, err, errlen);
-    struct kapi_value *v = decode_envelope(&d, data, len, expect_group, expect_version);
+    struct kapi_value *v = decode_envelope(&d, data, len, expect_group, expect_version, NULL);
+    free(d.slots);
+    return d.failed ? NULL : v;
+}
+
+struct kapi_value *kapi_pb_decode_object_as(struct kapi_pool *pool, const void *data, size_t len,
+                                            const char *group, const char *version, const char *kind,
+                                            char *err, size_t errlen)
+{
+    struct dec d;
+    dec_init(&d, pool, len, err, errlen);
+    struct kapi_value *v = decode_envelope(&d, data, len, group, version, kind);
     free(d.slots);
     return d.failed ? NULL : v;
 }
@@ -1263,9 +1294,15 @@ static int encode_plain(struct enc *e, const struct kapi_schema_msg *m, const st
     const uint16_t *order = &kapi_schema_bynum[m->bynum];
     for (size_t k = 0; k < m->nfields && !rc; k++) {
         size_t fi = order[k];
+        const struct kapi_schema_field *f = &base[fi];
+        if (f->flags & KAPI_SCHEMA_F_INLINE) {
+            /* the embedded struct reads its fields from this same object; Go
+             * always writes it (embedded structs are never pointers) */
+            rc = encode_msg_field(e, f->number, kapi_schema_field_msg(f), v);
+            continue;
+        }
         if (pos[fi] == SIZE_MAX)
             continue;
-        const struct kapi_schema_field *f = &base[fi];
         const struct kapi_value *fv = v->u.obj.members[pos[fi]].val;
         if (fv->type == KAPI_V_NULL) {
             /* a null (zero) Time still goes out as an empty message, as Go

@@ -24,6 +24,13 @@ struct kapi_value *kapi_pb_decode_object(struct kapi_pool *pool, const void *dat
                                          const char *expect_group, const char *expect_version,
                                          char *err, size_t errlen);
 
+/* Like kapi_pb_decode_object, for envelopes whose typeMeta may be empty
+ * (types without TypeMeta, such as WatchEvent): the type then comes from
+ * group/version/kind and the result has no "kind"/"apiVersion" members. */
+struct kapi_value *kapi_pb_decode_object_as(struct kapi_pool *pool, const void *data, size_t len,
+                                            const char *group, const char *version, const char *kind,
+                                            char *err, size_t errlen);
+
 /* Decodes one message of type msg (no envelope) from data[0..len) into a
  * value shaped as upstream's JSON for that type. NULL + err on failure. */
 struct kapi_value *kapi_pb_decode_message(struct kapi_pool *pool, const struct kapi_schema_msg *msg,

@@ -96,6 +96,25 @@ const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_sche
     return NULL;
 }
 
+const struct kapi_schema_field *kapi_schema_field_lookup(const struct kapi_schema_msg *m,
+                                                         const char *name, size_t len,
+                                                         const struct kapi_schema_msg **owner)
+{
+    const struct kapi_schema_field *f = kapi_schema_field_by_name(m, name, len);
+    if (f && !(f->flags & KAPI_SCHEMA_F_INLINE)) {
+        if (owner)
+            *owner = m;
+        return f;
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct kapi_schema_field *in = &kapi_schema_fields[m->first_field + i];
+        if ((in->flags & KAPI_SCHEMA_F_INLINE) &&
+            (f = kapi_schema_field_lookup(kapi_schema_field_msg(in), name, len, owner)))
+            return f;
+    }
+    return NULL;
+}
+
 const struct kapi_schema_field *kapi_schema_field_by_number(const struct kapi_schema_msg *m,
                                                             uint32_t number)
 {

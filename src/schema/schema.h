@@ -27,6 +27,7 @@ enum kapi_pb_kind {
 #define KAPI_SCHEMA_F_MAP      0x02
 #define KAPI_SCHEMA_F_OPTIONAL 0x04  /* carries the +optional marker */
 #define KAPI_SCHEMA_F_REQUIRED 0x08  /* carries the +required marker */
+#define KAPI_SCHEMA_F_INLINE   0x10  /* embedded Go struct: in JSON its fields sit in the parent */
 
 enum kapi_schema_list_type {
     KAPI_SCHEMA_LIST_NONE,
@@ -113,9 +114,16 @@ const struct kapi_schema_msg *kapi_schema_kind_find(const char *group, const cha
 const struct kapi_schema_pkg *kapi_schema_msg_pkg(const struct kapi_schema_msg *m);
 /* Field i (0 <= i < m->nfields) in declaration order. */
 const struct kapi_schema_field *kapi_schema_msg_field(const struct kapi_schema_msg *m, size_t i);
-/* Field by JSON name (binary search; name need not be NUL-terminated), or NULL. */
+/* Declared field by JSON name (binary search; name need not be
+ * NUL-terminated), or NULL. Inline fields answer to their proto name only. */
 const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_schema_msg *m,
                                                           const char *name, size_t len);
+/* Like kapi_schema_field_by_name, but as JSON sees the object: also finds the
+ * fields of inline (embedded) messages. *owner (if not NULL) receives the
+ * message the field is declared in. */
+const struct kapi_schema_field *kapi_schema_field_lookup(const struct kapi_schema_msg *m,
+                                                         const char *name, size_t len,
+                                                         const struct kapi_schema_msg **owner);
 /* Field by proto number (O(1)), or NULL. */
 const struct kapi_schema_field *kapi_schema_field_by_number(const struct kapi_schema_msg *m,
                                                             uint32_t number);

@@ -30,6 +30,7 @@ static const struct flag flags[] = {
     {"min-request-timeout", F_INT, OFF(min_request_timeout), "seconds; watches end after a random time in [this, 2x this) (default 1800)"},
     {"request-timeout", F_DURATION_S, OFF(request_timeout_s), "deadline of a non-watch request, e.g. 1m0s (default 60s)"},
     {"shutdown-grace-period", F_DURATION_S, OFF(shutdown_grace_s), "time in-flight requests get to finish on SIGTERM (default 30s)"},
+    {"shutdown-delay-duration", F_DURATION_S, OFF(shutdown_delay_s), "time to keep serving with /readyz failing after SIGTERM (default 0s)"},
     {"watch-bookmark-interval-ms", F_INT, OFF(bookmark_interval_ms), "how often watches that allow bookmarks get one (default 60000)"},
     {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
 };

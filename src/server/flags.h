@@ -20,6 +20,7 @@ struct kapi_flags {
     int min_request_timeout;
     int request_timeout_s;
     int shutdown_grace_s;
+    int shutdown_delay_s;
     int bookmark_interval_ms;
     int verbosity;
 };

@@ -149,6 +149,9 @@ int main(int argc, char **argv)
     sigwait(&sigs, &sig);
     kapi_log(1, "received signal %d: shutting down", sig);
     atomic_store(&srv.shutting_down, true);
+    /* Load balancers see /readyz fail and drain before the listener closes. */
+    if (fl.shutdown_delay_s > 0)
+        sleep((unsigned)fl.shutdown_delay_s);
     kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
     kapi_cache_free(cache);
     kapi_store_close(store);

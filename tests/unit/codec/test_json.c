@@ -431,9 +431,12 @@ static void test_errors(void **state)
     check_err_n("{}\0", 3, 0, "invalid character '\\x00' after top-level value", 3);
     check_err_n("\"a\0\"", 4, 0, "invalid character '\\x00' in string literal", 3);
 
-    /* err may be NULL */
+    /* err may be NULL; so may data when len is 0 */
     struct kapi_pool *pool = kapi_pool_new();
     assert_null(kapi_json_parse(pool, "[", 1, NULL, NULL));
+    struct kapi_json_error err;
+    assert_null(kapi_json_parse(pool, NULL, 0, NULL, &err));
+    assert_string_equal(err.msg, "unexpected end of JSON input");
     kapi_pool_free(pool);
 }
 

@@ -453,8 +453,9 @@ static void test_pipelined_and_close(void **state)
     struct client *c = cli_connect(kapi_http_server_port(srv), NULL, NULL);
     assert_non_null(c);
     struct response r;
-    assert_int_equal(cli_sends(c, "GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /p2 HTTP/1.1\r\nHost: x\r\n"
-                                  "Content-Length: 3\r\n\r\nabcGET /p3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    assert_int_equal(cli_sends(c, "GET /p1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "POST /p2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                                  "GET /p3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
                      0);
     assert_int_equal(cli_response(c, &r, false), 0);
     assert_non_null(strstr(r.body, "path=/p1 "));
@@ -530,7 +531,8 @@ static void test_body_too_large(void **state)
     /* Decided from Content-Length: no 100 Continue, handler sees the error. */
     struct client *c = cli_connect(kapi_http_server_port(srv), NULL, NULL);
     atomic_store(&last_error, -1);
-    assert_int_equal(cli_sends(c, "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"),
+    assert_int_equal(cli_sends(c, "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+                                  "Expect: 100-continue\r\n\r\n"),
                      0);
     assert_int_equal(cli_response(c, &r, false), 0);
     assert_int_equal(r.status, 413);
@@ -605,7 +607,8 @@ static void test_malformed(void **state)
         static const char nul[] = "GET /x HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n";
         expect_error_n(port, nul, sizeof(nul) - 1, 400);
     }
-    expect_error(port, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+    expect_error(port, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 400);
     expect_error(port, "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
     expect_error(port, "GET /a%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
     /* oversized head: one header bigger than max_header_bytes */
@@ -748,6 +751,17 @@ static void test_timeouts(void **state)
     assert_true(cli_closed(c));
     assert_true(kapi_now_ms() - t0 < 4000);
     cli_close(c);
+
+    /* A TCP connection that never starts TLS. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char b;
+    assert_int_equal(recv(fd, &b, 1, 0), 0);
+    close(fd);
 
     /* A connection that never sends anything after the handshake. */
     c = cli_connect(port, NULL, NULL);

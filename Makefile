@@ -38,11 +38,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkapi.a
 	@mkdir -p $(dir $@)
 	$(CC) $(KAPI_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libkapi.a $(LDLIBS) -lcmocka
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(SRCS)
+# Fuzz targets: the library once more with clang, coverage and sanitizers.
+FUZZ_CFLAGS := $(filter-out -MMD -MP,$(KAPI_CFLAGS)) -g -O1 -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(filter-out -MMD -MP,$(KAPI_CFLAGS)) -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
-	  -o $@ $< $(SRCS) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/libkapi-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libkapi-fuzz.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(BUILD)/libkapi-fuzz.a $(LDLIBS)
 
 deps:
 	@tools/install-deps.sh

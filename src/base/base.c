@@ -79,6 +79,7 @@ struct pool_cleanup {
 
 struct kapi_pool {
     struct pool_chunk *chunks;
+    size_t chunk_size;
     struct pool_cleanup *cleanups;
     size_t total;
 };
@@ -88,7 +89,13 @@ struct kapi_pool {
 
 struct kapi_pool *kapi_pool_new(void)
 {
+    return kapi_pool_new_sized(POOL_CHUNK);
+}
+
+struct kapi_pool *kapi_pool_new_sized(size_t chunk)
+{
     struct kapi_pool *p = kapi_xcalloc(1, sizeof(*p));
+    p->chunk_size = chunk < 64 ? 64 : chunk;
     return p;
 }
 
@@ -115,7 +122,7 @@ void *kapi_pool_alloc(struct kapi_pool *pool, size_t n)
     if (n == 0)
         n = 16;
     pool->total += n;
-    if (n >= POOL_BIG) {
+    if (n >= POOL_BIG || n > pool->chunk_size / 2) {
         /* Big allocations get their own chunk, linked behind the current one
          * so the current chunk keeps serving small requests. */
         struct pool_chunk *c = kapi_xmalloc(sizeof(*c) + n);
@@ -132,8 +139,8 @@ void *kapi_pool_alloc(struct kapi_pool *pool, size_t n)
     }
     struct pool_chunk *c = pool->chunks;
     if (!c || c->size - c->used < n) {
-        c = kapi_xmalloc(sizeof(*c) + POOL_CHUNK);
-        c->size = POOL_CHUNK;
+        c = kapi_xmalloc(sizeof(*c) + pool->chunk_size);
+        c->size = pool->chunk_size;
         c->used = 0;
         c->next = pool->chunks;
         pool->chunks = c;
@@ -386,10 +393,28 @@ void kapi_random(void *buf, size_t n)
     }
 }
 
+/* Per-thread generator for identifiers that must be unique, not secret
+ * (audit IDs, object UIDs): seeded once per thread from getrandom, then
+ * splitmix64, so the hot path makes no system call. */
+static uint64_t next_u64(void)
+{
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        kapi_random(&state, sizeof(state));
+        seeded = true;
+    }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 void kapi_uuid(char out[37])
 {
     unsigned char b[16];
-    kapi_random(b, sizeof(b));
+    uint64_t r[2] = {next_u64(), next_u64()};
+    memcpy(b, r, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],

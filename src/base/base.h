@@ -24,6 +24,8 @@ char *kapi_xasprintf(const char *fmt, ...) KAPI_PRINTF(1, 2);
  * kapi_pool_free. Memory is not zeroed except by kapi_pool_calloc. */
 struct kapi_pool;
 struct kapi_pool *kapi_pool_new(void);
+/* A pool whose chunks start at chunk bytes (for many small long-lived pools). */
+struct kapi_pool *kapi_pool_new_sized(size_t chunk);
 void kapi_pool_free(struct kapi_pool *pool);              /* NULL is a no-op */
 void *kapi_pool_alloc(struct kapi_pool *pool, size_t n);  /* 16-byte aligned */
 void *kapi_pool_calloc(struct kapi_pool *pool, size_t n);

@@ -158,7 +158,7 @@ static struct kapi_cobj *cobj_from_kv(const char *key, const void *data, size_t 
     o->key = kapi_xstrdup(key);
     o->mod_rev = mod_rev;
     o->create_rev = create_rev;
-    o->pool = kapi_pool_new();
+    o->pool = kapi_pool_new_sized(256); /* a few names and labels per object */
     struct kapi_pool *tmp = kapi_pool_new();
     struct kapi_json_error err;
     struct kapi_value *v = kapi_json_parse(tmp, data, len, NULL, &err);
@@ -192,7 +192,7 @@ static struct kapi_cobj *cobj_at_rev(const struct kapi_cobj *o, int64_t rev)
     struct kapi_cobj *c = kapi_xcalloc(1, sizeof(*c));
     atomic_init(&c->refs, 1);
     c->key = kapi_xstrdup(o->key);
-    c->pool = kapi_pool_new();
+    c->pool = kapi_pool_new_sized(256);
     c->ns = kapi_pool_strdup(c->pool, o->ns);
     c->name = kapi_pool_strdup(c->pool, o->name);
     c->uid = kapi_pool_strdup(c->pool, o->uid);

@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -161,10 +164,43 @@ static inline uint64_t write_stops(uint64_t x)
     return (read_stops(x) | has_byte(x, '<') | has_byte(x, '>') | has_byte(x, '&')) & HIGHS;
 }
 
+#ifdef __SSE2__
+/* Sixteen bytes per step where SSE2 exists (every x86-64). A signed
+ * compare against 0x20 catches both control bytes and bytes >= 0x80. */
+static inline unsigned sse_read_stops(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+static inline unsigned sse_write_stops(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('<')),
+                                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('>'))),
+                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('&'))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Borrows only run upward, so on little-endian machines the lowest marked
  * byte is a true hit and its index comes straight from a bit count. */
 static inline const unsigned char *scan_plain(const unsigned char *q, const unsigned char *end)
 {
+#ifdef __SSE2__
+    while (end - q >= 16) {
+        unsigned m = sse_read_stops(q);
+        if (m)
+            return q + __builtin_ctz(m);
+        q += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (end - q >= 8) {
         uint64_t m = read_stops(load8(q));
@@ -487,8 +523,9 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
 /* ps->p is at the opening quote. Returns 0 with a pool copy placed `extra`
  * bytes into one allocation (*base), so a string value and its bytes cost
  * a single pool call; -1 on error. */
-static inline int parse_string(struct parser *ps, size_t extra, void **base, const char **out,
-                               size_t *outlen)
+static inline __attribute__((always_inline)) int parse_string(struct parser *ps, size_t extra,
+                                                             void **base, const char **out,
+                                                             size_t *outlen)
 {
     const unsigned char *s = ps->p + 1, *end = ps->end;
     const unsigned char *q = scan_plain(s, end);
@@ -1052,8 +1089,15 @@ static inline char *w_room(struct writer *w, size_t n)
     return w->st + w->n;
 }
 
+static inline void copy_small(char *d, const unsigned char *s, size_t n);
+
 static inline void w_bytes(struct writer *w, const void *p, size_t n)
 {
+    if (n <= 16) {
+        copy_small(w_room(w, n), p, n);
+        w->n += n;
+        return;
+    }
     if (n > STAGE / 2) {
         w_flush(w);
         if (w->rc == 0 && kapi_buf_append(w->b, p, n) < 0)
@@ -1072,11 +1116,82 @@ static inline void w_char(struct writer *w, char c)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* Exact-length copy of up to 16 bytes without a library call: two
+ * overlapping loads and stores that stay inside both ranges. */
+static inline void copy_small(char *d, const unsigned char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a = load8(s), b = load8(s + n - 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {
+        d[0] = (char)s[0];
+        d[n / 2] = (char)s[n / 2];
+        d[n - 1] = (char)s[n - 1];
+    }
+}
+
+/* First byte at or after s that the writer cannot copy verbatim. */
+static inline const unsigned char *scan_write(const unsigned char *s, const unsigned char *end)
+{
+#ifdef __SSE2__
+    while (end - s >= 16) {
+        unsigned m = sse_write_stops(s);
+        if (m)
+            return s + __builtin_ctz(m);
+        s += 16;
+    }
+    if (s < end) {
+        /* A short tail goes through a padded copy, masked to its length;
+         * the string's own bytes are all we may read. */
+        unsigned char tmp[16];
+        size_t n = (size_t)(end - s);
+        copy_small((char *)tmp, s, n);
+        unsigned m = sse_write_stops(tmp) & ((1u << n) - 1);
+        return m ? s + __builtin_ctz(m) : end;
+    }
+    return s;
+#else
+    while (s < end && esc_class[*s] == 0)
+        s++;
+    return s;
+#endif
+}
+
 static void w_string(struct writer *w, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
+    /* Most strings need no escaping: one scan, one reservation, one copy. */
+    s = scan_write(s, end);
+    if (s == end && len <= STAGE - 2) {
+        char *o = w_room(w, len + 2);
+        o[0] = '"';
+        if (len <= 16)
+            copy_small(o + 1, run, len);
+        else
+            memcpy(o + 1, run, len);
+        o[len + 1] = '"';
+        w->n += len + 2;
+        return;
+    }
     w_char(w, '"');
     while (s < end) {
+#ifdef __SSE2__
+        if (end - s >= 16) {
+            unsigned m = sse_write_stops(s);
+            if (!m) {
+                s += 16;
+                continue;
+            }
+            s += __builtin_ctz(m);
+        } else
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         if (end - s >= 8) {
             uint64_t m = write_stops(load8(s));

@@ -699,7 +699,8 @@ static void send_error(struct worker *w, struct conn *c, int status)
 
 /* ---- serving one connection ---- */
 
-enum next { NEXT_PARK, NEXT_CLOSE, NEXT_LINGER };
+/* What to do with a connection after serving; 0 means "carry on". */
+enum next { NEXT_PARK = 1, NEXT_CLOSE, NEXT_LINGER };
 
 /* Makes room for at least READ_CHUNK more bytes when the head limit allows. */
 static void rbuf_space(struct worker *w, size_t limit)
@@ -731,7 +732,7 @@ static void rbuf_trim(struct worker *w)
 
 /* Reads the body announced by head into req. Returns 0, or the next step
  * for the connection when the request cannot be completed. */
-static int read_body(struct worker *w, struct conn *c, struct kapi_http_head *h, struct txn *t,
+static int read_body(struct worker *w, struct conn *c, const struct kapi_http_head *h,
                      struct kapi_http_request *req)
 {
     struct kapi_http_server *srv = c->srv;
@@ -879,7 +880,7 @@ static enum next serve_requests(struct worker *w, struct conn *c)
 
         /* Phase 3: the body. */
         if (h.chunked || (h.has_length && h.content_length > 0)) {
-            int brc = read_body(w, c, &h, t, req);
+            int brc = read_body(w, c, &h, req);
             if (brc) {
                 kapi_pool_free(pool);
                 return (enum next)brc;

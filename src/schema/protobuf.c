@@ -72,6 +72,7 @@ struct dec {
     struct kapi_pool *pool;
     size_t pool_start, budget;
     int depth;
+    unsigned flags;
     bool failed;
     char *err;
     size_t errlen;
@@ -434,6 +435,8 @@ static size_t push_slots(struct dec *d, size_t n)
         d->capslots = cap;
     }
     size_t base = d->nslots;
+    if (n == 0) /* field-less messages (slots may still be NULL) */
+        return base;
     memset(d->slots + base, 0, n * sizeof(*d->slots));
     d->nslots += n;
     return base;
@@ -501,6 +504,8 @@ static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_m
     size_t count = 0;
     for (size_t i = 0; i < m->nfields; i++) {
         struct kapi_value *v = d->slots[base + i];
+        if (v && (fields[i].flags & KAPI_SCHEMA_F_REPEATED) && v->u.arr.len == 0)
+            v = d->slots[base + i] = NULL; /* an empty packed run: Go's nil slice */
         if (v && (fields[i].flags & KAPI_SCHEMA_F_INLINE))
             count += v->type == KAPI_V_OBJECT ? v->u.obj.len : 0;
         else
@@ -514,6 +519,13 @@ static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_m
     for (size_t i = 0; i < m->nfields; i++) {
         struct kapi_value *v = d->slots[base + i];
         if (!v)
+            continue;
+        /* Go writes its non-pointer strings even when empty; with omitempty
+         * (+optional) its JSON leaves them out */
+        if ((d->flags & KAPI_PB_OMIT_EMPTY) && fields[i].kind == KAPI_PB_STRING &&
+            (fields[i].flags & (KAPI_SCHEMA_F_OPTIONAL | KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) ==
+                KAPI_SCHEMA_F_OPTIONAL &&
+            v->u.str.len == 0)
             continue;
         if (fields[i].flags & KAPI_SCHEMA_F_MAP)
             finish_map(v);
@@ -849,19 +861,16 @@ struct kapi_value *kapi_pb_decode_object(struct kapi_pool *pool, const void *dat
                                          const char *expect_group, const char *expect_version,
                                          char *err, size_t errlen)
 {
-    struct dec d;
-    dec_init(&d, pool, len, err, errlen);
-    struct kapi_value *v = decode_envelope(&d, data, len, expect_group, expect_version, NULL);
-    free(d.slots);
-    return d.failed ? NULL : v;
+    return kapi_pb_decode_object_ex(pool, data, len, expect_group, expect_version, NULL, 0, err, errlen);
 }
 
-struct kapi_value *kapi_pb_decode_object_as(struct kapi_pool *pool, const void *data, size_t len,
+struct kapi_value *kapi_pb_decode_object_ex(struct kapi_pool *pool, const void *data, size_t len,
                                             const char *group, const char *version, const char *kind,
-                                            char *err, size_t errlen)
+                                            unsigned flags, char *err, size_t errlen)
 {
     struct dec d;
     dec_init(&d, pool, len, err, errlen);
+    d.flags = flags;
     struct kapi_value *v = decode_envelope(&d, data, len, group, version, kind);
     free(d.slots);
     return d.failed ? NULL : v;
@@ -1274,6 +1283,21 @@ static int encode_field(struct enc *e, const struct kapi_schema_field *f, const 
     return encode_elem(e, f, f->number, v);
 }
 
+static bool null_when_empty(const struct kapi_schema_msg *m)
+{
+    switch (m->special) {
+    case KAPI_SCHEMA_TIME:
+    case KAPI_SCHEMA_MICROTIME:
+    case KAPI_SCHEMA_RAWEXT:
+    case KAPI_SCHEMA_RAWJSON:
+    case KAPI_SCHEMA_PROPS_OR_ARRAY:
+    case KAPI_SCHEMA_PROPS_OR_STRARRAY:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int encode_plain(struct enc *e, const struct kapi_schema_msg *m, const struct kapi_value *v)
 {
     if (v->type != KAPI_V_OBJECT)
@@ -1305,11 +1329,11 @@ static int encode_plain(struct enc *e, const struct kapi_schema_msg *m, const st
             continue;
         const struct kapi_value *fv = v->u.obj.members[pos[fi]].val;
         if (fv->type == KAPI_V_NULL) {
-            /* a null (zero) Time still goes out as an empty message, as Go
-             * writes its non-pointer times; every other null is "unset" */
+            /* Types whose empty message reads as null (zero times, raw
+             * extensions without bytes) go out as that empty message, as Go
+             * writes them when they are not pointers; other nulls are unset. */
             const struct kapi_schema_msg *fm = kapi_schema_field_msg(f);
-            if (fm && !(f->flags & (KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) &&
-                (fm->special == KAPI_SCHEMA_TIME || fm->special == KAPI_SCHEMA_MICROTIME))
+            if (fm && !(f->flags & (KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) && null_when_empty(fm))
                 rc = encode_msg_field(e, f->number, fm, NULL);
             continue;
         }

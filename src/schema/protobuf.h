@@ -24,12 +24,19 @@ struct kapi_value *kapi_pb_decode_object(struct kapi_pool *pool, const void *dat
                                          const char *expect_group, const char *expect_version,
                                          char *err, size_t errlen);
 
-/* Like kapi_pb_decode_object, for envelopes whose typeMeta may be empty
- * (types without TypeMeta, such as WatchEvent): the type then comes from
- * group/version/kind and the result has no "kind"/"apiVersion" members. */
-struct kapi_value *kapi_pb_decode_object_as(struct kapi_pool *pool, const void *data, size_t len,
+/* Decoding flags. */
+#define KAPI_PB_OMIT_EMPTY 0x01  /* drop "" of +optional string fields, as Go's JSON
+                                  * omitempty does (Go writes non-pointer strings
+                                  * even when empty); loses "" vs unset for the few
+                                  * pointer strings, and byte-exact re-encoding */
+
+/* kapi_pb_decode_object with flags, and for envelopes whose typeMeta may be
+ * empty (types without TypeMeta, such as WatchEvent): if kind is not NULL
+ * and the envelope has none, the type comes from group/version/kind and the
+ * result has no "kind"/"apiVersion" members. */
+struct kapi_value *kapi_pb_decode_object_ex(struct kapi_pool *pool, const void *data, size_t len,
                                             const char *group, const char *version, const char *kind,
-                                            char *err, size_t errlen);
+                                            unsigned flags, char *err, size_t errlen);
 
 /* Decodes one message of type msg (no envelope) from data[0..len) into a
  * value shaped as upstream's JSON for that type. NULL + err on failure. */

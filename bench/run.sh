@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# kapi benchmarks, each against a baseline measured in the same run:
+#   1. GET of one ~1 KB object over TLS keep-alive, 64 connections (wrk),
+#      against nginx serving the same bytes with the same certificate.
+#   2. Durable creates per second, 64 concurrent clients (wrk + Lua), against
+#      raw SQLite inserts with the same durability (bench/storage_bench).
+#   3. Idle RSS of the server.
+#   4. Time from exec to ready, empty data dir and restart.
+# Prints a Markdown report; `bench/run.sh > /tmp/b.md` and paste into
+# docs/benchmarks.md. Loopback only; every load is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-64}
+THREADS=${BENCH_THREADS:-2}
+work=$(mktemp -d /tmp/kapi-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; [ -f $work/nginx.pid ] && kill $(cat $work/nginx.pid) 2>/dev/null; rm -rf $work' EXIT
+port=$((20000 + RANDOM % 10000))
+nport=$((port + 1))
+token=bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+echo "$token,bench,bench-uid,\"system:masters\"" > $work/tokens.csv
+
+ready_ms() { # data-dir -> prints ms from exec to "ready" line
+  local d=$1 t0 t1
+  rm -f $work/kapi.log
+  t0=$(date +%s%N)
+  build/kapi --data-dir "$d" --secure-port $port --token-auth-file $work/tokens.csv \
+             --max-requests-inflight 0 --max-mutating-requests-inflight 0 > $work/kapi.log 2>&1 &
+  echo $! > $work/kapi.pid
+  # Poll the log without forking, so the measurement is the server's time.
+  while :; do [ -f $work/kapi.log ] && [[ "$(<$work/kapi.log)" == *"kapi ready"* ]] && break; done
+  t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000000 ))
+}
+
+first=$(ready_ms $work/data)
+kill $(cat $work/kapi.pid); wait $(cat $work/kapi.pid) 2>/dev/null || true
+restart=$(ready_ms $work/data)
+pid=$(cat $work/kapi.pid)
+sleep 1
+rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+auth="Authorization: Bearer $token"
+base=https://127.0.0.1:$port
+data=$(head -c 900 /dev/zero | tr '\0' 'x')
+curl -sk -H "$auth" -H 'Content-Type: application/json' -X POST $base/api/v1/namespaces/default/configmaps \
+     -d "{\"metadata\":{\"name\":\"bench-get\"},\"data\":{\"v\":\"$data\"}}" > /dev/null
+curl -sk -H "$auth" $base/api/v1/namespaces/default/configmaps/bench-get > $work/object.json
+size=$(stat -c %s $work/object.json)
+
+# nginx with the same certificate and the same bytes
+mkdir -p $work/www
+cp $work/object.json $work/www/object.json
+cat > $work/nginx.conf <<NGX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$nport ssl;
+    ssl_certificate $work/data/pki/apiserver.crt;
+    ssl_certificate_key $work/data/pki/apiserver.key;
+    keepalive_requests 1000000;
+    location / { root $work/www; default_type application/json; }
+  }
+}
+NGX
+nginx -c $work/nginx.conf
+sleep 0.5
+
+wrk_rps() { wrk -t$THREADS -c$CONNS -d${DUR}s "$@" | awk '/Requests\/sec/ {print $2}'; }
+nginx_rps=$(wrk_rps https://127.0.0.1:$nport/object.json)
+kapi_rps=$(wrk_rps -H "$auth" $base/api/v1/namespaces/default/configmaps/bench-get)
+
+cat > $work/create.lua <<'LUA'
+local counter = 0
+local threads = {}
+bad = 0
+function setup(thread) table.insert(threads, thread); thread:set("tid", #threads) end
+function init(args) counter = 0; bad = 0 end
+response = function(status, headers, body) if status ~= 201 then bad = bad + 1 end end
+done = function(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write("non-201: " .. total .. "\n")
+end
+request = function()
+  counter = counter + 1
+  local body = '{"metadata":{"name":"c-' .. tid .. '-' .. counter .. '"},"data":{"k":"v"}}'
+  return wrk.format("POST", "/api/v1/namespaces/default/configmaps", nil, body)
+end
+LUA
+create_out=$(wrk -t$THREADS -c$CONNS -d${DUR}s -s $work/create.lua -H "$auth" -H 'Content-Type: application/json' $base)
+create_rps=$(echo "$create_out" | awk '/Requests\/sec/ {print $2}')
+non2xx=$(echo "$create_out" | awk '/^non-201:/ {print $2}')
+rss_after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+# raw SQLite baseline: same durability (WAL + fsync before ack), 64 threads
+cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/storage_bench bench/storage_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lm
+sqlite_out=$($work/storage_bench $work/sb $CONNS $DUR 2>&1 || true)
+
+cat <<MD
+| measure | kapi | baseline | ratio | target |
+|---|---|---|---|---|
+| GET ~1 KB object ($size bytes), TLS keep-alive, $CONNS conns | $kapi_rps req/s | nginx, same bytes and cert: $nginx_rps req/s | $(awk "BEGIN {printf \"%.2f\", $kapi_rps/$nginx_rps}")x | >= 0.8x |
+| durable creates, $CONNS concurrent clients | $create_rps creates/s (answers other than 201: ${non2xx:-?}) | see storage bench below | | >= 10,000/s |
+| idle RSS after start | $((rss_idle / 1024)) MB | | | <= 20 MB |
+| RSS after the load | $((rss_after / 1024)) MB | | | |
+| exec to ready, empty data dir (creates the PKI) | $first ms | | | <= 200 ms |
+| exec to ready, restart | $restart ms | | | |
+
+Raw storage baseline (bench/storage_bench.c, the SQLite store alone, same machine and run):
+
+\`\`\`
+$sqlite_out
+\`\`\`
+MD

@@ -1,0 +1,231 @@
+/* Unit tests for src/cache over the SQLite store: loading, consistent reads,
+ * listing with filters and paging, and watches (replay, live, filter
+ * transitions, expired starts). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "storage/sqlite/sqlite.h"
+
+struct fx {
+    char dir[64];
+    struct kapi_store *store;
+    struct kapi_cache *cache;
+    struct kapi_rcache *cms;
+};
+
+static int64_t put(struct fx *f, const char *ns, const char *name, const char *label, int op, int64_t expect)
+{
+    char key[256], json[512];
+    snprintf(key, sizeof(key), "/registry/configmaps/%s/%s", ns, name);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"uid\":\"u-%s\"%s%s%s}}",
+             name, ns, name, label ? ",\"labels\":{\"app\":\"" : "", label ? label : "", label ? "\"}" : "");
+    struct kapi_write w = {.op = op, .key = key, .value = json, .len = strlen(json), .expect_mod_rev = expect};
+    struct kapi_write_result r = {0};
+    int err = kapi_store_write(f->store, &w, &r);
+    assert_int_equal(err, 0);
+    int64_t rev = r.rev;
+    kapi_write_result_dispose(&r);
+    return rev;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    strcpy(f->dir, "/tmp/kapi-cache-test-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char err[256];
+    f->store = kapi_sqlite_open(f->dir, err, sizeof(err));
+    assert_non_null(f->store);
+    /* Objects present before the cache starts are loaded. */
+    put(f, "a", "pre", "web", KAPI_WRITE_CREATE, 0);
+    put(f, "z", "pre2", NULL, KAPI_WRITE_CREATE, 0);
+    f->cache = kapi_cache_new(f->store);
+    f->cms = kapi_cache_register(f->cache, "/registry/configmaps/");
+    kapi_cache_register(f->cache, "/registry/secrets/");
+    assert_int_equal(kapi_cache_start(f->cache), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    kapi_cache_free(f->cache);
+    kapi_store_close(f->store);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static bool app_is(void *ctx, const struct kapi_cobj *o)
+{
+    const char *v = o->labels ? kapi_obj_get_str(o->labels, "app") : NULL;
+    return v && strcmp(v, ctx) == 0;
+}
+
+static void test_get_is_consistent_after_write(void **state)
+{
+    struct fx *f = *state;
+    struct kapi_cobj *o = kapi_rcache_get(f->cms, "/registry/configmaps/a/pre");
+    assert_non_null(o);
+    kapi_cobj_unref(o);
+    int64_t rev = put(f, "a", "x", NULL, KAPI_WRITE_CREATE, 0);
+    assert_int_equal(kapi_cache_sync(f->cache, 5000), 0);
+    assert_true(kapi_cache_rev(f->cache) >= rev);
+    o = kapi_rcache_get(f->cms, "/registry/configmaps/a/x");
+    assert_non_null(o);
+    assert_int_equal(o->mod_rev, rev);
+    assert_string_equal(o->name, "x");
+    assert_string_equal(o->ns, "a");
+    /* the served bytes carry the revision, right after uid */
+    char want[64];
+    snprintf(want, sizeof(want), "\"uid\":\"u-x\",\"resourceVersion\":\"%lld\"", (long long)rev);
+    assert_non_null(strstr(o->json->data, want));
+    kapi_cobj_unref(o);
+}
+
+static void test_list_filters_and_pages(void **state)
+{
+    struct fx *f = *state;
+    for (int i = 0; i < 10; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "n%02d", i);
+        put(f, i % 2 ? "b" : "c", name, i % 3 ? "web" : "db", KAPI_WRITE_CREATE, 0);
+    }
+    assert_int_equal(kapi_cache_sync(f->cache, 5000), 0);
+    struct kapi_cache_filter all = {0};
+    struct kapi_cache_list l;
+    kapi_rcache_list(f->cms, &all, NULL, 0, &l);
+    assert_int_equal(l.n, 12);
+    for (size_t i = 1; i < l.n; i++)
+        assert_true(strcmp(l.items[i - 1]->key, l.items[i]->key) < 0);
+    kapi_cache_list_dispose(&l);
+
+    struct kapi_cache_filter nsb = {.ns = "b"};
+    kapi_rcache_list(f->cms, &nsb, NULL, 0, &l);
+    assert_int_equal(l.n, 5);
+    kapi_cache_list_dispose(&l);
+
+    struct kapi_cache_filter db = {.match = app_is, .ctx = "db"};
+    kapi_rcache_list(f->cms, &db, NULL, 0, &l);
+    assert_int_equal(l.n, 4); /* i = 0, 3, 6, 9 */
+    kapi_cache_list_dispose(&l);
+
+    /* pages of 4 over 12 objects */
+    char *after = NULL;
+    size_t seen = 0;
+    for (int page = 0; page < 3; page++) {
+        kapi_rcache_list(f->cms, &all, after, 4, &l);
+        seen += l.n;
+        free(after);
+        after = l.last_key ? strdup(l.last_key) : NULL;
+        if (page < 2) {
+            assert_true(l.more);
+            assert_int_equal(l.remaining, 12 - 4 * (page + 1));
+        } else {
+            assert_false(l.more);
+        }
+        kapi_cache_list_dispose(&l);
+    }
+    free(after);
+    assert_int_equal(seen, 12);
+}
+
+static void test_watch_replay_live_and_transitions(void **state)
+{
+    struct fx *f = *state;
+    int64_t r0 = put(f, "w", "obj", "web", KAPI_WRITE_CREATE, 0);
+    assert_int_equal(kapi_cache_sync(f->cache, 5000), 0);
+    struct kapi_cache_filter web = {.match = app_is, .ctx = "web"};
+    int err = 0;
+    /* from r0 - 1: the create is replayed */
+    struct kapi_watcher *w = kapi_rcache_watch(f->cache, f->cms, &web, r0 - 1, "v1", &err);
+    assert_non_null(w);
+    struct kapi_watch_item it;
+    assert_int_equal(kapi_watcher_next(w, &it, 2000), 1);
+    assert_int_equal(it.type, KAPI_WATCH_ADDED);
+    assert_int_equal(it.rev, r0);
+    assert_non_null(strstr(it.frame->data, "{\"type\":\"ADDED\",\"object\":{"));
+    kapi_blob_unref(it.frame);
+    kapi_cobj_unref(it.obj);
+    /* relabel away from the filter: DELETED carrying the old object at the new revision */
+    int64_t r1 = put(f, "w", "obj", "db", KAPI_WRITE_UPDATE, r0);
+    assert_int_equal(kapi_watcher_next(w, &it, 2000), 1);
+    assert_int_equal(it.type, KAPI_WATCH_DELETED);
+    assert_int_equal(it.rev, r1);
+    char rv[64];
+    snprintf(rv, sizeof(rv), "\"resourceVersion\":\"%lld\"", (long long)r1);
+    assert_non_null(strstr(it.frame->data, rv));
+    assert_non_null(strstr(it.frame->data, "\"app\":\"web\""));
+    kapi_blob_unref(it.frame);
+    kapi_cobj_unref(it.obj);
+    /* back into the filter: ADDED */
+    int64_t r2 = put(f, "w", "obj", "web", KAPI_WRITE_UPDATE, r1);
+    assert_int_equal(kapi_watcher_next(w, &it, 2000), 1);
+    assert_int_equal(it.type, KAPI_WATCH_ADDED);
+    kapi_blob_unref(it.frame);
+    kapi_cobj_unref(it.obj);
+    /* a real delete */
+    struct kapi_write del = {.op = KAPI_WRITE_DELETE, .key = "/registry/configmaps/w/obj", .expect_mod_rev = r2};
+    struct kapi_write_result res = {0};
+    assert_int_equal(kapi_store_write(f->store, &del, &res), 0);
+    kapi_write_result_dispose(&res);
+    assert_int_equal(kapi_watcher_next(w, &it, 2000), 1);
+    assert_int_equal(it.type, KAPI_WATCH_DELETED);
+    kapi_blob_unref(it.frame);
+    kapi_cobj_unref(it.obj);
+    /* nothing else */
+    assert_int_equal(kapi_watcher_next(w, &it, 100), 0);
+    kapi_watcher_free(w);
+}
+
+static void test_watch_initial_state_and_expired_start(void **state)
+{
+    struct fx *f = *state;
+    struct kapi_cache_filter nsa = {.ns = "a"};
+    int err = 0;
+    struct kapi_watcher *w = kapi_rcache_watch(f->cache, f->cms, &nsa, -1, "v1", &err);
+    assert_non_null(w);
+    struct kapi_watch_item it;
+    assert_int_equal(kapi_watcher_next(w, &it, 1000), 1);
+    assert_int_equal(it.type, KAPI_WATCH_ADDED);
+    assert_string_equal(it.obj->name, "pre");
+    kapi_blob_unref(it.frame);
+    kapi_cobj_unref(it.obj);
+    kapi_watcher_free(w);
+    /* The cache started at the revision of the second write: a watch from
+     * before it cannot be replayed (410 Expired for the client). */
+    int64_t loaded = kapi_cache_rev(f->cache);
+    w = kapi_rcache_watch(f->cache, f->cms, &nsa, loaded - 1, "v1", &err);
+    assert_null(w);
+    assert_int_equal(err, KAPI_STORE_COMPACTED);
+    /* ...while a watch from the loaded revision itself is fine. */
+    w = kapi_rcache_watch(f->cache, f->cms, &nsa, loaded, "v1", &err);
+    assert_non_null(w);
+    kapi_watcher_free(w);
+    /* a revision far in the future times out as FUTURE_REV */
+    w = kapi_rcache_watch(f->cache, f->cms, &nsa, kapi_cache_rev(f->cache) + 1000, "v1", &err);
+    assert_null(w);
+    assert_int_equal(err, KAPI_STORE_FUTURE_REV);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_get_is_consistent_after_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_replay_live_and_transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_initial_state_and_expired_start, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

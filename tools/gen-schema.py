@@ -243,8 +243,9 @@ def main():
                     for s in v.split(','):
                         ps |= {'merge': 1, 'retainKeys': 2, 'replace': 4}[s.strip()]
             flags = sorted(set(flags))
-            fields_out.append('{%s,%d,%s,%s,%s,%d,%d,%s,%s}' % (
-                cstr(json_name(m['name'], f['name'])), f['num'], kind,
+            jn = json_name(m['name'], f['name'])
+            fields_out.append('{%s,%d,%d,%s,%s,%s,%d,%d,%s,%s}' % (
+                cstr(jn), len(jn.encode()), f['num'], kind,
                 '|'.join(flags) or '0', lt, ps, ref,
                 cstr(pmk), cstr(','.join(mapkeys) if mapkeys else None)))
         maxnum = max([f['num'] for f in fs], default=0)

@@ -6,6 +6,7 @@
 
 #include "../codec/json.h"
 #include "../codec/yaml.h"
+#include "../schema/protobuf.h"
 #include "endpoints_int.h"
 
 #define ACCEPTED_TYPES "application/json, application/yaml"
@@ -126,16 +127,25 @@ struct kapi_value *kapi_decode_body(struct kapi_req *r)
     else
         strcpy(m.type, "application/json");
     int fmt = type_format(m.type);
-    if (fmt < 0 || strcmp(m.type, "*/*") == 0 || strcmp(m.type, "application/*") == 0) {
+    bool protobuf = strcmp(m.type, "application/vnd.kubernetes.protobuf") == 0;
+    if ((fmt < 0 && !protobuf) || strcmp(m.type, "*/*") == 0 || strcmp(m.type, "application/*") == 0) {
         kapi_respond_error(r, 415, "UnsupportedMediaType",
                            kapi_pool_printf(r->pool, "the body of the request was in an unknown format - accepted media types include: %s",
-                                            ACCEPTED_TYPES));
+                                            ACCEPTED_TYPES ", application/vnd.kubernetes.protobuf"));
         return NULL;
     }
     const char *body = r->http->body ? r->http->body : "";
     size_t len = r->http->body_len;
     struct kapi_value *v;
-    if (fmt == KAPI_FMT_YAML) {
+    if (protobuf) {
+        char err[256];
+        v = kapi_pb_decode_object_ex(r->pool, body, len, r->group, r->version, NULL, KAPI_PB_OMIT_EMPTY, err,
+                                     sizeof(err));
+        if (!v) {
+            kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "protobuf: %s", err));
+            return NULL;
+        }
+    } else if (fmt == KAPI_FMT_YAML) {
         struct kapi_yaml_error err;
         v = kapi_yaml_parse(r->pool, body, len, &err);
         if (!v) {

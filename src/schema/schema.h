@@ -61,6 +61,7 @@ enum kapi_schema_special {
 
 struct kapi_schema_field {
     const char *name;          /* JSON name */
+    uint16_t name_len;
     uint32_t number;           /* proto field number */
     uint8_t kind;              /* enum kapi_pb_kind (of the values, for maps) */
     uint8_t flags;             /* KAPI_SCHEMA_F_* */

@@ -150,3 +150,19 @@ def test_paging_over_1000_objects(kapi):
     # kubectl deletes one by one; --wait=false skips its client-side-throttled polling
     kapi.kubectl("delete", "cm", "--all", "-n", "paging", "--wait=false", timeout=120)
     assert kapi.kubectl("get", "cm", "-n", "paging", "-o", "name").stdout.strip() == ""
+
+
+def test_create_generators_send_protobuf(kapi):
+    """kubectl's create subcommands send application/vnd.kubernetes.protobuf."""
+    kapi.kubectl("create", "namespace", "gen-ns")
+    kapi.kubectl("create", "configmap", "gen-cm", "-n", "gen-ns", "--from-literal=a=b", "--from-literal=c=d")
+    cm = json.loads(kapi.kubectl("get", "cm", "gen-cm", "-n", "gen-ns", "-o", "json").stdout)
+    assert cm["data"] == {"a": "b", "c": "d"}
+    kapi.kubectl("create", "secret", "generic", "gen-s", "-n", "gen-ns", "--from-literal=p=q")
+    s = json.loads(kapi.kubectl("get", "secret", "gen-s", "-n", "gen-ns", "-o", "json").stdout)
+    assert s["data"] == {"p": "cQ=="} and s["type"] == "Opaque"
+    kapi.kubectl("create", "deployment", "gen-d", "-n", "gen-ns", "--image=nginx:1.27", "--replicas=3")
+    d = json.loads(kapi.kubectl("get", "deploy", "gen-d", "-n", "gen-ns", "-o", "json").stdout)
+    assert d["spec"]["replicas"] == 3
+    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert d["metadata"]["generation"] == 1

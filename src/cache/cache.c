@@ -150,7 +150,7 @@ struct kapi_blob *kapi_cache_json_with_rv(const struct kapi_blob *json, int64_t 
 }
 
 /* Builds a cache object from stored bytes (which carry no resourceVersion). */
-static struct kapi_cobj *cobj_from_kv(const char *key, const void *data, size_t len, int64_t mod_rev,
+struct kapi_cobj *kapi_cobj_from_kv(const char *key, const void *data, size_t len, int64_t mod_rev,
                                       int64_t create_rev)
 {
     struct kapi_cobj *o = kapi_xcalloc(1, sizeof(*o));
@@ -347,7 +347,7 @@ static struct kapi_cobj *rc_take(struct kapi_rcache *rc, const char *key)
     return o;
 }
 
-static bool filter_pass(const struct kapi_cache_filter *f, const struct kapi_cobj *o)
+bool kapi_cache_filter_pass(const struct kapi_cache_filter *f, const struct kapi_cobj *o)
 {
     if (!o)
         return false;
@@ -388,10 +388,10 @@ static void watcher_push(struct kapi_watcher *w, enum kapi_watch_type t, struct 
 /* Queues ev for w as its filter sees it. Caller holds w->mu. */
 static void watcher_offer(struct kapi_watcher *w, struct cevent *ev)
 {
-    bool now = ev->type == KAPI_EVENT_PUT && filter_pass(&w->f, ev->obj);
-    bool before = ev->prev && filter_pass(&w->f, ev->prev);
+    bool now = ev->type == KAPI_EVENT_PUT && kapi_cache_filter_pass(&w->f, ev->obj);
+    bool before = ev->prev && kapi_cache_filter_pass(&w->f, ev->prev);
     if (ev->type == KAPI_EVENT_DELETE) {
-        if (filter_pass(&w->f, ev->obj))
+        if (kapi_cache_filter_pass(&w->f, ev->obj))
             watcher_push(w, KAPI_WATCH_DELETED, ev, NULL);
     } else if (now && before) {
         watcher_push(w, KAPI_WATCH_MODIFIED, ev, NULL);
@@ -445,7 +445,7 @@ static int feed(void *ctx, const struct kapi_event *sev, int err)
     ev->rev = rev;
     struct kapi_cobj *newobj = NULL;
     if (sev->type == KAPI_EVENT_PUT && sev->kv.value)
-        newobj = cobj_from_kv(sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
+        newobj = kapi_cobj_from_kv(sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
 
     pthread_rwlock_wrlock(&rc->lock);
     struct kapi_cobj *old;
@@ -505,7 +505,7 @@ int kapi_cache_start(struct kapi_cache *c)
     for (size_t i = 0; i < n; i++) {
         struct kapi_rcache *rc = rcache_for_key(c, kvs[i].key);
         if (rc && kvs[i].value)
-            rc_put(rc, cobj_from_kv(kvs[i].key, kvs[i].value->data, kvs[i].value->len, kvs[i].mod_rev,
+            rc_put(rc, kapi_cobj_from_kv(kvs[i].key, kvs[i].value->data, kvs[i].value->len, kvs[i].mod_rev,
                                     kvs[i].create_rev));
         kapi_kv_dispose(&kvs[i]);
     }
@@ -624,7 +624,7 @@ void kapi_rcache_list(struct kapi_rcache *rc, const struct kapi_cache_filter *f,
         struct kapi_cobj *o = rc->objs[i];
         if (hi_key && strcmp(o->key, hi_key) >= 0)
             break;
-        if (!filter_pass(f, o))
+        if (!kapi_cache_filter_pass(f, o))
             continue;
         if (limit && out->n == limit) {
             out->more = true;
@@ -689,7 +689,7 @@ struct kapi_watcher *kapi_rcache_watch(struct kapi_cache *c, struct kapi_rcache 
     w->rev = from_rev > 0 ? from_rev : now;
     if (from_rev < 0) {
         for (size_t i = 0; i < rc->n; i++)
-            if (filter_pass(&w->f, rc->objs[i]))
+            if (kapi_cache_filter_pass(&w->f, rc->objs[i]))
                 watcher_push(w, KAPI_WATCH_ADDED, NULL, rc->objs[i]);
     } else if (from_rev > 0 || rc->ring_len) {
         /* from_rev == 0 is "any": start from now. */

@@ -106,6 +106,13 @@ int kapi_watcher_next(struct kapi_watcher *w, struct kapi_watch_item *item, int 
 int64_t kapi_watcher_rev(struct kapi_watcher *w);
 void kapi_watcher_free(struct kapi_watcher *w);
 
+/* A standalone object version from stored bytes (for reads that bypass the
+ * cache, such as lists at a past revision). refs = 1. */
+struct kapi_cobj *kapi_cobj_from_kv(const char *key, const void *data, size_t len, int64_t mod_rev,
+                                    int64_t create_rev);
+/* The filter test the cache applies (namespace, then the predicate). */
+bool kapi_cache_filter_pass(const struct kapi_cache_filter *f, const struct kapi_cobj *o);
+
 /* Encodes obj with its resourceVersion replaced by rev, compact, as a heap blob. */
 struct kapi_blob *kapi_cache_json_with_rv(const struct kapi_blob *json, int64_t rev);
 

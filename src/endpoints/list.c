@@ -62,6 +62,73 @@ static void list_options_invalid(struct kapi_req *r, const char *field, const ch
     kapi_respond_status(r, kapi_status_invalid(r->pool, "meta.k8s.io", "ListOptions", "", &errs));
 }
 
+/* A page read from storage at revision at (continue pages and
+ * resourceVersionMatch=Exact): keys after `after` within the list's range,
+ * filtered, at most limit. Returns 0 or a KAPI_STORE_* error. */
+static int list_from_store(struct kapi_req *r, const struct kapi_cache_filter *f, const char *after, int64_t at,
+                           size_t limit, struct kapi_cache_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->rev = at;
+    out->remaining = -1;
+    const char *lo = f->ns && f->ns[0] ? kapi_pool_printf(r->pool, "%s%s/", r->kind->prefix, f->ns) : r->kind->prefix;
+    char *end = kapi_store_prefix_end(lo);
+    char *from = kapi_xstrdup(after && strcmp(after, lo) > 0 ? after : lo);
+    const char *skip = after;
+    size_t cap = 0, chunk = limit ? limit + 1 : 0;
+    if (chunk && chunk < 256)
+        chunk = 256;
+    int err = 0;
+    for (;;) {
+        struct kapi_kv *kvs = NULL;
+        size_t n = 0;
+        int64_t rev = at;
+        bool more = false;
+        err = r->srv->store->ops->range(r->srv->store, from, end, chunk, &kvs, &n, &rev, &more);
+        if (err)
+            break;
+        bool full = false;
+        for (size_t i = 0; i < n; i++) {
+            struct kapi_kv *kv = &kvs[i];
+            if (full || (skip && strcmp(kv->key, skip) == 0) || !kv->value)
+                continue;
+            struct kapi_cobj *o = kapi_cobj_from_kv(kv->key, kv->value->data, kv->value->len, kv->mod_rev, kv->create_rev);
+            if (!kapi_cache_filter_pass(f, o)) {
+                kapi_cobj_unref(o);
+                continue;
+            }
+            if (limit && out->n == limit) {
+                out->more = true;
+                full = true;
+                kapi_cobj_unref(o);
+                continue;
+            }
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 64;
+                out->items = kapi_xrealloc(out->items, cap * sizeof(*out->items));
+            }
+            out->items[out->n++] = o;
+        }
+        if (n) {
+            free(from);
+            from = kapi_xstrdup(kvs[n - 1].key);
+            skip = NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+            kapi_kv_dispose(&kvs[i]);
+        free(kvs);
+        if (full || !more)
+            break;
+        /* the next chunk starts at the last key read, which is skipped */
+        skip = from;
+    }
+    if (out->more && out->n)
+        out->last_key = kapi_xstrdup(out->items[out->n - 1]->key);
+    free(end);
+    free(from);
+    return err;
+}
+
 static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char *cont, int64_t remaining)
 {
     char rvbuf[24];
@@ -162,52 +229,48 @@ void kapi_handle_list(struct kapi_req *r)
                                                                      kapi_go_quote(r->pool, cont, strlen(cont)), err ? err : "invalid"));
             return;
         }
-        /* The token's revision must still be retained; later pages are
-         * read from the cache's current state after the token's key. */
-        int64_t cur = 0, compacted = 0;
-        r->srv->store->ops->revisions(r->srv->store, &cur, &compacted);
-        if (token_rv < compacted) {
-            kapi_respond_status(r, kapi_status_expired(r->pool, KAPI_CONTINUE_EXPIRED_MESSAGE));
-            return;
-        }
         /* The token holds the last key returned; the next page starts after it. */
         after = kapi_pool_printf(r->pool, "%s%s", r->kind->prefix, start);
     }
-    if (rv > 0 && match && strcmp(match, "Exact") == 0) {
-        int64_t cur = kapi_cache_rev(r->srv->cache);
-        if (rv != cur) {
-            int64_t scur = 0, compacted = 0;
-            r->srv->store->ops->revisions(r->srv->store, &scur, &compacted);
-            if (rv < compacted || rv < cur) {
-                kapi_respond_status(r, kapi_status_too_old_rv(r->pool, rv, compacted));
-                return;
-            }
-            if (kapi_cache_wait_rev(r->srv->cache, rv, 3000) < 0) {
-                kapi_respond_status(r, kapi_status_too_large_rv(r->pool, rv, cur, 1));
-                return;
-            }
-        }
-    } else if (rv > 0) {
-        if (kapi_cache_wait_rev(r->srv->cache, rv, 3000) < 0) {
-            kapi_respond_status(r, kapi_status_too_large_rv(r->pool, rv, kapi_cache_rev(r->srv->cache), 1));
-            return;
-        }
-    } else if (rv < 0 && !(cont && *cont)) {
-        if (kapi_rest_sync(r) < 0)
-            return;
-    }
     struct kapi_cache_list l;
-    kapi_rcache_list(r->kind->rc, &f, after, (size_t)limit, &l);
-    if (token_rv > 0)
-        l.rev = token_rv;
+    if (token_rv > 0 || (rv > 0 && match && strcmp(match, "Exact") == 0 && rv != kapi_cache_rev(r->srv->cache))) {
+        /* A consistent page at the token's (or the asked) revision. */
+        int64_t at = token_rv > 0 ? token_rv : rv;
+        int err = list_from_store(r, &f, after, at, (size_t)limit, &l);
+        if (err) {
+            kapi_cache_list_dispose(&l);
+            int64_t cur = 0, compacted = 0;
+            r->srv->store->ops->revisions(r->srv->store, &cur, &compacted);
+            if (err == KAPI_STORE_COMPACTED && token_rv > 0)
+                kapi_respond_status(r, kapi_status_expired(r->pool, KAPI_CONTINUE_EXPIRED_MESSAGE));
+            else if (err == KAPI_STORE_COMPACTED)
+                kapi_respond_status(r, kapi_status_too_old_rv(r->pool, at, compacted));
+            else if (err == KAPI_STORE_FUTURE_REV)
+                kapi_respond_status(r, kapi_status_too_large_rv(r->pool, at, cur, 1));
+            else
+                kapi_rest_store_error(r, err, "");
+            return;
+        }
+    } else {
+        if (rv > 0) {
+            if (kapi_cache_wait_rev(r->srv->cache, rv, 3000) < 0) {
+                kapi_respond_status(r, kapi_status_too_large_rv(r->pool, rv, kapi_cache_rev(r->srv->cache), 1));
+                return;
+            }
+        } else if (rv < 0) {
+            if (kapi_rest_sync(r) < 0)
+                return;
+        }
+        kapi_rcache_list(r->kind->rc, &f, after, (size_t)limit, &l);
+    }
     char *next = NULL;
     int64_t remaining = 0;
+    if (l.remaining < 0)
+        l.remaining = 0; /* not counted on the storage path */
     if (l.more && l.last_key) {
-        {
-            /* Upstream's token names the key just after the last one returned. */
-            const char *rel = l.last_key + strlen(r->kind->prefix);
-            next = kapi_continue_encode_n(r->pool, l.rev, rel, strlen(rel) + 1);
-        }
+        /* Upstream's token names the key just after the last one returned. */
+        const char *rel = l.last_key + strlen(r->kind->prefix);
+        next = kapi_continue_encode_n(r->pool, l.rev, rel, strlen(rel) + 1);
         if (!kapi_rest_filter_selects(rf))
             remaining = l.remaining;
     }

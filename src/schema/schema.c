@@ -1,6 +1,7 @@
 /* Lookups over the generated type tables (types_gen.c). */
 #include "schema.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int cmp_name_len(const char *a, const char *b, size_t blen)
@@ -38,10 +39,12 @@ const struct kapi_schema_msg *kapi_schema_msg_find(const char *full_name)
 
 static const struct kapi_schema_msg *find_in_pkg(const struct kapi_schema_pkg *p, const char *kind)
 {
-    for (size_t i = p->first_msg; i < (size_t)p->first_msg + p->nmsgs; i++)
-        if (strcmp(kapi_schema_msgs[i].name, kind) == 0)
-            return &kapi_schema_msgs[i];
-    return NULL;
+    /* messages are sorted by full name: binary-search "<package>.<kind>" */
+    char full[256];
+    int n = snprintf(full, sizeof(full), "%s.%s", p->name, kind);
+    if (n < 0 || (size_t)n >= sizeof(full))
+        return NULL;
+    return msg_search(p->first_msg, (size_t)p->first_msg + p->nmsgs, full);
 }
 
 const struct kapi_schema_msg *kapi_schema_kind_find(const char *group, const char *version,
@@ -50,13 +53,13 @@ const struct kapi_schema_msg *kapi_schema_kind_find(const char *group, const cha
     if (!group || !version || !kind || !*kind)
         return NULL;
     const struct kapi_schema_pkg *own = NULL, *meta = NULL;
-    for (size_t i = 0; i < kapi_schema_npkgs; i++) {
+    for (size_t i = 0; i < kapi_schema_npkgs && (!own || !meta); i++) {
         const struct kapi_schema_pkg *p = &kapi_schema_pkgs[i];
         if (!p->group)
             continue;
-        if (strcmp(p->group, group) == 0 && strcmp(p->version, version) == 0)
+        if (!own && strcmp(p->version, version) == 0 && strcmp(p->group, group) == 0)
             own = p;
-        if (strcmp(p->group, "meta.k8s.io") == 0 && strcmp(p->version, "v1") == 0)
+        if (!meta && strcmp(p->group, "meta.k8s.io") == 0 && strcmp(p->version, "v1") == 0)
             meta = p;
     }
     const struct kapi_schema_msg *m = own ? find_in_pkg(own, kind) : NULL;

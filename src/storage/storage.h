@@ -88,10 +88,12 @@ struct kapi_store_ops {
     int (*write)(struct kapi_store *s, const struct kapi_write *w, struct kapi_write_result *res);
     /* Latest state of one key. */
     int (*get)(struct kapi_store *s, const char *key, struct kapi_kv *out);
-    /* All keys in [start, end) in key order at the latest revision, at most
-     * limit (0 = no limit). *rev is set to the revision the read saw; *more
-     * to whether keys were left out by limit. out is a heap array the caller
-     * frees (each kv disposed). */
+    /* All keys in [start, end) in key order, at most limit (0 = no limit).
+     * On input *rev is the revision to read at (0 = the latest; older than
+     * the compacted revision is KAPI_STORE_COMPACTED, newer than the current
+     * one KAPI_STORE_FUTURE_REV); on output, the revision the read saw.
+     * *more tells whether keys were left out by limit. out is a heap array
+     * the caller frees (each kv disposed). end NULL or "" = no upper bound. */
     int (*range)(struct kapi_store *s, const char *start, const char *end, size_t limit,
                  struct kapi_kv **out, size_t *n, int64_t *rev, bool *more);
     /* Current (latest committed) revision and compacted revision. */

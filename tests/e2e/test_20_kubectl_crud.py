@@ -166,3 +166,27 @@ def test_create_generators_send_protobuf(kapi):
     assert d["spec"]["replicas"] == 3
     assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
     assert d["metadata"]["generation"] == 1
+
+
+def test_continue_pages_are_a_consistent_snapshot(kapi):
+    ns = "snap"
+    assert kapi.json("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})[0] == 201
+    for i in range(6):
+        assert kapi.json("POST", f"/api/v1/namespaces/{ns}/configmaps",
+                         {"metadata": {"name": f"s{i}"}, "data": {"v": "old"}})[0] == 201
+    st, p1 = kapi.json("GET", f"/api/v1/namespaces/{ns}/configmaps?limit=3")
+    assert [i["metadata"]["name"] for i in p1["items"]] == ["s0", "s1", "s2"]
+    list_rv = p1["metadata"]["resourceVersion"]
+    # Change the second page after the first was read.
+    assert kapi.json("PATCH", f"/api/v1/namespaces/{ns}/configmaps/s4", {"data": {"v": "new"}},
+                     headers={"Content-Type": "application/merge-patch+json"})[0] == 200
+    assert kapi.json("DELETE", f"/api/v1/namespaces/{ns}/configmaps/s5")[0] == 200
+    st, p2 = kapi.json("GET", f"/api/v1/namespaces/{ns}/configmaps?limit=3&continue={p1['metadata']['continue']}")
+    assert st == 200
+    assert [(i["metadata"]["name"], i["data"]["v"]) for i in p2["items"]] == [("s3", "old"), ("s4", "old"), ("s5", "old")]
+    assert p2["metadata"]["resourceVersion"] == list_rv
+    # The same revision, asked for exactly.
+    st, exact = kapi.json("GET", f"/api/v1/namespaces/{ns}/configmaps?resourceVersion={list_rv}&resourceVersionMatch=Exact")
+    assert st == 200 and len(exact["items"]) == 6
+    st, now = kapi.json("GET", f"/api/v1/namespaces/{ns}/configmaps")
+    assert len(now["items"]) == 5

@@ -813,7 +813,13 @@ static int sq_range(struct kapi_store *base, const char *start, const char *end,
     *out = NULL;
     *n = 0;
     *more = false;
+    int64_t want = *rev, cur = 0, compacted = 0;
     *rev = 0;
+    sq_revisions(base, &cur, &compacted);
+    if (want > 0 && want < compacted)
+        return KAPI_STORE_COMPACTED;
+    if (want > cur)
+        return KAPI_STORE_FUTURE_REV;
     struct sq_conn *c = sq_reader_get(s);
     if (!c)
         return KAPI_STORE_IO;
@@ -823,7 +829,10 @@ static int sq_range(struct kapi_store *base, const char *start, const char *end,
     size_t cnt = 0, cap = 0;
     /* One statement is one snapshot, and filtering at the durable revision
      * makes that snapshot exactly "the store at *rev". */
-    sq_revisions(base, rev, NULL);
+    if (want > 0)
+        *rev = want;
+    else
+        sq_revisions(base, rev, NULL);
     sq_bind_key(st, 1, start);
     if (!open_end)
         sq_bind_key(st, 2, end);

@@ -325,6 +325,7 @@ static void ss_test_range(void **state)
     size_t n;
     int64_t rev;
     bool more;
+    rev = 0;
     assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(rev, ss_current(s));
     assert_false(more);
@@ -339,6 +340,7 @@ static void ss_test_range(void **state)
     assert_int_equal(kvs[0].version, 2);
     ss_free_kvs(kvs, n);
 
+    rev = 0;
     assert_int_equal(s->ops->range(s, pfx, end, 2, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(n, 2);
     assert_true(more);
@@ -350,6 +352,7 @@ static void ss_test_range(void **state)
     next[nl] = 1; /* smallest key greater than kvs[1].key; keys hold no NUL */
     next[nl + 1] = 0;
     ss_free_kvs(kvs, n);
+    rev = 0;
     assert_int_equal(s->ops->range(s, next, end, 2, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(n, 2);
     assert_false(more);
@@ -358,6 +361,7 @@ static void ss_test_range(void **state)
     ss_free_kvs(kvs, n);
 
     /* Exactly limit keys left: more must be false. */
+    rev = 0;
     assert_int_equal(s->ops->range(s, pfx, end, 4, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(n, 4);
     assert_false(more);
@@ -365,6 +369,7 @@ static void ss_test_range(void **state)
 
     ss_key(k, sizeof(k), "zz/none/");
     char *zend = kapi_store_prefix_end(k);
+    rev = 0;
     assert_int_equal(s->ops->range(s, k, zend, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(n, 0);
     ss_free_kvs(kvs, n);
@@ -438,6 +443,7 @@ static void ss_test_compact(void **state)
     int64_t rev;
     bool more;
     char *end = kapi_store_prefix_end(pfx);
+    rev = 0;
     assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(n, 2);
     assert_string_equal(kvs[0].key, a);
@@ -588,6 +594,7 @@ static void ss_test_concurrent_writers(void **state)
     size_t n;
     int64_t rev;
     bool more;
+    rev = 0;
     assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
     assert_int_equal(n, THREADS * PER);
     for (size_t i = 1; i < n; i++)
@@ -744,11 +751,58 @@ static void ss_test_unwatch_safety(void **state)
     free(end);
 }
 
+/* Reads at a past revision see the store exactly as it was then; reads
+ * before the compacted revision or past the current one are refused. */
+static void ss_test_range_at_revision(void **state)
+{
+    struct kapi_store *s = *state;
+    char a[256], b[256], pfx[256];
+    ss_key(pfx, sizeof(pfx), "ar/");
+    ss_key(a, sizeof(a), "ar/a");
+    ss_key(b, sizeof(b), "ar/b");
+    int64_t r1 = ss_put(s, KAPI_WRITE_CREATE, a, "a1", 0);
+    int64_t r2 = ss_put(s, KAPI_WRITE_CREATE, b, "b1", 0);
+    ss_put(s, KAPI_WRITE_UPDATE, a, "a2", 0);
+    ss_put(s, KAPI_WRITE_DELETE, b, NULL, 0);
+    char *end = kapi_store_prefix_end(pfx);
+    struct kapi_kv *kvs;
+    size_t n;
+    bool more;
+    int64_t rev = r1;
+    assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
+    assert_int_equal(rev, r1);
+    assert_int_equal(n, 1);
+    ss_assert_value(&kvs[0], "a1");
+    ss_free_kvs(kvs, n);
+    rev = r2;
+    assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
+    assert_int_equal(n, 2);
+    ss_assert_value(&kvs[0], "a1");
+    ss_assert_value(&kvs[1], "b1");
+    ss_free_kvs(kvs, n);
+    rev = 0;
+    assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
+    assert_int_equal(n, 1);
+    ss_assert_value(&kvs[0], "a2");
+    ss_free_kvs(kvs, n);
+    rev = ss_current(s) + 10;
+    assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_FUTURE_REV);
+    assert_int_equal(s->ops->compact(s, r2), KAPI_STORE_OK);
+    rev = r1;
+    assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_COMPACTED);
+    rev = r2;
+    assert_int_equal(s->ops->range(s, pfx, end, 0, &kvs, &n, &rev, &more), KAPI_STORE_OK);
+    assert_int_equal(n, 2);
+    ss_free_kvs(kvs, n);
+    free(end);
+}
+
 #define STORE_SUITE_TEST(fn) cmocka_unit_test_setup_teardown(fn, ss_setup, ss_teardown)
 #define STORE_SUITE_TESTS                                 \
     STORE_SUITE_TEST(ss_test_create_get),                 \
     STORE_SUITE_TEST(ss_test_update_delete),              \
     STORE_SUITE_TEST(ss_test_range),                      \
+    STORE_SUITE_TEST(ss_test_range_at_revision),          \
     STORE_SUITE_TEST(ss_test_restart_revisions),          \
     STORE_SUITE_TEST(ss_test_compact),                    \
     STORE_SUITE_TEST(ss_test_watch_replay_live),          \

@@ -12,7 +12,6 @@
  * handing it to kapi_buf, so the hot loops never call a function per byte. */
 #include "json.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -74,3 +74,14 @@ def test_sigterm_finishes_inflight_and_readyz_goes_false(fresh_kapi):
     assert k.proc.wait(30) == 0
     assert time.time() - t0 < 25
     assert "kapi stopped" in k.read_log()
+
+
+def test_request_logging_follows_verbosity(fresh_kapi):
+    quiet = fresh_kapi().start()  # -v=1 from the harness
+    quiet.request("GET", "/api/v1/namespaces")
+    assert "GET /api/v1/namespaces" not in quiet.read_log()
+    loud = fresh_kapi("-v=2").start()
+    loud.request("GET", "/api/v1/namespaces?limit=1")
+    time.sleep(0.2)
+    log = loud.read_log()
+    assert "GET /api/v1/namespaces?limit=1 user=kubernetes-admin" in log

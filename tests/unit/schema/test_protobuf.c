@@ -246,6 +246,19 @@ static void test_special_types(void **state)
               "\"spec\":{\"request\":\"aGVsbG8=\",\"expirationSeconds\":600,\"extra\":{\"k\":[\"a\",\"b\"],\"e\":[]}}}",
               "{\"kind\":\"CertificateSigningRequest\",\"apiVersion\":\"certificates.k8s.io/v1\",\"metadata\":{},"
               "\"spec\":{\"request\":\"aGVsbG8=\",\"expirationSeconds\":600,\"extra\":{\"e\":[],\"k\":[\"a\",\"b\"]}}}");
+    /* packed repeated scalars are accepted; an empty packed run is no list */
+    {
+        const struct kapi_schema_msg *pf = kapi_schema_msg_find("k8s.io.api.core.v1.PodPortForwardOptions");
+        struct kapi_pool *pool = kapi_pool_new();
+        char err[256];
+        struct kapi_value *v = kapi_pb_decode_message(pool, pf, "\x0a\x02\x50\x51\x08\x52", 6, err, sizeof(err));
+        assert_non_null(v);
+        assert_string_equal(to_json(pool, v), "{\"ports\":[80,81,82]}");
+        v = kapi_pb_decode_message(pool, pf, "\x0a\x00", 2, err, sizeof(err));
+        assert_non_null(v);
+        assert_string_equal(to_json(pool, v), "{}");
+        kapi_pool_free(pool);
+    }
     /* durations in Go's String() form */
     static const char *durs[][2] = {
         {"0s", "0s"}, {"1h2m3s", "1h2m3s"}, {"1.5s", "1.5s"}, {"90m", "1h30m0s"},

@@ -20,7 +20,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all run test deps unit asan fuzz e2e clean bench
+.PHONY: all run test deps unit asan fuzz e2e e2e-asan clean bench
 all: $(BUILD)/kapi
 
 $(BUILD)/obj/%.o: %.c
@@ -75,11 +75,16 @@ fuzz: $(FUZZ_BINS)
 e2e: all
 	@tools/run-e2e.sh
 
+# The end-to-end suite again against the ASan+UBSan server (built by `asan`).
+e2e-asan:
+	@KAPI_BIN=$(CURDIR)/build-asan/kapi tools/run-e2e.sh
+
 test: deps
 	$(MAKE) all unit
 	$(MAKE) asan
 	$(MAKE) fuzz
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
 
 bench: deps all
 	@bench/run.sh

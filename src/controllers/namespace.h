@@ -18,8 +18,8 @@ struct kapi_nsctl;
  * NULL (logged) when reg serves no cached namespaces resource. */
 struct kapi_nsctl *kapi_nsctl_start(struct kapi_store *store, struct kapi_cache *cache,
                                     const struct kapi_registry *reg);
-/* Stops the thread (within about 100 ms plus the store call in progress) and frees the
- * controller; NULL-safe. Call before freeing the cache. */
+/* Stops the thread (within about 100 ms plus the store call in progress)
+ * and frees the controller; NULL-safe. Call before freeing the cache. */
 void kapi_nsctl_stop(struct kapi_nsctl *c);
 
 #endif

@@ -4,6 +4,10 @@
  * call the handler and write the response. See docs/internals/http.md. */
 #include "http_int.h"
 
+/* How long a worker waits for the next request on a keep-alive connection
+ * before parking it in the event loop. */
+#define KEEPALIVE_LINGER_MS 2
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -906,8 +910,16 @@ static enum next serve_requests(struct worker *w, struct conn *c)
         c->idle_deadline = kapi_now_ms() + srv->cfg.idle_timeout_ms;
         /* With read-ahead, whole records may wait inside OpenSSL where epoll
          * cannot see them: SSL_has_pending covers those too. */
-        if (w->rend == w->rstart && !SSL_has_pending(c->ssl))
-            return NEXT_PARK;
+        if (w->rend == w->rstart && !SSL_has_pending(c->ssl)) {
+            /* A busy keep-alive client usually sends its next request within
+             * a round trip: wait briefly on the socket here rather than hand
+             * the connection to the event thread and back (two thread
+             * switches per request). Idle connections still park. */
+            struct pollfd p = {.fd = c->fd, .events = POLLIN};
+            if (KEEPALIVE_LINGER_MS <= 0 || stopping(srv) || poll(&p, 1, KEEPALIVE_LINGER_MS) <= 0 ||
+                !(p.revents & POLLIN))
+                return NEXT_PARK;
+        }
         /* More bytes are already here (pipelining): keep going. */
     }
 }

@@ -32,6 +32,7 @@ static const struct flag flags[] = {
     {"shutdown-grace-period", F_DURATION_S, OFF(shutdown_grace_s), "time in-flight requests get to finish on SIGTERM (default 30s)"},
     {"shutdown-delay-duration", F_DURATION_S, OFF(shutdown_delay_s), "time to keep serving with /readyz failing after SIGTERM (default 0s)"},
     {"watch-bookmark-interval-ms", F_INT, OFF(bookmark_interval_ms), "how often watches that allow bookmarks get one (default 60000)"},
+    {"controllers", F_STR, OFF(controllers), "in-process controllers, e.g. \"*\" (default) or \"*,-namespace-controller\""},
     {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
 };
 
@@ -74,6 +75,27 @@ static int parse_duration(const char *s, int *out)
     return 0;
 }
 
+bool kapi_flags_controller_enabled(const struct kapi_flags *f, const char *name)
+{
+    /* The last mention wins; "*" turns on everything not named with "-". */
+    bool on = false;
+    const char *p = f->controllers ? f->controllers : "*";
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool neg = p[0] == '-';
+        const char *item = p + (neg ? 1 : 0);
+        size_t in = n - (neg ? 1 : 0);
+        if (in == 1 && item[0] == '*')
+            on = !neg;
+        else if (in == strlen(name) && strncmp(item, name, in) == 0)
+            on = !neg;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return on;
+}
+
 int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, size_t errlen)
 {
     memset(f, 0, sizeof(*f));
@@ -87,6 +109,7 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->request_timeout_s = 60;
     f->shutdown_grace_s = 30;
     f->bookmark_interval_ms = 60000;
+    f->controllers = "*";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -23,11 +23,14 @@ struct kapi_flags {
     int shutdown_delay_s;
     int bookmark_interval_ms;
     int verbosity;
+    const char *controllers;   /* kube-controller-manager style: "*", "-namespace-controller" */
 };
 
 /* Parses argv into f (defaults first). Returns 0, 1 when --help was asked
  * (usage printed), or -1 with a message in err. */
 int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, size_t errlen);
 void kapi_flags_usage(FILE *out);
+/* Whether --controllers enables the named controller. */
+bool kapi_flags_controller_enabled(const struct kapi_flags *f, const char *name);
 
 #endif

@@ -13,6 +13,7 @@
 #include "../auth/authn.h"
 #include "../auth/pki.h"
 #include "../cache/cache.h"
+#include "../controllers/namespace.h"
 #include "../endpoints/discovery.h"
 #include "../endpoints/endpoints.h"
 #include "../endpoints/openapi.h"
@@ -102,6 +103,10 @@ int main(int argc, char **argv)
     if (kapi_bootstrap_objects(store, cache, registry, err, sizeof(err)) < 0)
         return fail("bootstrap: %s%s", err, "");
 
+    struct kapi_nsctl *nsctl = NULL;
+    if (kapi_flags_controller_enabled(&fl, "namespace-controller"))
+        nsctl = kapi_nsctl_start(store, cache, registry);
+
     struct kapi_authn *authn = kapi_authn_new(fl.token_auth_file, err, sizeof(err));
     if (!authn)
         return fail("--token-auth-file: %s%s", err, "");
@@ -153,6 +158,7 @@ int main(int argc, char **argv)
     if (fl.shutdown_delay_s > 0)
         sleep((unsigned)fl.shutdown_delay_s);
     kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
+    kapi_nsctl_stop(nsctl);
     kapi_cache_free(cache);
     kapi_store_close(store);
     kapi_discovery_free(srv.discovery);

@@ -84,12 +84,33 @@ def test_namespaces(kapi):
     assert ns["status"]["phase"] == "Active"
     assert ns["spec"]["finalizers"] == ["kubernetes"]
     assert ns["metadata"]["labels"]["kubernetes.io/metadata.name"] == "team-a"
+    # An object with a finalizer keeps the namespace Terminating.
+    kapi.kubectl("create", "-f", "-", input=yaml.safe_dump({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "held", "namespace": "team-a", "finalizers": ["example.com/hold"]}}))
     kapi.kubectl("delete", "ns", "team-a", "--wait=false")
     ns = json.loads(kapi.kubectl("get", "ns", "team-a", "-o", "json").stdout)
     assert ns["status"]["phase"] == "Terminating" and ns["metadata"]["deletionTimestamp"]
     p = kapi.kubectl("create", "-f", "-", input=cm_yaml("late", ns="team-a"), check=False)
     assert p.returncode != 0
     assert "unable to create new content in namespace team-a because it is being terminated" in p.stderr
+    # Releasing the finalizer lets the namespace controller finish.
+    kapi.kubectl("patch", "cm", "held", "-n", "team-a", "--type=json",
+                 "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
+    kapi.kubectl("wait", "--for=delete", "ns/team-a", "--timeout=30s")
+
+
+def test_delete_namespace_with_content_completes(kapi):
+    kapi.kubectl("create", "namespace", "doomed")
+    kapi.kubectl("create", "configmap", "a", "-n", "doomed", "--from-literal=x=y")
+    kapi.kubectl("create", "secret", "generic", "b", "-n", "doomed", "--from-literal=x=y")
+    kapi.kubectl("create", "deployment", "c", "-n", "doomed", "--image=nginx")
+    out = kapi.kubectl("delete", "namespace", "doomed", "--timeout=60s", timeout=90).stdout
+    assert out.strip() == 'namespace "doomed" deleted'
+    p = kapi.kubectl("get", "ns", "doomed", check=False)
+    assert p.returncode != 0 and 'namespaces "doomed" not found' in p.stderr
+    st, body = kapi.json("GET", "/api/v1/namespaces/doomed/configmaps")
+    assert st == 200 and body["items"] == []
 
 
 def test_watch_sees_changes(kapi):

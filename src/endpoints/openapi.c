@@ -7,6 +7,7 @@
 
 #include "../codec/json.h"
 #include "../registry/resources.h"
+#include "../schema/openapi_schema.h"
 
 struct doc {
     char *path;             /* "api/v1", "apis/apps/v1" */
@@ -152,7 +153,20 @@ static struct kapi_blob *build_gv(const char *group, const char *version)
     free(base);
     kapi_obj_set(p, doc, "paths", paths);
     struct kapi_value *comp = kapi_value_object(p);
-    kapi_obj_set(p, comp, "schemas", kapi_value_object(p));
+    struct kapi_value *schemas = kapi_value_object(p);
+    for (size_t i = 0; i < n; i++) {
+        /* subresources too: their kinds may live in another group (Scale, Eviction) */
+        const struct kapi_resource *r = &rs[i];
+        const char *g = r->sub_group ? r->sub_group : r->group;
+        const char *v = r->sub_version ? r->sub_version : r->version;
+        kapi_openapi_add_kind_schema(p, schemas, g, v, r->kind);
+        if (!kapi_resource_is_sub(r))
+            kapi_openapi_add_kind_schema(p, schemas, r->group, r->version, kapi_pool_printf(p, "%sList", r->kind));
+    }
+    kapi_openapi_add_kind_schema(p, schemas, group, version, "DeleteOptions");
+    kapi_openapi_add_kind_schema(p, schemas, group, version, "Status");
+    kapi_openapi_add_kind_schema(p, schemas, group, version, "WatchEvent");
+    kapi_obj_set(p, comp, "schemas", schemas);
     kapi_obj_set(p, doc, "components", comp);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);

@@ -1,0 +1,34 @@
+"""OpenAPI v3 as kubectl uses it: explain, and server-side field validation
+detection (kubectl create -f without --validate=false)."""
+import json
+
+
+def test_explain_built_in_types(kapi):
+    out = kapi.kubectl("explain", "pods.spec.containers.ports").stdout
+    assert "KIND:       Pod" in out and "VERSION:    v1" in out
+    assert "containerPort\t<integer> -required-" in out
+    out = kapi.kubectl("explain", "deployments.spec.strategy.rollingUpdate.maxSurge").stdout
+    assert "GROUP:      apps" in out and "KIND:       Deployment" in out
+    out = kapi.kubectl("explain", "cronjobs.spec", "--api-version=batch/v1").stdout
+    assert "schedule\t<string> -required-" in out
+
+
+def test_openapi_index_and_documents(kapi):
+    st, hdrs, body = kapi.request("GET", "/openapi/v3")
+    assert st == 200
+    idx = json.loads(body)["paths"]
+    assert "api/v1" in idx and "apis/apps/v1" in idx
+    url = idx["apis/apps/v1"]["serverRelativeURL"]
+    st, hdrs, body = kapi.request("GET", url)
+    assert st == 200 and "immutable" in hdrs.get("cache-control", "")
+    etag = hdrs["etag"]
+    doc = json.loads(body)
+    dep = doc["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]
+    assert dep["x-kubernetes-group-version-kind"] == [{"group": "apps", "kind": "Deployment", "version": "v1"}]
+    patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    assert patch["x-kubernetes-action"] == "patch"
+    assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
+    st, _, _ = kapi.request("GET", url.split("?")[0], headers={"If-None-Match": etag})
+    assert st == 304
+    st, _, _ = kapi.request("GET", "/openapi/v3/apis/nope/v1")
+    assert st == 404

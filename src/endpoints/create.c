@@ -39,6 +39,10 @@ void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *
         kapi_respond_value(r, code, kapi_table_for_objects(r, &obj, 1, rvs, NULL, 0));
         return;
     }
+    if (r->as == KAPI_AS_PARTIAL) {
+        kapi_respond_value(r, code, kapi_partial_object(r, obj));
+        return;
+    }
     kapi_respond_value(r, code, obj);
 }
 

@@ -41,6 +41,7 @@ struct kapi_req {
     enum kapi_format fmt;
     enum kapi_as as;
     bool pretty;
+    const char *partial_version;   /* meta.k8s.io/v1 or v1beta1 for KAPI_AS_PARTIAL */
     const char *warnings[KAPI_MAX_WARNINGS];
     size_t nwarnings;
 };
@@ -79,6 +80,8 @@ int kapi_negotiate_output(struct kapi_req *r);
 /* Decodes the request body (JSON or YAML by Content-Type). NULL when a
  * Status was already sent. */
 struct kapi_value *kapi_decode_body(struct kapi_req *r);
+/* {kind: PartialObjectMetadata, apiVersion, metadata} of obj. */
+struct kapi_value *kapi_partial_object(struct kapi_req *r, struct kapi_value *obj);
 /* Table conversion (the default Name / Created At columns). */
 struct kapi_value *kapi_table_for_objects(struct kapi_req *r, struct kapi_value **objs, size_t n,
                                           const char *rv, const char *cont, int64_t remaining);

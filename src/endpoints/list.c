@@ -164,9 +164,13 @@ static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char
         out = kapi_table_for_objects(r, objs, l->n, rvbuf, cont, remaining);
     } else {
         struct kapi_pool *p = r->pool;
+        bool partial = r->as == KAPI_AS_PARTIAL;
         out = kapi_value_object(p);
-        kapi_obj_set(p, out, "kind", kapi_value_str(p, r->kind->list_kind));
-        kapi_obj_set(p, out, "apiVersion", kapi_value_str(p, r->kind->api_version));
+        kapi_obj_set(p, out, "kind", kapi_value_str(p, partial ? "PartialObjectMetadataList" : r->kind->list_kind));
+        kapi_obj_set(p, out, "apiVersion", kapi_value_str(p, partial ? r->partial_version : r->kind->api_version));
+        if (partial)
+            for (size_t i = 0; i < l->n; i++)
+                objs[i] = kapi_partial_object(r, objs[i]);
         struct kapi_value *md = kapi_obj_ensure_obj(p, out, "metadata");
         kapi_obj_set(p, md, "resourceVersion", kapi_value_str(p, rvbuf));
         if (cont && *cont)

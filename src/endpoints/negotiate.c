@@ -109,7 +109,20 @@ int kapi_negotiate_output(struct kapi_req *r)
                 r->as = KAPI_AS_TABLE;
                 return 0;
             }
-            continue; /* PartialObjectMetadata and others come with the typed API */
+            /* Metadata-only views, as metadata informers ask for them:
+             * PartialObjectMetadataList for lists, PartialObjectMetadata
+             * for single objects and watch events. */
+            bool list = r->is_resource && strcmp(r->verb, "list") == 0;
+            bool v_ok = strcmp(m.v, "v1") == 0 || strcmp(m.v, "v1beta1") == 0;
+            if (v_ok && table_ok &&
+                ((list && strcmp(m.as, "PartialObjectMetadataList") == 0) ||
+                 (!list && strcmp(m.as, "PartialObjectMetadata") == 0))) {
+                r->fmt = fmt;
+                r->as = KAPI_AS_PARTIAL;
+                r->partial_version = strcmp(m.v, "v1") == 0 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1";
+                return 0;
+            }
+            continue;
         }
         r->fmt = fmt;
         return 0;
@@ -168,6 +181,19 @@ struct kapi_value *kapi_decode_body(struct kapi_req *r)
         return NULL;
     }
     return v;
+}
+
+/* ---- metadata-only objects ---- */
+
+struct kapi_value *kapi_partial_object(struct kapi_req *r, struct kapi_value *obj)
+{
+    struct kapi_pool *p = r->pool;
+    struct kapi_value *out = kapi_value_object(p);
+    kapi_obj_set(p, out, "kind", kapi_value_str(p, "PartialObjectMetadata"));
+    kapi_obj_set(p, out, "apiVersion", kapi_value_str(p, r->partial_version ? r->partial_version : "meta.k8s.io/v1"));
+    struct kapi_value *md = kapi_obj_get(obj, "metadata");
+    kapi_obj_set(p, out, "metadata", md ? md : kapi_value_object(p));
+    return out;
 }
 
 /* ---- tables ---- */

@@ -65,6 +65,9 @@ static const char *content_type_for(struct kapi_req *r)
         return "application/yaml";
     if (r->as == KAPI_AS_TABLE)
         return "application/json;as=Table;v=v1;g=meta.k8s.io";
+    if (r->as == KAPI_AS_PARTIAL)
+        return strcmp(r->verb, "list") == 0 ? "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+                                           : "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
     return "application/json";
 }
 
@@ -111,6 +114,8 @@ void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, si
     if (r->as == KAPI_AS_TABLE) {
         const char *rv = kapi_value_cstr(kapi_value_path(v, "metadata", "resourceVersion", NULL));
         v = kapi_table_for_objects(r, &v, 1, rv, NULL, 0);
+    } else if (r->as == KAPI_AS_PARTIAL) {
+        v = kapi_partial_object(r, v);
     }
     kapi_respond_value(r, code, v);
 }

@@ -69,6 +69,24 @@ static int send_table_event(struct kapi_req *r, const struct kapi_watch_item *it
     return rc;
 }
 
+static int send_partial_event(struct kapi_req *r, const struct kapi_watch_item *it)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    struct kapi_pool *saved = r->pool;
+    r->pool = p;
+    struct kapi_value *obj = kapi_partial_object(r, kapi_cobj_value(it->obj, p));
+    r->pool = saved;
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_printf(&b, "{\"type\":\"%s\",\"object\":", kapi_watch_type_name(it->type));
+    kapi_json_write(&b, obj);
+    kapi_buf_puts(&b, "}\n");
+    int rc = kapi_http_stream_write(r->http, b.data, b.len);
+    kapi_buf_dispose(&b);
+    kapi_pool_free(p);
+    return rc;
+}
+
 void kapi_handle_watch(struct kapi_req *r)
 {
     if (r->fmt == KAPI_FMT_YAML) {
@@ -117,7 +135,9 @@ void kapi_handle_watch(struct kapi_req *r)
     /* "" and "0" both start with the current state as ADDED events. */
     struct kapi_watcher *w = kapi_rcache_watch(r->srv->cache, r->kind->rc, &named, rv > 0 ? rv : -1,
                                                r->kind->api_version, &err);
-    const char *ctype = r->as == KAPI_AS_TABLE ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+    const char *ctype = r->as == KAPI_AS_TABLE     ? "application/json;as=Table;v=v1;g=meta.k8s.io"
+                        : r->as == KAPI_AS_PARTIAL ? "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+                                                   : "application/json";
     struct kapi_http_header hdrs[2] = {{"Content-Type", ctype}, {"Cache-Control", "no-cache, private"}};
     if (!w && err == KAPI_STORE_FUTURE_REV) {
         kapi_respond_status(r, kapi_status_too_large_rv(r->pool, rv, kapi_cache_rev(r->srv->cache), 1));
@@ -161,6 +181,8 @@ void kapi_handle_watch(struct kapi_req *r)
         int rc;
         if (r->as == KAPI_AS_TABLE)
             rc = send_table_event(r, &it, first);
+        else if (r->as == KAPI_AS_PARTIAL)
+            rc = send_partial_event(r, &it);
         else
             rc = kapi_http_stream_write(r->http, it.frame->data, it.frame->len);
         first = false;

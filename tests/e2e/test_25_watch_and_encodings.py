@@ -93,3 +93,24 @@ def test_status_bytes_for_not_found(kapi):
     assert resp == (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
                     b'"message":"deployments.apps \\"missing\\" not found","reason":"NotFound",'
                     b'"details":{"name":"missing","group":"apps","kind":"deployments"},"code":404}\n')
+
+
+def test_partial_object_metadata(kapi):
+    kapi.json("POST", "/api/v1/namespaces/default/configmaps",
+              {"metadata": {"name": "pom", "labels": {"m": "1"}}, "data": {"secret-ish": "payload"}})
+    acc = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+    st, hdrs, body = kapi.request("GET", "/api/v1/namespaces/default/configmaps/pom", headers={"Accept": acc})
+    obj = json.loads(body)
+    assert st == 200 and obj["kind"] == "PartialObjectMetadata" and obj["apiVersion"] == "meta.k8s.io/v1"
+    assert obj["metadata"]["name"] == "pom" and "data" not in obj
+    acc_list = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+    st, hdrs, body = kapi.request("GET", "/api/v1/namespaces/default/configmaps?labelSelector=m%3D1",
+                                  headers={"Accept": acc_list})
+    lst = json.loads(body)
+    assert lst["kind"] == "PartialObjectMetadataList" and lst["metadata"]["resourceVersion"]
+    assert [i["kind"] for i in lst["items"]] == ["PartialObjectMetadata"]
+    assert "data" not in lst["items"][0]
+    st, hdrs, body = kapi.request("GET", "/api/v1/namespaces/default/configmaps?watch=1&labelSelector=m%3D1&timeoutSeconds=1",
+                                  headers={"Accept": acc})
+    ev = json.loads(body.decode().splitlines()[0])
+    assert ev["type"] == "ADDED" and ev["object"]["kind"] == "PartialObjectMetadata" and "data" not in ev["object"]

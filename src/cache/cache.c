@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../codec/json.h"
+#include "../schema/protobuf.h"
 
 #define RING_CAP 4096
 #define WATCHER_MAX_QUEUE 100000
@@ -89,8 +90,37 @@ void kapi_cobj_unref(struct kapi_cobj *o)
         return;
     free(o->key);
     kapi_blob_unref(o->json);
+    kapi_blob_unref(atomic_load(&o->pb));
     kapi_pool_free(o->pool);
     free(o);
+}
+
+struct kapi_blob *kapi_cobj_protobuf(struct kapi_cobj *o, const struct kapi_schema_msg *msg)
+{
+    struct kapi_blob *b = atomic_load(&o->pb);
+    if (b || !msg)
+        return b;
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_value *v = kapi_cobj_value(o, pool);
+    struct kapi_buf buf;
+    kapi_buf_init(&buf, 0);
+    char err[128];
+    if (v && kapi_pb_encode_message(&buf, msg, v, err, sizeof(err)) == 0) {
+        struct kapi_blob *nb = kapi_blob_new(buf.data, buf.len);
+        struct kapi_blob *expected = NULL;
+        /* Two readers may race to encode; the first one's bytes win. */
+        if (atomic_compare_exchange_strong(&o->pb, &expected, nb))
+            b = nb;
+        else {
+            kapi_blob_unref(nb);
+            b = expected;
+        }
+    } else {
+        kapi_log(1, "cache: cannot encode %s as protobuf: %s", o->key, err);
+    }
+    kapi_buf_dispose(&buf);
+    kapi_pool_free(pool);
+    return b;
 }
 
 struct kapi_value *kapi_cobj_value(const struct kapi_cobj *o, struct kapi_pool *pool)

@@ -22,11 +22,17 @@ struct kapi_cobj {
     struct kapi_blob *json;    /* compact JSON, resourceVersion set, no newline */
     int64_t mod_rev, create_rev;
     struct kapi_pool *pool;    /* owns ns, name, labels */
+    _Atomic(struct kapi_blob *) pb; /* protobuf message bytes (no envelope), made on first use */
 };
 void kapi_cobj_unref(struct kapi_cobj *o);
 struct kapi_cobj *kapi_cobj_ref(struct kapi_cobj *o);
 /* Parses the object's JSON into pool (for handlers that need the whole object). */
 struct kapi_value *kapi_cobj_value(const struct kapi_cobj *o, struct kapi_pool *pool);
+struct kapi_schema_msg;
+/* The object as one protobuf message of type msg (no envelope), encoded
+ * once and kept with the object. Borrowed (lives as long as o); NULL when
+ * it cannot be encoded. */
+struct kapi_blob *kapi_cobj_protobuf(struct kapi_cobj *o, const struct kapi_schema_msg *msg);
 
 enum kapi_watch_type { KAPI_WATCH_ADDED = 0, KAPI_WATCH_MODIFIED = 1, KAPI_WATCH_DELETED = 2,
                        KAPI_WATCH_BOOKMARK = 3, KAPI_WATCH_ERROR = 4 };

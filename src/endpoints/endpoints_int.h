@@ -8,7 +8,7 @@
 #include "../registry/registry.h"
 #include "endpoints.h"
 
-enum kapi_format { KAPI_FMT_JSON, KAPI_FMT_YAML };
+enum kapi_format { KAPI_FMT_JSON, KAPI_FMT_YAML, KAPI_FMT_PROTOBUF };
 enum kapi_as { KAPI_AS_OBJECT, KAPI_AS_TABLE, KAPI_AS_PARTIAL };
 
 struct kapi_qparam {
@@ -68,6 +68,9 @@ void kapi_respond_value(struct kapi_req *r, int code, struct kapi_value *v);
 /* Sends one stored object's JSON bytes (no trailing newline) in the
  * negotiated format; JSON goes out without re-encoding. */
 void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, size_t len);
+/* Sends a cached object version in the negotiated format, using its
+ * shared JSON bytes or its once-encoded protobuf. */
+void kapi_respond_cobj(struct kapi_req *r, int code, struct kapi_cobj *o);
 /* Raw bytes with a content type (discovery, openapi, health). */
 void kapi_respond_raw(struct kapi_req *r, int code, const char *content_type, const char *body, size_t len,
                       const struct kapi_http_header *extra, size_t nextra);

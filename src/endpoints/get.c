@@ -18,6 +18,6 @@ void kapi_handle_get(struct kapi_req *r)
         kapi_rest_store_error(r, KAPI_STORE_NOT_FOUND, r->name);
         return;
     }
-    kapi_respond_object_json(r, 200, o->json->data, o->json->len);
+    kapi_respond_cobj(r, 200, o);
     kapi_cobj_unref(o);
 }

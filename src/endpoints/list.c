@@ -8,6 +8,7 @@
 #include "../api/names.h"
 #include "../api/status.h"
 #include "../codec/json.h"
+#include "../schema/protobuf.h"
 #include "endpoints_int.h"
 
 /* Parses a resourceVersion parameter: 0 ok, -1 malformed. "" -> -1 in *rv. */
@@ -154,6 +155,37 @@ static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char
         kapi_buf_puts(&b, "]}\n");
         kapi_respond_raw(r, 200, "application/json", b.data, b.len, NULL, 0);
         kapi_buf_dispose(&b);
+        return;
+    }
+    if (r->fmt == KAPI_FMT_PROTOBUF && r->as == KAPI_AS_OBJECT && r->kind->msg) {
+        /* ListMeta, then each item's once-encoded message bytes. */
+        struct kapi_buf meta, raw;
+        kapi_buf_init(&meta, 0);
+        kapi_buf_init(&raw, 0);
+        kapi_pb_put_field(&meta, 1, "", 0);
+        kapi_pb_put_field(&meta, 2, rvbuf, strlen(rvbuf));
+        kapi_pb_put_field(&meta, 3, cont ? cont : "", cont ? strlen(cont) : 0);
+        if (remaining > 0)
+            kapi_pb_put_varint_field(&meta, 4, (uint64_t)remaining);
+        kapi_pb_put_field(&raw, 1, meta.data ? meta.data : "", meta.len);
+        bool ok = true;
+        for (size_t i = 0; i < l->n && ok; i++) {
+            struct kapi_blob *pb = kapi_cobj_protobuf(l->items[i], r->kind->msg);
+            ok = pb && kapi_pb_put_field(&raw, 2, pb->data, pb->len) == 0;
+        }
+        if (ok) {
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_pb_envelope(&b, r->kind->api_version, r->kind->list_kind, raw.data ? raw.data : "", raw.len);
+            kapi_respond_raw(r, 200, "application/vnd.kubernetes.protobuf", b.data, b.len, NULL, 0);
+            kapi_buf_dispose(&b);
+        }
+        kapi_buf_dispose(&meta);
+        kapi_buf_dispose(&raw);
+        if (ok)
+            return;
+        r->fmt = KAPI_FMT_JSON;
+        write_list(r, l, cont, remaining);
         return;
     }
     struct kapi_value **objs = kapi_pool_alloc(r->pool, (l->n ? l->n : 1) * sizeof(*objs));

@@ -10,6 +10,7 @@
 #include "endpoints_int.h"
 
 #define ACCEPTED_TYPES "application/json, application/yaml"
+#define ACCEPTED_OUTPUT "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 
 struct media {
     char type[64];
@@ -99,6 +100,16 @@ int kapi_negotiate_output(struct kapi_req *r)
         parse_media(p, e, &m);
         p = comma ? comma + 1 : e;
         int fmt = type_format(m.type);
+        if (strcmp(m.type, "application/vnd.kubernetes.protobuf") == 0 && !m.as[0] && r->is_resource) {
+            /* Protobuf for kinds that have a schema; others fall through
+             * to the next acceptable type, as upstream does. */
+            const struct kapi_kind *k = kapi_registry_find(r->srv->registry, r->group, r->version, r->resource);
+            if (k && k->msg) {
+                r->fmt = KAPI_FMT_PROTOBUF;
+                return 0;
+            }
+            continue;
+        }
         if (fmt < 0)
             continue;
         if (m.as[0]) {
@@ -127,7 +138,7 @@ int kapi_negotiate_output(struct kapi_req *r)
         r->fmt = fmt;
         return 0;
     }
-    kapi_respond_error(r, 406, "NotAcceptable", "only the following media types are accepted: " ACCEPTED_TYPES);
+    kapi_respond_error(r, 406, "NotAcceptable", "only the following media types are accepted: " ACCEPTED_OUTPUT);
     return -1;
 }
 

@@ -5,6 +5,7 @@
 
 #include "../codec/json.h"
 #include "../codec/yaml.h"
+#include "../schema/protobuf.h"
 #include "../api/status.h"
 #include "endpoints_int.h"
 
@@ -84,13 +85,47 @@ static void encode(struct kapi_req *r, struct kapi_buf *b, struct kapi_value *v)
     }
 }
 
+/* Protobuf of v with its envelope; false when v has no protobuf form. */
+static bool respond_protobuf(struct kapi_req *r, int code, struct kapi_value *v)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    char err[256];
+    bool ok = kapi_pb_encode_object(&b, v, err, sizeof(err)) == 0;
+    if (ok)
+        kapi_respond_raw(r, code, "application/vnd.kubernetes.protobuf", b.data, b.len, NULL, 0);
+    kapi_buf_dispose(&b);
+    return ok;
+}
+
 void kapi_respond_value(struct kapi_req *r, int code, struct kapi_value *v)
 {
+    if (r->fmt == KAPI_FMT_PROTOBUF) {
+        if (respond_protobuf(r, code, v))
+            return;
+        r->fmt = KAPI_FMT_JSON;
+    }
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     encode(r, &b, v);
     kapi_respond_raw(r, code, content_type_for(r), b.data, b.len, NULL, 0);
     kapi_buf_dispose(&b);
+}
+
+void kapi_respond_cobj(struct kapi_req *r, int code, struct kapi_cobj *o)
+{
+    if (r->fmt == KAPI_FMT_PROTOBUF && r->as == KAPI_AS_OBJECT && r->kind && r->kind->msg) {
+        struct kapi_blob *raw = kapi_cobj_protobuf(o, r->kind->msg);
+        if (raw) {
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_pb_envelope(&b, r->kind->api_version, r->kind->kind, raw->data, raw->len);
+            kapi_respond_raw(r, code, "application/vnd.kubernetes.protobuf", b.data, b.len, NULL, 0);
+            kapi_buf_dispose(&b);
+            return;
+        }
+    }
+    kapi_respond_object_json(r, code, o->json->data, o->json->len);
 }
 
 void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, size_t len)
@@ -128,8 +163,19 @@ void kapi_respond_status(struct kapi_req *r, const struct kapi_status *st)
     int code = st->code ? st->code : (st->status && strcmp(st->status, "Success") == 0 ? 200 : 500);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
-    encode(r, &b, kapi_status_to_value(r->pool, st));
+    struct kapi_value *sv = kapi_status_to_value(r->pool, st);
     const char *ctype = r->fmt == KAPI_FMT_YAML ? "application/yaml" : "application/json";
+    char err[128];
+    if (r->fmt == KAPI_FMT_PROTOBUF && kapi_pb_encode_object(&b, sv, err, sizeof(err)) == 0) {
+        ctype = "application/vnd.kubernetes.protobuf";
+    } else {
+        kapi_buf_reset(&b);
+        enum kapi_format f = r->fmt;
+        if (f == KAPI_FMT_PROTOBUF)
+            r->fmt = KAPI_FMT_JSON;
+        encode(r, &b, sv);
+        r->fmt = f;
+    }
     if (st->retry_after_seconds > 0) {
         struct kapi_http_header ra = {"Retry-After", kapi_pool_printf(r->pool, "%d", (int)st->retry_after_seconds)};
         kapi_respond_raw(r, code, ctype, b.data, b.len, &ra, 1);

@@ -7,6 +7,7 @@
 
 #include "../api/status.h"
 #include "../codec/json.h"
+#include "../schema/protobuf.h"
 #include "endpoints_int.h"
 
 /* A watch on one named object (legacy /watch/.../{name} paths). */
@@ -23,8 +24,56 @@ static bool name_match(void *ctx, const struct kapi_cobj *o)
     return !n->inner.match || n->inner.match(n->inner.ctx, o);
 }
 
+/* Protobuf watch framing: a 4-byte big-endian length, then a WatchEvent
+ * message {type, object: RawExtension{raw: the object's envelope}}. */
+static int send_pb_event(struct kapi_req *r, const char *type, const void *env, size_t envlen)
+{
+    struct kapi_buf ext, ev, frame;
+    kapi_buf_init(&ext, 0);
+    kapi_buf_init(&ev, 0);
+    kapi_buf_init(&frame, 0);
+    kapi_pb_put_field(&ext, 1, env, envlen);
+    kapi_pb_put_field(&ev, 1, type, strlen(type));
+    kapi_pb_put_field(&ev, 2, ext.data ? ext.data : "", ext.len);
+    unsigned char len[4] = {(unsigned char)(ev.len >> 24), (unsigned char)(ev.len >> 16), (unsigned char)(ev.len >> 8),
+                            (unsigned char)ev.len};
+    kapi_buf_append(&frame, len, 4);
+    kapi_buf_append(&frame, ev.data ? ev.data : "", ev.len);
+    int rc = kapi_http_stream_write(r->http, frame.data, frame.len);
+    kapi_buf_dispose(&ext);
+    kapi_buf_dispose(&ev);
+    kapi_buf_dispose(&frame);
+    return rc;
+}
+
+/* A value (Status, bookmark object) as a protobuf watch event. */
+static int send_pb_value_event(struct kapi_req *r, const char *type, const struct kapi_value *v)
+{
+    struct kapi_buf env;
+    kapi_buf_init(&env, 0);
+    char err[128];
+    int rc = kapi_pb_encode_object(&env, v, err, sizeof(err)) == 0 ? send_pb_event(r, type, env.data, env.len) : -1;
+    kapi_buf_dispose(&env);
+    return rc;
+}
+
+static int send_pb_item(struct kapi_req *r, const struct kapi_watch_item *it)
+{
+    struct kapi_blob *raw = kapi_cobj_protobuf(it->obj, r->kind->msg);
+    if (!raw)
+        return -1;
+    struct kapi_buf env;
+    kapi_buf_init(&env, 0);
+    kapi_pb_envelope(&env, r->kind->api_version, r->kind->kind, raw->data, raw->len);
+    int rc = send_pb_event(r, kapi_watch_type_name(it->type), env.data, env.len);
+    kapi_buf_dispose(&env);
+    return rc;
+}
+
 static int send_status_event(struct kapi_req *r, const struct kapi_status *st)
 {
+    if (r->fmt == KAPI_FMT_PROTOBUF)
+        return send_pb_value_event(r, "ERROR", kapi_status_to_value(r->pool, st));
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_buf_puts(&b, "{\"type\":\"ERROR\",\"object\":");
@@ -37,6 +86,15 @@ static int send_status_event(struct kapi_req *r, const struct kapi_status *st)
 
 static int send_bookmark(struct kapi_req *r, int64_t rev)
 {
+    if (r->fmt == KAPI_FMT_PROTOBUF) {
+        struct kapi_pool *p = r->pool;
+        struct kapi_value *o = kapi_value_object(p);
+        kapi_obj_set(p, o, "kind", kapi_value_str(p, r->kind->kind));
+        kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, r->kind->api_version));
+        struct kapi_value *md = kapi_obj_ensure_obj(p, o, "metadata");
+        kapi_obj_set(p, md, "resourceVersion", kapi_value_str(p, kapi_pool_printf(p, "%lld", (long long)rev)));
+        return send_pb_value_event(r, "BOOKMARK", o);
+    }
     char buf[512];
     int n = snprintf(buf, sizeof(buf),
                      "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\",\"creationTimestamp\":null}}}\n",
@@ -135,7 +193,8 @@ void kapi_handle_watch(struct kapi_req *r)
     /* "" and "0" both start with the current state as ADDED events. */
     struct kapi_watcher *w = kapi_rcache_watch(r->srv->cache, r->kind->rc, &named, rv > 0 ? rv : -1,
                                                r->kind->api_version, &err);
-    const char *ctype = r->as == KAPI_AS_TABLE     ? "application/json;as=Table;v=v1;g=meta.k8s.io"
+    const char *ctype = r->fmt == KAPI_FMT_PROTOBUF ? "application/vnd.kubernetes.protobuf;stream=watch"
+                        : r->as == KAPI_AS_TABLE     ? "application/json;as=Table;v=v1;g=meta.k8s.io"
                         : r->as == KAPI_AS_PARTIAL ? "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
                                                    : "application/json";
     struct kapi_http_header hdrs[2] = {{"Content-Type", ctype}, {"Cache-Control", "no-cache, private"}};
@@ -179,7 +238,9 @@ void kapi_handle_watch(struct kapi_req *r)
             continue;
         }
         int rc;
-        if (r->as == KAPI_AS_TABLE)
+        if (r->fmt == KAPI_FMT_PROTOBUF)
+            rc = send_pb_item(r, &it);
+        else if (r->as == KAPI_AS_TABLE)
             rc = send_table_event(r, &it, first);
         else if (r->as == KAPI_AS_PARTIAL)
             rc = send_partial_event(r, &it);

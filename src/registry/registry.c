@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../cache/cache.h"
+#include "../schema/schema.h"
 
 struct kapi_registry {
     struct kapi_kind *kinds;
@@ -62,6 +63,7 @@ struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
         k->kind = r->kind;
         k->api_version = r->group[0] ? kapi_xasprintf("%s/%s", r->group, r->version) : kapi_xstrdup(r->version);
         k->list_kind = kapi_xasprintf("%sList", r->kind);
+        k->msg = kapi_schema_kind_find(r->group, r->version, r->kind);
         k->group_resource = r->group[0] ? kapi_xasprintf("%s.%s", r->name, r->group) : kapi_xstrdup(r->name);
         const char *path = NULL;
         for (size_t j = 0; j < KAPI_ARRAY_LEN(special_prefixes); j++)

@@ -12,6 +12,7 @@
 
 struct kapi_cache;
 struct kapi_rcache;
+struct kapi_schema_msg;
 
 enum {
     KAPI_KIND_STORED = 1 << 0,     /* has storage (get/list/watch from the cache) */
@@ -26,6 +27,7 @@ struct kapi_kind {
     const char *group_resource;       /* "pods", "deployments.apps" (for messages) */
     char *prefix;                     /* "/registry/deployments/" */
     struct kapi_rcache *rc;
+    const struct kapi_schema_msg *msg; /* the kind's type; NULL when it has no schema */
     unsigned flags;
 };
 

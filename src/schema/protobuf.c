@@ -1515,3 +1515,40 @@ int kapi_pb_encode_object(struct kapi_buf *out, const struct kapi_value *obj, ch
         return -1;
     return 0;
 }
+
+/* ---- building blocks for responses assembled from cached pieces ---- */
+
+int kapi_pb_put_field(struct kapi_buf *out, unsigned num, const void *data, size_t len)
+{
+    struct enc e = {.out = out};
+    return put_bytes_field(&e, num, data, len);
+}
+
+int kapi_pb_put_varint_field(struct kapi_buf *out, unsigned num, uint64_t v)
+{
+    struct enc e = {.out = out};
+    if (put_tag(&e, num, 0))
+        return -1;
+    unsigned char b[10];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    return put(&e, b, n);
+}
+
+int kapi_pb_envelope(struct kapi_buf *out, const char *api_version, const char *kind, const void *raw, size_t rawlen)
+{
+    struct enc e = {.out = out};
+    size_t mark;
+    if (put(&e, KAPI_PB_MAGIC, KAPI_PB_MAGIC_LEN) || put_tag(&e, 1, WT_LEN) || len_begin(&e, &mark) ||
+        put_bytes_field(&e, 1, api_version, strlen(api_version)) || put_bytes_field(&e, 2, kind, strlen(kind)) ||
+        len_end(&e, mark) || put_bytes_field(&e, 2, raw, rawlen) || put_bytes_field(&e, 3, "", 0) ||
+        put_bytes_field(&e, 4, "", 0))
+        return -1;
+    return 0;
+}

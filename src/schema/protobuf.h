@@ -55,4 +55,14 @@ int kapi_pb_encode_object(struct kapi_buf *out, const struct kapi_value *obj, ch
 int kapi_pb_encode_message(struct kapi_buf *out, const struct kapi_schema_msg *msg,
                            const struct kapi_value *v, char *err, size_t errlen);
 
+/* Pieces for responses assembled from cached, already-encoded parts
+ * (lists, watch events). Each appends to out; 0 or -1 at out's limit. */
+/* A length-delimited field: tag(num, wire type 2) + len + data. */
+int kapi_pb_put_field(struct kapi_buf *out, unsigned num, const void *data, size_t len);
+/* A varint field. */
+int kapi_pb_put_varint_field(struct kapi_buf *out, unsigned num, uint64_t v);
+/* "k8s\0" + runtime.Unknown{typeMeta{apiVersion, kind}, raw, "", ""} exactly
+ * as kapi_pb_encode_object writes its envelope. */
+int kapi_pb_envelope(struct kapi_buf *out, const char *api_version, const char *kind, const void *raw, size_t rawlen);
+
 #endif

@@ -103,6 +103,12 @@ static void serve_discovery(struct kapi_req *r)
 
 static void serve_openapi(struct kapi_req *r)
 {
+    /* The v2 document exists as JSON only; its protobuf form is not built. */
+    const char *accept = kapi_http_header(r->http, "Accept");
+    if (strcmp(r->http->path, "/openapi/v2") == 0 && accept && !strstr(accept, "json") && !strstr(accept, "*/*")) {
+        kapi_respond_error(r, 406, "NotAcceptable", "only the following media types are accepted: application/json");
+        return;
+    }
     struct kapi_openapi_reply rep;
     kapi_openapi_serve(r->srv->openapi, r->http->path, kapi_req_param(r, "hash"), kapi_http_header(r->http, "If-None-Match"),
                        &rep);
@@ -299,7 +305,8 @@ void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
             serve_resource(&r);
     } else if (discovery_path(http->path)) {
         serve_discovery(&r);
-    } else if (strncmp(http->path, "/openapi/v3", 11) == 0 && (http->path[11] == 0 || http->path[11] == '/')) {
+    } else if ((strncmp(http->path, "/openapi/v3", 11) == 0 && (http->path[11] == 0 || http->path[11] == '/')) ||
+               strcmp(http->path, "/openapi/v2") == 0) {
         serve_openapi(&r);
     } else {
         kapi_respond_raw(&r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);

@@ -20,6 +20,7 @@ struct kapi_openapi {
     struct doc *docs;
     size_t n;
     struct doc index;
+    struct doc v2;
 };
 
 static char *sha512_hex(const char *data, size_t len)
@@ -107,9 +108,8 @@ static char *gv_path(const char *group, const char *version)
     return group[0] ? kapi_xasprintf("apis/%s/%s", group, version) : kapi_xasprintf("api/%s", version);
 }
 
-static struct kapi_blob *build_gv(const char *group, const char *version)
+static struct kapi_value *build_gv_value(struct kapi_pool *p, const char *group, const char *version)
 {
-    struct kapi_pool *p = kapi_pool_new();
     struct kapi_value *doc = kapi_value_object(p);
     kapi_obj_set(p, doc, "openapi", kapi_value_str(p, "3.0.0"));
     struct kapi_value *info = kapi_value_object(p);
@@ -122,9 +122,34 @@ static struct kapi_blob *build_gv(const char *group, const char *version)
     char *base = gv_path(group, version);
     for (size_t i = 0; i < n; i++) {
         const struct kapi_resource *r = &rs[i];
-        if (kapi_resource_is_sub(r))
-            continue;
         const char *ns = r->namespaced ? "/namespaces/{namespace}" : "";
+        if (kapi_resource_is_sub(r)) {
+            /* /<parent>/{name}/<sub>: get/put/patch (or create for eviction, binding...) */
+            const char *slash = strchr(r->name, '/');
+            char *sp = kapi_pool_printf(p, "/%s%s/%.*s/{name}%s", base, ns, (int)(slash - r->name), r->name, slash);
+            struct kapi_value *item = kapi_value_object(p);
+            struct kapi_resource gvk = *r;
+            if (r->sub_group) {
+                gvk.group = r->sub_group;
+                gvk.version = r->sub_version;
+            }
+            const char *id = kapi_pool_printf(p, "%s%s", r->kind, slash + 1);
+            for (const char *const *v = r->verbs; *v; v++) {
+                if (strcmp(*v, "get") == 0)
+                    kapi_obj_set(p, item, "get", operation(p, &gvk, "get", kapi_pool_printf(p, "read%s", id)));
+                else if (strcmp(*v, "update") == 0)
+                    kapi_obj_set(p, item, "put", operation(p, &gvk, "put", kapi_pool_printf(p, "replace%s", id)));
+                else if (strcmp(*v, "patch") == 0)
+                    kapi_obj_set(p, item, "patch", operation(p, &gvk, "patch", kapi_pool_printf(p, "patch%s", id)));
+                else if (strcmp(*v, "create") == 0)
+                    kapi_obj_set(p, item, "post", operation(p, &gvk, "post", kapi_pool_printf(p, "create%s", id)));
+                else if (strcmp(*v, "delete") == 0)
+                    kapi_obj_set(p, item, "delete", operation(p, &gvk, "delete", kapi_pool_printf(p, "delete%s", id)));
+            }
+            if (item->u.obj.len)
+                kapi_obj_set(p, paths, sp, item);
+            continue;
+        }
         char *coll = kapi_pool_printf(p, "/%s%s/%s", base, ns, r->name);
         char *item = kapi_pool_printf(p, "%s/{name}", coll);
         struct kapi_value *cp = kapi_value_object(p), *ip = kapi_value_object(p);
@@ -168,11 +193,117 @@ static struct kapi_blob *build_gv(const char *group, const char *version)
     kapi_openapi_add_kind_schema(p, schemas, group, version, "WatchEvent");
     kapi_obj_set(p, comp, "schemas", schemas);
     kapi_obj_set(p, doc, "components", comp);
+    return doc;
+}
+
+static struct kapi_blob *to_blob(const struct kapi_value *doc)
+{
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_json_write(&b, doc);
     struct kapi_blob *blob = kapi_blob_new(b.data, b.len);
     kapi_buf_dispose(&b);
+    return blob;
+}
+
+static struct kapi_blob *build_gv(const char *group, const char *version)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    struct kapi_blob *blob = to_blob(build_gv_value(p, group, version));
+    kapi_pool_free(p);
+    return blob;
+}
+
+/* ---- OpenAPI v2: the same facts in Swagger 2.0 form, one document ---- */
+
+/* Rewrites a v3 schema into v2 form in place: references point into
+ * #/definitions, and the allOf-wrapped references of v3 become plain ones. */
+static struct kapi_value *v2_schema(struct kapi_pool *p, struct kapi_value *v)
+{
+    if (!v)
+        return v;
+    if (v->type == KAPI_V_ARRAY) {
+        for (size_t i = 0; i < v->u.arr.len; i++)
+            v->u.arr.items[i] = v2_schema(p, v->u.arr.items[i]);
+        return v;
+    }
+    if (v->type != KAPI_V_OBJECT)
+        return v;
+    struct kapi_value *all = kapi_obj_get(v, "allOf");
+    if (all && all->type == KAPI_V_ARRAY && all->u.arr.len == 1 && kapi_obj_get(all->u.arr.items[0], "$ref")) {
+        struct kapi_value *ref = kapi_value_object(p);
+        kapi_obj_set(p, ref, "$ref", kapi_obj_get(all->u.arr.items[0], "$ref"));
+        v = ref;
+    }
+    for (size_t i = 0; i < v->u.obj.len; i++) {
+        struct kapi_member *m = &v->u.obj.members[i];
+        const char *rs = kapi_value_cstr(m->val);
+        if (strcmp(m->key, "$ref") == 0 && rs && strncmp(rs, "#/components/schemas/", 21) == 0)
+            m->val = kapi_value_str(p, kapi_pool_printf(p, "#/definitions/%s", rs + 21));
+        else if (strcmp(m->key, "properties") == 0 && m->val->type == KAPI_V_OBJECT)
+            for (size_t j = 0; j < m->val->u.obj.len; j++)
+                m->val->u.obj.members[j].val = v2_schema(p, m->val->u.obj.members[j].val);
+        else if (strcmp(m->key, "items") == 0 || strcmp(m->key, "additionalProperties") == 0)
+            m->val = v2_schema(p, m->val);
+    }
+    return v;
+}
+
+/* v3 parameters {name, in, schema{type}} become v2 {name, in, type}. */
+static void v2_operation(struct kapi_pool *p, struct kapi_value *op)
+{
+    struct kapi_value *ps = kapi_obj_get(op, "parameters");
+    for (size_t i = 0; ps && i < ps->u.arr.len; i++) {
+        struct kapi_value *par = ps->u.arr.items[i];
+        struct kapi_value *sch = kapi_obj_get(par, "schema");
+        if (sch) {
+            for (size_t j = 0; j < sch->u.obj.len; j++)
+                kapi_obj_set(p, par, sch->u.obj.members[j].key, sch->u.obj.members[j].val);
+            kapi_obj_del(par, "schema");
+        }
+    }
+}
+
+static struct kapi_blob *build_v2(void)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    struct kapi_value *doc = kapi_value_object(p);
+    kapi_obj_set(p, doc, "swagger", kapi_value_str(p, "2.0"));
+    struct kapi_value *info = kapi_value_object(p);
+    kapi_obj_set(p, info, "title", kapi_value_str(p, "Kubernetes"));
+    kapi_obj_set(p, info, "version", kapi_value_str(p, "v1.33.0"));
+    kapi_obj_set(p, doc, "info", info);
+    struct kapi_value *paths = kapi_value_object(p), *defs = kapi_value_object(p);
+    size_t ng = 0;
+    const struct kapi_api_group *groups = kapi_api_groups(&ng);
+    for (size_t g = 0; g <= ng; g++) {
+        const struct kapi_api_group *grp = g < ng ? &groups[g] : kapi_api_core_group();
+        for (const char *const *ver = grp->versions; *ver; ver++) {
+            struct kapi_value *gv = build_gv_value(p, grp->name, *ver);
+            struct kapi_value *gp = kapi_obj_get(gv, "paths");
+            for (size_t i = 0; i < gp->u.obj.len; i++) {
+                struct kapi_value *item = gp->u.obj.members[i].val;
+                for (size_t j = 0; j < item->u.obj.len; j++)
+                    v2_operation(p, item->u.obj.members[j].val);
+                kapi_obj_set(p, paths, gp->u.obj.members[i].key, item);
+            }
+            struct kapi_value *sch = kapi_value_path(gv, "components", "schemas", NULL);
+            for (size_t i = 0; sch && i < sch->u.obj.len; i++)
+                if (!kapi_obj_get(defs, sch->u.obj.members[i].key))
+                    kapi_obj_set(p, defs, sch->u.obj.members[i].key, v2_schema(p, sch->u.obj.members[i].val));
+        }
+    }
+    /* v2 has no oneOf: the two union types are plain strings there. */
+    struct kapi_value *ios = kapi_value_object(p);
+    kapi_obj_set(p, ios, "type", kapi_value_str(p, "string"));
+    kapi_obj_set(p, ios, "format", kapi_value_str(p, "int-or-string"));
+    kapi_obj_set(p, defs, "io.k8s.apimachinery.pkg.util.intstr.IntOrString", ios);
+    struct kapi_value *q = kapi_value_object(p);
+    kapi_obj_set(p, q, "type", kapi_value_str(p, "string"));
+    kapi_obj_set(p, defs, "io.k8s.apimachinery.pkg.api.resource.Quantity", q);
+    kapi_obj_set(p, doc, "paths", paths);
+    kapi_obj_set(p, doc, "definitions", defs);
+    struct kapi_blob *blob = to_blob(doc);
     kapi_pool_free(p);
     return blob;
 }
@@ -222,6 +353,9 @@ struct kapi_openapi *kapi_openapi_new(void)
     o->index.body = kapi_blob_new(b.data, b.len);
     kapi_buf_dispose(&b);
     finish_doc(&o->index);
+    o->v2.path = kapi_xstrdup("v2");
+    o->v2.body = build_v2();
+    finish_doc(&o->v2);
     return o;
 }
 
@@ -229,8 +363,8 @@ void kapi_openapi_free(struct kapi_openapi *o)
 {
     if (!o)
         return;
-    for (size_t i = 0; i <= o->n; i++) {
-        struct doc *d = i < o->n ? &o->docs[i] : &o->index;
+    for (size_t i = 0; i <= o->n + 1; i++) {
+        struct doc *d = i < o->n ? &o->docs[i] : i == o->n ? &o->index : &o->v2;
         free(d->path);
         free(d->hash);
         free(d->etag);
@@ -246,10 +380,14 @@ int kapi_openapi_serve(const struct kapi_openapi *o, const char *path, const cha
     memset(out, 0, sizeof(*out));
     const char *prefix = "/openapi/v3";
     size_t pl = strlen(prefix);
+    const struct doc *d = NULL;
+    if (strcmp(path, "/openapi/v2") == 0) {
+        d = &o->v2;
+        goto found;
+    }
     if (strncmp(path, prefix, pl) != 0 || (path[pl] != 0 && path[pl] != '/'))
         return 0;
     const char *rest = path[pl] ? path + pl + 1 : "";
-    const struct doc *d = NULL;
     if (!*rest) {
         d = &o->index;
     } else {
@@ -257,6 +395,7 @@ int kapi_openapi_serve(const struct kapi_openapi *o, const char *path, const cha
             if (strcmp(o->docs[i].path, rest) == 0)
                 d = &o->docs[i];
     }
+found:
     if (!d) {
         out->status = 404;
         return 404;

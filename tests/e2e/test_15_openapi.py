@@ -32,3 +32,21 @@ def test_openapi_index_and_documents(kapi):
     assert st == 304
     st, _, _ = kapi.request("GET", "/openapi/v3/apis/nope/v1")
     assert st == 404
+
+
+def test_openapi_v2_json(kapi):
+    st, hdrs, body = kapi.request("GET", "/openapi/v2", headers={"Accept": "application/json"})
+    assert st == 200 and "etag" in hdrs
+    doc = json.loads(body)
+    assert doc["swagger"] == "2.0"
+    pod = doc["definitions"]["io.k8s.api.core.v1.Pod"]
+    assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "kind": "Pod", "version": "v1"}]
+    assert pod["properties"]["metadata"] == {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+    assert doc["definitions"]["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["format"] == "int-or-string"
+    st_patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status"]["patch"]
+    assert {"name": "fieldValidation", "in": "query", "type": "string", "uniqueItems": True} in st_patch["parameters"]
+    for d in doc["definitions"].values():  # every reference resolves
+        for ref in json.dumps(d).split('"$ref": "#/definitions/')[1:]:
+            assert ref.split('"')[0] in doc["definitions"]
+    st, _, _ = kapi.request("GET", "/openapi/v2", headers={"If-None-Match": hdrs["etag"]})
+    assert st == 304

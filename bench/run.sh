@@ -101,6 +101,10 @@ rss_after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/storage_bench bench/storage_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lm
 sqlite_out=$($work/storage_bench $work/sb $CONNS $DUR 2>&1 || true)
 
+# codec micro-benchmark (no server involved)
+cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/codec_bench bench/codec_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lm
+codec_out=$($work/codec_bench ${CODEC_ITERS:-200000})
+
 cat <<MD
 | measure | kapi | baseline | ratio | target |
 |---|---|---|---|---|
@@ -111,9 +115,13 @@ cat <<MD
 | exec to ready, empty data dir (creates the PKI) | $first ms | | | <= 200 ms |
 | exec to ready, restart | $restart ms | | | |
 
-Raw storage baseline (bench/storage_bench.c, the SQLite store alone, same machine and run):
+The store alone (bench/storage_bench.c: kapi's SQLite backend without HTTP, 1 writer, then $CONNS writers):
 
 \`\`\`
 $sqlite_out
 \`\`\`
+
+Codecs on a ~2.5 KB Pod (bench/codec_bench.c; the floor is one copy and one pass over the same bytes):
+
+$codec_out
 MD

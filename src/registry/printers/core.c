@@ -154,7 +154,7 @@ static void pod_cells(struct kapi_pctx *c)
             reason = has_condition(conds, "Ready", false) ? "Running" : "NotReady";
     }
 
-    if (P(c->obj, "metadata", "deletionTimestamp") && kapi_value_cstr(P(c->obj, "metadata", "deletionTimestamp"))) {
+    if (kapi_value_cstr(P(c->obj, "metadata", "deletionTimestamp"))) {
         if (streq(PS(st, "reason"), "NodeLost"))
             reason = "Unknown";
         else if (!streq(phase, "Succeeded") && !streq(phase, "Failed"))
@@ -540,7 +540,7 @@ static const struct kapi_printer_column secret_cols[] = {
 static void secret_cells(struct kapi_pctx *c)
 {
     kapi_pcell_name(c);
-    kapi_pcell_str(c, PS(c->obj, "type"));
+    kapi_pcell_str(c, kapi_pstr_or(P(c->obj, "type"), "Opaque"));
     kapi_pcell_int(c, (int64_t)kapi_plen(P(c->obj, "data")));
     kapi_pcell_age(c);
 }
@@ -627,8 +627,8 @@ static void pv_cells(struct kapi_pctx *c)
     kapi_pcell_name(c);
     kapi_pcell_str(c, kapi_pstr_or(P(spec, "capacity", "storage"), "0"));
     kapi_pcell_str(c, access_modes(c->pool, P(spec, "accessModes")));
-    kapi_pcell_str(c, PS(spec, "persistentVolumeReclaimPolicy"));
-    kapi_pcell_str(c, deleting(o) ? "Terminating" : PS(o, "status", "phase"));
+    kapi_pcell_str(c, kapi_pstr_or(P(spec, "persistentVolumeReclaimPolicy"), "Retain"));
+    kapi_pcell_str(c, deleting(o) ? "Terminating" : kapi_pstr_or(P(o, "status", "phase"), "Pending"));
     kapi_pcell_str(c, is_obj(claim) ? kapi_pool_printf(c->pool, "%s/%s", kapi_pstr_or(P(claim, "namespace"), ""),
                                                        kapi_pstr_or(P(claim, "name"), ""))
                                     : "");
@@ -637,7 +637,7 @@ static void pv_cells(struct kapi_pctx *c)
                                                                             : "<unset>");
     kapi_pcell_str(c, PS(o, "status", "reason"));
     kapi_pcell_age(c);
-    kapi_pcell_str(c, kapi_value_cstr(P(spec, "volumeMode")) ? PS(spec, "volumeMode") : "<unset>");
+    kapi_pcell_str(c, kapi_pstr_or(P(spec, "volumeMode"), "Filesystem"));
 }
 
 static const struct kapi_printer_column pvc_cols[] = {
@@ -657,7 +657,7 @@ static void pvc_cells(struct kapi_pctx *c)
     const struct kapi_value *o = c->obj, *spec = P(o, "spec");
     const char *vol = kapi_pstr_or(P(spec, "volumeName"), "");
     kapi_pcell_name(c);
-    kapi_pcell_str(c, deleting(o) ? "Terminating" : PS(o, "status", "phase"));
+    kapi_pcell_str(c, deleting(o) ? "Terminating" : kapi_pstr_or(P(o, "status", "phase"), "Pending"));
     kapi_pcell_str(c, vol);
     /* Capacity and modes only mean something once bound. */
     kapi_pcell_str(c, *vol ? kapi_pstr_or(P(o, "status", "capacity", "storage"), "0") : "");
@@ -667,7 +667,7 @@ static void pvc_cells(struct kapi_pctx *c)
     kapi_pcell_str(c, kapi_value_cstr(P(spec, "volumeAttributesClassName")) ? PS(spec, "volumeAttributesClassName")
                                                                             : "<unset>");
     kapi_pcell_age(c);
-    kapi_pcell_str(c, kapi_value_cstr(P(spec, "volumeMode")) ? PS(spec, "volumeMode") : "<unset>");
+    kapi_pcell_str(c, kapi_pstr_or(P(spec, "volumeMode"), "Filesystem"));
 }
 
 /* ---- componentstatuses, resourcequotas ---- */

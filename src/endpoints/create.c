@@ -34,6 +34,7 @@ void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *
     struct kapi_value *md = kapi_obj_ensure_obj(r->pool, obj, "metadata");
     kapi_obj_set(r->pool, md, "resourceVersion", kapi_value_str(r->pool, kapi_pool_printf(r->pool, "%lld", (long long)rev)));
     kapi_meta_canonicalize(r->pool, obj);
+    obj = kapi_sub_view(r, obj);
     if (r->as == KAPI_AS_TABLE) {
         const char *rvs = kapi_obj_get_str(md, "resourceVersion");
         kapi_respond_value(r, code, kapi_table_for_objects(r, &obj, 1, rvs, NULL, 0));

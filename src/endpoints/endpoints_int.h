@@ -131,6 +131,16 @@ int kapi_rest_check_dry_run(struct kapi_req *r); /* -1 when a 400 was sent */
 int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const struct kapi_cobj *current,
                            bool retry);
 
+/* subresource.c: status and scale. */
+bool kapi_sub_is(const struct kapi_req *r, const char *name);
+/* What a GET of the (sub)resource returns for obj: obj itself, or its Scale. */
+struct kapi_value *kapi_sub_view(struct kapi_req *r, struct kapi_value *obj);
+/* The full object to store when view (a body or patched view) is written
+ * to the (sub)resource whose stored state is old. */
+struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *old, struct kapi_value *view);
+/* Checks a Scale body; -1 when a 422 was sent. */
+int kapi_sub_validate(struct kapi_req *r, struct kapi_value *view);
+
 /* health.c, version */
 bool kapi_handle_health(struct kapi_req *r);
 void kapi_handle_version(struct kapi_req *r);

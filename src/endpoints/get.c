@@ -18,6 +18,9 @@ void kapi_handle_get(struct kapi_req *r)
         kapi_rest_store_error(r, KAPI_STORE_NOT_FOUND, r->name);
         return;
     }
-    kapi_respond_cobj(r, 200, o);
+    if (kapi_sub_is(r, "scale"))
+        kapi_respond_value(r, 200, kapi_sub_view(r, kapi_cobj_value(o, r->pool)));
+    else
+        kapi_respond_cobj(r, 200, o);
     kapi_cobj_unref(o);
 }

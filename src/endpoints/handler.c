@@ -215,12 +215,9 @@ static void serve_resource(struct kapi_req *r)
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
         return;
     }
-    if (r->subresource && strcmp(r->subresource, "status") != 0) {
-        kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
-        return;
-    }
-    if (r->subresource && strcmp(verb, "get") != 0) {
-        /* Writes to /status need the spec/status split of each kind. */
+    if (r->subresource && ((strcmp(r->subresource, "status") != 0 && strcmp(r->subresource, "scale") != 0) ||
+                           (strcmp(verb, "get") != 0 && strcmp(verb, "update") != 0 && strcmp(verb, "patch") != 0))) {
+        /* The other subresources (log, exec, eviction, binding...) come later. */
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
         return;
     }

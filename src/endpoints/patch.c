@@ -71,7 +71,7 @@ void kapi_handle_patch(struct kapi_req *r)
             return;
         }
         struct kapi_value *old = kapi_cobj_value(cur, r->pool);
-        struct kapi_value *doc = kapi_value_clone(r->pool, old);
+        struct kapi_value *doc = kapi_value_clone(r->pool, kapi_sub_view(r, old));
         struct kapi_patch_error pe = {0};
         struct kapi_value *obj = type == PATCH_JSON ? kapi_json_patch_apply(r->pool, doc, patch, &pe)
                                                     : kapi_merge_patch_apply(r->pool, doc, patch, &pe);
@@ -85,7 +85,7 @@ void kapi_handle_patch(struct kapi_req *r)
             kapi_respond_error(r, 400, "BadRequest", "the patched object is not a JSON object");
             return;
         }
-        if (kapi_check_body_gvk(r, obj) < 0) {
+        if (kapi_sub_is(r, "scale") ? kapi_sub_validate(r, obj) < 0 : kapi_check_body_gvk(r, obj) < 0) {
             kapi_cobj_unref(cur);
             return;
         }
@@ -97,6 +97,7 @@ void kapi_handle_patch(struct kapi_req *r)
                                                 name ? name : "", r->name));
             return;
         }
+        obj = kapi_sub_merge(r, old, obj);
         struct kapi_field_errors errs = {0};
         const char *bad = NULL;
         if (kapi_meta_prepare_update(r->pool, r->kind, obj, old, r->ns, &errs, &bad) < 0) {

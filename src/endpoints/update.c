@@ -76,8 +76,19 @@ void kapi_handle_update(struct kapi_req *r)
     if (kapi_rest_check_dry_run(r) < 0)
         return;
     struct kapi_value *obj = kapi_decode_body(r);
-    if (!obj || kapi_check_body_gvk(r, obj) < 0)
+    if (!obj)
         return;
+    if (kapi_sub_is(r, "scale")) {
+        const char *av = kapi_obj_get_str(obj, "apiVersion"), *kind = kapi_obj_get_str(obj, "kind");
+        if ((av && strcmp(av, "autoscaling/v1") != 0) || (kind && strcmp(kind, "Scale") != 0)) {
+            kapi_respond_error(r, 400, "BadRequest", "the body must be an autoscaling/v1 Scale");
+            return;
+        }
+        if (kapi_sub_validate(r, obj) < 0)
+            return;
+    } else if (kapi_check_body_gvk(r, obj) < 0) {
+        return;
+    }
     const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
     if (!name || strcmp(name, r->name) != 0) {
         kapi_respond_error(r, 400, "BadRequest",
@@ -93,6 +104,7 @@ void kapi_handle_update(struct kapi_req *r)
         return;
     }
     struct kapi_value *old = kapi_cobj_value(cur, r->pool);
+    obj = kapi_sub_merge(r, old, obj);
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;
     if (kapi_meta_prepare_update(r->pool, r->kind, obj, old, r->ns, &errs, &bad) < 0) {

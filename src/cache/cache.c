@@ -51,8 +51,11 @@ struct kapi_watcher {
     int64_t rev;             /* newest revision queued or passed over */
 };
 
+#define MAX_FIELDS 32
+
 struct kapi_rcache {
     struct kapi_rcache *next;
+    const char *fields[MAX_FIELDS + 1];
     struct kapi_cache *cache;
     char *prefix;
     size_t prefix_len;
@@ -180,8 +183,65 @@ struct kapi_blob *kapi_cache_json_with_rv(const struct kapi_blob *json, int64_t 
 }
 
 /* Builds a cache object from stored bytes (which carry no resourceVersion). */
-struct kapi_cobj *kapi_cobj_from_kv(const char *key, const void *data, size_t len, int64_t mod_rev,
-                                      int64_t create_rev)
+/* The text a field selector compares for the value at a dotted path:
+ * strings as they are, booleans and numbers printed, absent as "". */
+static const char *field_text(struct kapi_pool *pool, const struct kapi_value *root, const char *path)
+{
+    const struct kapi_value *v = root;
+    const char *p = path;
+    while (v && *p) {
+        size_t n = strcspn(p, ".");
+        char key[128];
+        if (n >= sizeof(key))
+            return "";
+        memcpy(key, p, n);
+        key[n] = 0;
+        v = kapi_obj_get(v, key);
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    if (!v)
+        return "";
+    switch (v->type) {
+    case KAPI_V_STRING:
+        return kapi_pool_strdup(pool, v->u.str.s);
+    case KAPI_V_BOOL:
+        return v->u.b ? "true" : "false";
+    case KAPI_V_INT:
+        return kapi_pool_printf(pool, "%lld", (long long)v->u.i);
+    default:
+        return "";
+    }
+}
+
+const char *kapi_cobj_field(const struct kapi_cobj *o, const char *field)
+{
+    if (!o->field_names)
+        return NULL;
+    for (size_t i = 0; o->field_names[i]; i++)
+        if (strcmp(o->field_names[i], field) == 0)
+            return o->field_vals[i];
+    return NULL;
+}
+
+void kapi_rcache_add_fields(struct kapi_rcache *rc, const char *const *fields)
+{
+    size_t n = 0;
+    while (rc->fields[n])
+        n++;
+    for (const char *const *f = fields; f && *f; f++) {
+        bool dup = false;
+        for (size_t i = 0; i < n; i++)
+            dup |= strcmp(rc->fields[i], *f) == 0;
+        if (!dup && n < MAX_FIELDS)
+            rc->fields[n++] = *f;
+    }
+    rc->fields[n] = NULL;
+}
+
+struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *key, const void *data, size_t len,
+                                    int64_t mod_rev, int64_t create_rev)
 {
     struct kapi_cobj *o = kapi_xcalloc(1, sizeof(*o));
     atomic_init(&o->refs, 1);
@@ -207,6 +267,15 @@ struct kapi_cobj *kapi_cobj_from_kv(const char *key, const void *data, size_t le
     struct kapi_value *labels = kapi_obj_get(md, "labels");
     if (labels && labels->type == KAPI_V_OBJECT)
         o->labels = kapi_value_clone(o->pool, labels);
+    if (rc && rc->fields[0]) {
+        size_t n = 0;
+        while (rc->fields[n])
+            n++;
+        o->field_names = rc->fields;
+        o->field_vals = kapi_pool_alloc(o->pool, n * sizeof(*o->field_vals));
+        for (size_t i = 0; i < n; i++)
+            o->field_vals[i] = field_text(o->pool, v, rc->fields[i]);
+    }
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_json_write(&b, v);
@@ -227,6 +296,15 @@ static struct kapi_cobj *cobj_at_rev(const struct kapi_cobj *o, int64_t rev)
     c->name = kapi_pool_strdup(c->pool, o->name);
     c->uid = kapi_pool_strdup(c->pool, o->uid);
     c->labels = o->labels ? kapi_value_clone(c->pool, o->labels) : NULL;
+    if (o->field_names) {
+        size_t n = 0;
+        while (o->field_names[n])
+            n++;
+        c->field_names = o->field_names;
+        c->field_vals = kapi_pool_alloc(c->pool, n * sizeof(*c->field_vals));
+        for (size_t i = 0; i < n; i++)
+            c->field_vals[i] = kapi_pool_strdup(c->pool, o->field_vals[i]);
+    }
     c->json = kapi_cache_json_with_rv(o->json, rev);
     c->mod_rev = rev;
     c->create_rev = o->create_rev;
@@ -475,7 +553,7 @@ static int feed(void *ctx, const struct kapi_event *sev, int err)
     ev->rev = rev;
     struct kapi_cobj *newobj = NULL;
     if (sev->type == KAPI_EVENT_PUT && sev->kv.value)
-        newobj = kapi_cobj_from_kv(sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
+        newobj = kapi_cobj_from_kv(rc, sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
 
     pthread_rwlock_wrlock(&rc->lock);
     struct kapi_cobj *old;
@@ -535,7 +613,7 @@ int kapi_cache_start(struct kapi_cache *c)
     for (size_t i = 0; i < n; i++) {
         struct kapi_rcache *rc = rcache_for_key(c, kvs[i].key);
         if (rc && kvs[i].value)
-            rc_put(rc, kapi_cobj_from_kv(kvs[i].key, kvs[i].value->data, kvs[i].value->len, kvs[i].mod_rev,
+            rc_put(rc, kapi_cobj_from_kv(rc, kvs[i].key, kvs[i].value->data, kvs[i].value->len, kvs[i].mod_rev,
                                     kvs[i].create_rev));
         kapi_kv_dispose(&kvs[i]);
     }

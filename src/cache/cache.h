@@ -23,7 +23,12 @@ struct kapi_cobj {
     int64_t mod_rev, create_rev;
     struct kapi_pool *pool;    /* owns ns, name, labels */
     _Atomic(struct kapi_blob *) pb; /* protobuf message bytes (no envelope), made on first use */
+    const char *const *field_names;  /* the resource's selectable fields (NULL-terminated) */
+    const char **field_vals;         /* their values in this object, same order */
 };
+/* Value of a selectable field ("spec.nodeName") as field selectors compare
+ * it, or NULL when the resource does not extract that field. */
+const char *kapi_cobj_field(const struct kapi_cobj *o, const char *field);
 void kapi_cobj_unref(struct kapi_cobj *o);
 struct kapi_cobj *kapi_cobj_ref(struct kapi_cobj *o);
 /* Parses the object's JSON into pool (for handlers that need the whole object). */
@@ -54,6 +59,9 @@ struct kapi_cache *kapi_cache_new(struct kapi_store *store);
 /* Registers a resource by its storage prefix ("/registry/pods/"). Returns the
  * per-resource cache (the same one for the same prefix). Before start only. */
 struct kapi_rcache *kapi_cache_register(struct kapi_cache *c, const char *prefix);
+/* Adds field paths ("status.phase") that objects of this resource extract
+ * for field selectors. Before start only. */
+void kapi_rcache_add_fields(struct kapi_rcache *rc, const char *const *fields);
 /* Loads every registered prefix and starts following the store. 0 or store error. */
 int kapi_cache_start(struct kapi_cache *c);
 void kapi_cache_free(struct kapi_cache *c);
@@ -114,8 +122,8 @@ void kapi_watcher_free(struct kapi_watcher *w);
 
 /* A standalone object version from stored bytes (for reads that bypass the
  * cache, such as lists at a past revision). refs = 1. */
-struct kapi_cobj *kapi_cobj_from_kv(const char *key, const void *data, size_t len, int64_t mod_rev,
-                                    int64_t create_rev);
+struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *key, const void *data, size_t len,
+                                    int64_t mod_rev, int64_t create_rev);
 /* The filter test the cache applies (namespace, then the predicate). */
 bool kapi_cache_filter_pass(const struct kapi_cache_filter *f, const struct kapi_cobj *o);
 

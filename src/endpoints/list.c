@@ -93,7 +93,7 @@ static int list_from_store(struct kapi_req *r, const struct kapi_cache_filter *f
             struct kapi_kv *kv = &kvs[i];
             if (full || (skip && strcmp(kv->key, skip) == 0) || !kv->value)
                 continue;
-            struct kapi_cobj *o = kapi_cobj_from_kv(kv->key, kv->value->data, kv->value->len, kv->mod_rev, kv->create_rev);
+            struct kapi_cobj *o = kapi_cobj_from_kv(r->kind->rc, kv->key, kv->value->data, kv->value->len, kv->mod_rev, kv->create_rev);
             if (!kapi_cache_filter_pass(f, o)) {
                 kapi_cobj_unref(o);
                 continue;

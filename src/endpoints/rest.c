@@ -66,7 +66,7 @@ static const char *field_of(void *ctx, const char *field)
         return o->name;
     if (strcmp(field, "metadata.namespace") == 0)
         return o->ns;
-    return NULL;
+    return kapi_cobj_field(o, field);
 }
 
 static bool rest_match(void *ctx, const struct kapi_cobj *o)
@@ -102,7 +102,10 @@ struct kapi_rest_filter *kapi_rest_filter_new(struct kapi_req *r)
         }
         for (size_t i = 0; i < f->fields->nterms; i++) {
             const char *fld = f->fields->terms[i].field;
-            if (strcmp(fld, "metadata.name") != 0 && strcmp(fld, "metadata.namespace") != 0) {
+            bool known = strcmp(fld, "metadata.name") == 0 || strcmp(fld, "metadata.namespace") == 0;
+            for (const char *const *kf = r->kind->fields; !known && kf && *kf; kf++)
+                known = strcmp(*kf, fld) == 0;
+            if (!known) {
                 kapi_respond_error(r, 400, "BadRequest",
                                    kapi_pool_printf(r->pool, "field label not supported: %s", fld));
                 return NULL;

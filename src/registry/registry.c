@@ -27,6 +27,31 @@ static const struct {
     {"apiregistration.k8s.io", "apiservices", "apiregistration.k8s.io/apiservices"},
 };
 
+#define F(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* Field selectors each kind supports besides metadata.name and
+ * metadata.namespace (upstream's per-kind field label conversions). */
+static const struct {
+    const char *group, *resource;
+    const char *const *fields;
+} kind_fields[] = {
+    {"", "pods", F("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+                   "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName")},
+    {"", "events", F("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                     "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                     "reason", "reportingComponent", "source", "type")},
+    {"events.k8s.io", "events", F("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
+                                  "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath",
+                                  "reason", "reportingController", "type")},
+    {"", "secrets", F("type")},
+    {"", "nodes", F("spec.unschedulable")},
+    {"", "namespaces", F("status.phase")},
+    {"", "replicationcontrollers", F("status.replicas")},
+    {"apps", "replicasets", F("status.replicas")},
+    {"batch", "jobs", F("status.successful")},
+    {"", "services", F("spec.clusterIP", "spec.type")},
+    {"certificates.k8s.io", "certificatesigningrequests", F("spec.signerName")},
+};
+
 static const char *const generation_kinds[] = {
     "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
     "replicationcontrollers", "horizontalpodautoscalers", "poddisruptionbudgets", "networkpolicies",
@@ -72,10 +97,15 @@ struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
         if (!path && strcmp(r->name, "events") == 0)
             path = "events"; /* core/v1 and events.k8s.io/v1 share one store */
         k->prefix = kapi_xasprintf("/registry/%s/", path ? path : r->name);
+        for (size_t j = 0; j < KAPI_ARRAY_LEN(kind_fields); j++)
+            if (strcmp(kind_fields[j].group, r->group) == 0 && strcmp(kind_fields[j].resource, r->name) == 0)
+                k->fields = kind_fields[j].fields;
         if (kapi_resource_has_verb(r, "get") && kapi_resource_has_verb(r, "list")) {
             k->flags |= KAPI_KIND_STORED;
-            if (cache)
+            if (cache) {
                 k->rc = kapi_cache_register(cache, k->prefix);
+                kapi_rcache_add_fields(k->rc, k->fields);
+            }
         }
         for (size_t j = 0; j < KAPI_ARRAY_LEN(generation_kinds); j++)
             if (strcmp(generation_kinds[j], r->name) == 0)

@@ -28,6 +28,7 @@ struct kapi_kind {
     char *prefix;                     /* "/registry/deployments/" */
     struct kapi_rcache *rc;
     const struct kapi_schema_msg *msg; /* the kind's type; NULL when it has no schema */
+    const char *const *fields;        /* selectable fields beyond metadata.name/namespace */
     unsigned flags;
 };
 

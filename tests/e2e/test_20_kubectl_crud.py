@@ -211,3 +211,25 @@ def test_continue_pages_are_a_consistent_snapshot(kapi):
     assert st == 200 and len(exact["items"]) == 6
     st, now = kapi.json("GET", f"/api/v1/namespaces/{ns}/configmaps")
     assert len(now["items"]) == 5
+
+
+def test_field_selectors_per_kind(kapi):
+    for name, node, phase in (("fp1", "n1", "Running"), ("fp2", "n2", "Pending"), ("fp3", "n1", "Pending")):
+        st, _ = kapi.json("POST", "/api/v1/namespaces/default/pods", {
+            "metadata": {"name": name}, "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": phase}})
+        assert st == 201
+    names = lambda sel: sorted(kapi.kubectl("get", "pods", "--field-selector", sel, "-o", "name").stdout.split())
+    assert names("spec.nodeName=n1") == ["pod/fp1", "pod/fp3"]
+    assert names("spec.nodeName=n1,metadata.name!=fp1") == ["pod/fp3"]
+    assert names("spec.nodeName!=n1") == ["pod/fp2"]
+    kapi.kubectl("create", "secret", "generic", "fs-opaque", "--from-literal=a=b")
+    kapi.kubectl("create", "secret", "docker-registry", "fs-docker", "--docker-server=x", "--docker-username=u",
+                 "--docker-password=p")
+    assert kapi.kubectl("get", "secrets", "--field-selector", "type=kubernetes.io/dockerconfigjson",
+                        "-o", "name").stdout.split() == ["secret/fs-docker"]
+    p = kapi.kubectl("get", "secrets", "--field-selector", "spec.nodeName=n1", check=False)
+    assert p.returncode != 0 and "field label not supported: spec.nodeName" in p.stderr
+    # a watch with a field selector sees an object leave the selection as DELETED
+    st, hdrs, body = kapi.request("GET", "/api/v1/namespaces/default/pods?watch=1&fieldSelector=spec.nodeName%3Dn2&timeoutSeconds=1")
+    assert [json.loads(l)["object"]["metadata"]["name"] for l in body.decode().splitlines()] == ["fp2"]

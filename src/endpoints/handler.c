@@ -55,6 +55,13 @@ static bool authorize(struct kapi_req *r, bool resource_request)
 {
     if (in_group(&r->user, "system:masters"))
         return true;
+    /* system:basic-user: every authenticated user may ask who they are and
+     * what they may do. */
+    if (resource_request && in_group(&r->user, "system:authenticated") && strcmp(r->verb, "create") == 0 &&
+        ((strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "selfsubjectreviews") == 0) ||
+         (strcmp(r->group, "authorization.k8s.io") == 0 &&
+          (strcmp(r->resource, "selfsubjectaccessreviews") == 0 || strcmp(r->resource, "selfsubjectrulesreviews") == 0))))
+        return true;
     if (!resource_request && in_group(&r->user, "system:authenticated") &&
         (discovery_path(r->http->path) || strncmp(r->http->path, "/openapi/", 9) == 0) &&
         strcmp(r->http->method, "GET") == 0)
@@ -167,6 +174,38 @@ static void self_subject_review(struct kapi_req *r)
     kapi_respond_value(r, 201, o);
 }
 
+/* authorization.k8s.io/v1 SelfSubjectAccessReview: would the caller be
+ * allowed? Answered by the same decision the request pipeline makes. */
+static void self_subject_access_review(struct kapi_req *r)
+{
+    struct kapi_value *body = kapi_decode_body(r);
+    if (!body)
+        return;
+    struct kapi_pool *p = r->pool;
+    struct kapi_value *spec = kapi_obj_get(body, "spec");
+    struct kapi_value *ra = kapi_obj_get(spec, "resourceAttributes");
+    struct kapi_value *nra = kapi_obj_get(spec, "nonResourceAttributes");
+    bool allowed = in_group(&r->user, "system:masters");
+    if (!allowed && nra) {
+        const char *path = kapi_obj_get_str(nra, "path");
+        const char *verb = kapi_obj_get_str(nra, "verb");
+        allowed = path && verb && strcmp(verb, "get") == 0 && in_group(&r->user, "system:authenticated") &&
+                  (discovery_path(path) || strncmp(path, "/openapi/", 9) == 0 || public_path(path));
+    }
+    (void)ra;
+    struct kapi_value *o = kapi_value_object(p);
+    kapi_obj_set(p, o, "kind", kapi_value_str(p, "SelfSubjectAccessReview"));
+    kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, "authorization.k8s.io/v1"));
+    struct kapi_value *md = kapi_value_object(p);
+    kapi_obj_set(p, md, "creationTimestamp", kapi_value_null(p));
+    kapi_obj_set(p, o, "metadata", md);
+    kapi_obj_set(p, o, "spec", spec ? spec : kapi_value_object(p));
+    struct kapi_value *st = kapi_value_object(p);
+    kapi_obj_set(p, st, "allowed", kapi_value_bool(p, allowed));
+    kapi_obj_set(p, o, "status", st);
+    kapi_respond_value(r, 201, o);
+}
+
 static void serve_resource(struct kapi_req *r)
 {
     if (!kapi_api_version_served(r->group, r->version)) {
@@ -204,6 +243,11 @@ static void serve_resource(struct kapi_req *r)
     if (strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "selfsubjectreviews") == 0 &&
         strcmp(verb, "create") == 0) {
         self_subject_review(r);
+        return;
+    }
+    if (strcmp(r->group, "authorization.k8s.io") == 0 && strcmp(r->resource, "selfsubjectaccessreviews") == 0 &&
+        strcmp(verb, "create") == 0) {
+        self_subject_access_review(r);
         return;
     }
     bool allowed = kapi_resource_has_verb(r->res, verb);

@@ -92,3 +92,27 @@ def test_api_resources_match_upstream(kapi):
     header, rows = want_rows[0], want_rows[1:]
     want = sorted(" ".join(c for c in row if c) for row in rows)
     assert got == want
+
+
+def test_auth_can_i(kapi):
+    from conftest import TOKEN
+    assert kapi.kubectl("auth", "can-i", "create", "deployments").stdout.strip() == "yes"
+    assert kapi.kubectl("auth", "can-i", "*", "*").stdout.strip() == "yes"
+    auth = {"Authorization": "Bearer " + TOKEN}
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+              "spec": {"resourceAttributes": {"verb": "list", "resource": "pods", "namespace": "default"}}}
+    st, _, body = kapi.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review,
+                               headers=auth, client_cert=False)
+    out = json.loads(body)
+    assert st == 201 and out["status"]["allowed"] is False
+    assert out["spec"]["resourceAttributes"]["resource"] == "pods"
+    review["spec"] = {"nonResourceAttributes": {"verb": "get", "path": "/api"}}
+    st, _, body = kapi.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review,
+                               headers=auth, client_cert=False)
+    assert st == 201 and json.loads(body)["status"]["allowed"] is True
+    st, _, body = kapi.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                               {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+                               headers=auth, client_cert=False)
+    ui = json.loads(body)["status"]["userInfo"]
+    assert st == 201 and ui["username"] == "jane" and ui["uid"] == "uid-jane"
+    assert ui["groups"] == ["devs", "qa", "system:authenticated"]

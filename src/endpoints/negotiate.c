@@ -6,6 +6,7 @@
 
 #include "../codec/json.h"
 #include "../codec/yaml.h"
+#include "../registry/printers.h"
 #include "../schema/protobuf.h"
 #include "endpoints_int.h"
 
@@ -237,21 +238,40 @@ struct kapi_value *kapi_table_for_objects(struct kapi_req *r, struct kapi_value 
         kapi_obj_set(p, md, "continue", kapi_value_str(p, cont));
     if (remaining > 0)
         kapi_obj_set(p, md, "remainingItemCount", kapi_value_int(p, remaining));
+    /* The kind's own printer when upstream has one, else Name / Created At. */
+    size_t npc = 0;
+    const struct kapi_printer_column *pc =
+        r->kind ? kapi_printer_columns(r->kind->group, r->kind->resource, &npc) : NULL;
     struct kapi_value *cols = kapi_value_array(p);
-    kapi_arr_push(p, cols, column(p, "Name", "string", "name"));
-    kapi_arr_push(p, cols, column(p, "Created At", "date", ""));
+    if (pc) {
+        for (size_t i = 0; i < npc; i++) {
+            struct kapi_value *c = column(p, pc[i].name, pc[i].type, pc[i].format ? pc[i].format : "");
+            kapi_obj_set(p, c, "description", kapi_value_str(p, pc[i].description ? pc[i].description : ""));
+            kapi_obj_set(p, c, "priority", kapi_value_int(p, pc[i].priority));
+            kapi_arr_push(p, cols, c);
+        }
+    } else {
+        kapi_arr_push(p, cols, column(p, "Name", "string", "name"));
+        kapi_arr_push(p, cols, column(p, "Created At", "date", ""));
+    }
     kapi_obj_set(p, t, "columnDefinitions", cols);
+    int64_t now = kapi_wall_ms() / 1000;
     struct kapi_value *rows = kapi_value_array(p);
     for (size_t i = 0; i < n; i++) {
         struct kapi_value *o = objs[i];
         struct kapi_value *omd = kapi_obj_get(o, "metadata");
         struct kapi_value *row = kapi_value_object(p);
         struct kapi_value *cells = kapi_value_array(p);
-        const char *name = kapi_obj_get_str(omd, "name");
-        const char *ts = kapi_obj_get_str(omd, "creationTimestamp");
-        kapi_arr_push(p, cells, kapi_value_str(p, name ? name : ""));
-        kapi_arr_push(p, cells, ts ? kapi_value_str(p, ts) : kapi_value_null(p));
+        if (!pc || kapi_printer_cells(p, r->kind->group, r->kind->resource, o, now, cells) < 0) {
+            const char *name = kapi_obj_get_str(omd, "name");
+            const char *ts = kapi_obj_get_str(omd, "creationTimestamp");
+            kapi_arr_push(p, cells, kapi_value_str(p, name ? name : ""));
+            kapi_arr_push(p, cells, ts ? kapi_value_str(p, ts) : kapi_value_null(p));
+        }
         kapi_obj_set(p, row, "cells", cells);
+        struct kapi_value *conds = pc ? kapi_printer_row_conditions(p, r->kind->group, r->kind->resource, o) : NULL;
+        if (conds)
+            kapi_obj_set(p, row, "conditions", conds);
         if (strcmp(include, "Object") == 0) {
             kapi_obj_set(p, row, "object", o);
         } else if (strcmp(include, "Metadata") == 0) {

@@ -75,7 +75,8 @@ static void pod_cells(struct kapi_pctx *c)
     const struct kapi_value *inits = P(spec, "initContainers"), *conds = P(st, "conditions");
     int64_t restarts = 0, sidecar_restarts = 0, last = INT64_MIN, sidecar_last = INT64_MIN;
     int64_t total = (int64_t)kapi_plen(P(spec, "containers")), ready = 0;
-    const char *phase = kapi_pstr_or(P(st, "phase"), "");
+    /* Upstream's create strategy always sets a phase; Pending is its initial value. */
+    const char *phase = kapi_pstr_or(P(st, "phase"), "Pending");
     const char *reason = kapi_pstr_or(P(st, "reason"), phase);
 
     for (size_t i = 0; i < kapi_plen(conds); i++)

@@ -233,3 +233,21 @@ def test_field_selectors_per_kind(kapi):
     # a watch with a field selector sees an object leave the selection as DELETED
     st, hdrs, body = kapi.request("GET", "/api/v1/namespaces/default/pods?watch=1&fieldSelector=spec.nodeName%3Dn2&timeoutSeconds=1")
     assert [json.loads(l)["object"]["metadata"]["name"] for l in body.decode().splitlines()] == ["fp2"]
+
+
+def test_kubectl_get_columns(kapi):
+    kapi.kubectl("create", "deployment", "cols", "--image=nginx:1.27", "--replicas=2")
+    head, row = kapi.kubectl("get", "deploy", "cols").stdout.splitlines()[:2]
+    assert head.split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert row.split()[:4] == ["cols", "0/2", "0", "0"]
+    head, row = kapi.kubectl("get", "deploy", "cols", "-o", "wide").stdout.splitlines()[:2]
+    assert head.split()[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert row.split()[-3:] == ["nginx", "nginx:1.27", "app=cols"]
+    head = kapi.kubectl("get", "ns").stdout.splitlines()[0]
+    assert head.split() == ["NAME", "STATUS", "AGE"]
+    kapi.kubectl("create", "configmap", "colcm", "--from-literal=a=1", "--from-literal=b=2")
+    lines = kapi.kubectl("get", "cm", "colcm").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "DATA", "AGE"] and lines[1].split()[:2] == ["colcm", "2"]
+    # kinds without an upstream printer keep the default table
+    kapi.kubectl("create", "role", "r1", "--verb=get", "--resource=pods")
+    assert kapi.kubectl("get", "role", "r1").stdout.splitlines()[0].split() == ["NAME", "CREATED", "AT"]

@@ -25,7 +25,7 @@ def test_create_get_list_delete_configmap(kapi):
     assert list(raw.keys()) == ["kind", "apiVersion", "data", "metadata"] or list(raw.keys())[:3] == ["kind", "apiVersion", "metadata"]
     assert list(raw["metadata"].keys()) == ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"]
     out = kapi.kubectl("get", "cm", "crud1").stdout.splitlines()
-    assert out[0].split() == ["NAME", "CREATED", "AT"] and out[1].split()[0] == "crud1"
+    assert out[0].split() == ["NAME", "DATA", "AGE"] and out[1].split()[:2] == ["crud1", "1"]
     p = kapi.kubectl("create", "-f", "-", input=cm_yaml("crud1"), check=False)
     assert p.returncode != 0 and 'configmaps "crud1" already exists' in p.stderr
     assert kapi.kubectl("delete", "cm", "crud1").stdout.strip() == 'configmap "crud1" deleted'

@@ -101,7 +101,7 @@ int kapi_grpc_unary(struct kapi_grpc_conn *c, const char *path, const struct kap
 /* Server-streaming use of a bidirectional method: sends the one framed
  * request and keeps the stream open. on_msg runs on the I/O thread for each
  * message; on_end exactly once when the stream is over (err != 0 unless the
- * server closed it with status 0); release(ctx) when the call is freed.
+ * server closed it with status 0), then release(ctx); nothing after that.
  * Returns NULL (and calls nothing) if the connection is not usable. */
 struct kapi_grpc_stream_cbs {
     void (*on_msg)(void *ctx, const uint8_t *msg, size_t len);

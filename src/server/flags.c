@@ -23,7 +23,11 @@ static const struct flag flags[] = {
     {"advertise-address", F_STR, OFF(advertise_address), "address advertised to clients and put in the serving certificate"},
     {"secure-port", F_INT, OFF(secure_port), "HTTPS port (default 6443)"},
     {"token-auth-file", F_STR, OFF(token_auth_file), "static bearer tokens, CSV: token,user,uid,\"group1,group2\""},
-    {"etcd-servers", F_STR, OFF(etcd_servers), "etcd endpoints (the etcd backend is not built yet)"},
+    {"etcd-servers", F_STR, OFF(etcd_servers), "comma-separated etcd endpoints (http:// or https://); without it the embedded store is used"},
+    {"etcd-prefix", F_STR, OFF(etcd_prefix), "key prefix in etcd (default /registry)"},
+    {"etcd-cafile", F_STR, OFF(etcd_cafile), "CA bundle for TLS to etcd"},
+    {"etcd-certfile", F_STR, OFF(etcd_certfile), "client certificate for TLS to etcd"},
+    {"etcd-keyfile", F_STR, OFF(etcd_keyfile), "client key for TLS to etcd"},
     {"service-cluster-ip-range", F_STR, OFF(service_cluster_ip_range), "CIDR for Service ClusterIPs (default 10.96.0.0/12)"},
     {"max-requests-inflight", F_INT, OFF(max_requests_inflight), "cap on concurrent non-mutating requests (default 400, 0 = none)"},
     {"max-mutating-requests-inflight", F_INT, OFF(max_mutating_requests_inflight), "cap on concurrent mutating requests (default 200, 0 = none)"},
@@ -110,6 +114,7 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->shutdown_grace_s = 30;
     f->bookmark_interval_ms = 60000;
     f->controllers = "*";
+    f->etcd_prefix = "/registry";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

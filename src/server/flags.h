@@ -14,6 +14,7 @@ struct kapi_flags {
     int secure_port;
     const char *token_auth_file;
     const char *etcd_servers;
+    const char *etcd_prefix, *etcd_cafile, *etcd_certfile, *etcd_keyfile;
     const char *service_cluster_ip_range;
     int max_requests_inflight;
     int max_mutating_requests_inflight;

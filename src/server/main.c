@@ -19,6 +19,7 @@
 #include "../endpoints/openapi.h"
 #include "../http/http.h"
 #include "../registry/registry.h"
+#include "../storage/etcd3/etcd3.h"
 #include "../storage/sqlite/sqlite.h"
 #include "bootstrap.h"
 #include "flags.h"
@@ -59,8 +60,6 @@ int main(int argc, char **argv)
         return 2;
     }
     kapi_log_verbosity = fl.verbosity;
-    if (fl.etcd_servers)
-        return fail("--etcd-servers %s: the etcd backend is not available in this build yet%s", fl.etcd_servers, "");
 
     /* Threads inherit this mask; the main thread alone takes the signals. */
     sigset_t sigs;
@@ -92,9 +91,31 @@ int main(int argc, char **argv)
     if (kapi_pki_bootstrap_ex(pki_dir, sans, nsans, KAPI_PKI_ASYNC_SA, &pki, err, sizeof(err)) < 0)
         return fail("pki: %s%s", err, "");
 
-    struct kapi_store *store = kapi_sqlite_open(db_path, err, sizeof(err));
-    if (!store)
-        return fail("store %s: %s", db_path, err);
+    struct kapi_store *store;
+    char *endpoints_buf = NULL;
+    if (fl.etcd_servers) {
+        /* --etcd-servers=a,b,c */
+        endpoints_buf = kapi_xstrdup(fl.etcd_servers);
+        const char *eps[32];
+        size_t neps = 0;
+        for (char *save = NULL, *t = strtok_r(endpoints_buf, ",", &save); t && neps < 32; t = strtok_r(NULL, ",", &save))
+            eps[neps++] = t;
+        struct kapi_etcd3_opts eo = {
+            .endpoints = eps,
+            .nendpoints = neps,
+            .prefix = fl.etcd_prefix,
+            .cafile = fl.etcd_cafile,
+            .certfile = fl.etcd_certfile,
+            .keyfile = fl.etcd_keyfile,
+        };
+        store = kapi_etcd3_open(&eo, err, sizeof(err));
+        if (!store)
+            return fail("--etcd-servers %s: %s", fl.etcd_servers, err);
+    } else {
+        store = kapi_sqlite_open(db_path, err, sizeof(err));
+        if (!store)
+            return fail("store %s: %s", db_path, err);
+    }
     struct kapi_cache *cache = kapi_cache_new(store);
     struct kapi_registry *registry = kapi_registry_new(cache);
     int serr = kapi_cache_start(cache);
@@ -166,6 +187,7 @@ int main(int argc, char **argv)
     kapi_registry_free(registry);
     kapi_authn_free(authn);
     kapi_pki_dispose(&pki);
+    free(endpoints_buf);
     free(pki_dir);
     free(db_dir);
     free(db_path);

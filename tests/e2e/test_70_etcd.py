@@ -1,0 +1,86 @@
+"""kapi on etcd: two stateless instances sharing one etcd and one PKI serve
+the same data; a watch on one sees writes made through the other."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import Kapi
+
+ETCD = shutil.which("etcd") or "/usr/bin/etcd"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@pytest.fixture
+def etcd(tmp_path):
+    if not os.path.exists(ETCD):
+        pytest.fail("etcd is not installed (Debian etcd-server); make test installs it")
+    cport, pport = free_port(), free_port()
+    proc = subprocess.Popen([ETCD, "--data-dir", str(tmp_path / "etcd"),
+                             "--listen-client-urls", f"http://127.0.0.1:{cport}",
+                             "--advertise-client-urls", f"http://127.0.0.1:{cport}",
+                             "--listen-peer-urls", f"http://127.0.0.1:{pport}",
+                             "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
+                             "--initial-cluster", f"default=http://127.0.0.1:{pport}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", cport), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{cport}"
+    proc.kill()
+    proc.wait()
+
+
+def test_two_instances_share_etcd(tmp_path, etcd):
+    os.makedirs(tmp_path / "a")
+    os.makedirs(tmp_path / "b")
+    a = Kapi(str(tmp_path / "a"), ["--etcd-servers", etcd]).start()
+    shutil.copytree(os.path.join(a.data_dir, "pki"), str(tmp_path / "b" / "pki"))
+    b = Kapi(str(tmp_path / "b"), ["--etcd-servers", etcd]).start()
+    try:
+        # both see the bootstrap namespaces, created once
+        assert "namespace/kube-system" in b.kubectl("get", "ns", "-o", "name").stdout.split()
+        events = []
+
+        def watch():
+            st, hdrs, body = b.request("GET", "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=4", timeout=20)
+            events.extend(json.loads(l) for l in body.decode().splitlines())
+
+        t = threading.Thread(target=watch)
+        t.start()
+        time.sleep(0.8)
+        a.kubectl("create", "configmap", "via-a", "--from-literal=x=1")
+        a.kubectl("patch", "cm", "via-a", "--type=merge", "-p", '{"data":{"x":"2"}}')
+        obj_b = json.loads(b.kubectl("get", "cm", "via-a", "-o", "json").stdout)
+        obj_a = json.loads(a.kubectl("get", "cm", "via-a", "-o", "json").stdout)
+        assert obj_b == obj_a and obj_b["data"] == {"x": "2"}
+        b.kubectl("delete", "cm", "via-a")
+        t.join(20)
+        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == \
+            [("ADDED", "via-a"), ("MODIFIED", "via-a"), ("DELETED", "via-a")]
+        # optimistic concurrency holds across instances
+        st, cm = a.json("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "cas"}})
+        cm["data"] = {"by": "b"}
+        assert b.json("PUT", "/api/v1/namespaces/default/configmaps/cas", cm)[0] == 200
+        cm["data"] = {"by": "a"}
+        st, err = a.json("PUT", "/api/v1/namespaces/default/configmaps/cas", cm)
+        assert st == 409 and err["reason"] == "Conflict"
+    finally:
+        a.stop()
+        b.stop()

@@ -24,6 +24,7 @@ struct kapi_flags {
     int shutdown_delay_s;
     int bookmark_interval_ms;
     int verbosity;
+    int compaction_interval_s;   /* --etcd-compaction-interval (upstream's name, used for every store) */
     const char *controllers;   /* kube-controller-manager style: "*", "-namespace-controller" */
 };
 

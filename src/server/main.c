@@ -19,6 +19,7 @@
 #include "../endpoints/openapi.h"
 #include "../http/http.h"
 #include "../registry/registry.h"
+#include "../storage/compactor.h"
 #include "../storage/etcd3/etcd3.h"
 #include "../storage/sqlite/sqlite.h"
 #include "bootstrap.h"
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
     if (kapi_bootstrap_objects(store, cache, registry, err, sizeof(err)) < 0)
         return fail("bootstrap: %s%s", err, "");
 
+    struct kapi_compactor *compactor =
+        fl.compaction_interval_s > 0 ? kapi_compactor_start(store, fl.compaction_interval_s * 1000) : NULL;
     struct kapi_nsctl *nsctl = NULL;
     if (kapi_flags_controller_enabled(&fl, "namespace-controller"))
         nsctl = kapi_nsctl_start(store, cache, registry);
@@ -180,6 +183,7 @@ int main(int argc, char **argv)
         sleep((unsigned)fl.shutdown_delay_s);
     kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
     kapi_nsctl_stop(nsctl);
+    kapi_compactor_stop(compactor);
     kapi_cache_free(cache);
     kapi_store_close(store);
     kapi_discovery_free(srv.discovery);

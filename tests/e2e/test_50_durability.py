@@ -61,3 +61,23 @@ def test_revisions_survive_clean_restart(fresh_kapi):
     # Watching from an old revision still replays what happened since.
     st, hdrs, body = k.request("GET", f"/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv1}&timeoutSeconds=1")
     assert st == 200
+
+
+def test_periodic_compaction(fresh_kapi):
+    k = fresh_kapi("--etcd-compaction-interval", "1s").start()
+    st, cm = k.json("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "c0"}})
+    rv0 = cm["metadata"]["resourceVersion"]
+    k.json("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "c1"}})
+    path = f"/api/v1/namespaces/default/configmaps?resourceVersion={rv0}&resourceVersionMatch=Exact"
+    assert k.json("GET", path)[0] == 200
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        st, body = k.json("GET", path)
+        if st == 410:
+            break
+        time.sleep(0.3)
+    assert st == 410 and body["reason"] == "Expired"
+    assert body["message"].startswith(f"too old resource version: {rv0} (")
+    # current state is untouched
+    st, lst = k.json("GET", "/api/v1/namespaces/default/configmaps")
+    assert sorted(i["metadata"]["name"] for i in lst["items"]) == ["c0", "c1"]

@@ -73,7 +73,7 @@ void kapi_handle_create(struct kapi_req *r)
     if (kapi_rest_check_dry_run(r) < 0)
         return;
     struct kapi_value *obj = kapi_decode_body(r);
-    if (!obj || kapi_check_body_gvk(r, obj) < 0)
+    if (!obj || kapi_check_body_gvk(r, obj) < 0 || kapi_rest_typed(r, obj, r->body_dups, "CreateOptions") < 0)
         return;
     /* POST to a name (/pods/x) is not create; the router sends those away. */
     struct kapi_field_errors errs = {0};

@@ -4,6 +4,7 @@
 
 #include "../auth/authn.h"
 #include "../cache/cache.h"
+#include "../codec/json.h"
 #include "../codec/value.h"
 #include "../registry/registry.h"
 #include "endpoints.h"
@@ -42,6 +43,7 @@ struct kapi_req {
     enum kapi_as as;
     bool pretty;
     const char *partial_version;   /* meta.k8s.io/v1 or v1beta1 for KAPI_AS_PARTIAL */
+    struct kapi_json_dup *body_dups; /* duplicate keys kapi_decode_body found */
     const char *warnings[KAPI_MAX_WARNINGS];
     size_t nwarnings;
 };
@@ -113,6 +115,13 @@ void kapi_rest_store_error(struct kapi_req *r, int err, const char *name);
  * 400 was sent. */
 struct kapi_rest_filter;
 struct kapi_rest_filter *kapi_rest_filter_new(struct kapi_req *r);
+/* Typed check of a built-in object against its schema: wrong types are 400,
+ * unknown and duplicate fields follow ?fieldValidation (Strict 400, Warn one
+ * Warning each, Ignore nothing; always dropped), and the object comes out in
+ * canonical form. options_kind names the options for a bad fieldValidation
+ * ("CreateOptions"). 0, or -1 when a Status was sent. */
+int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kapi_json_dup *dups,
+                    const char *options_kind);
 void kapi_rest_filter_apply(struct kapi_rest_filter *f, struct kapi_cache_filter *cf);
 bool kapi_rest_filter_selects(const struct kapi_rest_filter *f); /* has a non-empty selector */
 /* Whether the namespace exists (and is not terminating when for_create). 0

@@ -180,7 +180,8 @@ struct kapi_value *kapi_decode_body(struct kapi_req *r)
         }
     } else {
         struct kapi_json_error err;
-        v = kapi_json_parse(r->pool, body, len, NULL, &err);
+        struct kapi_json_opts jo = {.dups = &r->body_dups};
+        v = kapi_json_parse(r->pool, body, len, &jo, &err);
         if (!v) {
             kapi_respond_error(r, 400, "BadRequest",
                                kapi_pool_printf(r->pool, "json: %s", err.msg));

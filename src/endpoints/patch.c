@@ -85,7 +85,8 @@ void kapi_handle_patch(struct kapi_req *r)
             kapi_respond_error(r, 400, "BadRequest", "the patched object is not a JSON object");
             return;
         }
-        if (kapi_sub_is(r, "scale") ? kapi_sub_validate(r, obj) < 0 : kapi_check_body_gvk(r, obj) < 0) {
+        if (kapi_sub_is(r, "scale") ? kapi_sub_validate(r, obj) < 0
+                                    : (kapi_check_body_gvk(r, obj) < 0 || kapi_rest_typed(r, obj, NULL, "PatchOptions") < 0)) {
             kapi_cobj_unref(cur);
             return;
         }

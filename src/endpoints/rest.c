@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "../api/selector.h"
+#include "../api/names.h"
 #include "../api/status.h"
+#include "../schema/typed.h"
 #include "endpoints_int.h"
 
 int kapi_rest_sync(struct kapi_req *r)
@@ -153,5 +155,37 @@ int kapi_rest_check_namespace(struct kapi_req *r)
         kapi_respond_status(r, st);
         return -1;
     }
+    return 0;
+}
+
+int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kapi_json_dup *dups,
+                    const char *options_kind)
+{
+    enum kapi_field_validation fv;
+    const char *fvs = kapi_req_param(r, "fieldValidation");
+    if (kapi_field_validation_parse(fvs, KAPI_FV_WARN, &fv) < 0) {
+        struct kapi_field_errors errs = {0};
+        static const char *const valid[] = {"Ignore", "Strict", "Warn"};
+        kapi_ferr_not_supported(r->pool, &errs, "fieldValidation", fvs, valid, 3);
+        kapi_respond_status(r, kapi_status_invalid(r->pool, "meta.k8s.io", options_kind, "", &errs));
+        return -1;
+    }
+    if (!r->kind || !r->kind->msg)
+        return 0;
+    struct kapi_typed_result res;
+    const char *prefix = kapi_pool_printf(r->pool, "%s in version \"%s\" cannot be handled as a %s: ", r->kind->kind,
+                                          r->kind->version, r->kind->kind);
+    if (kapi_typed_check(r->pool, r->kind->msg, obj, dups, &res) < 0) {
+        kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "%s%s", prefix, res.type_error));
+        return -1;
+    }
+    if (res.nunknown && fv == KAPI_FV_STRICT) {
+        kapi_respond_error(r, 400, "BadRequest",
+                           kapi_pool_printf(r->pool, "%s%s", prefix, kapi_typed_strict_message(r->pool, &res)));
+        return -1;
+    }
+    if (fv == KAPI_FV_WARN)
+        for (size_t i = 0; i < res.nunknown; i++)
+            kapi_req_warn(r, res.unknown[i]);
     return 0;
 }

@@ -86,7 +86,7 @@ void kapi_handle_update(struct kapi_req *r)
         }
         if (kapi_sub_validate(r, obj) < 0)
             return;
-    } else if (kapi_check_body_gvk(r, obj) < 0) {
+    } else if (kapi_check_body_gvk(r, obj) < 0 || kapi_rest_typed(r, obj, r->body_dups, "UpdateOptions") < 0) {
         return;
     }
     const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));

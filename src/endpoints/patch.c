@@ -7,13 +7,15 @@
 #include "../api/status.h"
 #include "../codec/json.h"
 #include "../codec/patch.h"
+#include "../codec/smp.h"
+#include "../schema/schema.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
 
 #define PATCH_TYPES "application/json-patch+json, application/merge-patch+json"
 #define PATCH_RETRIES 5
 
-enum patch_type { PATCH_JSON, PATCH_MERGE };
+enum patch_type { PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC };
 
 static int patch_type_of(const char *ct, enum patch_type *t)
 {
@@ -30,17 +32,24 @@ static int patch_type_of(const char *ct, enum patch_type *t)
         *t = PATCH_MERGE;
         return 0;
     }
+    if (n == strlen("application/strategic-merge-patch+json") &&
+        strncmp(ct, "application/strategic-merge-patch+json", n) == 0) {
+        *t = PATCH_STRATEGIC;
+        return 0;
+    }
     return -1;
 }
 
-static void respond_patch_error(struct kapi_req *r, const struct kapi_patch_error *pe)
+/* A patch engine's failure as upstream answers it: a Status, or plain text
+ * where upstream's handler panics (reason NULL). */
+static void respond_patch_error(struct kapi_req *r, int code, const char *reason, const char *msg)
 {
-    if (!pe->reason) {
-        kapi_respond_raw(r, 500, "text/plain; charset=utf-8", pe->msg, strlen(pe->msg), NULL, 0);
+    if (!reason) {
+        kapi_respond_raw(r, 500, "text/plain; charset=utf-8", msg, strlen(msg), NULL, 0);
         return;
     }
-    struct kapi_status *st = kapi_status_new(r->pool, pe->code, pe->reason, pe->msg);
-    if (pe->code == 422)
+    struct kapi_status *st = kapi_status_new(r->pool, code, reason, msg);
+    if (code == 422)
         st->has_details = true;
     kapi_respond_status(r, st);
 }
@@ -50,9 +59,13 @@ void kapi_handle_patch(struct kapi_req *r)
     if (kapi_rest_check_dry_run(r) < 0)
         return;
     enum patch_type type;
-    if (patch_type_of(kapi_http_header(r->http, "Content-Type"), &type) < 0) {
-        static const char *const accepted[] = {"application/json-patch+json", "application/merge-patch+json"};
-        kapi_respond_status(r, kapi_status_unsupported_media_type(r->pool, accepted, 2));
+    /* Strategic merge patch needs the type's schema: built-in kinds only. */
+    const struct kapi_schema_msg *smp_msg =
+        kapi_sub_is(r, "scale") ? kapi_schema_kind_find("autoscaling", "v1", "Scale") : r->kind->msg;
+    if (patch_type_of(kapi_http_header(r->http, "Content-Type"), &type) < 0 || (type == PATCH_STRATEGIC && !smp_msg)) {
+        static const char *const accepted[] = {"application/json-patch+json", "application/merge-patch+json",
+                                               "application/strategic-merge-patch+json"};
+        kapi_respond_status(r, kapi_status_unsupported_media_type(r->pool, accepted, smp_msg ? 3 : 2));
         return;
     }
     struct kapi_json_error jerr;
@@ -73,11 +86,19 @@ void kapi_handle_patch(struct kapi_req *r)
         struct kapi_value *old = kapi_cobj_value(cur, r->pool);
         struct kapi_value *doc = kapi_value_clone(r->pool, kapi_sub_view(r, old));
         struct kapi_patch_error pe = {0};
-        struct kapi_value *obj = type == PATCH_JSON ? kapi_json_patch_apply(r->pool, doc, patch, &pe)
-                                                    : kapi_merge_patch_apply(r->pool, doc, patch, &pe);
+        struct kapi_smp_error se = {0};
+        struct kapi_value *obj;
+        if (type == PATCH_STRATEGIC)
+            obj = kapi_smp_apply(r->pool, smp_msg, doc, patch, &se);
+        else
+            obj = type == PATCH_JSON ? kapi_json_patch_apply(r->pool, doc, patch, &pe)
+                                     : kapi_merge_patch_apply(r->pool, doc, patch, &pe);
         if (!obj) {
             kapi_cobj_unref(cur);
-            respond_patch_error(r, &pe);
+            if (type == PATCH_STRATEGIC)
+                respond_patch_error(r, se.code, se.reason, se.msg);
+            else
+                respond_patch_error(r, pe.code, pe.reason, pe.msg);
             return;
         }
         if (obj->type != KAPI_V_OBJECT) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "defaults.h"
 #include "kinds.h"
 
 static const char *const meta_order[] = {
@@ -115,6 +116,7 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
         kapi_obj_del(md, "generation");
     kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
     kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
+    kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
     kapi_kind_prepare_create(pool, k, obj); /* after validation, like a strategy's Canonicalize */
     kapi_meta_canonicalize(pool, obj);
@@ -165,6 +167,7 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_obj_del(md, "selfLink");
     kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
     kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
+    kapi_defaults_apply(pool, k->group, k->version, k->kind, obj);
     if (k->flags & KAPI_KIND_GENERATION) {
         struct kapi_value *g = kapi_obj_get(md, "generation");
         int64_t gen = g && g->type == KAPI_V_INT ? g->u.i : 0;

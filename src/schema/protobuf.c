@@ -443,6 +443,43 @@ static size_t push_slots(struct dec *d, size_t n)
 }
 
 /* A message's fields as an object in declaration order. */
+/* Optional scalars that Go keeps as pointers: a zero there was set on
+ * purpose (replicas: 0, runAsUser: 0, automountServiceAccountToken: false)
+ * and stays. The definitions do not say which fields are pointers; this is
+ * the list of the ones where zero is a meaningful, commonly sent value. */
+static const char *const pointer_scalars[] = {
+    "activeDeadlineSeconds", "allocateLoadBalancerNodePorts", "allowPrivilegeEscalation",
+    "automountServiceAccountToken", "backoffLimit", "backoffLimitPerIndex", "blockOwnerDeletion", "completions",
+    "controller", "defaultMode", "deletionGracePeriodSeconds", "enableServiceLinks", "expirationSeconds",
+    "failedJobsHistoryLimit", "fsGroup", "hostUsers", "manualSelector", "maxFailedIndexes", "minReplicas", "mode",
+    "optional", "parallelism", "partition", "priority", "privileged", "progressDeadlineSeconds",
+    "readOnlyRootFilesystem", "revisionHistoryLimit", "runAsGroup", "runAsNonRoot", "runAsUser",
+    "setHostnameAsFQDN", "shareProcessNamespace", "startingDeadlineSeconds", "successfulJobsHistoryLimit",
+    "suspend", "targetCPUUtilizationPercentage", "terminationGracePeriodSeconds", "timeoutSeconds",
+    "tolerationSeconds", "ttlSecondsAfterFinished",
+};
+
+/* Whether an optional field's decoded value is Go's zero value that its
+ * JSON (omitempty) would leave out: "" always, 0 and false unless the field
+ * is one of the known pointers. */
+static bool omit_zero(const struct kapi_schema_msg *m, const struct kapi_schema_field *f, const struct kapi_value *v)
+{
+    /* spec.replicas of the workloads is a pointer; status.replicas is not */
+    size_t ml = strlen(m->name);
+    if (strcmp(f->name, "replicas") == 0 && ml > 4 && strcmp(m->name + ml - 4, "Spec") == 0)
+        return false;
+    if (v->type == KAPI_V_STRING)
+        return f->kind == KAPI_PB_STRING && v->u.str.len == 0;
+    bool zero = (v->type == KAPI_V_INT && v->u.i == 0) || (v->type == KAPI_V_BOOL && !v->u.b) ||
+                (v->type == KAPI_V_FLOAT && v->u.f == 0);
+    if (!zero)
+        return false;
+    for (size_t i = 0; i < sizeof(pointer_scalars) / sizeof(pointer_scalars[0]); i++)
+        if (strcmp(f->name, pointer_scalars[i]) == 0)
+            return false;
+    return true;
+}
+
 static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_msg *m, const uint8_t *p,
                                        size_t n)
 {
@@ -522,10 +559,10 @@ static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_m
             continue;
         /* Go writes its non-pointer strings even when empty; with omitempty
          * (+optional) its JSON leaves them out */
-        if ((d->flags & KAPI_PB_OMIT_EMPTY) && fields[i].kind == KAPI_PB_STRING &&
+        if ((d->flags & KAPI_PB_OMIT_EMPTY) &&
             (fields[i].flags & (KAPI_SCHEMA_F_OPTIONAL | KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) ==
                 KAPI_SCHEMA_F_OPTIONAL &&
-            v->u.str.len == 0)
+            omit_zero(m, &fields[i], v))
             continue;
         if (fields[i].flags & KAPI_SCHEMA_F_MAP)
             finish_map(v);

@@ -1137,6 +1137,36 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
             qsort(ks, out, sizeof(*ks), keyed_cmp);
         }
     }
+    /* ObjectMeta.creationTimestamp is a plain struct in Go: its JSON always
+     * carries it, as null when unset (pod templates show it that way). */
+    bool add_ct = false;
+    unsigned ct_pos = 0;
+    if (strcmp(m->full_name, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta") == 0 &&
+        lookup(m, "creationTimestamp", 17, &ct_pos) != NULL) {
+        add_ct = true;
+        for (size_t i = 0; i < out; i++)
+            if (ks[i].m.klen == 17 && memcmp(ks[i].m.key, "creationTimestamp", 17) == 0)
+                add_ct = false;
+    }
+    if (add_ct) {
+        if (v->u.obj.cap < out + 1) {
+            v->u.obj.members = kapi_pool_alloc(t->pool, (out + 1) * sizeof(struct kapi_member));
+            v->u.obj.cap = out + 1;
+        }
+        size_t j = 0;
+        for (size_t i = 0; i <= out; i++) {
+            if (j == i && (i == out || ks[i].key > ct_pos + 2)) {
+                struct kapi_member *nm = &v->u.obj.members[j++];
+                nm->key = "creationTimestamp";
+                nm->klen = 17;
+                nm->val = kapi_value_null(t->pool);
+            }
+            if (i < out)
+                v->u.obj.members[j++] = ks[i].m;
+        }
+        v->u.obj.len = out + 1;
+        return;
+    }
     for (size_t i = 0; i < out; i++)
         v->u.obj.members[i] = ks[i].m;
     v->u.obj.len = out;

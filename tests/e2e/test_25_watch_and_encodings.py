@@ -83,8 +83,8 @@ def test_not_acceptable_and_unsupported_media(kapi):
                                {"Content-Type": "application/x-www-form-urlencoded"})
     assert st == 415 and json.loads(resp)["reason"] == "UnsupportedMediaType"
     st, _, resp = kapi.request("PATCH", "/api/v1/namespaces/default/configmaps/x", "{}",
-                               {"Content-Type": "application/strategic-merge-patch+json"})
-    assert st == 415
+                               {"Content-Type": "application/apply-patch+yaml"})
+    assert st == 415  # server-side apply is not served yet
 
 
 def test_status_bytes_for_not_found(kapi):

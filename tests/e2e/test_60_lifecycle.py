@@ -36,8 +36,8 @@ def test_unusable_data_dir(tmp_path):
 
 def test_port_in_use(fresh_kapi, tmp_path):
     k = fresh_kapi().start()
-    p = run_kapi("--data-dir", str(tmp_path / "other"), "--secure-port", str(k.port))
-    assert p.returncode == 1 and "listen" in p.stderr
+    p = run_kapi("--data-dir", str(tmp_path / "other"), "--secure-port", str(k.port), timeout=30)
+    assert p.returncode == 1 and "listen" in p.stderr, (p.returncode, p.stderr)
 
 
 def test_data_dir_layout_and_reuse(fresh_kapi):

@@ -218,12 +218,14 @@ static void test_strict_message(void **state)
 static void test_canonical_output(void **state)
 {
     (void)state;
-    /* Go's field order, unknowns and nulls dropped, map keys sorted */
+    /* Go's field order, unknowns and nulls dropped, map keys sorted; an
+     * ObjectMeta always carries creationTimestamp (null when unset) */
     expect_output("Pod",
                   "{\"spec\":{\"containers\":[{\"image\":\"nginx\",\"name\":\"web\"}]},\"zzz\":1,"
                   "\"metadata\":{\"labels\":{\"b\":\"2\",\"a\":\"1\"},\"name\":\"p\",\"namespace\":null},"
                   "\"apiVersion\":\"v1\",\"kind\":\"Pod\"}",
-                  "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"1\",\"b\":\"2\"}},"
+                  "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"creationTimestamp\":null,"
+                  "\"labels\":{\"a\":\"1\",\"b\":\"2\"}},"
                   "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx\"}]}}");
     /* quantities (strings or numbers) in their canonical form */
     expect_output("Pod",
@@ -235,13 +237,14 @@ static void test_canonical_output(void **state)
     expect_output("Pod",
                   "{\"metadata\":{\"creationTimestamp\":\"2024-01-02T03:04:05.123+01:30\"}}",
                   "{\"metadata\":{\"creationTimestamp\":\"2024-01-02T01:34:05Z\"}}");
-    expect_output("Pod", "{\"metadata\":{\"deletionTimestamp\":\"0001-01-01T00:00:00Z\"}}", "{\"metadata\":{}}");
+    expect_output("Pod", "{\"metadata\":{\"deletionTimestamp\":\"0001-01-01T00:00:00Z\"}}",
+                  "{\"metadata\":{\"creationTimestamp\":null}}");
     /* inline struct fields sit at the embedding position (Volume: name, then the source) */
     expect_output("Pod", "{\"spec\":{\"volumes\":[{\"emptyDir\":{},\"name\":\"v\"}]}}",
                   "{\"spec\":{\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}]}}");
     /* nulls inside arrays and maps become Go's zero values */
     expect_output("Pod", "{\"metadata\":{\"finalizers\":[null],\"labels\":{\"a\":null}}}",
-                  "{\"metadata\":{\"labels\":{\"a\":\"\"},\"finalizers\":[\"\"]}}");
+                  "{\"metadata\":{\"creationTimestamp\":null,\"labels\":{\"a\":\"\"},\"finalizers\":[\"\"]}}");
     /* IntOrString keeps its JSON type; bytes are re-encoded canonically */
     expect_output("Service", "{\"spec\":{\"ports\":[{\"targetPort\":\"http\",\"port\":80}]}}",
                   "{\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":\"http\"}]}}");

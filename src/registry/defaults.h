@@ -1,0 +1,38 @@
+/* registry/defaults: the defaults kube-apiserver v1.33 gives built-in objects
+ * (the SetDefaults_* functions of every pkg/apis/<group>/<version>, with the
+ * feature gates on by default in 1.33), plus the fields the create strategies
+ * fill in (pod status phase/qosClass, a Job's generated selector). New
+ * members land at their place in the type's field order, so an object reads
+ * back in upstream's order. Design: docs/internals/defaults.md. */
+#ifndef KAPI_REGISTRY_DEFAULTS_H
+#define KAPI_REGISTRY_DEFAULTS_H
+
+#include "../base/base.h"
+#include "../codec/value.h"
+
+/* Applies upstream's defaults for group/version/kind to obj (a decoded object,
+ * after metadata preparation) in place, allocating from pool. Unknown kinds
+ * (and non-objects) are left alone. Idempotent. Call it on create and update,
+ * and whenever upstream would decode a stored object. */
+void kapi_defaults_apply(struct kapi_pool *pool, const char *group, const char *version,
+                         const char *kind, struct kapi_value *obj);
+
+/* What the create strategies add on top (create only; obj's metadata.name and
+ * metadata.uid already set): Pod status {phase Pending, qosClass, the
+ * SchedulingGated condition}, a Job's generated selector and template labels
+ * unless spec.manualSelector is true. Applies defaults before and after, as
+ * upstream's decode and read-back do, so it may replace kapi_defaults_apply
+ * on create. */
+void kapi_defaults_prepare_create(struct kapi_pool *pool, const char *group, const char *version,
+                                  const char *kind, struct kapi_value *obj);
+
+/* The pod QoS class of a v1 Pod (after defaulting): "BestEffort",
+ * "Burstable" or "Guaranteed", as upstream's GetPodQOS computes it. */
+const char *kapi_defaults_pod_qos(const struct kapi_value *pod);
+
+/* The pull policy upstream defaults for an image reference: "Always" when its
+ * tag is latest (or it has neither tag nor digest), else "IfNotPresent"
+ * (also for references upstream cannot parse). */
+const char *kapi_defaults_pull_policy(const char *image);
+
+#endif

@@ -1,0 +1,150 @@
+/* registry/defaults: the smaller groups (networking, rbac, scheduling,
+ * storage, discovery, autoscaling). */
+#include "defaults_int.h"
+
+#include <string.h>
+
+static bool is(const char *a, const char *b)
+{
+    return strcmp(a, b) == 0;
+}
+
+static void network_policy(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    static const char *S = "k8s.io.api.networking.v1.NetworkPolicySpec";
+    struct kapi_value *spec = kapi_dflt_obj(obj, "spec");
+    if (!spec)
+        return;
+    const char *dirs[2] = {"ingress", "egress"};
+    for (int d = 0; d < 2; d++) {
+        struct kapi_value *rules = kapi_dflt_arr(spec, dirs[d]);
+        for (size_t i = 0; rules && i < rules->u.arr.len; i++) {
+            struct kapi_value *ports = kapi_dflt_arr(rules->u.arr.items[i], "ports");
+            for (size_t j = 0; ports && j < ports->u.arr.len; j++)
+                kapi_dflt_pstr(pool, ports->u.arr.items[j], "k8s.io.api.networking.v1.NetworkPolicyPort",
+                               "protocol", "TCP");
+        }
+    }
+    if (kapi_dflt_zero(spec, "policyTypes")) {
+        struct kapi_value *types = kapi_value_array(pool);
+        kapi_arr_push(pool, types, kapi_value_str(pool, "Ingress"));
+        if (!kapi_dflt_zero(spec, "egress"))
+            kapi_arr_push(pool, types, kapi_value_str(pool, "Egress"));
+        kapi_dflt_put(pool, spec, S, "policyTypes", types);
+    }
+}
+
+static void rbac_binding(struct kapi_pool *pool, struct kapi_value *obj, const char *type)
+{
+    kapi_dflt_str(pool, kapi_dflt_obj(obj, "roleRef"), "k8s.io.api.rbac.v1.RoleRef", "apiGroup",
+                  "rbac.authorization.k8s.io");
+    struct kapi_value *subs = kapi_dflt_arr(obj, "subjects");
+    for (size_t i = 0; subs && i < subs->u.arr.len; i++) {
+        struct kapi_value *s = subs->u.arr.items[i];
+        const char *kind = kapi_obj_get_str(s, "kind");
+        if (kind && (is(kind, "User") || is(kind, "Group")))
+            kapi_dflt_str(pool, s, "k8s.io.api.rbac.v1.Subject", "apiGroup", "rbac.authorization.k8s.io");
+    }
+    (void)type;
+}
+
+static void csi_driver(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    static const char *S = "k8s.io.api.storage.v1.CSIDriverSpec";
+    struct kapi_value *spec = kapi_dflt_ensure(pool, obj, "k8s.io.api.storage.v1.CSIDriver", "spec");
+    if (!spec)
+        return;
+    kapi_dflt_bool(pool, spec, S, "attachRequired", true);
+    kapi_dflt_bool(pool, spec, S, "podInfoOnMount", false);
+    if (kapi_dflt_zero(spec, "volumeLifecycleModes")) {
+        struct kapi_value *modes = kapi_value_array(pool);
+        kapi_arr_push(pool, modes, kapi_value_str(pool, "Persistent"));
+        kapi_dflt_put(pool, spec, S, "volumeLifecycleModes", modes);
+    }
+    kapi_dflt_bool(pool, spec, S, "storageCapacity", false);
+    kapi_dflt_pstr(pool, spec, S, "fsGroupPolicy", "ReadWriteOnceWithFSType");
+    kapi_dflt_bool(pool, spec, S, "requiresRepublish", false);
+    kapi_dflt_bool(pool, spec, S, "seLinuxMount", false);
+}
+
+static void endpoint_slice(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    struct kapi_value *ports = kapi_dflt_arr(obj, "ports");
+    for (size_t i = 0; ports && i < ports->u.arr.len; i++) {
+        struct kapi_value *p = ports->u.arr.items[i];
+        kapi_dflt_pstr(pool, p, "k8s.io.api.discovery.v1.EndpointPort", "name", "");
+        kapi_dflt_pstr(pool, p, "k8s.io.api.discovery.v1.EndpointPort", "protocol", "TCP");
+    }
+}
+
+static void hpa_v2(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    static const char *S = "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec";
+    struct kapi_value *spec = kapi_dflt_obj(obj, "spec");
+    if (!spec)
+        return;
+    kapi_dflt_int(pool, spec, S, "minReplicas", 1);
+    if (kapi_dflt_zero(spec, "metrics")) {
+        /* 80% average CPU utilization */
+        struct kapi_value *target = kapi_value_object(pool), *res = kapi_value_object(pool);
+        struct kapi_value *m = kapi_value_object(pool), *metrics = kapi_value_array(pool);
+        kapi_obj_set(pool, target, "type", kapi_value_str(pool, "Utilization"));
+        kapi_obj_set(pool, target, "averageUtilization", kapi_value_int(pool, 80));
+        kapi_obj_set(pool, res, "name", kapi_value_str(pool, "cpu"));
+        kapi_obj_set(pool, res, "target", target);
+        kapi_obj_set(pool, m, "type", kapi_value_str(pool, "Resource"));
+        kapi_obj_set(pool, m, "resource", res);
+        kapi_arr_push(pool, metrics, m);
+        kapi_dflt_put(pool, spec, S, "metrics", metrics);
+    }
+}
+
+bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *version,
+                     const char *kind, struct kapi_value *obj)
+{
+    if (is(group, "networking.k8s.io") && is(version, "v1")) {
+        if (is(kind, "NetworkPolicy")) {
+            network_policy(pool, obj);
+        } else if (is(kind, "IngressClass")) {
+            struct kapi_value *params = kapi_dflt_obj(kapi_dflt_obj(obj, "spec"), "parameters");
+            kapi_dflt_pstr(pool, params, "k8s.io.api.networking.v1.IngressClassParametersReference", "scope",
+                           "Cluster");
+        } else {
+            return false;
+        }
+    } else if (is(group, "rbac.authorization.k8s.io") && is(version, "v1")) {
+        if (is(kind, "RoleBinding") || is(kind, "ClusterRoleBinding"))
+            rbac_binding(pool, obj, kind);
+        else
+            return false;
+    } else if (is(group, "scheduling.k8s.io") && is(version, "v1")) {
+        if (!is(kind, "PriorityClass"))
+            return false;
+        kapi_dflt_pstr(pool, obj, "k8s.io.api.scheduling.v1.PriorityClass", "preemptionPolicy",
+                       "PreemptLowerPriority");
+    } else if (is(group, "storage.k8s.io") && is(version, "v1")) {
+        if (is(kind, "StorageClass")) {
+            kapi_dflt_pstr(pool, obj, "k8s.io.api.storage.v1.StorageClass", "reclaimPolicy", "Delete");
+            kapi_dflt_pstr(pool, obj, "k8s.io.api.storage.v1.StorageClass", "volumeBindingMode", "Immediate");
+        } else if (is(kind, "CSIDriver")) {
+            csi_driver(pool, obj);
+        } else {
+            return false;
+        }
+    } else if (is(group, "discovery.k8s.io") && is(version, "v1")) {
+        if (!is(kind, "EndpointSlice"))
+            return false;
+        endpoint_slice(pool, obj);
+    } else if (is(group, "autoscaling") && is(kind, "HorizontalPodAutoscaler")) {
+        if (is(version, "v2"))
+            hpa_v2(pool, obj);
+        else if (is(version, "v1"))
+            kapi_dflt_int(pool, kapi_dflt_obj(obj, "spec"),
+                          "k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec", "minReplicas", 1);
+        else
+            return false;
+    } else {
+        return false;
+    }
+    return true;
+}

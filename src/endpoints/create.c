@@ -4,6 +4,7 @@
 
 #include "../api/names.h"
 #include "../api/status.h"
+#include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
 
@@ -91,6 +92,15 @@ void kapi_handle_create(struct kapi_req *r)
         return;
     if (kapi_rest_check_namespace(r) < 0)
         return;
+    bool svc = kapi_rest_is_service(r);
+    if (svc) {
+        struct kapi_field_errors serrs = {0};
+        int rc = kapi_svc_alloc_create(r->srv->svc_alloc, r->pool, obj, kapi_rest_dry_run(r), &serrs);
+        if (rc) {
+            kapi_respond_status(r, kapi_svc_alloc_status(r->pool, rc, name, &serrs));
+            return;
+        }
+    }
     if (kapi_rest_dry_run(r)) {
         kapi_rest_respond_written(r, 201, obj, 0);
         return;
@@ -103,6 +113,8 @@ void kapi_handle_create(struct kapi_req *r)
     int err = kapi_store_write(r->srv->store, &w, &res);
     kapi_buf_dispose(&b);
     if (err) {
+        if (svc)
+            kapi_svc_alloc_release(r->srv->svc_alloc, obj); /* the object was not stored */
         kapi_rest_store_error(r, err, name);
     } else {
         kapi_rest_respond_written(r, 201, obj, res.rev);

@@ -6,6 +6,7 @@
 
 #include "../api/status.h"
 #include "../codec/json.h"
+#include "../registry/core/services.h"
 #include "../registry/kinds.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
@@ -137,6 +138,8 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
                 kapi_rest_store_error(r, err, name);
             return err;
         }
+        if (kapi_rest_is_service(r))
+            kapi_svc_alloc_release(r->srv->svc_alloc, obj);
     }
     *out = obj;
     if (!answer)

@@ -18,6 +18,7 @@ struct kapi_authn;
 struct kapi_registry;
 struct kapi_discovery;
 struct kapi_openapi;
+struct kapi_svc_alloc;
 
 /* Everything a request handler needs, built once by the server. */
 struct kapi_apiserver {
@@ -27,6 +28,7 @@ struct kapi_apiserver {
     struct kapi_registry *registry;
     struct kapi_discovery *discovery;
     struct kapi_openapi *openapi;
+    struct kapi_svc_alloc *svc_alloc;  /* ClusterIPs and NodePorts */
     int max_inflight;            /* --max-requests-inflight (non-mutating) */
     int max_mutating_inflight;   /* --max-mutating-requests-inflight */
     _Atomic int inflight, mutating_inflight;

@@ -150,6 +150,9 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
 /* Checks a Scale body; -1 when a 422 was sent. */
 int kapi_sub_validate(struct kapi_req *r, struct kapi_value *view);
 
+/* True for core/v1 services (which allocate IPs and ports). */
+bool kapi_rest_is_service(const struct kapi_req *r);
+
 /* health.c, version */
 bool kapi_handle_health(struct kapi_req *r);
 void kapi_handle_version(struct kapi_req *r);

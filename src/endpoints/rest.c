@@ -189,3 +189,8 @@ int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kap
             kapi_req_warn(r, res.unknown[i]);
     return 0;
 }
+
+bool kapi_rest_is_service(const struct kapi_req *r)
+{
+    return r->kind && r->kind->group[0] == 0 && strcmp(r->kind->resource, "services") == 0 && r->srv->svc_alloc;
+}

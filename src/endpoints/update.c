@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../api/status.h"
+#include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
 
@@ -42,6 +43,15 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         return 0;
     }
     bool deleting = kapi_obj_get(md, "deletionTimestamp") != NULL && !has_finalizers(obj);
+    bool svc = kapi_rest_is_service(r) && !r->subresource;
+    if (svc) {
+        struct kapi_field_errors serrs = {0};
+        int rc = kapi_svc_alloc_update(r->srv->svc_alloc, r->pool, obj, old, kapi_rest_dry_run(r), &serrs);
+        if (rc) {
+            kapi_respond_status(r, kapi_svc_alloc_status(r->pool, rc, r->name, &serrs));
+            return KAPI_STORE_IO;
+        }
+    }
     if (kapi_rest_dry_run(r)) {
         kapi_rest_respond_written(r, 200, obj, current->mod_rev);
         return 0;
@@ -59,6 +69,16 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
     struct kapi_write_result res = {0};
     int err = kapi_store_write(r->srv->store, &w, &res);
     kapi_buf_dispose(&b);
+    if (svc) {
+        /* free what only the version that did not win holds */
+        if (err) {
+            kapi_svc_alloc_release_diff(r->srv->svc_alloc, obj, old);
+        } else {
+            kapi_svc_alloc_release_diff(r->srv->svc_alloc, old, obj);
+            if (deleting)
+                kapi_svc_alloc_release(r->srv->svc_alloc, obj);
+        }
+    }
     if (err == KAPI_STORE_CONFLICT && retry) {
         kapi_write_result_dispose(&res);
         return err;

@@ -30,6 +30,7 @@ static const struct flag flags[] = {
     {"etcd-certfile", F_STR, OFF(etcd_certfile), "client certificate for TLS to etcd"},
     {"etcd-keyfile", F_STR, OFF(etcd_keyfile), "client key for TLS to etcd"},
     {"service-cluster-ip-range", F_STR, OFF(service_cluster_ip_range), "CIDR for Service ClusterIPs (default 10.96.0.0/12)"},
+    {"service-node-port-range", F_STR, OFF(service_node_port_range), "port range for NodePort Services (default 30000-32767)"},
     {"max-requests-inflight", F_INT, OFF(max_requests_inflight), "cap on concurrent non-mutating requests (default 400, 0 = none)"},
     {"max-mutating-requests-inflight", F_INT, OFF(max_mutating_requests_inflight), "cap on concurrent mutating requests (default 200, 0 = none)"},
     {"min-request-timeout", F_INT, OFF(min_request_timeout), "seconds; watches end after a random time in [this, 2x this) (default 1800)"},
@@ -108,6 +109,7 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->bind_address = "127.0.0.1";
     f->secure_port = 6443;
     f->service_cluster_ip_range = "10.96.0.0/12";
+    f->service_node_port_range = "30000-32767";
     f->max_requests_inflight = 400;
     f->max_mutating_requests_inflight = 200;
     f->min_request_timeout = 1800;

@@ -16,6 +16,7 @@ struct kapi_flags {
     const char *etcd_servers;
     const char *etcd_prefix, *etcd_cafile, *etcd_certfile, *etcd_keyfile;
     const char *service_cluster_ip_range;
+    const char *service_node_port_range;
     int max_requests_inflight;
     int max_mutating_requests_inflight;
     int min_request_timeout;

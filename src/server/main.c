@@ -18,6 +18,7 @@
 #include "../endpoints/endpoints.h"
 #include "../endpoints/openapi.h"
 #include "../http/http.h"
+#include "../registry/core/services.h"
 #include "../registry/registry.h"
 #include "../storage/compactor.h"
 #include "../storage/etcd3/etcd3.h"
@@ -122,6 +123,14 @@ int main(int argc, char **argv)
     int serr = kapi_cache_start(cache);
     if (serr)
         return fail("watch cache: %s%s", kapi_store_strerror(serr), "");
+    struct kapi_svc_alloc *svc_alloc =
+        kapi_svc_alloc_new(store, fl.service_cluster_ip_range, fl.service_node_port_range, err, sizeof(err));
+    if (!svc_alloc)
+        return fail("--service-cluster-ip-range/--service-node-port-range: %s%s", err, "");
+    const char *self_ip = fl.advertise_address ? fl.advertise_address
+                          : strcmp(fl.bind_address, "0.0.0.0") == 0 || strcmp(fl.bind_address, "::") == 0
+                              ? "127.0.0.1"
+                              : fl.bind_address;
     if (kapi_bootstrap_objects(store, cache, registry, err, sizeof(err)) < 0)
         return fail("bootstrap: %s%s", err, "");
 
@@ -149,6 +158,7 @@ int main(int argc, char **argv)
         .bookmark_interval_ms = fl.bookmark_interval_ms,
         .start_ms = t0,
         .openapi = kapi_openapi_new(),
+        .svc_alloc = svc_alloc,
     };
     kapi_uuid(srv.apf_flowschema_uid);
     kapi_uuid(srv.apf_prioritylevel_uid);
@@ -168,6 +178,9 @@ int main(int argc, char **argv)
     char *address = kapi_xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
     struct kapi_discovery_opts dopts = {.server_address = address};
     srv.discovery = kapi_discovery_new(&dopts);
+    /* The kubernetes Service points at this server's port, known only now. */
+    if (kapi_bootstrap_kubernetes_service(store, cache, registry, svc_alloc, self_ip, port, err, sizeof(err)) < 0)
+        return fail("bootstrap: %s%s", err, "");
     char *url = kapi_xasprintf("https://%s", address);
     if (kapi_kubeconfig_write(kubeconfig, url, &pki, err, sizeof(err)) < 0)
         return fail("kubeconfig: %s%s", err, "");
@@ -185,6 +198,7 @@ int main(int argc, char **argv)
     kapi_nsctl_stop(nsctl);
     kapi_compactor_stop(compactor);
     kapi_cache_free(cache);
+    kapi_svc_alloc_free(svc_alloc);
     kapi_store_close(store);
     kapi_discovery_free(srv.discovery);
     kapi_openapi_free(srv.openapi);

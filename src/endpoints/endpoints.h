@@ -19,6 +19,7 @@ struct kapi_registry;
 struct kapi_discovery;
 struct kapi_openapi;
 struct kapi_svc_alloc;
+struct kapi_satoken;
 
 /* Everything a request handler needs, built once by the server. */
 struct kapi_apiserver {
@@ -29,6 +30,8 @@ struct kapi_apiserver {
     struct kapi_discovery *discovery;
     struct kapi_openapi *openapi;
     struct kapi_svc_alloc *svc_alloc;  /* ClusterIPs and NodePorts */
+    _Atomic(struct kapi_satoken *) satoken; /* service-account tokens; NULL until the key is ready */
+    const char *sa_issuer;
     int max_inflight;            /* --max-requests-inflight (non-mutating) */
     int max_mutating_inflight;   /* --max-mutating-requests-inflight */
     _Atomic int inflight, mutating_inflight;
@@ -42,5 +45,9 @@ struct kapi_apiserver {
 
 /* The HTTP handler (kapi_http_handler_fn) for an apiserver. */
 void kapi_endpoints_handle(void *ctx, struct kapi_http_request *req);
+/* The token hook (kapi_authn_token_fn) that accepts service-account tokens
+ * of srv (ctx) once its signing key is ready. */
+struct kapi_user;
+int kapi_sa_token_hook(void *ctx, struct kapi_pool *pool, const char *token, struct kapi_user *out);
 
 #endif

@@ -153,6 +153,10 @@ int kapi_sub_validate(struct kapi_req *r, struct kapi_value *view);
 /* True for core/v1 services (which allocate IPs and ports). */
 bool kapi_rest_is_service(const struct kapi_req *r);
 
+/* tokenrequest.c */
+void kapi_handle_token_request(struct kapi_req *r);
+bool kapi_handle_openid(struct kapi_req *r); /* true when the path was one of the issuer documents */
+
 /* health.c, version */
 bool kapi_handle_health(struct kapi_req *r);
 void kapi_handle_version(struct kapi_req *r);

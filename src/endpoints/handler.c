@@ -259,6 +259,11 @@ static void serve_resource(struct kapi_req *r)
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
         return;
     }
+    if (r->group[0] == 0 && strcmp(r->resource, "serviceaccounts") == 0 && kapi_sub_is(r, "token") &&
+        strcmp(verb, "create") == 0) {
+        kapi_handle_token_request(r);
+        return;
+    }
     if (r->subresource && ((strcmp(r->subresource, "status") != 0 && strcmp(r->subresource, "scale") != 0) ||
                            (strcmp(verb, "get") != 0 && strcmp(verb, "update") != 0 && strcmp(verb, "patch") != 0))) {
         /* The other subresources (log, exec, eviction, binding...) come later. */
@@ -323,6 +328,15 @@ void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
         return;
     }
     bool resource_request = kapi_request_info(&r) == 0;
+    if (!resource_request && (strcmp(http->path, "/.well-known/openid-configuration") == 0 ||
+                              strcmp(http->path, "/openid/v1/jwks") == 0)) {
+        /* system:service-account-issuer-discovery: authenticated users */
+        if (ar == KAPI_AUTHN_OK || authorize(&r, false)) {
+            kapi_handle_openid(&r);
+            log_request(&r, start);
+            return;
+        }
+    }
     if (!authorize(&r, resource_request)) {
         forbid(&r, resource_request);
         log_request(&r, start);

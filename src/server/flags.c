@@ -38,6 +38,10 @@ static const struct flag flags[] = {
     {"shutdown-grace-period", F_DURATION_S, OFF(shutdown_grace_s), "time in-flight requests get to finish on SIGTERM (default 30s)"},
     {"shutdown-delay-duration", F_DURATION_S, OFF(shutdown_delay_s), "time to keep serving with /readyz failing after SIGTERM (default 0s)"},
     {"watch-bookmark-interval-ms", F_INT, OFF(bookmark_interval_ms), "how often watches that allow bookmarks get one (default 60000)"},
+    {"service-account-issuer", F_STR, OFF(sa_issuer), "iss of service-account tokens (default https://kubernetes.default.svc.cluster.local)"},
+    {"service-account-key-file", F_STR, OFF(sa_key_file), "PEM public (or private) key that verifies service-account tokens (default: pki/sa.pub)"},
+    {"service-account-signing-key-file", F_STR, OFF(sa_signing_key_file), "PEM private key that signs service-account tokens (default: pki/sa.key)"},
+    {"api-audiences", F_STR, OFF(api_audiences), "comma-separated audiences the API accepts in tokens (default: the issuer)"},
     {"controllers", F_STR, OFF(controllers), "in-process controllers, e.g. \"*\" (default) or \"*,-namespace-controller\""},
     {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
 };
@@ -117,6 +121,7 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->shutdown_grace_s = 30;
     f->bookmark_interval_ms = 60000;
     f->controllers = "*";
+    f->sa_issuer = "https://kubernetes.default.svc.cluster.local";
     f->etcd_prefix = "/registry";
     f->compaction_interval_s = 300;
     for (int i = 1; i < argc; i++) {

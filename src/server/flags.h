@@ -26,7 +26,8 @@ struct kapi_flags {
     int bookmark_interval_ms;
     int verbosity;
     int compaction_interval_s;   /* --etcd-compaction-interval (upstream's name, used for every store) */
-    const char *controllers;   /* kube-controller-manager style: "*", "-namespace-controller" */
+    const char *controllers;
+    const char *sa_issuer, *sa_key_file, *sa_signing_key_file, *api_audiences;   /* kube-controller-manager style: "*", "-namespace-controller" */
 };
 
 /* Parses argv into f (defaults first). Returns 0, 1 when --help was asked

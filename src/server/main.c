@@ -2,6 +2,7 @@
  * watch cache -> registry -> bootstrap objects -> HTTPS -> kubeconfig ->
  * ready; SIGTERM/SIGINT -> not ready -> in-flight requests finish -> exit. */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "../auth/authn.h"
 #include "../auth/pki.h"
+#include "../auth/satoken.h"
 #include "../cache/cache.h"
 #include "../controllers/namespace.h"
 #include "../endpoints/discovery.h"
@@ -32,6 +34,48 @@ static int fail(const char *fmt, const char *a, const char *b)
     fprintf(stderr, fmt, a, b);
     fprintf(stderr, "\n");
     return 1;
+}
+
+/* Service-account tokens need sa.key, which a first start generates in the
+ * background (RSA keys take a while): the token machinery is published when
+ * the key is there, so start-up does not wait for it. */
+struct sa_setup {
+    struct kapi_apiserver *srv;
+    struct kapi_pki *pki;
+    const struct kapi_flags *fl;
+    const char *address;
+};
+
+static void *sa_setup_main(void *arg)
+{
+    struct sa_setup *s = arg;
+    char err[512];
+    if (kapi_pki_sa_wait(s->pki, err, sizeof(err)) < 0) {
+        kapi_log(0, "service-account key: %s", err);
+        return NULL;
+    }
+    const char *signing = s->fl->sa_signing_key_file ? s->fl->sa_signing_key_file : s->pki->sa_key;
+    const char *verify[2];
+    size_t nverify = 0;
+    verify[nverify++] = s->fl->sa_key_file ? s->fl->sa_key_file : s->pki->sa_pub;
+    struct kapi_satoken *t = kapi_satoken_new(s->fl->sa_issuer, signing, verify, nverify, err, sizeof(err));
+    if (!t) {
+        kapi_log(0, "service-account tokens disabled: %s", err);
+        return NULL;
+    }
+    char *auds_buf = s->fl->api_audiences ? kapi_xstrdup(s->fl->api_audiences) : NULL;
+    const char *auds[16];
+    size_t naud = 0;
+    for (char *save = NULL, *a = auds_buf ? strtok_r(auds_buf, ",", &save) : NULL; a && naud < 16;
+         a = strtok_r(NULL, ",", &save))
+        auds[naud++] = a;
+    struct kapi_satoken_opts o = {.api_audiences = naud ? auds : NULL, .napi_audiences = naud,
+                                  .external_address = s->address};
+    if (kapi_satoken_configure(t, &o, err, sizeof(err)) < 0)
+        kapi_log(0, "service-account tokens: %s", err);
+    free(auds_buf);
+    atomic_store(&s->srv->satoken, t);
+    return NULL;
 }
 
 static int ensure_dir(const char *path, char *err, size_t errlen)
@@ -170,6 +214,8 @@ int main(int argc, char **argv)
         .client_ca_file = pki.ca_cert,
         .max_body = 3 * 1024 * 1024,
     };
+    srv.sa_issuer = fl.sa_issuer;
+    kapi_authn_set_token_hook(authn, kapi_sa_token_hook, &srv);
     struct kapi_http_server *http = kapi_http_server_start(&hc, kapi_endpoints_handle, &srv, err, sizeof(err));
     if (!http)
         return fail("listen on %s: %s", fl.bind_address, err);
@@ -182,6 +228,9 @@ int main(int argc, char **argv)
     if (kapi_bootstrap_kubernetes_service(store, cache, registry, svc_alloc, self_ip, port, err, sizeof(err)) < 0)
         return fail("bootstrap: %s%s", err, "");
     char *url = kapi_xasprintf("https://%s", address);
+    struct sa_setup sas = {.srv = &srv, .pki = &pki, .fl = &fl, .address = address};
+    pthread_t sa_thread;
+    bool sa_started = pthread_create(&sa_thread, NULL, sa_setup_main, &sas) == 0;
     if (kapi_kubeconfig_write(kubeconfig, url, &pki, err, sizeof(err)) < 0)
         return fail("kubeconfig: %s%s", err, "");
     atomic_store(&srv.ready, true);
@@ -195,6 +244,9 @@ int main(int argc, char **argv)
     if (fl.shutdown_delay_s > 0)
         sleep((unsigned)fl.shutdown_delay_s);
     kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
+    if (sa_started)
+        pthread_join(sa_thread, NULL);
+    kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_nsctl_stop(nsctl);
     kapi_compactor_stop(compactor);
     kapi_cache_free(cache);

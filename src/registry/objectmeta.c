@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../storage/storage.h"
 #include "defaults.h"
 #include "kinds.h"
 
@@ -181,4 +182,31 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_kind_prepare_update(pool, k, obj, old);
     kapi_meta_canonicalize(pool, obj);
     return 0;
+}
+
+int kapi_meta_create_if_missing(struct kapi_store *store, struct kapi_pool *pool, const struct kapi_kind *k,
+                                const char *ns, struct kapi_value *obj)
+{
+    const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
+    if (!name)
+        return -1;
+    char *key = kapi_registry_key(pool, k, ns, name);
+    struct kapi_kv kv = {0};
+    int rc = kapi_store_get(store, key, &kv);
+    kapi_kv_dispose(&kv);
+    if (rc != KAPI_STORE_NOT_FOUND)
+        return rc;
+    struct kapi_field_errors errs = {0};
+    const char *bad = NULL;
+    if (kapi_meta_prepare_create(pool, k, obj, ns, &errs, &bad) < 0 || errs.len)
+        return -1;
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_meta_encode_for_store(obj, &b);
+    struct kapi_write w = {.op = KAPI_WRITE_CREATE, .key = key, .value = b.data, .len = b.len};
+    struct kapi_write_result res = {0};
+    rc = kapi_store_write(store, &w, &res);
+    kapi_write_result_dispose(&res);
+    kapi_buf_dispose(&b);
+    return rc == KAPI_STORE_EXISTS ? 0 : rc;
 }

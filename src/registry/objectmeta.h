@@ -29,4 +29,12 @@ kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k);
 /* "2024-01-02T03:04:05Z" for now, from pool. */
 const char *kapi_meta_now(struct kapi_pool *pool);
 
+struct kapi_store;
+/* Creates obj (a decoded object without server-set fields) as kind k in
+ * namespace ns unless an object of that name exists, with the same
+ * preparation an API create gets. 0 (also when it existed), or a
+ * KAPI_STORE_* error / -1 when obj is invalid. */
+int kapi_meta_create_if_missing(struct kapi_store *store, struct kapi_pool *pool, const struct kapi_kind *k,
+                                const char *ns, struct kapi_value *obj);
+
 #endif

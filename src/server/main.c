@@ -16,6 +16,7 @@
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
 #include "../controllers/namespace.h"
+#include "../controllers/serviceaccounts.h"
 #include "../endpoints/discovery.h"
 #include "../endpoints/endpoints.h"
 #include "../endpoints/openapi.h"
@@ -183,6 +184,16 @@ int main(int argc, char **argv)
     struct kapi_nsctl *nsctl = NULL;
     if (kapi_flags_controller_enabled(&fl, "namespace-controller"))
         nsctl = kapi_nsctl_start(store, cache, registry);
+    struct kapi_sactl *sactl = NULL;
+    if (kapi_flags_controller_enabled(&fl, "serviceaccount-controller")) {
+        FILE *caf = fopen(pki.ca_cert, "r");
+        char ca_pem[16384];
+        size_t ca_len = caf ? fread(ca_pem, 1, sizeof(ca_pem) - 1, caf) : 0;
+        if (caf)
+            fclose(caf);
+        ca_pem[ca_len] = 0;
+        sactl = kapi_sactl_start(store, cache, registry, ca_pem);
+    }
 
     struct kapi_authn *authn = kapi_authn_new(fl.token_auth_file, err, sizeof(err));
     if (!authn)
@@ -248,6 +259,7 @@ int main(int argc, char **argv)
         pthread_join(sa_thread, NULL);
     kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_nsctl_stop(nsctl);
+    kapi_sactl_stop(sactl);
     kapi_compactor_stop(compactor);
     kapi_cache_free(cache);
     kapi_svc_alloc_free(svc_alloc);

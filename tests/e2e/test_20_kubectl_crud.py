@@ -1,6 +1,7 @@
 """Everyday kubectl work against kapi: create, get, list, label, annotate,
 edit-free updates, delete, watch, wait, and paging past 1,000 objects."""
 import json
+import os
 import subprocess
 import threading
 import time
@@ -43,7 +44,8 @@ def test_label_annotate_and_selectors(kapi):
     assert names("tier=web") == ["configmap/lab1"]
     assert names("tier in (web,db)") == ["configmap/lab1", "configmap/lab2"]
     assert names("tier,!env") == ["configmap/lab2"]
-    assert names("tier notin (web)") == ["configmap/lab2"]
+    # every namespace also holds kube-root-ca.crt, which has no tier label
+    assert names("tier notin (web)") == ["configmap/kube-root-ca.crt", "configmap/lab2"]
     obj = json.loads(kapi.kubectl("get", "cm", "lab1", "-o", "json").stdout)
     assert obj["metadata"]["annotations"] == {"note": "hello"}
     assert obj["metadata"]["labels"] == {"tier": "web", "env": "prod"}
@@ -157,12 +159,13 @@ def test_paging_over_1000_objects(kapi):
     [t.join() for t in threads]
     assert not errors, errors[:3]
     out = kapi.kubectl("get", "cm", "-n", "paging", "--chunk-size=100", "-o", "name", "-v=6")
-    names = out.stdout.split()
+    names = [n for n in out.stdout.split() if n.startswith("configmap/cm-")]
     assert len(names) == 1100 and names == sorted(names)
     assert out.stderr.count("continue=") >= 10  # kubectl really paged
     st, page = kapi.json("GET", "/api/v1/namespaces/paging/configmaps?limit=500")
     assert st == 200 and len(page["items"]) == 500
-    assert page["metadata"]["remainingItemCount"] == 600 and page["metadata"]["continue"]
+    # 1,100 of ours plus the namespace's kube-root-ca.crt
+    assert page["metadata"]["remainingItemCount"] == 601 and page["metadata"]["continue"]
     st, page2 = kapi.json("GET", "/api/v1/namespaces/paging/configmaps?limit=500&continue=" + page["metadata"]["continue"])
     assert st == 200 and page2["items"][0]["metadata"]["name"] == "cm-00500"
     assert page2["metadata"]["resourceVersion"] == page["metadata"]["resourceVersion"]
@@ -170,7 +173,8 @@ def test_paging_over_1000_objects(kapi):
     assert st == 400 and body["reason"] == "BadRequest"
     # kubectl deletes one by one; --wait=false skips its client-side-throttled polling
     kapi.kubectl("delete", "cm", "--all", "-n", "paging", "--wait=false", timeout=120)
-    assert kapi.kubectl("get", "cm", "-n", "paging", "-o", "name").stdout.strip() == ""
+    left = kapi.kubectl("get", "cm", "-n", "paging", "-o", "name").stdout.split()
+    assert [n for n in left if n != "configmap/kube-root-ca.crt"] == []  # the controller re-creates that one
 
 
 def test_create_generators_send_protobuf(kapi):
@@ -251,3 +255,18 @@ def test_kubectl_get_columns(kapi):
     # kinds without an upstream printer keep the default table
     kapi.kubectl("create", "role", "r1", "--verb=get", "--resource=pods")
     assert kapi.kubectl("get", "role", "r1").stdout.splitlines()[0].split() == ["NAME", "CREATED", "AT"]
+
+
+def test_new_namespace_gets_service_account_and_root_ca(kapi):
+    kapi.kubectl("create", "namespace", "fresh-ns")
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        sa = kapi.kubectl("get", "sa", "default", "-n", "fresh-ns", check=False)
+        cm = kapi.kubectl("get", "cm", "kube-root-ca.crt", "-n", "fresh-ns", "-o", "json", check=False)
+        if sa.returncode == 0 and cm.returncode == 0:
+            break
+        time.sleep(0.1)
+    assert sa.returncode == 0 and cm.returncode == 0
+    ca = json.loads(cm.stdout)["data"]["ca.crt"]
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+    assert ca == open(os.path.join(kapi.data_dir, "pki", "ca.crt")).read()

@@ -100,8 +100,6 @@ int kapi_bootstrap_kubernetes_service(struct kapi_store *store, struct kapi_cach
                                       size_t errlen)
 {
     const struct kapi_kind *svc = kapi_registry_find(reg, "", "v1", "services");
-    const struct kapi_kind *ep = kapi_registry_find(reg, "", "v1", "endpoints");
-    const struct kapi_kind *eps = kapi_registry_find(reg, "discovery.k8s.io", "v1", "endpointslices");
     char json[1024];
     snprintf(json, sizeof(json),
              "{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"component\":\"apiserver\",\"provider\":\"kubernetes\"}},"
@@ -110,18 +108,6 @@ int kapi_bootstrap_kubernetes_service(struct kapi_store *store, struct kapi_cach
              port, kapi_svc_alloc_first_ip(alloc));
     if (ensure(store, svc, json, alloc, false, err, errlen) < 0)
         return -1;
-    snprintf(json, sizeof(json),
-             "{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},"
-             "\"subsets\":[{\"addresses\":[{\"ip\":\"%s\"}],\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}]}",
-             self_ip, port);
-    if (ensure(store, ep, json, NULL, true, err, errlen) < 0)
-        return -1;
-    snprintf(json, sizeof(json),
-             "{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"kubernetes.io/service-name\":\"kubernetes\"}},"
-             "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"%s\"],\"conditions\":{\"ready\":true}}],"
-             "\"ports\":[{\"name\":\"https\",\"protocol\":\"TCP\",\"port\":%d}]}",
-             self_ip, port);
-    if (ensure(store, eps, json, NULL, true, err, errlen) < 0)
-        return -1;
+    (void)self_ip; /* the endpoints are the reconciler's (controllers/endpoints_reconciler.c) */
     return kapi_cache_sync(cache, 5000) == 0 ? 0 : (snprintf(err, errlen, "watch cache did not catch up"), -1);
 }

@@ -13,8 +13,8 @@ int kapi_bootstrap_objects(struct kapi_store *store, struct kapi_cache *cache, s
 
 struct kapi_svc_alloc;
 /* The default/kubernetes Service (the range's first IP, port 443 to this
- * server), its Endpoints and EndpointSlice naming self_ip:port. Existing
- * ones are kept; the endpoints are brought up to date. */
+ * server); an existing one is kept. Its endpoints are written by the
+ * endpoint reconciler. */
 int kapi_bootstrap_kubernetes_service(struct kapi_store *store, struct kapi_cache *cache, struct kapi_registry *reg,
                                       struct kapi_svc_alloc *alloc, const char *self_ip, int port, char *err,
                                       size_t errlen);

@@ -42,6 +42,8 @@ static const struct flag flags[] = {
     {"service-account-key-file", F_STR, OFF(sa_key_file), "PEM public (or private) key that verifies service-account tokens (default: pki/sa.pub)"},
     {"service-account-signing-key-file", F_STR, OFF(sa_signing_key_file), "PEM private key that signs service-account tokens (default: pki/sa.key)"},
     {"api-audiences", F_STR, OFF(api_audiences), "comma-separated audiences the API accepts in tokens (default: the issuer)"},
+    {"endpoint-reconciler-type", F_STR, OFF(endpoint_reconciler_type), "lease (default): the kubernetes Service lists every live instance; none"},
+    {"endpoint-reconciler-interval-ms", F_INT, OFF(endpoint_reconciler_interval_ms), "how often an instance renews its entry (default 10000; entries live 1.5x this)"},
     {"controllers", F_STR, OFF(controllers), "in-process controllers, e.g. \"*\" (default) or \"*,-namespace-controller\""},
     {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
 };
@@ -121,6 +123,8 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->shutdown_grace_s = 30;
     f->bookmark_interval_ms = 60000;
     f->controllers = "*";
+    f->endpoint_reconciler_type = "lease";
+    f->endpoint_reconciler_interval_ms = 10000;
     f->sa_issuer = "https://kubernetes.default.svc.cluster.local";
     f->etcd_prefix = "/registry";
     f->compaction_interval_s = 300;

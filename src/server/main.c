@@ -2,6 +2,7 @@
  * watch cache -> registry -> bootstrap objects -> HTTPS -> kubeconfig ->
  * ready; SIGTERM/SIGINT -> not ready -> in-flight requests finish -> exit. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "../auth/pki.h"
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
+#include "../controllers/endpoints_reconciler.h"
 #include "../controllers/namespace.h"
 #include "../controllers/serviceaccounts.h"
 #include "../endpoints/discovery.h"
@@ -238,6 +240,27 @@ int main(int argc, char **argv)
     /* The kubernetes Service points at this server's port, known only now. */
     if (kapi_bootstrap_kubernetes_service(store, cache, registry, svc_alloc, self_ip, port, err, sizeof(err)) < 0)
         return fail("bootstrap: %s%s", err, "");
+    struct kapi_epr *epr = NULL;
+    if (strcmp(fl.endpoint_reconciler_type, "lease") == 0) {
+        char host[256] = "";
+        gethostname(host, sizeof(host) - 1);
+        /* a stable identity per advertised address and port */
+        unsigned char md[32];
+        char seed[512];
+        snprintf(seed, sizeof(seed), "%s/%s/%d", host, self_ip, port);
+        EVP_Digest(seed, strlen(seed), md, NULL, EVP_sha256(), NULL);
+        char identity[64] = "apiserver-";
+        for (int i = 0; i < 13; i++)
+            snprintf(identity + 10 + i * 2, 3, "%02x", md[i]);
+        struct kapi_epr_opts eo = {.self_ip = self_ip, .port = port, .identity = identity, .hostname = host,
+                                   .interval_ms = fl.endpoint_reconciler_interval_ms,
+                                   .ttl_ms = fl.endpoint_reconciler_interval_ms * 3 / 2};
+        epr = kapi_epr_start(store, registry, &eo);
+        if (!epr)
+            return fail("endpoint reconciler: cannot start%s%s", "", "");
+    } else if (strcmp(fl.endpoint_reconciler_type, "none") != 0) {
+        return fail("--endpoint-reconciler-type %s: must be lease or none%s", fl.endpoint_reconciler_type, "");
+    }
     char *url = kapi_xasprintf("https://%s", address);
     struct sa_setup sas = {.srv = &srv, .pki = &pki, .fl = &fl, .address = address};
     pthread_t sa_thread;
@@ -254,6 +277,7 @@ int main(int argc, char **argv)
     /* Load balancers see /readyz fail and drain before the listener closes. */
     if (fl.shutdown_delay_s > 0)
         sleep((unsigned)fl.shutdown_delay_s);
+    kapi_epr_stop(epr); /* leave the kubernetes endpoints before the listener closes */
     kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
     if (sa_started)
         pthread_join(sa_thread, NULL);

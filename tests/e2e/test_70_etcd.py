@@ -85,3 +85,47 @@ def test_two_instances_share_etcd(tmp_path, etcd):
     finally:
         a.stop()
         b.stop()
+
+
+def test_kubernetes_endpoints_follow_live_instances(tmp_path, etcd):
+    port = free_port()
+    os.makedirs(tmp_path / "a")
+    os.makedirs(tmp_path / "b")
+    common = ["--etcd-servers", etcd, "--endpoint-reconciler-interval-ms", "500"]
+    a = Kapi(str(tmp_path / "a"), common).start(port=port)
+    shutil.copytree(os.path.join(a.data_dir, "pki"), str(tmp_path / "b" / "pki"))
+    b = Kapi(str(tmp_path / "b"), common + ["--bind-address", "127.0.0.3", "--advertise-address", "127.0.0.3"]).start(port=port)
+
+    def addresses():
+        st, ep = a.json("GET", "/api/v1/namespaces/default/endpoints/kubernetes")
+        subsets = ep.get("subsets") or []
+        return sorted(x["ip"] for s in subsets for x in s.get("addresses", [])), \
+            [p["port"] for s in subsets for p in s.get("ports", [])]
+
+    def wait_for(want, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            ips, ports = addresses()
+            if ips == want:
+                return ports
+            time.sleep(0.1)
+        raise AssertionError(f"endpoints stayed {addresses()}, wanted {want}")
+
+    try:
+        ports = wait_for(["127.0.0.1", "127.0.0.3"])
+        assert ports == [port]
+        st, leases = a.json("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases")
+        ids = [l for l in leases["items"] if l["metadata"].get("labels", {}).get("apiserver.kubernetes.io/identity")]
+        assert len(ids) == 2
+        # B dies without a goodbye: it drops out once its entry expires
+        b.kill9()
+        wait_for(["127.0.0.1"])
+        # a graceful stop leaves at once
+        b.start(port=port)
+        wait_for(["127.0.0.1", "127.0.0.3"])
+        b.stop()
+        ips, _ = addresses()
+        assert ips == ["127.0.0.1"]
+    finally:
+        a.stop()
+        b.stop()

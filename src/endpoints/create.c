@@ -35,6 +35,8 @@ void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *
     struct kapi_value *md = kapi_obj_ensure_obj(r->pool, obj, "metadata");
     kapi_obj_set(r->pool, md, "resourceVersion", kapi_value_str(r->pool, kapi_pool_printf(r->pool, "%lld", (long long)rev)));
     kapi_meta_canonicalize(r->pool, obj);
+    if (r->kind->view_out)
+        obj = r->kind->view_out(r->pool, obj);
     obj = kapi_sub_view(r, obj);
     if (r->as == KAPI_AS_TABLE) {
         const char *rvs = kapi_obj_get_str(md, "resourceVersion");
@@ -77,9 +79,12 @@ void kapi_handle_create(struct kapi_req *r)
     if (!obj || kapi_check_body_gvk(r, obj) < 0 || kapi_rest_typed(r, obj, r->body_dups, "CreateOptions") < 0)
         return;
     /* POST to a name (/pods/x) is not create; the router sends those away. */
+    if (r->kind->view_in)
+        obj = r->kind->view_in(r->pool, obj);
+    const struct kapi_kind *sk = r->kind->storage_kind ? r->kind->storage_kind : r->kind;
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;
-    if (kapi_meta_prepare_create(r->pool, r->kind, obj, r->ns, &errs, &bad) < 0) {
+    if (kapi_meta_prepare_create(r->pool, sk, obj, r->ns, &errs, &bad) < 0) {
         kapi_respond_error(r, 400, "BadRequest", bad);
         return;
     }

@@ -134,7 +134,7 @@ static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char
 {
     char rvbuf[24];
     snprintf(rvbuf, sizeof(rvbuf), "%lld", (long long)l->rev);
-    if (r->fmt == KAPI_FMT_JSON && r->as == KAPI_AS_OBJECT && !r->pretty) {
+    if (r->fmt == KAPI_FMT_JSON && r->as == KAPI_AS_OBJECT && !r->pretty && !r->kind->view_out) {
         /* Items are the shared object bytes, copied as they are. */
         struct kapi_buf b;
         kapi_buf_init(&b, 0);
@@ -189,8 +189,11 @@ static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char
         return;
     }
     struct kapi_value **objs = kapi_pool_alloc(r->pool, (l->n ? l->n : 1) * sizeof(*objs));
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         objs[i] = kapi_cobj_value(l->items[i], r->pool);
+        if (r->kind->view_out)
+            objs[i] = r->kind->view_out(r->pool, objs[i]);
+    }
     struct kapi_value *out;
     if (r->as == KAPI_AS_TABLE) {
         out = kapi_table_for_objects(r, objs, l->n, rvbuf, cont, remaining);

@@ -105,7 +105,7 @@ int kapi_negotiate_output(struct kapi_req *r)
             /* Protobuf for kinds that have a schema; others fall through
              * to the next acceptable type, as upstream does. */
             const struct kapi_kind *k = kapi_registry_find(r->srv->registry, r->group, r->version, r->resource);
-            if (k && k->msg) {
+            if (k && k->msg && !k->view_out) {
                 r->fmt = KAPI_FMT_PROTOBUF;
                 return 0;
             }

@@ -84,7 +84,8 @@ void kapi_handle_patch(struct kapi_req *r)
             return;
         }
         struct kapi_value *old = kapi_cobj_value(cur, r->pool);
-        struct kapi_value *doc = kapi_value_clone(r->pool, kapi_sub_view(r, old));
+        struct kapi_value *view = r->kind->view_out ? r->kind->view_out(r->pool, old) : old;
+        struct kapi_value *doc = kapi_value_clone(r->pool, kapi_sub_view(r, view));
         struct kapi_patch_error pe = {0};
         struct kapi_smp_error se = {0};
         struct kapi_value *obj;
@@ -119,10 +120,13 @@ void kapi_handle_patch(struct kapi_req *r)
                                                 name ? name : "", r->name));
             return;
         }
+        if (r->kind->view_in)
+            obj = r->kind->view_in(r->pool, obj);
         obj = kapi_sub_merge(r, old, obj);
         struct kapi_field_errors errs = {0};
         const char *bad = NULL;
-        if (kapi_meta_prepare_update(r->pool, r->kind, obj, old, r->ns, &errs, &bad) < 0) {
+        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+                                     &errs, &bad) < 0) {
             kapi_cobj_unref(cur);
             kapi_respond_error(r, 400, "BadRequest", bad);
             return;

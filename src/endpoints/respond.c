@@ -130,7 +130,7 @@ void kapi_respond_cobj(struct kapi_req *r, int code, struct kapi_cobj *o)
 
 void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, size_t len)
 {
-    if (r->fmt == KAPI_FMT_JSON && r->as == KAPI_AS_OBJECT && !r->pretty) {
+    if (r->fmt == KAPI_FMT_JSON && r->as == KAPI_AS_OBJECT && !r->pretty && !(r->kind && r->kind->view_out)) {
         /* The shared bytes go out as they are, plus the encoder's newline. */
         struct kapi_buf b;
         kapi_buf_init(&b, 0);
@@ -146,6 +146,8 @@ void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, si
         kapi_respond_error(r, 500, "InternalError", "Internal error occurred: stored object is not valid JSON");
         return;
     }
+    if (r->kind && r->kind->view_out)
+        v = r->kind->view_out(r->pool, v);
     if (r->as == KAPI_AS_TABLE) {
         const char *rv = kapi_value_cstr(kapi_value_path(v, "metadata", "resourceVersion", NULL));
         v = kapi_table_for_objects(r, &v, 1, rv, NULL, 0);

@@ -5,6 +5,7 @@
 #include "../api/selector.h"
 #include "../api/names.h"
 #include "../api/status.h"
+#include "../registry/events.h"
 #include "../schema/typed.h"
 #include "endpoints_int.h"
 
@@ -115,6 +116,11 @@ struct kapi_rest_filter *kapi_rest_filter_new(struct kapi_req *r)
         }
         if (kapi_field_selector_empty(f->fields))
             f->fields = NULL;
+        /* selectors on a view name the view's fields; objects carry the
+         * stored kind's */
+        if (f->fields && r->kind->view_in)
+            for (size_t i = 0; i < f->fields->nterms; i++)
+                f->fields->terms[i].field = kapi_event_v1_field_to_core(r->pool, f->fields->terms[i].field);
     }
     return f;
 }

@@ -124,10 +124,13 @@ void kapi_handle_update(struct kapi_req *r)
         return;
     }
     struct kapi_value *old = kapi_cobj_value(cur, r->pool);
+    if (r->kind->view_in)
+        obj = r->kind->view_in(r->pool, obj);
     obj = kapi_sub_merge(r, old, obj);
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;
-    if (kapi_meta_prepare_update(r->pool, r->kind, obj, old, r->ns, &errs, &bad) < 0) {
+    if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+                                 &errs, &bad) < 0) {
         kapi_respond_error(r, 400, "BadRequest", bad);
     } else if (errs.len) {
         kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));

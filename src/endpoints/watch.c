@@ -145,6 +145,22 @@ static int send_partial_event(struct kapi_req *r, const struct kapi_watch_item *
     return rc;
 }
 
+/* An event of a kind served as a view of another (events.k8s.io). */
+static int send_view_event(struct kapi_req *r, const struct kapi_watch_item *it)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    struct kapi_value *obj = r->kind->view_out(p, kapi_cobj_value(it->obj, p));
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_printf(&b, "{\"type\":\"%s\",\"object\":", kapi_watch_type_name(it->type));
+    kapi_json_write(&b, obj);
+    kapi_buf_puts(&b, "}\n");
+    int rc = kapi_http_stream_write(r->http, b.data, b.len);
+    kapi_buf_dispose(&b);
+    kapi_pool_free(p);
+    return rc;
+}
+
 void kapi_handle_watch(struct kapi_req *r)
 {
     if (r->fmt == KAPI_FMT_YAML) {
@@ -244,6 +260,8 @@ void kapi_handle_watch(struct kapi_req *r)
             rc = send_table_event(r, &it, first);
         else if (r->as == KAPI_AS_PARTIAL)
             rc = send_partial_event(r, &it);
+        else if (r->kind->view_out)
+            rc = send_view_event(r, &it);
         else
             rc = kapi_http_stream_write(r->http, it.frame->data, it.frame->len);
         first = false;

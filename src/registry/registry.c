@@ -7,6 +7,7 @@
 
 #include "../cache/cache.h"
 #include "../schema/schema.h"
+#include "events.h"
 
 struct kapi_registry {
     struct kapi_kind *kinds;
@@ -110,6 +111,14 @@ struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
         for (size_t j = 0; j < KAPI_ARRAY_LEN(generation_kinds); j++)
             if (strcmp(generation_kinds[j], r->name) == 0)
                 k->flags |= KAPI_KIND_GENERATION;
+    }
+    /* events.k8s.io/v1 events are a view of the core/v1 ones */
+    struct kapi_kind *core_ev = (struct kapi_kind *)kapi_registry_find(reg, "", "v1", "events");
+    struct kapi_kind *v1_ev = (struct kapi_kind *)kapi_registry_find(reg, "events.k8s.io", "v1", "events");
+    if (core_ev && v1_ev) {
+        v1_ev->storage_kind = core_ev;
+        v1_ev->view_out = kapi_event_core_to_v1;
+        v1_ev->view_in = kapi_event_v1_to_core;
     }
     return reg;
 }

@@ -29,6 +29,11 @@ struct kapi_kind {
     struct kapi_rcache *rc;
     const struct kapi_schema_msg *msg; /* the kind's type; NULL when it has no schema */
     const char *const *fields;        /* selectable fields beyond metadata.name/namespace */
+    /* A kind stored in another kind's shape (events.k8s.io/v1 Event is kept
+     * as core/v1 Event): the stored kind and the conversions. NULL otherwise. */
+    const struct kapi_kind *storage_kind;
+    struct kapi_value *(*view_out)(struct kapi_pool *pool, const struct kapi_value *stored);
+    struct kapi_value *(*view_in)(struct kapi_pool *pool, const struct kapi_value *view);
     unsigned flags;
 };
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../api/names.h"
+#include "../admission/admission.h"
 #include "../api/status.h"
 #include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
@@ -97,6 +98,14 @@ void kapi_handle_create(struct kapi_req *r)
         return;
     if (kapi_rest_check_namespace(r) < 0)
         return;
+    if (r->srv->admission) {
+        struct kapi_status *st = NULL;
+        if (kapi_admission_admit(r->srv->admission, r->pool, r->kind->group, r->kind->resource, NULL, r->ns, obj, NULL,
+                                 &r->user, kapi_rest_dry_run(r), &st) < 0) {
+            kapi_respond_status(r, st);
+            return;
+        }
+    }
     bool svc = kapi_rest_is_service(r);
     if (svc) {
         struct kapi_field_errors serrs = {0};

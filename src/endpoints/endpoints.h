@@ -20,6 +20,8 @@ struct kapi_discovery;
 struct kapi_openapi;
 struct kapi_svc_alloc;
 struct kapi_satoken;
+struct kapi_rbac;
+struct kapi_admission;
 
 /* Everything a request handler needs, built once by the server. */
 struct kapi_apiserver {
@@ -32,6 +34,8 @@ struct kapi_apiserver {
     struct kapi_svc_alloc *svc_alloc;  /* ClusterIPs and NodePorts */
     _Atomic(struct kapi_satoken *) satoken; /* service-account tokens; NULL until the key is ready */
     const char *sa_issuer;
+    struct kapi_rbac *rbac;            /* NULL: --authorization-mode=AlwaysAllow */
+    struct kapi_admission *admission;  /* the built-in admission chain */
     int max_inflight;            /* --max-requests-inflight (non-mutating) */
     int max_mutating_inflight;   /* --max-mutating-requests-inflight */
     _Atomic int inflight, mutating_inflight;

@@ -44,6 +44,7 @@ struct kapi_req {
     bool pretty;
     const char *partial_version;   /* meta.k8s.io/v1 or v1beta1 for KAPI_AS_PARTIAL */
     struct kapi_json_dup *body_dups; /* duplicate keys kapi_decode_body found */
+    const char *authz_reason;        /* the authorizer's reason for a denial */
     const char *warnings[KAPI_MAX_WARNINGS];
     size_t nwarnings;
 };

@@ -4,6 +4,7 @@
 
 #include "../api/names.h"
 #include "../api/status.h"
+#include "../auth/rbac.h"
 #include "discovery.h"
 #include "openapi.h"
 #include "endpoints_int.h"
@@ -26,13 +27,6 @@ static bool discovery_path(const char *p)
            strncmp(p, "/apis/", 6) == 0;
 }
 
-static bool in_group(const struct kapi_user *u, const char *g)
-{
-    for (size_t i = 0; i < u->ngroups; i++)
-        if (strcmp(u->groups[i], g) == 0)
-            return true;
-    return false;
-}
 
 static const char *http_verb(const char *method)
 {
@@ -49,35 +43,55 @@ static const char *http_verb(const char *method)
     return "unknown";
 }
 
-/* Until RBAC exists: system:masters may do anything; every authenticated
- * user may read discovery (as upstream's system:discovery grants). */
+/* One authorization decision for an attribute set: AlwaysAllow, or RBAC
+ * (which lets system:masters through and holds upstream's bootstrap
+ * policy: discovery, basic-user, public-info-viewer, ...). */
+static bool decide(struct kapi_req *r, const struct kapi_authz_attrs *a, const char **reason)
+{
+    *reason = "";
+    if (!r->srv->rbac)
+        return true; /* --authorization-mode=AlwaysAllow */
+    return kapi_rbac_authorize(r->srv->rbac, r->pool, a, reason);
+}
+
+static void attrs_of(struct kapi_req *r, bool resource_request, struct kapi_authz_attrs *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->user = &r->user;
+    a->resource_request = resource_request;
+    if (resource_request) {
+        a->verb = r->verb;
+        a->group = r->group;
+        a->resource = r->resource;
+        a->subresource = r->subresource ? r->subresource : "";
+        a->ns = r->ns;
+        a->name = r->name ? r->name : "";
+    } else {
+        a->verb = http_verb(r->http->method);
+        a->path = r->http->path;
+    }
+}
+
 static bool authorize(struct kapi_req *r, bool resource_request)
 {
-    if (in_group(&r->user, "system:masters"))
-        return true;
-    /* system:basic-user: every authenticated user may ask who they are and
-     * what they may do. */
-    if (resource_request && in_group(&r->user, "system:authenticated") && strcmp(r->verb, "create") == 0 &&
-        ((strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "selfsubjectreviews") == 0) ||
-         (strcmp(r->group, "authorization.k8s.io") == 0 &&
-          (strcmp(r->resource, "selfsubjectaccessreviews") == 0 || strcmp(r->resource, "selfsubjectrulesreviews") == 0))))
-        return true;
-    if (!resource_request && in_group(&r->user, "system:authenticated") &&
-        (discovery_path(r->http->path) || strncmp(r->http->path, "/openapi/", 9) == 0) &&
-        strcmp(r->http->method, "GET") == 0)
-        return true;
-    return false;
+    struct kapi_authz_attrs a;
+    attrs_of(r, resource_request, &a);
+    const char *reason = "";
+    bool ok = decide(r, &a, &reason);
+    r->authz_reason = reason;
+    return ok;
 }
 
 static void forbid(struct kapi_req *r, bool resource_request)
 {
+    const char *reason = r->authz_reason ? r->authz_reason : "";
     if (resource_request) {
         kapi_respond_status(r, kapi_status_forbidden_authz(r->pool, r->user.name, r->verb, r->group, r->resource,
-                                                           r->subresource, r->ns, r->name, NULL, ""));
+                                                           r->subresource, r->ns, r->name, NULL, reason));
         return;
     }
     kapi_respond_status(r, kapi_status_forbidden_authz(r->pool, r->user.name, http_verb(r->http->method), NULL, NULL,
-                                                       NULL, NULL, NULL, r->http->path, ""));
+                                                       NULL, NULL, NULL, r->http->path, reason));
 }
 
 static void not_found(struct kapi_req *r)
@@ -185,14 +199,32 @@ static void self_subject_access_review(struct kapi_req *r)
     struct kapi_value *spec = kapi_obj_get(body, "spec");
     struct kapi_value *ra = kapi_obj_get(spec, "resourceAttributes");
     struct kapi_value *nra = kapi_obj_get(spec, "nonResourceAttributes");
-    bool allowed = in_group(&r->user, "system:masters");
-    if (!allowed && nra) {
-        const char *path = kapi_obj_get_str(nra, "path");
-        const char *verb = kapi_obj_get_str(nra, "verb");
-        allowed = path && verb && strcmp(verb, "get") == 0 && in_group(&r->user, "system:authenticated") &&
-                  (discovery_path(path) || strncmp(path, "/openapi/", 9) == 0 || public_path(path));
+    struct kapi_authz_attrs a = {.user = &r->user};
+    if (nra) {
+        a.verb = kapi_obj_get_str(nra, "verb");
+        a.path = kapi_obj_get_str(nra, "path");
+    } else {
+        a.resource_request = true;
+        a.verb = kapi_obj_get_str(ra, "verb");
+        a.group = kapi_obj_get_str(ra, "group");
+        a.resource = kapi_obj_get_str(ra, "resource");
+        a.subresource = kapi_obj_get_str(ra, "subresource");
+        a.ns = kapi_obj_get_str(ra, "namespace");
+        a.name = kapi_obj_get_str(ra, "name");
     }
-    (void)ra;
+    if (!a.verb)
+        a.verb = "";
+    if (a.resource_request) {
+        a.group = a.group ? a.group : "";
+        a.resource = a.resource ? a.resource : "";
+        a.subresource = a.subresource ? a.subresource : "";
+        a.ns = a.ns ? a.ns : "";
+        a.name = a.name ? a.name : "";
+    } else if (!a.path) {
+        a.path = "";
+    }
+    const char *reason = "";
+    bool allowed = decide(r, &a, &reason);
     struct kapi_value *o = kapi_value_object(p);
     kapi_obj_set(p, o, "kind", kapi_value_str(p, "SelfSubjectAccessReview"));
     kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, "authorization.k8s.io/v1"));
@@ -202,6 +234,8 @@ static void self_subject_access_review(struct kapi_req *r)
     kapi_obj_set(p, o, "spec", spec ? spec : kapi_value_object(p));
     struct kapi_value *st = kapi_value_object(p);
     kapi_obj_set(p, st, "allowed", kapi_value_bool(p, allowed));
+    if (reason && reason[0])
+        kapi_obj_set(p, st, "reason", kapi_value_str(p, reason));
     kapi_obj_set(p, o, "status", st);
     kapi_respond_value(r, 201, o);
 }
@@ -330,12 +364,13 @@ void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
     bool resource_request = kapi_request_info(&r) == 0;
     if (!resource_request && (strcmp(http->path, "/.well-known/openid-configuration") == 0 ||
                               strcmp(http->path, "/openid/v1/jwks") == 0)) {
-        /* system:service-account-issuer-discovery: authenticated users */
-        if (ar == KAPI_AUTHN_OK || authorize(&r, false)) {
+        /* granted by system:service-account-issuer-discovery */
+        if (authorize(&r, false))
             kapi_handle_openid(&r);
-            log_request(&r, start);
-            return;
-        }
+        else
+            forbid(&r, false);
+        log_request(&r, start);
+        return;
     }
     if (!authorize(&r, resource_request)) {
         forbid(&r, resource_request);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../admission/admission.h"
 #include "../api/status.h"
 #include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
@@ -43,6 +44,14 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         return 0;
     }
     bool deleting = kapi_obj_get(md, "deletionTimestamp") != NULL && !has_finalizers(obj);
+    if (r->srv->admission) {
+        struct kapi_status *st = NULL;
+        if (kapi_admission_admit(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource, r->ns,
+                                 obj, old, &r->user, kapi_rest_dry_run(r), &st) < 0) {
+            kapi_respond_status(r, st);
+            return KAPI_STORE_IO;
+        }
+    }
     bool svc = kapi_rest_is_service(r) && !r->subresource;
     if (svc) {
         struct kapi_field_errors serrs = {0};

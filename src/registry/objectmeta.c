@@ -7,6 +7,7 @@
 #include "../codec/json.h"
 #include "../storage/storage.h"
 #include "defaults.h"
+#include "validation.h"
 #include "kinds.h"
 
 static const char *const meta_order[] = {
@@ -119,6 +120,7 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
+    kapi_validate_kind(pool, k->group, k->version, k->kind, obj, NULL, errs);
     kapi_kind_prepare_create(pool, k, obj); /* after validation, like a strategy's Canonicalize */
     kapi_meta_canonicalize(pool, obj);
     return 0;
@@ -179,6 +181,7 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
     if (!kapi_obj_get_str(md, "resourceVersion") || !kapi_obj_get_str(md, "resourceVersion")[0])
         kapi_obj_set(pool, md, "resourceVersion", kapi_value_clone(pool, kapi_obj_get(omd, "resourceVersion")));
     kapi_validate_object_meta_update(pool, md, omd, errs);
+    kapi_validate_kind(pool, k->group, k->version, k->kind, obj, old, errs);
     kapi_kind_prepare_update(pool, k, obj, old);
     kapi_meta_canonicalize(pool, obj);
     return 0;

@@ -44,6 +44,9 @@ static const struct flag flags[] = {
     {"api-audiences", F_STR, OFF(api_audiences), "comma-separated audiences the API accepts in tokens (default: the issuer)"},
     {"endpoint-reconciler-type", F_STR, OFF(endpoint_reconciler_type), "lease (default): the kubernetes Service lists every live instance; none"},
     {"endpoint-reconciler-interval-ms", F_INT, OFF(endpoint_reconciler_interval_ms), "how often an instance renews its entry (default 10000; entries live 1.5x this)"},
+    {"authorization-mode", F_STR, OFF(authorization_mode), "RBAC (default; Node is accepted and not enforced yet) or AlwaysAllow"},
+    {"enable-admission-plugins", F_STR, OFF(enable_admission_plugins), "admission plugins to turn on in addition to the defaults"},
+    {"disable-admission-plugins", F_STR, OFF(disable_admission_plugins), "admission plugins to turn off"},
     {"controllers", F_STR, OFF(controllers), "in-process controllers, e.g. \"*\" (default) or \"*,-namespace-controller\""},
     {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
 };
@@ -123,6 +126,7 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->shutdown_grace_s = 30;
     f->bookmark_interval_ms = 60000;
     f->controllers = "*";
+    f->authorization_mode = "Node,RBAC";
     f->endpoint_reconciler_type = "lease";
     f->endpoint_reconciler_interval_ms = 10000;
     f->sa_issuer = "https://kubernetes.default.svc.cluster.local";

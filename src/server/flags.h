@@ -27,6 +27,8 @@ struct kapi_flags {
     int verbosity;
     int compaction_interval_s;   /* --etcd-compaction-interval (upstream's name, used for every store) */
     const char *controllers;
+    const char *authorization_mode;
+    const char *enable_admission_plugins, *disable_admission_plugins;
     const char *endpoint_reconciler_type;
     int endpoint_reconciler_interval_ms;
     const char *sa_issuer, *sa_key_file, *sa_signing_key_file, *api_audiences;   /* kube-controller-manager style: "*", "-namespace-controller" */

@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../admission/admission.h"
 #include "../auth/authn.h"
 #include "../auth/pki.h"
+#include "../auth/rbac.h"
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
 #include "../controllers/endpoints_reconciler.h"
@@ -170,6 +172,35 @@ int main(int argc, char **argv)
     int serr = kapi_cache_start(cache);
     if (serr)
         return fail("watch cache: %s%s", kapi_store_strerror(serr), "");
+    /* --authorization-mode: a comma list; RBAC enforced, Node accepted (its
+     * kubelet rules come with the security work), AlwaysAllow for tests */
+    bool rbac_on = false, always_allow = false;
+    {
+        char *modes = kapi_xstrdup(fl.authorization_mode);
+        for (char *save = NULL, *m = strtok_r(modes, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+            if (strcmp(m, "RBAC") == 0)
+                rbac_on = true;
+            else if (strcmp(m, "AlwaysAllow") == 0)
+                always_allow = true;
+            else if (strcmp(m, "Node") != 0) {
+                fprintf(stderr, "Error: --authorization-mode: unsupported mode %s\n", m);
+                return 1;
+            }
+        }
+        free(modes);
+    }
+    struct kapi_rbac *rbac = NULL;
+    if (rbac_on && !always_allow) {
+        if (kapi_rbac_bootstrap(store, registry) != 0)
+            return fail("bootstrap policy: cannot write the default roles%s%s", "", "");
+        rbac = kapi_rbac_new(cache, registry);
+    }
+    if (kapi_admission_check_flags(fl.enable_admission_plugins, fl.disable_admission_plugins, err, sizeof(err)) < 0)
+        return fail("%s%s", err, "");
+    if (kapi_admission_bootstrap(store, registry) != 0)
+        return fail("bootstrap: cannot write the built-in PriorityClasses%s%s", "", "");
+    struct kapi_admission *admission =
+        kapi_admission_new(cache, registry, fl.enable_admission_plugins, fl.disable_admission_plugins);
     struct kapi_svc_alloc *svc_alloc =
         kapi_svc_alloc_new(store, fl.service_cluster_ip_range, fl.service_node_port_range, err, sizeof(err));
     if (!svc_alloc)
@@ -216,6 +247,8 @@ int main(int argc, char **argv)
         .start_ms = t0,
         .openapi = kapi_openapi_new(),
         .svc_alloc = svc_alloc,
+        .rbac = rbac,
+        .admission = admission,
     };
     kapi_uuid(srv.apf_flowschema_uid);
     kapi_uuid(srv.apf_prioritylevel_uid);
@@ -287,6 +320,8 @@ int main(int argc, char **argv)
     kapi_compactor_stop(compactor);
     kapi_cache_free(cache);
     kapi_svc_alloc_free(svc_alloc);
+    kapi_rbac_free(rbac);
+    kapi_admission_free(admission);
     kapi_store_close(store);
     kapi_discovery_free(srv.discovery);
     kapi_openapi_free(srv.openapi);

@@ -1,0 +1,410 @@
+/* Implementation of src/admission/admission.h: the plugin table in
+ * upstream's execution order, flag handling, the two-phase chain and the
+ * lookup helpers the plugins share. */
+#include "admission.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cache/cache.h"
+#include "../registry/objectmeta.h"
+#include "../registry/registry.h"
+#include "../schema/schema.h"
+#include "../storage/storage.h"
+
+struct plugin {
+    const char *name;
+    bool default_on;
+    kapi_admission_fn mutate, validate;
+};
+
+static int always_deny(const struct kapi_admission_attrs *at, struct kapi_status **status)
+{
+    *status = kapi_adm_forbidden(at, "admission control is denying all modifications");
+    return -1;
+}
+
+/* Every plugin kube-apiserver 1.33 registers, in its execution order
+ * (AllOrderedPlugins), with its default state. Plugins without functions are
+ * accepted by the flags and do nothing here (NamespaceLifecycle is enforced
+ * by the request handlers; the rest have no effect on kapi's objects yet). */
+static const struct plugin plugins[] = {
+    {"AlwaysAdmit", false, NULL, NULL},
+    {"NamespaceAutoProvision", false, NULL, NULL},
+    {"NamespaceLifecycle", true, NULL, NULL},
+    {"NamespaceExists", false, NULL, NULL},
+    {"LimitPodHardAntiAffinityTopology", false, NULL, NULL},
+    {"LimitRanger", true, kapi_adm_limitranger_mutate, kapi_adm_limitranger_validate},
+    {"ServiceAccount", true, kapi_adm_serviceaccount_mutate, kapi_adm_serviceaccount_validate},
+    {"NodeRestriction", false, NULL, NULL},
+    {"TaintNodesByCondition", true, NULL, NULL},
+    {"AlwaysPullImages", false, NULL, NULL},
+    {"ImagePolicyWebhook", false, NULL, NULL},
+    {"PodSecurity", true, NULL, NULL},
+    {"PodNodeSelector", false, NULL, NULL},
+    {"Priority", true, kapi_adm_priority_mutate, kapi_adm_priority_validate},
+    {"DefaultTolerationSeconds", true, kapi_adm_tolerations_mutate, NULL},
+    {"PodTolerationRestriction", false, NULL, NULL},
+    {"EventRateLimit", false, NULL, NULL},
+    {"ExtendedResourceToleration", false, NULL, NULL},
+    {"DefaultStorageClass", true, NULL, NULL},
+    {"StorageObjectInUseProtection", true, NULL, NULL},
+    {"OwnerReferencesPermissionEnforcement", false, NULL, NULL},
+    {"PersistentVolumeClaimResize", true, NULL, NULL},
+    {"RuntimeClass", true, NULL, NULL},
+    {"CertificateApproval", true, NULL, NULL},
+    {"CertificateSigning", true, NULL, NULL},
+    {"ClusterTrustBundleAttest", true, NULL, NULL},
+    {"CertificateSubjectRestriction", true, NULL, NULL},
+    {"DefaultIngressClass", true, NULL, NULL},
+    {"DenyServiceExternalIPs", false, NULL, NULL},
+    {"PodTopologyLabels", true, NULL, NULL},
+    {"MutatingAdmissionPolicy", true, NULL, NULL},
+    {"MutatingAdmissionWebhook", true, NULL, NULL},
+    {"ValidatingAdmissionPolicy", true, NULL, NULL},
+    {"ValidatingAdmissionWebhook", true, NULL, NULL},
+    {"ResourceQuota", true, NULL, NULL},
+    {"AlwaysDeny", false, NULL, always_deny},
+};
+#define NPLUGINS KAPI_ARRAY_LEN(plugins)
+
+struct kapi_admission {
+    struct kapi_cache *cache;
+    const struct kapi_registry *reg;
+    bool on[NPLUGINS];
+    int64_t not_ready_secs, unreachable_secs;
+};
+
+static int plugin_index(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NPLUGINS; i++)
+        if (strlen(plugins[i].name) == len && memcmp(plugins[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Calls fn for each non-empty comma-separated item (spaces around items are
+ * kept, as upstream's string-slice flag keeps them). */
+static void each_name(const char *csv, void (*fn)(void *ctx, const char *s, size_t n), void *ctx)
+{
+    if (!csv)
+        return;
+    const char *p = csv;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n)
+            fn(ctx, p, n);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+}
+
+struct set_ctx {
+    bool *on;
+    bool value;
+};
+
+static void set_one(void *ctx, const char *s, size_t n)
+{
+    struct set_ctx *c = ctx;
+    int i = plugin_index(s, n);
+    if (i >= 0)
+        c->on[i] = c->value;
+}
+
+struct kapi_admission *kapi_admission_new(struct kapi_cache *cache, const struct kapi_registry *reg,
+                                          const char *enable_csv, const char *disable_csv)
+{
+    struct kapi_admission *a = kapi_xcalloc(1, sizeof(*a));
+    a->cache = cache;
+    a->reg = reg;
+    a->not_ready_secs = a->unreachable_secs = 300;
+    for (size_t i = 0; i < NPLUGINS; i++)
+        a->on[i] = plugins[i].default_on;
+    /* Upstream: enabled = (defaults + enable) - disable, so disable wins. */
+    struct set_ctx en = {a->on, true}, dis = {a->on, false};
+    each_name(enable_csv, set_one, &en);
+    each_name(disable_csv, set_one, &dis);
+    return a;
+}
+
+void kapi_admission_free(struct kapi_admission *a)
+{
+    free(a);
+}
+
+struct check_ctx {
+    const char *flag;
+    char *err;
+    size_t errlen;
+    bool failed;
+};
+
+static void check_one(void *ctx, const char *s, size_t n)
+{
+    struct check_ctx *c = ctx;
+    if (!c->failed && plugin_index(s, n) < 0) {
+        snprintf(c->err, c->errlen, "%s plugin \"%.*s\" is unknown", c->flag, (int)n, s);
+        c->failed = true;
+    }
+}
+
+static bool csv_has(const char *csv, const char *s, size_t n)
+{
+    for (const char *p = csv; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && memcmp(p, s, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+int kapi_admission_check_flags(const char *enable_csv, const char *disable_csv, char *err, size_t errlen)
+{
+    struct check_ctx c = {"enable-admission-plugins", err, errlen, false};
+    each_name(enable_csv, check_one, &c);
+    c.flag = "disable-admission-plugins";
+    each_name(disable_csv, check_one, &c);
+    if (c.failed)
+        return -1;
+    /* Overlap, printed as Go prints a sorted []string: [A B]. */
+    const char *both[NPLUGINS];
+    size_t nboth = 0;
+    for (size_t i = 0; i < NPLUGINS; i++) {
+        size_t n = strlen(plugins[i].name);
+        if (csv_has(enable_csv, plugins[i].name, n) && csv_has(disable_csv, plugins[i].name, n))
+            both[nboth++] = plugins[i].name;
+    }
+    if (!nboth)
+        return 0;
+    qsort(both, nboth, sizeof(both[0]), cmp_str);
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_putc(&b, '[');
+    for (size_t i = 0; i < nboth; i++)
+        kapi_buf_printf(&b, "%s%s", i ? " " : "", both[i]);
+    kapi_buf_puts(&b, "] in enable-admission-plugins and disable-admission-plugins overlapped");
+    snprintf(err, errlen, "%s", b.data);
+    kapi_buf_dispose(&b);
+    return -1;
+}
+
+bool kapi_admission_enabled(const struct kapi_admission *a, const char *name)
+{
+    int i = plugin_index(name, strlen(name));
+    return a && i >= 0 && a->on[i];
+}
+
+void kapi_admission_set_toleration_seconds(struct kapi_admission *a, int64_t not_ready, int64_t unreachable)
+{
+    a->not_ready_secs = not_ready;
+    a->unreachable_secs = unreachable;
+}
+
+void kapi_adm_toleration_seconds(const struct kapi_admission *a, int64_t *not_ready, int64_t *unreachable)
+{
+    *not_ready = a->not_ready_secs;
+    *unreachable = a->unreachable_secs;
+}
+
+/* ---- the chain ---- */
+
+static int run(struct kapi_admission *a, bool mutate, struct kapi_pool *pool, const char *group,
+               const char *resource, const char *subresource, const char *ns, struct kapi_value *obj,
+               const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+               struct kapi_status **status)
+{
+    const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
+    struct kapi_admission_attrs at = {
+        .adm = a,
+        .pool = pool,
+        .group = group ? group : "",
+        .resource = resource ? resource : "",
+        .subresource = subresource ? subresource : "",
+        .ns = ns ? ns : "",
+        .name = name ? name : "",
+        .obj = obj,
+        .old = old,
+        .user = user,
+        .dry_run = dry_run,
+        .create = old == NULL,
+    };
+    if (!obj || obj->type != KAPI_V_OBJECT)
+        return 0;
+    for (size_t i = 0; i < NPLUGINS; i++) {
+        if (!a->on[i])
+            continue;
+        kapi_admission_fn fn = mutate ? plugins[i].mutate : plugins[i].validate;
+        if (fn && fn(&at, status) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int kapi_admission_mutate(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
+                          const char *subresource, const char *ns, struct kapi_value *obj,
+                          const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                          struct kapi_status **status)
+{
+    return run(a, true, pool, group, resource, subresource, ns, obj, old, user, dry_run, status);
+}
+
+int kapi_admission_validate(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                            const char *resource, const char *subresource, const char *ns,
+                            struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user,
+                            bool dry_run, struct kapi_status **status)
+{
+    return run(a, false, pool, group, resource, subresource, ns, obj, old, user, dry_run, status);
+}
+
+int kapi_admission_admit(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
+                         const char *subresource, const char *ns, struct kapi_value *obj,
+                         const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                         struct kapi_status **status)
+{
+    if (kapi_admission_mutate(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, status) < 0)
+        return -1;
+    return kapi_admission_validate(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, status);
+}
+
+/* ---- helpers for the plugins ---- */
+
+bool kapi_adm_is(const struct kapi_admission_attrs *at, const char *group, const char *resource)
+{
+    return strcmp(at->group, group) == 0 && strcmp(at->resource, resource) == 0 && at->subresource[0] == 0;
+}
+
+static struct kapi_value *get_once(const struct kapi_kind *k, struct kapi_pool *pool, const char *key)
+{
+    struct kapi_cobj *o = kapi_rcache_get(k->rc, key);
+    if (!o)
+        return NULL;
+    struct kapi_value *v = kapi_cobj_value(o, pool);
+    kapi_cobj_unref(o);
+    return v;
+}
+
+struct kapi_value *kapi_adm_get(const struct kapi_admission_attrs *at, const char *group, const char *version,
+                                const char *resource, const char *ns, const char *name, bool settle)
+{
+    const struct kapi_kind *k = kapi_registry_find(at->adm->reg, group, version, resource);
+    if (!k || !k->rc || !name)
+        return NULL;
+    const char *key = kapi_registry_key(at->pool, k, ns, name);
+    struct kapi_value *v = get_once(k, at->pool, key);
+    if (v || !settle)
+        return v;
+    /* The cache may trail storage by a moment (an object written just
+     * before); wait until it holds every acknowledged write and look again. */
+    if (kapi_cache_sync(at->adm->cache, 1000) == 0)
+        v = get_once(k, at->pool, key);
+    return v;
+}
+
+struct kapi_value **kapi_adm_list(const struct kapi_admission_attrs *at, const char *group, const char *version,
+                                  const char *resource, const char *ns, size_t *n)
+{
+    *n = 0;
+    const struct kapi_kind *k = kapi_registry_find(at->adm->reg, group, version, resource);
+    if (!k || !k->rc)
+        return NULL;
+    struct kapi_cache_filter f = {.ns = ns};
+    struct kapi_cache_list l;
+    kapi_rcache_list(k->rc, &f, NULL, 0, &l);
+    struct kapi_value **out = kapi_pool_alloc(at->pool, (l.n ? l.n : 1) * sizeof(*out));
+    for (size_t i = 0; i < l.n; i++) {
+        struct kapi_value *v = kapi_cobj_value(l.items[i], at->pool);
+        if (v)
+            out[(*n)++] = v;
+    }
+    kapi_cache_list_dispose(&l);
+    return out;
+}
+
+struct kapi_status *kapi_adm_forbidden(const struct kapi_admission_attrs *at, const char *err)
+{
+    return kapi_status_forbidden(at->pool, at->group, at->resource, at->name, err);
+}
+
+/* Position of key in message m's declared fields, or -1 when unknown. */
+static long rank_of(const struct kapi_schema_msg *m, const char *key, size_t len)
+{
+    if (!m)
+        return -1;
+    const struct kapi_schema_field *f = kapi_schema_field_by_name(m, key, len);
+    if (!f)
+        return -1;
+    return (long)(f - kapi_schema_msg_field(m, 0));
+}
+
+void kapi_adm_put(struct kapi_pool *pool, struct kapi_value *obj, const char *type, const char *key,
+                  struct kapi_value *val)
+{
+    if (!obj || obj->type != KAPI_V_OBJECT)
+        return;
+    if (kapi_obj_get(obj, key)) {
+        kapi_obj_set(pool, obj, key, val);
+        return;
+    }
+    const struct kapi_schema_msg *m = kapi_schema_msg_find(type);
+    long want = rank_of(m, key, strlen(key));
+    kapi_obj_set(pool, obj, key, val); /* appended last */
+    if (want < 0)
+        return;
+    size_t n = obj->u.obj.len, at = n - 1;
+    for (size_t i = 0; i + 1 < n; i++) {
+        const struct kapi_member *mb = &obj->u.obj.members[i];
+        if (rank_of(m, mb->key, mb->klen) > want) {
+            at = i;
+            break;
+        }
+    }
+    struct kapi_member last = obj->u.obj.members[n - 1];
+    memmove(&obj->u.obj.members[at + 1], &obj->u.obj.members[at], (n - 1 - at) * sizeof(last));
+    obj->u.obj.members[at] = last;
+}
+
+/* ---- start-up objects ---- */
+
+static int create_pc(struct kapi_store *store, const struct kapi_kind *k, const char *name, int64_t value,
+                     const char *description)
+{
+    struct kapi_pool *p = kapi_pool_new();
+    struct kapi_value *pc = kapi_value_object(p);
+    kapi_obj_set(p, pc, "kind", kapi_value_str(p, "PriorityClass"));
+    kapi_obj_set(p, pc, "apiVersion", kapi_value_str(p, "scheduling.k8s.io/v1"));
+    struct kapi_value *md = kapi_obj_ensure_obj(p, pc, "metadata");
+    kapi_obj_set(p, md, "name", kapi_value_str(p, name));
+    kapi_obj_set(p, pc, "value", kapi_value_int(p, value));
+    kapi_obj_set(p, pc, "description", kapi_value_str(p, description));
+    kapi_obj_set(p, pc, "preemptionPolicy", kapi_value_str(p, "PreemptLowerPriority"));
+    int rc = kapi_meta_create_if_missing(store, p, k, NULL, pc);
+    kapi_pool_free(p);
+    return rc;
+}
+
+int kapi_admission_bootstrap(struct kapi_store *store, const struct kapi_registry *reg)
+{
+    const struct kapi_kind *k = kapi_registry_find(reg, "scheduling.k8s.io", "v1", "priorityclasses");
+    if (!k)
+        return -1;
+    int rc = create_pc(store, k, "system-node-critical", 2000001000,
+                       "Used for system critical pods that must not be moved from their current node.");
+    if (rc)
+        return rc;
+    return create_pc(store, k, "system-cluster-critical", 2000000000,
+                     "Used for system critical pods that must run in the cluster, but can be moved to another "
+                     "node if necessary.");
+}

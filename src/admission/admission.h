@@ -1,0 +1,105 @@
+/* admission: kube-apiserver v1.33's built-in admission plugins that change
+ * or check objects on create and update (plugin/pkg/admission/...), run as one
+ * ordered chain: every enabled mutating plugin, then every enabled validating
+ * plugin. Plugins read what they need (ServiceAccounts, PriorityClasses,
+ * LimitRanges) from the watch cache. See docs/internals/admission.md. */
+#ifndef KAPI_ADMISSION_H
+#define KAPI_ADMISSION_H
+
+#include "../api/status.h"
+#include "../auth/authn.h"
+#include "../base/base.h"
+#include "../codec/value.h"
+
+struct kapi_cache;
+struct kapi_registry;
+struct kapi_store;
+struct kapi_admission;
+
+/* Builds the chain from --enable-admission-plugins / --disable-admission-plugins
+ * (comma-separated upstream names; NULL or "" = none) over upstream's default
+ * set. Unknown names are ignored here (see kapi_admission_check_flags). Never
+ * fails; cache and reg must outlive the chain. */
+struct kapi_admission *kapi_admission_new(struct kapi_cache *cache, const struct kapi_registry *reg,
+                                          const char *enable_csv, const char *disable_csv);
+void kapi_admission_free(struct kapi_admission *a); /* NULL is a no-op */
+
+/* Upstream's flag validation: -1 with err set to the first problem
+ * (`enable-admission-plugins plugin "X" is unknown`, overlap), else 0. */
+int kapi_admission_check_flags(const char *enable_csv, const char *disable_csv, char *err, size_t errlen);
+/* Whether plugin name (e.g. "NamespaceLifecycle") is in the chain. */
+bool kapi_admission_enabled(const struct kapi_admission *a, const char *name);
+/* --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (300 each by default). */
+void kapi_admission_set_toleration_seconds(struct kapi_admission *a, int64_t not_ready, int64_t unreachable);
+
+/* Runs the mutating then the validating plugins for a create (old NULL) or an
+ * update of group/resource[/subresource] in ns on obj, which is changed in
+ * place (pool allocations). obj is expected to be decoded and defaulted, with
+ * metadata prepared; upstream runs API validation between the two phases,
+ * which kapi_admission_mutate + kapi_admission_validate allow. Returns 0, or
+ * -1 with *status (from pool) to answer, e.g. 403 Forbidden. dry_run: no
+ * side effects (none of the built-in plugins has any). */
+int kapi_admission_admit(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
+                         const char *subresource, const char *ns, struct kapi_value *obj,
+                         const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                         struct kapi_status **status);
+/* The two phases alone, same arguments and result. */
+int kapi_admission_mutate(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
+                          const char *subresource, const char *ns, struct kapi_value *obj,
+                          const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                          struct kapi_status **status);
+int kapi_admission_validate(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                            const char *resource, const char *subresource, const char *ns,
+                            struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user,
+                            bool dry_run, struct kapi_status **status);
+
+/* Creates the built-in PriorityClasses system-node-critical and
+ * system-cluster-critical unless present (upstream's start-up hook). 0, or a
+ * KAPI_STORE_* error / -1. */
+int kapi_admission_bootstrap(struct kapi_store *store, const struct kapi_registry *reg);
+
+/* ---- For the plugin files of this module (not for other modules). ---- */
+
+/* One admission request as the plugins see it. */
+struct kapi_admission_attrs {
+    struct kapi_admission *adm;
+    struct kapi_pool *pool;
+    const char *group, *resource, *subresource, *ns;
+    const char *name;            /* metadata.name of obj ("" when none) */
+    struct kapi_value *obj;
+    const struct kapi_value *old;
+    const struct kapi_user *user;
+    bool dry_run, create;
+};
+/* A plugin phase: 0 = admitted, -1 = *status filled. */
+typedef int (*kapi_admission_fn)(const struct kapi_admission_attrs *at, struct kapi_status **status);
+
+int kapi_adm_limitranger_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_limitranger_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_serviceaccount_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_serviceaccount_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_priority_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_priority_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_tolerations_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+
+/* True when the request is for group/resource with no subresource. */
+bool kapi_adm_is(const struct kapi_admission_attrs *at, const char *group, const char *resource);
+/* The current object group/version/resource ns/name from the watch cache,
+ * parsed into pool, or NULL. settle: when absent, wait for the cache to
+ * catch up with storage and look again (upstream's live lookup). */
+struct kapi_value *kapi_adm_get(const struct kapi_admission_attrs *at, const char *group, const char *version,
+                                const char *resource, const char *ns, const char *name, bool settle);
+/* Every object of group/version/resource in ns ("" = all), parsed into pool;
+ * *n receives the count. */
+struct kapi_value **kapi_adm_list(const struct kapi_admission_attrs *at, const char *group, const char *version,
+                                  const char *resource, const char *ns, size_t *n);
+/* 403 `<resource> "<name>" is forbidden: <err>` for this request. */
+struct kapi_status *kapi_adm_forbidden(const struct kapi_admission_attrs *at, const char *err);
+/* Sets key in obj; a new key goes to its place in proto message type's field
+ * order ("k8s.io.api.core.v1.PodSpec") so objects read back in upstream's order. */
+void kapi_adm_put(struct kapi_pool *pool, struct kapi_value *obj, const char *type, const char *key,
+                  struct kapi_value *val);
+/* The configured toleration seconds. */
+void kapi_adm_toleration_seconds(const struct kapi_admission *a, int64_t *not_ready, int64_t *unreachable);
+
+#endif

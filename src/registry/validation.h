@@ -1,0 +1,19 @@
+/* registry/validation: per-kind validation of built-in objects as
+ * kube-apiserver 1.33 does it (PodSpec, workloads, Service, ConfigMap,
+ * Secret, RBAC, networking, ...). Runs on typed, defaulted objects and
+ * appends field errors with upstream's paths and texts; ObjectMeta is
+ * validated elsewhere (api/names.h). Design: docs/internals/validation.md. */
+#ifndef KAPI_REGISTRY_VALIDATION_H
+#define KAPI_REGISTRY_VALIDATION_H
+
+#include "../base/base.h"
+#include "../codec/value.h"
+#include "../api/names.h"
+
+/* Validates obj of group/version/kind (group "" = core); old is the stored
+ * object on update, NULL on create. Unknown kinds append nothing. */
+void kapi_validate_kind(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
+                        const struct kapi_value *obj, const struct kapi_value *old,
+                        struct kapi_field_errors *errs);
+
+#endif

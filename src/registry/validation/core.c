@@ -1,0 +1,596 @@
+/* registry/validation/core: the core group (PodSpec and Pod, Service,
+ * ConfigMap, Secret, Namespace, PV/PVC, Event, Endpoints). */
+#include "validation_int.h"
+
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const RESTART_POLICIES[] = {"Always", "OnFailure", "Never"};
+static const char *const DNS_POLICIES[] = {"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"};
+static const char *const PULL_POLICIES[] = {"Always", "IfNotPresent", "Never"};
+static const char *const PROTOCOLS[] = {"SCTP", "TCP", "UDP"};
+static const char *const TERM_MSG_POLICIES[] = {"File", "FallbackToLogsOnError"};
+
+/* ---- Volumes. Returns nothing; names are looked up again by mounts. */
+static void volumes(struct kv_ctx *c, const struct kapi_value *vols, const char *fld)
+{
+    for (size_t i = 0; i < kv_len(vols); i++) {
+        const struct kapi_value *v = kv_item(vols, i);
+        const char *name = kv_str0(v, "name");
+        const char *p = kv_path(c, "%s[%zu].name", fld, i);
+        if (!*name) {
+            kapi_ferr_required(c->pool, c->errs, p, "");
+            continue;
+        }
+        kv_name_msgs(c, p, name, kapi_is_dns1123_label);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(kv_str0(kv_item(vols, j), "name"), name)) {
+                kapi_ferr_duplicate(c->pool, c->errs, p, name);
+                break;
+            }
+    }
+}
+
+static bool has_volume(const struct kapi_value *vols, const char *name)
+{
+    for (size_t i = 0; i < kv_len(vols); i++)
+        if (!strcmp(kv_str0(kv_item(vols, i), "name"), name))
+            return true;
+    return false;
+}
+
+static void container_ports(struct kv_ctx *c, const struct kapi_value *ports, const char *fld)
+{
+    for (size_t i = 0; i < kv_len(ports); i++) {
+        const struct kapi_value *p = kv_item(ports, i);
+        const char *name = kv_str0(p, "name");
+        if (*name) {
+            const char *np = kv_path(c, "%s[%zu].name", fld, i);
+            size_t before = c->errs->len;
+            kv_port_name_msgs(c, np, name);
+            if (before == c->errs->len)
+                for (size_t j = 0; j < i; j++)
+                    if (!strcmp(kv_str0(kv_item(ports, j), "name"), name)) {
+                        kapi_ferr_duplicate(c->pool, c->errs, np, name);
+                        break;
+                    }
+        }
+        int64_t cp = 0, hp = 0;
+        kv_int(p, "containerPort", &cp);
+        if (cp == 0)
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s[%zu].containerPort", fld, i), "");
+        else
+            kv_port_num(c, kv_path(c, "%s[%zu].containerPort", fld, i), cp);
+        if (kv_int(p, "hostPort", &hp) && hp != 0)
+            kv_port_num(c, kv_path(c, "%s[%zu].hostPort", fld, i), hp);
+        const char *proto = kv_str0(p, "protocol");
+        kv_enum(c, kv_path(c, "%s[%zu].protocol", fld, i), proto, PROTOCOLS, N(PROTOCOLS));
+    }
+}
+
+static bool env_name_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7e || *p == '=')
+            return false;
+    return true;
+}
+
+static void env(struct kv_ctx *c, const struct kapi_value *vars, const char *fld)
+{
+    for (size_t i = 0; i < kv_len(vars); i++) {
+        const char *name = kv_str0(kv_item(vars, i), "name");
+        const char *p = kv_path(c, "%s[%zu].name", fld, i);
+        /* 1.33 has RelaxedEnvironmentVariableValidation on: any printable ASCII but '='. */
+        if (!*name) {
+            kapi_ferr_required(c->pool, c->errs, p, "");
+            kapi_ferr_invalid(c->pool, c->errs, p, name, "environment variable name must be non-empty");
+        } else if (!env_name_ok(name)) {
+            kapi_ferr_invalid(c->pool, c->errs, p, name,
+                              "a valid environment variable name must consist only of printable ASCII "
+                              "characters other than '='");
+        }
+    }
+}
+
+static void volume_mounts(struct kv_ctx *c, const struct kapi_value *mounts, const struct kapi_value *vols,
+                          const char *fld)
+{
+    for (size_t i = 0; i < kv_len(mounts); i++) {
+        const struct kapi_value *m = kv_item(mounts, i);
+        const char *name = kv_str0(m, "name"), *mp = kv_str0(m, "mountPath");
+        if (!*name)
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s[%zu].name", fld, i), "");
+        else if (!has_volume(vols, name))
+            kapi_ferr_not_found(c->pool, c->errs, kv_path(c, "%s[%zu].name", fld, i), name);
+        if (!*mp)
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s[%zu].mountPath", fld, i), "");
+        const char *sub = kv_str0(m, "subPath");
+        if (*sub && (sub[0] == '/'))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s[%zu].subPath", fld, i), sub,
+                              "must be a relative path");
+    }
+}
+
+static void resources(struct kv_ctx *c, const struct kapi_value *res, const char *fld)
+{
+    const struct kapi_value *lim = kv_get(res, "limits"), *req = kv_get(res, "requests");
+    for (size_t i = 0; i < kv_len(lim); i++) {
+        const struct kapi_member *m = &lim->u.obj.members[i];
+        long double q;
+        const char *s = kapi_value_cstr(m->val);
+        if (kv_quantity(s, &q) && q < 0)
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.limits[%s]", fld, m->key),
+                              kv_quantity_string(c, s), "must be greater than or equal to 0");
+    }
+    for (size_t i = 0; i < kv_len(req); i++) {
+        const struct kapi_member *m = &req->u.obj.members[i];
+        const char *s = kapi_value_cstr(m->val);
+        const char *p = kv_path(c, "%s.requests[%s]", fld, m->key);
+        long double q, l;
+        if (kv_quantity(s, &q) && q < 0)
+            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+        const char *ls = kv_str(lim, m->key);
+        if (ls && kv_quantity(s, &q) && kv_quantity(ls, &l) && q > l)
+            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s),
+                              kapi_pool_printf(c->pool, "must be less than or equal to %s limit of %s", m->key,
+                                               kv_quantity_string(c, ls)));
+    }
+}
+
+static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kapi_value *vols,
+                       const char *fld, bool required)
+{
+    if (required && kv_len(ctrs) == 0)
+        kapi_ferr_required(c->pool, c->errs, fld, "");
+    for (size_t i = 0; i < kv_len(ctrs); i++) {
+        const struct kapi_value *ct = kv_item(ctrs, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        const char *name = kv_str0(ct, "name");
+        const char *np = kv_path(c, "%s.name", p);
+        if (!*name)
+            kapi_ferr_required(c->pool, c->errs, np, "");
+        else
+            kv_name_msgs(c, np, name, kapi_is_dns1123_label);
+        if (!*kv_str0(ct, "image"))
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.image", p), "");
+        kv_enum(c, kv_path(c, "%s.terminationMessagePolicy", p), kv_str(ct, "terminationMessagePolicy"),
+                TERM_MSG_POLICIES, N(TERM_MSG_POLICIES));
+        container_ports(c, kv_get(ct, "ports"), kv_path(c, "%s.ports", p));
+        env(c, kv_get(ct, "env"), kv_path(c, "%s.env", p));
+        volume_mounts(c, kv_get(ct, "volumeMounts"), vols, kv_path(c, "%s.volumeMounts", p));
+        kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
+                N(PULL_POLICIES));
+        resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
+        for (size_t j = 0; *name && j < i; j++)
+            if (!strcmp(kv_str0(kv_item(ctrs, j), "name"), name)) {
+                kapi_ferr_duplicate(c->pool, c->errs, np, name);
+                break;
+            }
+    }
+}
+
+void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *vols = kv_get(spec, "volumes");
+    volumes(c, vols, kv_path(c, "%s.volumes", fld));
+    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), true);
+    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), false);
+    /* init containers share the name space of regular ones */
+    const struct kapi_value *init = kv_get(spec, "initContainers"), *ctrs = kv_get(spec, "containers");
+    for (size_t i = 0; i < kv_len(init); i++) {
+        const char *name = kv_str0(kv_item(init, i), "name");
+        if (*name && has_volume(ctrs, name))
+            kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s.initContainers[%zu].name", fld, i), name);
+    }
+    kv_enum(c, kv_path(c, "%s.restartPolicy", fld), kv_str(spec, "restartPolicy"), RESTART_POLICIES,
+            N(RESTART_POLICIES));
+    kv_enum(c, kv_path(c, "%s.dnsPolicy", fld), kv_str(spec, "dnsPolicy"), DNS_POLICIES, N(DNS_POLICIES));
+    kapi_validate_labels(c->pool, kv_get(spec, "nodeSelector"), kv_path(c, "%s.nodeSelector", fld), c->errs);
+    const char *sa = kv_str0(spec, "serviceAccountName");
+    if (*sa)
+        kv_name_msgs(c, kv_path(c, "%s.serviceAccountName", fld), sa, kapi_is_dns1123_subdomain);
+    const char *node = kv_str0(spec, "nodeName");
+    if (*node)
+        kv_name_msgs(c, kv_path(c, "%s.nodeName", fld), node, kapi_is_dns1123_subdomain);
+    int64_t ads;
+    if (kv_int(spec, "activeDeadlineSeconds", &ads) && (ads < 1 || ads > 2147483647))
+        kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.activeDeadlineSeconds", fld), ads,
+                              "must be between 1 and 2147483647, inclusive");
+    const char *hn = kv_str0(spec, "hostname"), *sd = kv_str0(spec, "subdomain");
+    if (*hn)
+        kv_name_msgs(c, kv_path(c, "%s.hostname", fld), hn, kapi_is_dns1123_label);
+    if (*sd)
+        kv_name_msgs(c, kv_path(c, "%s.subdomain", fld), sd, kapi_is_dns1123_label);
+    const char *pc = kv_str0(spec, "priorityClassName");
+    if (*pc)
+        kv_name_msgs(c, kv_path(c, "%s.priorityClassName", fld), pc, kapi_is_dns1123_subdomain);
+}
+
+void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char *fld)
+{
+    const struct kapi_value *meta = kv_get(tmpl, "metadata");
+    kapi_validate_labels(c->pool, kv_get(meta, "labels"), kv_path(c, "%s.metadata.labels", fld), c->errs);
+    kapi_validate_annotations(c->pool, kv_get(meta, "annotations"), kv_path(c, "%s.metadata.annotations", fld),
+                              c->errs);
+    kv_pod_spec(c, kv_get(tmpl, "spec"), kv_path(c, "%s.spec", fld));
+}
+
+/* ---- Pod update: only images, activeDeadlineSeconds, added tolerations
+ * and terminationGracePeriodSeconds (negative -> 1) may change. */
+static const char POD_UPDATE_MSG[] =
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+    "`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+static void copy_images(struct kapi_pool *pool, struct kapi_value *dst, const struct kapi_value *src,
+                        const char *key)
+{
+    struct kapi_value *d = kapi_obj_get(dst, key);
+    const struct kapi_value *s = kv_get(src, key);
+    if (!d || d->type != KAPI_V_ARRAY || kv_len(d) != kv_len(s))
+        return;
+    for (size_t i = 0; i < d->u.arr.len; i++) {
+        struct kapi_value *dc = d->u.arr.items[i];
+        const struct kapi_value *img = kv_get(kv_item(s, i), "image");
+        if (dc && dc->type == KAPI_V_OBJECT && img)
+            kapi_obj_set(pool, dc, "image", kapi_value_clone(pool, img));
+    }
+}
+
+static void pod_update(struct kv_ctx *c, const struct kapi_value *spec, const struct kapi_value *ospec)
+{
+    if (!spec || !ospec)
+        return;
+    /* Munge a copy of the new spec with the old values of what may change,
+     * then anything still different is a forbidden change. */
+    struct kapi_value *m = kapi_value_clone(c->pool, spec);
+    copy_images(c->pool, m, ospec, "containers");
+    copy_images(c->pool, m, ospec, "initContainers");
+    kapi_obj_del(m, "activeDeadlineSeconds");
+    if (kv_get(ospec, "activeDeadlineSeconds"))
+        kapi_obj_set(c->pool, m, "activeDeadlineSeconds", kapi_value_clone(c->pool, kv_get(ospec, "activeDeadlineSeconds")));
+    /* tolerations: additions allowed, existing ones must stay */
+    const struct kapi_value *nt = kv_get(spec, "tolerations"), *ot = kv_get(ospec, "tolerations");
+    bool tol_ok = true;
+    for (size_t i = 0; i < kv_len(ot); i++) {
+        bool found = false;
+        for (size_t j = 0; j < kv_len(nt) && !found; j++)
+            found = kapi_value_equal(kv_item(ot, i), kv_item(nt, j));
+        tol_ok = tol_ok && found;
+    }
+    if (tol_ok) {
+        kapi_obj_del(m, "tolerations");
+        if (ot)
+            kapi_obj_set(c->pool, m, "tolerations", kapi_value_clone(c->pool, ot));
+    }
+    int64_t og, ng;
+    if (kv_int(ospec, "terminationGracePeriodSeconds", &og) && og < 0 &&
+        kv_int(spec, "terminationGracePeriodSeconds", &ng) && ng == 1)
+        kapi_obj_set(c->pool, m, "terminationGracePeriodSeconds", kapi_value_int(c->pool, og));
+    if (kapi_value_equal(m, ospec))
+        return;
+    /* Upstream appends a Go cmp.Diff of the internal PodSpec; we list the
+     * changed top-level fields instead (see docs/internals/validation.md). */
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_puts(&b, POD_UPDATE_MSG);
+    kapi_buf_puts(&b, "\n  core.PodSpec{\n");
+    for (size_t i = 0; i < kv_len(m); i++) {
+        const struct kapi_member *mm = &m->u.obj.members[i];
+        if (!kapi_value_equal(mm->val, kapi_obj_get(ospec, mm->key)))
+            kapi_buf_printf(&b, "  \t%s: changed,\n", mm->key);
+    }
+    for (size_t i = 0; i < kv_len(ospec); i++) {
+        const struct kapi_member *om = &ospec->u.obj.members[i];
+        if (!kapi_obj_get(m, om->key))
+            kapi_buf_printf(&b, "  \t%s: removed,\n", om->key);
+    }
+    kapi_buf_puts(&b, "  }\n");
+    char *msg = kapi_pool_strndup(c->pool, b.data, b.len);
+    kapi_buf_dispose(&b);
+    kapi_ferr_forbidden(c->pool, c->errs, "spec", msg);
+}
+
+/* ---- Service. */
+static const char *const SVC_TYPES[] = {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"};
+
+static bool is_iana_svc_name(const char *s) { return *s != 0; }
+
+static void service(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    const struct kapi_value *spec = kv_get(obj, "spec");
+    const char *type = kv_str0(spec, "type");
+    const struct kapi_value *ports = kv_get(spec, "ports");
+    bool headless = !strcmp(kv_str0(spec, "clusterIP"), "None");
+    if (!strcmp(type, "ExternalName")) {
+        const char *en = kv_str0(spec, "externalName");
+        if (!*en)
+            kapi_ferr_required(c->pool, c->errs, "spec.externalName", "");
+        else
+            kv_name_msgs(c, "spec.externalName", en, kapi_is_dns1123_subdomain);
+    } else if (kv_len(ports) == 0 && !headless) {
+        kapi_ferr_required(c->pool, c->errs, "spec.ports", "");
+    }
+    bool require_name = kv_len(ports) > 1;
+    for (size_t i = 0; i < kv_len(ports); i++) {
+        const struct kapi_value *p = kv_item(ports, i);
+        const char *name = kv_str0(p, "name");
+        const char *np = kv_path(c, "spec.ports[%zu].name", i);
+        if (require_name && !*name) {
+            kapi_ferr_required(c->pool, c->errs, np, "");
+        } else if (*name) {
+            kv_name_msgs(c, np, name, kapi_is_dns1123_label);
+            for (size_t j = 0; j < i; j++)
+                if (!strcmp(kv_str0(kv_item(ports, j), "name"), name)) {
+                    kapi_ferr_duplicate(c->pool, c->errs, np, name);
+                    break;
+                }
+        }
+        int64_t port = 0;
+        kv_int(p, "port", &port);
+        kv_port_num(c, kv_path(c, "spec.ports[%zu].port", i), port);
+        kv_enum(c, kv_path(c, "spec.ports[%zu].protocol", i), kv_str(p, "protocol"), PROTOCOLS, N(PROTOCOLS));
+        const struct kapi_value *tp = kv_get(p, "targetPort");
+        if (tp && tp->type == KAPI_V_INT) {
+            kv_port_num(c, kv_path(c, "spec.ports[%zu].targetPort", i), tp->u.i);
+        } else if (tp && tp->type == KAPI_V_STRING) {
+            const char *tn = tp->u.str.s;
+            if (is_iana_svc_name(tn))
+                kv_port_name_msgs(c, kv_path(c, "spec.ports[%zu].targetPort", i), tn);
+        }
+    }
+    if (*type && !kv_in(type, SVC_TYPES, N(SVC_TYPES)))
+        kapi_ferr_not_supported(c->pool, c->errs, "spec.type", type, SVC_TYPES, N(SVC_TYPES));
+    else if (!*type)
+        kapi_ferr_required(c->pool, c->errs, "spec.type", "");
+    kapi_validate_labels(c->pool, kv_get(spec, "selector"), "spec.selector", c->errs);
+    if (old && strcmp(type, "ExternalName") && strcmp(kv_str0(kv_get(old, "spec"), "type"), "ExternalName")) {
+        const struct kapi_value *ocip = kv_get(kv_get(old, "spec"), "clusterIP");
+        const struct kapi_value *ncip = kv_get(spec, "clusterIP");
+        if (ocip && ncip)
+            kv_immutable(c, ncip, ocip, "spec.clusterIPs[0]", NULL);
+    }
+}
+
+/* ---- ConfigMap / Secret. */
+#define MAX_DATA_BYTES 1048576
+
+static void config_key(struct kv_ctx *c, const char *field, const char *key)
+{
+    size_t n = strlen(key);
+    bool ok = n > 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = key[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+              ch == '_' || ch == '.'))
+            ok = false;
+    }
+    if (n > 253)
+        kapi_ferr_invalid(c->pool, c->errs, field, key, "must be no more than 253 characters");
+    if (!ok)
+        kapi_ferr_invalid(c->pool, c->errs, field, key,
+                          "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
+                          "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+                          "'[-._a-zA-Z0-9]+')");
+    if (!strcmp(key, "."))
+        kapi_ferr_invalid(c->pool, c->errs, field, key, "must not be '.'");
+    else if (!strcmp(key, ".."))
+        kapi_ferr_invalid(c->pool, c->errs, field, key, "must not be '..'");
+    else if (!strncmp(key, "..", 2))
+        kapi_ferr_invalid(c->pool, c->errs, field, key, "must not start with '..'");
+}
+
+/* Base64 decoded length of a binaryData/Secret data string. */
+static size_t b64_len(const struct kapi_value *v)
+{
+    if (!v || v->type != KAPI_V_STRING)
+        return 0;
+    size_t n = v->u.str.len, pad = 0;
+    while (n > pad && v->u.str.s[n - 1 - pad] == '=')
+        pad++;
+    return (n / 4) * 3 - (pad > 2 ? 2 : pad);
+}
+
+static void immutable_data(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old,
+                           const char *const *keys, size_t nkeys)
+{
+    if (!old)
+        return;
+    bool old_imm = kv_bool(old, "immutable");
+    if (!old_imm)
+        return;
+    const struct kapi_value *ni = kv_get(obj, "immutable");
+    if (!ni || ni->type != KAPI_V_BOOL || !ni->u.b)
+        kapi_ferr_forbidden(c->pool, c->errs, "immutable", "field is immutable when `immutable` is set");
+    for (size_t i = 0; i < nkeys; i++) {
+        const struct kapi_value *a = kv_get(obj, keys[i]), *b = kv_get(old, keys[i]);
+        bool same = (kv_len(a) == 0 && kv_len(b) == 0) || (a && b && kapi_value_equal(a, b));
+        if (!same)
+            kapi_ferr_forbidden(c->pool, c->errs, keys[i], "field is immutable when `immutable` is set");
+    }
+}
+
+static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    const struct kapi_value *data = kv_get(obj, "data"), *bin = kv_get(obj, "binaryData");
+    size_t total = 0;
+    for (size_t i = 0; i < kv_len(data); i++) {
+        const struct kapi_member *m = &data->u.obj.members[i];
+        config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        if (kv_get(bin, m->key))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "data[%s]", m->key), m->key,
+                              "duplicate of key present in binaryData");
+        total += m->val && m->val->type == KAPI_V_STRING ? m->val->u.str.len : 0;
+    }
+    for (size_t i = 0; i < kv_len(bin); i++) {
+        const struct kapi_member *m = &bin->u.obj.members[i];
+        config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
+        total += b64_len(m->val);
+    }
+    if (total > MAX_DATA_BYTES)
+        kapi_ferr_too_long(c->pool, c->errs, "", MAX_DATA_BYTES);
+    static const char *const keys[] = {"data", "binaryData"};
+    immutable_data(c, obj, old, keys, 2);
+}
+
+static void secret(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    const struct kapi_value *data = kv_get(obj, "data");
+    size_t total = 0;
+    for (size_t i = 0; i < kv_len(data); i++) {
+        const struct kapi_member *m = &data->u.obj.members[i];
+        config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        total += b64_len(m->val);
+    }
+    if (total > MAX_DATA_BYTES)
+        kapi_ferr_too_long(c->pool, c->errs, "data", MAX_DATA_BYTES);
+    const char *type = kv_str0(obj, "type");
+    const struct kapi_value *ann = kv_get(kv_get(obj, "metadata"), "annotations");
+    if (!strcmp(type, "kubernetes.io/service-account-token")) {
+        if (!*kv_str0(ann, "kubernetes.io/service-account.name"))
+            kapi_ferr_required(c->pool, c->errs, "metadata.annotations[kubernetes.io/service-account.name]", "");
+    } else if (!strcmp(type, "kubernetes.io/dockercfg")) {
+        if (!kv_get(data, ".dockercfg"))
+            kapi_ferr_required(c->pool, c->errs, "data[.dockercfg]", "");
+    } else if (!strcmp(type, "kubernetes.io/dockerconfigjson")) {
+        if (!kv_get(data, ".dockerconfigjson"))
+            kapi_ferr_required(c->pool, c->errs, "data[.dockerconfigjson]", "");
+    } else if (!strcmp(type, "kubernetes.io/basic-auth")) {
+        if (!kv_get(data, "username") && !kv_get(data, "password"))
+            kapi_ferr_required(c->pool, c->errs, "data[username]", "");
+    } else if (!strcmp(type, "kubernetes.io/ssh-auth")) {
+        if (!kv_get(data, "ssh-privatekey"))
+            kapi_ferr_required(c->pool, c->errs, "data[ssh-privatekey]", "");
+    } else if (!strcmp(type, "kubernetes.io/tls")) {
+        if (!kv_get(data, "tls.crt"))
+            kapi_ferr_required(c->pool, c->errs, "data[tls.crt]", "");
+        if (!kv_get(data, "tls.key"))
+            kapi_ferr_required(c->pool, c->errs, "data[tls.key]", "");
+    }
+    if (old) {
+        kv_immutable(c, kv_get(obj, "type"), kv_get(old, "type"), "type", NULL);
+        static const char *const keys[] = {"data"};
+        immutable_data(c, obj, old, keys, 1);
+    }
+}
+
+/* ---- Smaller kinds. */
+static const char *const ACCESS_MODES[] = {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"};
+
+static void access_modes(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *am = kv_get(spec, "accessModes");
+    if (kv_len(am) == 0)
+        kapi_ferr_required(c->pool, c->errs, fld, "at least 1 access mode is required");
+    for (size_t i = 0; i < kv_len(am); i++) {
+        const char *m = kapi_value_cstr(kv_item(am, i));
+        if (!kv_in(m, ACCESS_MODES, N(ACCESS_MODES)))
+            kapi_ferr_not_supported(c->pool, c->errs, fld, m ? m : "", ACCESS_MODES, N(ACCESS_MODES));
+    }
+}
+
+static void pvc(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    const struct kapi_value *spec = kv_get(obj, "spec");
+    access_modes(c, spec, "spec.accessModes");
+    const char *st = kv_str(kv_get(kv_get(spec, "resources"), "requests"), "storage");
+    long double q;
+    if (!st)
+        kapi_ferr_required(c->pool, c->errs, "spec.resources[storage]", "");
+    else if (kv_quantity(st, &q) && q <= 0)
+        kapi_ferr_invalid(c->pool, c->errs, "spec.resources[storage]", kv_quantity_string(c, st),
+                          "must be greater than zero");
+}
+
+static void pv(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *spec = kv_get(obj, "spec");
+    access_modes(c, spec, "spec.accessModes");
+    if (!kv_str(kv_get(spec, "capacity"), "storage"))
+        kapi_ferr_required(c->pool, c->errs, "spec.capacity", "");
+}
+
+static void namespace(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *fin = kv_get(kv_get(obj, "spec"), "finalizers");
+    for (size_t i = 0; i < kv_len(fin); i++) {
+        const char *f = kapi_value_cstr(kv_item(fin, i));
+        const char *p = kv_path(c, "spec.finalizers[%zu]", i);
+        size_t before = c->errs->len;
+        kv_name_msgs(c, p, f ? f : "", kapi_is_qualified_name);
+        /* standard finalizers are "kubernetes" or domain-prefixed */
+        if (before == c->errs->len && f && !strchr(f, '/') && strcmp(f, "kubernetes"))
+            kapi_ferr_invalid(c->pool, c->errs, p, f,
+                              "name is neither a standard finalizer name nor is it fully qualified");
+    }
+}
+
+static void event(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const char *ns = kv_str0(kv_get(obj, "metadata"), "namespace");
+    const char *ins = kv_str0(kv_get(obj, "involvedObject"), "namespace");
+    if (*ins && strcmp(ns, ins))
+        kapi_ferr_invalid(c->pool, c->errs, "involvedObject.namespace", ins,
+                          "does not match event.namespace");
+}
+
+static void endpoints(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *subsets = kv_get(obj, "subsets");
+    for (size_t i = 0; i < kv_len(subsets); i++) {
+        const struct kapi_value *ports = kv_get(kv_item(subsets, i), "ports");
+        for (size_t j = 0; j < kv_len(ports); j++) {
+            int64_t port = 0;
+            kv_int(kv_item(ports, j), "port", &port);
+            kv_port_num(c, kv_path(c, "subsets[%zu].ports[%zu].port", i, j), port);
+            kv_enum(c, kv_path(c, "subsets[%zu].ports[%zu].protocol", i, j), kv_str(kv_item(ports, j), "protocol"),
+                    PROTOCOLS, N(PROTOCOLS));
+        }
+    }
+}
+
+bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    if (!strcmp(kind, "Pod")) {
+        kv_pod_spec(c, kv_get(obj, "spec"), "spec");
+        if (old)
+            pod_update(c, kv_get(obj, "spec"), kv_get(old, "spec"));
+    } else if (!strcmp(kind, "PodTemplate")) {
+        kv_pod_template(c, kv_get(obj, "template"), "template");
+    } else if (!strcmp(kind, "ReplicationController")) {
+        const struct kapi_value *spec = kv_get(obj, "spec");
+        kv_nonneg(c, "spec", spec, "replicas");
+        kv_nonneg(c, "spec", spec, "minReadySeconds");
+        const struct kapi_value *sel = kv_get(spec, "selector");
+        if (kv_len(sel) == 0)
+            kapi_ferr_required(c->pool, c->errs, "spec.selector", "");
+        const struct kapi_value *tmpl = kv_get(spec, "template");
+        if (!tmpl) {
+            kapi_ferr_required(c->pool, c->errs, "spec.template", "");
+        } else {
+            kv_pod_template(c, tmpl, "spec.template");
+        }
+    } else if (!strcmp(kind, "Service")) {
+        service(c, obj, old);
+    } else if (!strcmp(kind, "ConfigMap")) {
+        configmap(c, obj, old);
+    } else if (!strcmp(kind, "Secret")) {
+        secret(c, obj, old);
+    } else if (!strcmp(kind, "Namespace")) {
+        namespace(c, obj);
+    } else if (!strcmp(kind, "PersistentVolumeClaim")) {
+        pvc(c, obj, old);
+    } else if (!strcmp(kind, "PersistentVolume")) {
+        pv(c, obj);
+    } else if (!strcmp(kind, "Event")) {
+        event(c, obj);
+    } else if (!strcmp(kind, "Endpoints")) {
+        endpoints(c, obj);
+    } else {
+        return false;
+    }
+    return true;
+}

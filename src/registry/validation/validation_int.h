@@ -1,0 +1,68 @@
+/* registry/validation internals: the context and helpers shared by the
+ * per-group validators (core.c, apps.c, other.c). */
+#ifndef KAPI_REGISTRY_VALIDATION_INT_H
+#define KAPI_REGISTRY_VALIDATION_INT_H
+
+#include "../validation.h"
+
+struct kv_ctx {
+    struct kapi_pool *pool;
+    struct kapi_field_errors *errs;
+};
+
+/* Path building: kv_path(c, "%s.containers[%zu]", base, i). */
+char *kv_path(struct kv_ctx *c, const char *fmt, ...) KAPI_PRINTF(2, 3);
+
+/* Typed access that tolerates absent members and NULL parents. */
+const struct kapi_value *kv_get(const struct kapi_value *o, const char *key);
+const char *kv_str(const struct kapi_value *o, const char *key);       /* NULL when absent */
+const char *kv_str0(const struct kapi_value *o, const char *key);      /* "" when absent */
+bool kv_int(const struct kapi_value *o, const char *key, int64_t *out);
+size_t kv_len(const struct kapi_value *v);                            /* array/object size */
+const struct kapi_value *kv_item(const struct kapi_value *arr, size_t i);
+bool kv_bool(const struct kapi_value *o, const char *key);
+bool kv_in(const char *s, const char *const *set, size_t n);
+
+/* One Invalid error per message of a name check. */
+void kv_name_msgs(struct kv_ctx *c, const char *field, const char *value,
+                  size_t (*fn)(const char *, const char *msgs[KAPI_NAME_MSGS_MAX]));
+/* "must be greater than or equal to 0" when o[key] is a negative integer. */
+void kv_nonneg(struct kv_ctx *c, const char *base, const struct kapi_value *o, const char *key);
+/* Required when s is NULL/"", NotSupported when not in set. */
+void kv_enum(struct kv_ctx *c, const char *field, const char *s, const char *const *set, size_t n);
+
+/* Go %#v renderings used as bad values. */
+char *kv_go_map(struct kv_ctx *c, const struct kapi_value *m);          /* map[string]string{...} */
+char *kv_go_selector(struct kv_ctx *c, const struct kapi_value *sel);   /* v1.LabelSelector{...} */
+char *kv_go_intstr(struct kv_ctx *c, const struct kapi_value *v);       /* intstr.IntOrString{...} */
+
+/* Quantities: numeric value (approximate, for comparisons) and upstream's String(). */
+bool kv_quantity(const char *s, long double *out);
+const char *kv_quantity_string(struct kv_ctx *c, const char *s);
+
+/* metav1.LabelSelector (object form): validation under fld and matching. */
+void kv_label_selector(struct kv_ctx *c, const struct kapi_value *sel, const char *fld);
+bool kv_selector_matches(const struct kapi_value *sel, const struct kapi_value *labels);
+bool kv_selector_empty(const struct kapi_value *sel);
+
+/* Port checks shared by pods and services. */
+void kv_port_name_msgs(struct kv_ctx *c, const char *field, const char *name);
+void kv_port_num(struct kv_ctx *c, const char *field, int64_t port);
+
+/* Core building blocks used by the workload validators. */
+void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char *fld);
+/* "field is immutable" when nv != ov; repr = bad value as shown (NULL: nv's own string/number). */
+void kv_immutable(struct kv_ctx *c, const struct kapi_value *nv, const struct kapi_value *ov, const char *fld,
+                  const char *repr);
+/* Go's %#v/%v of a scalar value: "x" quoted, numbers and bools bare, else "null". */
+const char *kv_repr(struct kv_ctx *c, const struct kapi_value *v);
+
+/* Per-group entry points; return false for a kind they do not know. */
+bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, const struct kapi_value *old);
+bool kv_apps(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
+             const struct kapi_value *old);
+bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
+              const struct kapi_value *old);
+
+#endif

@@ -1,0 +1,85 @@
+"""RBAC decisions for token users, per-kind validation (422) and the pod
+admission plugins, through real clients."""
+import json
+import time
+
+from conftest import TOKEN
+
+
+def as_jane(kapi, method, path, body=None):
+    st, _, data = kapi.request(method, path, body, headers={"Authorization": "Bearer " + TOKEN}, client_cert=False)
+    return st, json.loads(data) if data else None
+
+
+def test_rbac_role_binding_grants_and_denies(kapi):
+    kapi.kubectl("create", "namespace", "team-r")
+    st, body = as_jane(kapi, "GET", "/api/v1/namespaces/team-r/configmaps")
+    assert st == 403 and body["message"] == ('configmaps is forbidden: User "jane" cannot list resource "configmaps" '
+                                            'in API group "" in the namespace "team-r"')
+    kapi.kubectl("create", "role", "cm-reader", "-n", "team-r", "--verb=get,list", "--resource=configmaps")
+    kapi.kubectl("create", "rolebinding", "jane-reads", "-n", "team-r", "--role=cm-reader", "--user=jane")
+    deadline = time.time() + 5
+    while time.time() < deadline and as_jane(kapi, "GET", "/api/v1/namespaces/team-r/configmaps")[0] != 200:
+        time.sleep(0.1)
+    assert as_jane(kapi, "GET", "/api/v1/namespaces/team-r/configmaps")[0] == 200
+    # only the verbs and the namespace granted
+    st, body = as_jane(kapi, "POST", "/api/v1/namespaces/team-r/configmaps", {"metadata": {"name": "x"}})
+    assert st == 403 and 'cannot create resource "configmaps"' in body["message"]
+    assert as_jane(kapi, "GET", "/api/v1/namespaces/default/configmaps")[0] == 403
+    # groups through a ClusterRoleBinding to the bootstrap "view" role's aggregation source
+    kapi.kubectl("create", "clusterrolebinding", "qa-nodes", "--clusterrole=system:node-proxier", "--group=qa")
+    deadline = time.time() + 5
+    while time.time() < deadline and as_jane(kapi, "GET", "/api/v1/nodes")[0] != 200:
+        time.sleep(0.1)
+    assert as_jane(kapi, "GET", "/api/v1/nodes")[0] == 200
+    # the bootstrap policy exists and binds system:masters
+    crb = json.loads(kapi.kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "json").stdout)
+    assert crb["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]
+    assert "view" in kapi.kubectl("get", "clusterroles", "-o", "name").stdout
+
+
+def test_validation_messages(kapi):
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods",
+                         {"metadata": {"name": "noimage"}, "spec": {"containers": [{"name": "c"}]}})
+    assert st == 422
+    assert body["message"] == 'Pod "noimage" is invalid: spec.containers[0].image: Required value'
+    assert body["details"]["causes"] == [{"reason": "FieldValueRequired", "message": "Required value",
+                                          "field": "spec.containers[0].image"}]
+    dep = {"metadata": {"name": "mismatch"},
+           "spec": {"selector": {"matchLabels": {"app": "a"}},
+                    "template": {"metadata": {"labels": {"app": "b"}},
+                                 "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+    st, body = kapi.json("POST", "/apis/apps/v1/namespaces/default/deployments", dep)
+    assert st == 422 and "`selector` does not match template `labels`" in body["message"]
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/configmaps",
+                         {"metadata": {"name": "badkey"}, "data": {"bad key!": "v"}})
+    assert st == 422 and "a valid config key must consist of alphanumeric characters" in body["message"]
+    p = kapi.kubectl("create", "cronjob", "badcron", "--image=i", "--schedule=not a schedule", check=False)
+    assert p.returncode != 0 and "spec.schedule" in p.stderr
+
+
+def test_pod_admission(kapi):
+    kapi.kubectl("run", "adm", "--image=nginx")
+    pod = json.loads(kapi.kubectl("get", "pod", "adm", "-o", "json").stdout)
+    spec = pod["spec"]
+    assert spec["serviceAccountName"] == "default" and spec["serviceAccount"] == "default"
+    assert spec["priority"] == 0 and spec["preemptionPolicy"] == "PreemptLowerPriority"
+    assert [t["key"] for t in spec["tolerations"]] == ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
+    vol = spec["volumes"][0]
+    assert vol["name"].startswith("kube-api-access-") and len(vol["name"]) == len("kube-api-access-") + 5
+    srcs = vol["projected"]["sources"]
+    assert srcs[0] == {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}
+    assert spec["containers"][0]["volumeMounts"] == [
+        {"name": vol["name"], "readOnly": True, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]
+    assert pod["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods", {
+        "metadata": {"name": "nosa"}, "spec": {"serviceAccountName": "missing",
+                                               "containers": [{"name": "c", "image": "i"}]}})
+    assert st == 403 and "serviceaccount \"missing\" not found" in body["message"]
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods", {
+        "metadata": {"name": "prio"}, "spec": {"priorityClassName": "nope", "containers": [{"name": "c", "image": "i"}]}})
+    assert st == 403 and body["message"] == 'pods "prio" is forbidden: no PriorityClass with name nope was found'
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods", {
+        "metadata": {"name": "crit"}, "spec": {"priorityClassName": "system-cluster-critical",
+                                               "containers": [{"name": "c", "image": "i"}]}})
+    assert st == 201 and body["spec"]["priority"] == 2000000000

@@ -9,6 +9,7 @@
 #include "codec/json.h"
 #include "schema/protobuf.h"
 #include "schema/schema.h"
+#include "schema/typed.h"
 
 static const char pod_json[] =
     "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-7d4b9c8f5-x2k9p\",\"generateName\":\"web-7d4b9c8f5-\","
@@ -73,6 +74,17 @@ int main(int argc, char **argv)
         struct kapi_pool *p = kapi_pool_new();
         struct kapi_json_error e;
         sink += kapi_json_parse(p, pod_json, len, NULL, &e) != NULL;
+        kapi_pool_free(p);
+    });
+    const struct kapi_schema_msg *pod_msg = kapi_schema_kind_find("", "v1", "Pod");
+    RUN("JSON decode + typed check and canonical order (what a write pays)", {
+        struct kapi_pool *p = kapi_pool_new();
+        struct kapi_json_error e;
+        struct kapi_json_dup *dups = NULL;
+        struct kapi_json_opts o = {.dups = &dups};
+        struct kapi_value *v = kapi_json_parse(p, pod_json, len, &o, &e);
+        struct kapi_typed_result res;
+        sink += kapi_typed_check(p, pod_msg, v, dups, &res) == 0;
         kapi_pool_free(p);
     });
     struct kapi_pool *keep = kapi_pool_new();

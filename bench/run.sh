@@ -98,11 +98,11 @@ non2xx=$(echo "$create_out" | awk '/^non-201:/ {print $2}')
 rss_after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 
 # raw SQLite baseline: same durability (WAL + fsync before ack), 64 threads
-cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/storage_bench bench/storage_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lm
+cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/storage_bench bench/storage_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lnghttp2 -lm
 sqlite_out=$($work/storage_bench $work/sb $CONNS $DUR 2>&1 || true)
 
 # codec micro-benchmark (no server involved)
-cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/codec_bench bench/codec_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lm
+cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/codec_bench bench/codec_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lnghttp2 -lm
 codec_out=$($work/codec_bench ${CODEC_ITERS:-200000})
 
 cat <<MD

@@ -6,20 +6,6 @@
 
 #include "printers_int.h"
 
-static bool streq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
-static const struct kapi_value *item(const struct kapi_value *arr, size_t i)
-{
-    return arr && arr->type == KAPI_V_ARRAY && i < arr->u.arr.len ? arr->u.arr.items[i] : NULL;
-}
-
-static bool is_obj(const struct kapi_value *v)
-{
-    return v && v->type == KAPI_V_OBJECT;
-}
 
 static const char *join_strs(struct kapi_pool *pool, const struct kapi_value *arr, const char *field,
                              const char *sep)

@@ -3,6 +3,8 @@
 #ifndef KAPI_PRINTERS_INT_H
 #define KAPI_PRINTERS_INT_H
 
+#include <string.h>
+
 #include "../printers.h"
 
 /* What a cell function works on: the object, the clock and the output row. */
@@ -78,5 +80,21 @@ void kapi_pfmt_containers(struct kapi_pool *pool, const struct kapi_value *conta
 const char *kapi_pfmt_lb_ingress(struct kapi_pool *pool, const struct kapi_value *ingress);
 /* Sorting strings in place (byte order), for the sets upstream sorts. */
 void kapi_psort_strs(const char **v, size_t n);
+
+/* Small value helpers every printer file uses. */
+static inline bool streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static inline const struct kapi_value *item(const struct kapi_value *arr, size_t i)
+{
+    return arr && arr->type == KAPI_V_ARRAY && i < arr->u.arr.len ? arr->u.arr.items[i] : NULL;
+}
+
+static inline bool is_obj(const struct kapi_value *v)
+{
+    return v && v->type == KAPI_V_OBJECT;
+}
 
 #endif

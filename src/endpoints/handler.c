@@ -7,6 +7,7 @@
 #include "../auth/rbac.h"
 #include "discovery.h"
 #include "openapi.h"
+#include "openapi_pb.h"
 #include "endpoints_int.h"
 
 /* Anyone may read these (upstream's system:public-info-viewer). */
@@ -124,26 +125,42 @@ static void serve_discovery(struct kapi_req *r)
 
 static void serve_openapi(struct kapi_req *r)
 {
-    /* The v2 document exists as JSON only; its protobuf form is not built. */
+    /* /openapi/v2 comes as JSON or as gnostic protobuf, whichever Accept
+     * lists first. */
     const char *accept = kapi_http_header(r->http, "Accept");
-    if (strcmp(r->http->path, "/openapi/v2") == 0 && accept && !strstr(accept, "json") && !strstr(accept, "*/*")) {
-        kapi_respond_error(r, 406, "NotAcceptable", "only the following media types are accepted: application/json");
-        return;
+    bool protobuf = false;
+    if (strcmp(r->http->path, "/openapi/v2") == 0 && accept && *accept) {
+        const char *pb = strstr(accept, KAPI_OPENAPI_PB_ACCEPT_AT);
+        if (!pb)
+            pb = strstr(accept, KAPI_OPENAPI_PB_ACCEPT_DOT);
+        const char *js = strstr(accept, "json");
+        const char *any = strstr(accept, "*/*");
+        if (!js && any)
+            js = any;
+        if (pb && (!js || pb < js))
+            protobuf = true;
+        else if (!js && !strstr(accept, "application/*")) {
+            kapi_respond_error(r, 406, "NotAcceptable",
+                               "only the following media types are accepted: application/json, " KAPI_OPENAPI_PB_CONTENT_TYPE);
+            return;
+        }
     }
     struct kapi_openapi_reply rep;
     kapi_openapi_serve(r->srv->openapi, r->http->path, kapi_req_param(r, "hash"), kapi_http_header(r->http, "If-None-Match"),
-                       &rep);
+                       protobuf, &rep);
     if (rep.status == 404) {
         kapi_respond_raw(r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
         return;
     }
-    struct kapi_http_header h[2];
+    struct kapi_http_header h[3];
     size_t n = 0;
     h[n++] = (struct kapi_http_header){"Etag", rep.etag};
     if (rep.immutable)
         h[n++] = (struct kapi_http_header){"Cache-Control", "public, immutable"};
-    kapi_respond_raw(r, rep.status, "application/json", rep.body ? rep.body->data : "", rep.body ? rep.body->len : 0,
-                     h, n);
+    if (strcmp(r->http->path, "/openapi/v2") == 0)
+        h[n++] = (struct kapi_http_header){"Vary", "Accept"};
+    kapi_respond_raw(r, rep.status, protobuf ? KAPI_OPENAPI_PB_CONTENT_TYPE : "application/json",
+                     rep.body ? rep.body->data : "", rep.body ? rep.body->len : 0, h, n);
 }
 
 static bool long_running(const struct kapi_req *r)

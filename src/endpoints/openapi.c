@@ -8,6 +8,7 @@
 #include "../codec/json.h"
 #include "../registry/resources.h"
 #include "../schema/openapi_schema.h"
+#include "openapi_pb.h"
 
 struct doc {
     char *path;             /* "api/v1", "apis/apps/v1" */
@@ -21,6 +22,7 @@ struct kapi_openapi {
     size_t n;
     struct doc index;
     struct doc v2;
+    struct doc v2pb;  /* the same document as gnostic protobuf (kubectl 1.27 asks for it) */
 };
 
 static char *sha512_hex(const char *data, size_t len)
@@ -264,7 +266,7 @@ static void v2_operation(struct kapi_pool *p, struct kapi_value *op)
     }
 }
 
-static struct kapi_blob *build_v2(void)
+static struct kapi_blob *build_v2(struct kapi_blob **pb_out)
 {
     struct kapi_pool *p = kapi_pool_new();
     struct kapi_value *doc = kapi_value_object(p);
@@ -303,6 +305,10 @@ static struct kapi_blob *build_v2(void)
     kapi_obj_set(p, defs, "io.k8s.apimachinery.pkg.api.resource.Quantity", q);
     kapi_obj_set(p, doc, "paths", paths);
     kapi_obj_set(p, doc, "definitions", defs);
+    struct kapi_buf pb;
+    kapi_buf_init(&pb, 0);
+    *pb_out = kapi_openapi_v2_protobuf(&pb, doc) == 0 ? kapi_blob_new(pb.data, pb.len) : NULL;
+    kapi_buf_dispose(&pb);
     struct kapi_blob *blob = to_blob(doc);
     kapi_pool_free(p);
     return blob;
@@ -353,9 +359,13 @@ struct kapi_openapi *kapi_openapi_new(void)
     o->index.body = kapi_blob_new(b.data, b.len);
     kapi_buf_dispose(&b);
     finish_doc(&o->index);
+    struct kapi_blob *pb = NULL;
     o->v2.path = kapi_xstrdup("v2");
-    o->v2.body = build_v2();
+    o->v2.body = build_v2(&pb);
     finish_doc(&o->v2);
+    o->v2pb.path = kapi_xstrdup("v2pb");
+    o->v2pb.body = pb ? pb : kapi_blob_new("", 0);
+    finish_doc(&o->v2pb);
     return o;
 }
 
@@ -363,8 +373,8 @@ void kapi_openapi_free(struct kapi_openapi *o)
 {
     if (!o)
         return;
-    for (size_t i = 0; i <= o->n + 1; i++) {
-        struct doc *d = i < o->n ? &o->docs[i] : i == o->n ? &o->index : &o->v2;
+    for (size_t i = 0; i <= o->n + 2; i++) {
+        struct doc *d = i < o->n ? &o->docs[i] : i == o->n ? &o->index : i == o->n + 1 ? &o->v2 : &o->v2pb;
         free(d->path);
         free(d->hash);
         free(d->etag);
@@ -375,14 +385,14 @@ void kapi_openapi_free(struct kapi_openapi *o)
 }
 
 int kapi_openapi_serve(const struct kapi_openapi *o, const char *path, const char *query_hash,
-                       const char *if_none_match, struct kapi_openapi_reply *out)
+                       const char *if_none_match, bool protobuf, struct kapi_openapi_reply *out)
 {
     memset(out, 0, sizeof(*out));
     const char *prefix = "/openapi/v3";
     size_t pl = strlen(prefix);
     const struct doc *d = NULL;
     if (strcmp(path, "/openapi/v2") == 0) {
-        d = &o->v2;
+        d = protobuf ? &o->v2pb : &o->v2;
         goto found;
     }
     if (strncmp(path, prefix, pl) != 0 || (path[pl] != 0 && path[pl] != '/'))

@@ -19,8 +19,9 @@ struct kapi_openapi_reply {
     const char *etag;           /* quoted */
     bool immutable;             /* ?hash= matched: cache for a long time */
 };
-/* 0 when path is not under /openapi/v3. */
+/* 0 when path is neither /openapi/v2 nor under /openapi/v3. protobuf asks
+ * for the gnostic protobuf form of /openapi/v2. */
 int kapi_openapi_serve(const struct kapi_openapi *o, const char *path, const char *query_hash,
-                       const char *if_none_match, struct kapi_openapi_reply *out);
+                       const char *if_none_match, bool protobuf, struct kapi_openapi_reply *out);
 
 #endif

@@ -50,3 +50,21 @@ def test_openapi_v2_json(kapi):
             assert ref.split('"')[0] in doc["definitions"]
     st, _, _ = kapi.request("GET", "/openapi/v2", headers={"If-None-Match": hdrs["etag"]})
     assert st == 304
+
+
+def test_older_kubectls(kapi):
+    """kubectl 1.27-1.32 (Debian's google-cloud-sdk ships them) explain from
+    /openapi/v2 in protobuf or /openapi/v3, and create with validation."""
+    import glob
+    import os
+    binaries = sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*"))
+    assert binaries, "versioned kubectl binaries are expected on this machine"
+    for b in binaries:
+        out = kapi.kubectl("explain", "deployments.spec.replicas", binary=b).stdout
+        assert "Deployment" in out and "replicas" in out, (b, out)
+        name = "old-" + os.path.basename(b).replace("kubectl.", "").replace(".", "-")
+        kapi.kubectl("create", "configmap", name, "--from-literal=k=v", binary=b)
+    st, hdrs, body = kapi.request("GET", "/openapi/v2",
+                                  headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert st == 200 and hdrs["content-type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    assert body[:5] == b"\x0a\x032.0"

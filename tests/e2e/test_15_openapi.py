@@ -68,3 +68,16 @@ def test_older_kubectls(kapi):
                                   headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert st == 200 and hdrs["content-type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
     assert body[:5] == b"\x0a\x032.0"
+
+
+def test_explain_every_resource(kapi):
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(here, "data", "api-resources-1.33.txt"))][1:]
+    assert len(rows) >= 55
+    failed = []
+    for name, _short, api_version, _ns, kind in rows:
+        p = kapi.kubectl("explain", name, "--api-version=" + api_version, check=False)
+        if p.returncode != 0 or f"KIND:       {kind}" not in p.stdout:
+            failed.append((name, api_version, p.stderr.strip()[:200]))
+    assert not failed, failed

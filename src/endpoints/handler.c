@@ -1,6 +1,7 @@
 /* The request pipeline: limits, authentication, authorization, in-flight
  * caps, then routing to health, discovery or a resource verb. */
 #include <string.h>
+#include <strings.h>
 
 #include "../api/names.h"
 #include "../api/status.h"
@@ -47,6 +48,8 @@ static const char *http_verb(const char *method)
 /* One authorization decision for an attribute set: AlwaysAllow, or RBAC
  * (which lets system:masters through and holds upstream's bootstrap
  * policy: discovery, basic-user, public-info-viewer, ...). */
+static void log_request(struct kapi_req *r, int64_t start);
+
 static bool decide(struct kapi_req *r, const struct kapi_authz_attrs *a, const char **reason)
 {
     *reason = "";
@@ -93,6 +96,78 @@ static void forbid(struct kapi_req *r, bool resource_request)
     }
     kapi_respond_status(r, kapi_status_forbidden_authz(r->pool, r->user.name, http_verb(r->http->method), NULL, NULL,
                                                        NULL, NULL, NULL, r->http->path, reason));
+}
+
+/* Impersonation (Impersonate-User / -Group / -Uid headers, kubectl --as):
+ * the caller needs the "impersonate" verb on each thing it asks to be;
+ * then the request runs as that user. 0, or -1 when a Status was sent. */
+static int impersonate(struct kapi_req *r)
+{
+    const char *as_user = kapi_http_header(r->http, "Impersonate-User");
+    const char *as_uid = kapi_http_header(r->http, "Impersonate-Uid");
+    size_t ngroups = 0;
+    for (size_t i = 0; i < r->http->nheaders; i++)
+        if (strcasecmp(r->http->headers[i].name, "Impersonate-Group") == 0)
+            ngroups++;
+    if (!as_user && !ngroups && !as_uid)
+        return 0;
+    if (!as_user || !*as_user) {
+        kapi_respond_error(r, 500, "InternalError",
+                           "Internal error occurred: requested impersonation of groups or uid without a user");
+        return -1;
+    }
+    struct kapi_pool *p = r->pool;
+    /* What the caller must be allowed to impersonate, upstream's resources. */
+    struct check {
+        const char *group, *resource, *ns, *name;
+    } checks[64];
+    size_t nc = 0;
+    const char *sa_prefix = "system:serviceaccount:";
+    struct kapi_user as = {.name = as_user, .uid = as_uid ? as_uid : ""};
+    const char **groups = kapi_pool_alloc(p, (ngroups + 4) * sizeof(*groups));
+    size_t ng = 0;
+    if (strncmp(as_user, sa_prefix, strlen(sa_prefix)) == 0 && strchr(as_user + strlen(sa_prefix), ':')) {
+        const char *rest = as_user + strlen(sa_prefix);
+        const char *colon = strchr(rest, ':');
+        const char *ns = kapi_pool_strndup(p, rest, (size_t)(colon - rest));
+        checks[nc++] = (struct check){"", "serviceaccounts", ns, colon + 1};
+        if (!ngroups) {
+            groups[ng++] = "system:serviceaccounts";
+            groups[ng++] = kapi_pool_printf(p, "system:serviceaccounts:%s", ns);
+        }
+    } else {
+        checks[nc++] = (struct check){"", "users", "", as_user};
+    }
+    for (size_t i = 0; i < r->http->nheaders; i++)
+        if (strcasecmp(r->http->headers[i].name, "Impersonate-Group") == 0) {
+            groups[ng++] = r->http->headers[i].value;
+            if (nc < KAPI_ARRAY_LEN(checks))
+                checks[nc++] = (struct check){"", "groups", "", r->http->headers[i].value};
+        }
+    if (as_uid && nc < KAPI_ARRAY_LEN(checks))
+        checks[nc++] = (struct check){"authentication.k8s.io", "uids", "", as_uid};
+    for (size_t i = 0; i < nc; i++) {
+        struct kapi_authz_attrs a = {.user = &r->user, .resource_request = true, .verb = "impersonate",
+                                     .group = checks[i].group, .resource = checks[i].resource, .subresource = "",
+                                     .ns = checks[i].ns, .name = checks[i].name};
+        const char *reason = "";
+        if (!decide(r, &a, &reason)) {
+            kapi_respond_status(r, kapi_status_forbidden_authz(p, r->user.name, "impersonate", checks[i].group,
+                                                               checks[i].resource, NULL, checks[i].ns, checks[i].name,
+                                                               NULL, reason));
+            return -1;
+        }
+    }
+    /* like an authenticated request: system:authenticated joins the groups */
+    bool has_auth = false;
+    for (size_t i = 0; i < ng; i++)
+        has_auth |= strcmp(groups[i], "system:authenticated") == 0 || strcmp(groups[i], "system:unauthenticated") == 0;
+    if (!has_auth && strcmp(as_user, "system:anonymous") != 0)
+        groups[ng++] = "system:authenticated";
+    as.groups = groups;
+    as.ngroups = ng;
+    r->user = as;
+    return 0;
 }
 
 static void not_found(struct kapi_req *r)
@@ -368,6 +443,10 @@ void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
     if (ar == KAPI_AUTHN_INVALID) {
         r.user.name = NULL;
         kapi_respond_status(&r, kapi_status_unauthorized(r.pool, "Unauthorized"));
+        return;
+    }
+    if (impersonate(&r) < 0) {
+        log_request(&r, start);
         return;
     }
     if (public_path(http->path)) {

@@ -83,3 +83,22 @@ def test_pod_admission(kapi):
         "metadata": {"name": "crit"}, "spec": {"priorityClassName": "system-cluster-critical",
                                                "containers": [{"name": "c", "image": "i"}]}})
     assert st == 201 and body["spec"]["priority"] == 2000000000
+
+
+def test_impersonation(kapi):
+    out = kapi.kubectl("auth", "whoami", "--as=bob", "--as-group=devs", "-o", "json").stdout
+    ui = json.loads(out)["status"]["userInfo"]
+    assert ui["username"] == "bob" and ui["groups"] == ["devs", "system:authenticated"]
+    assert kapi.kubectl("auth", "can-i", "list", "pods", "--as=bob", check=False).stdout.strip() == "no"
+    p = kapi.kubectl("get", "pods", "--as=bob", check=False)
+    assert p.returncode != 0 and 'User "bob" cannot list resource "pods"' in p.stderr
+    out = kapi.kubectl("auth", "whoami", "--as=system:serviceaccount:default:default", "-o", "json").stdout
+    ui = json.loads(out)["status"]["userInfo"]
+    assert ui["groups"] == ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]
+    # a user without the impersonate verb cannot
+    st, body = as_jane(kapi, "GET", "/api/v1/namespaces")
+    st, _, data = kapi.request("GET", "/api", headers={"Authorization": "Bearer " + TOKEN, "Impersonate-User": "admin"},
+                               client_cert=False)
+    body = json.loads(data)
+    assert st == 403 and body["message"] == ('users "admin" is forbidden: User "jane" cannot impersonate resource '
+                                            '"users" in API group "" at the cluster scope')

@@ -154,6 +154,11 @@ int kapi_sub_validate(struct kapi_req *r, struct kapi_value *view);
 /* True for core/v1 services (which allocate IPs and ports). */
 bool kapi_rest_is_service(const struct kapi_req *r);
 
+/* podsub.c: pods/binding (pod_name from the URL, or NULL for the bindings
+ * resource, where the Binding names the pod) and pods/eviction. */
+void kapi_handle_binding(struct kapi_req *r, const char *pod_name);
+void kapi_handle_eviction(struct kapi_req *r);
+
 /* tokenrequest.c */
 void kapi_handle_token_request(struct kapi_req *r);
 bool kapi_handle_openid(struct kapi_req *r); /* true when the path was one of the issuer documents */

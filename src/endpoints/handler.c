@@ -376,6 +376,10 @@ static void serve_resource(struct kapi_req *r)
         self_subject_access_review(r);
         return;
     }
+    if (r->group[0] == 0 && strcmp(r->resource, "bindings") == 0 && strcmp(verb, "create") == 0 && !r->name) {
+        kapi_handle_binding(r, NULL);
+        return;
+    }
     bool allowed = kapi_resource_has_verb(r->res, verb);
     if (strcmp(verb, "watch") == 0 && r->name && kapi_resource_has_verb(r->res, "watch"))
         allowed = true;
@@ -388,6 +392,14 @@ static void serve_resource(struct kapi_req *r)
     if (r->group[0] == 0 && strcmp(r->resource, "serviceaccounts") == 0 && kapi_sub_is(r, "token") &&
         strcmp(verb, "create") == 0) {
         kapi_handle_token_request(r);
+        return;
+    }
+    if (r->group[0] == 0 && strcmp(r->resource, "pods") == 0 && strcmp(verb, "create") == 0 &&
+        (kapi_sub_is(r, "binding") || kapi_sub_is(r, "eviction"))) {
+        if (kapi_sub_is(r, "binding"))
+            kapi_handle_binding(r, r->name);
+        else
+            kapi_handle_eviction(r);
         return;
     }
     if (r->subresource && ((strcmp(r->subresource, "status") != 0 && strcmp(r->subresource, "scale") != 0) ||

@@ -48,3 +48,49 @@ def test_status_subresource_split(kapi):
 def test_unserved_subresource_is_405(kapi):
     st, err = kapi.json("GET", "/api/v1/namespaces/default/pods/x/log")
     assert st == 405 and err["reason"] == "MethodNotAllowed"
+
+
+def pod(name, labels=None):
+    return {"metadata": {"name": name, "labels": labels or {}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}}
+
+
+def test_binding(kapi):
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod("bind1"))[0] == 201
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods/bind1/binding",
+                         {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bind1"},
+                          "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}})
+    assert st == 201 and body == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    st, p = kapi.json("GET", "/api/v1/namespaces/default/pods/bind1")
+    assert p["spec"]["nodeName"] == "node-1"
+    assert [c["type"] for c in p["status"]["conditions"]] == ["PodScheduled"]
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods/bind1/binding",
+                         {"metadata": {"name": "bind1"}, "target": {"kind": "Node", "name": "node-2"}})
+    assert st == 409 and body["message"] == ('Operation cannot be fulfilled on pods/binding "bind1": '
+                                            'pod bind1 is already assigned to node "node-1"')
+    # the bindings resource names the pod in the Binding
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod("bind2"))[0] == 201
+    st, _ = kapi.json("POST", "/api/v1/namespaces/default/bindings",
+                      {"metadata": {"name": "bind2"}, "target": {"kind": "Node", "name": "node-3"}})
+    assert st == 201
+    assert kapi.json("GET", "/api/v1/namespaces/default/pods/bind2")[1]["spec"]["nodeName"] == "node-3"
+
+
+def test_eviction_and_disruption_budgets(kapi):
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod("evict1"))[0] == 201
+    ev = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "evict1"}}
+    st, body = kapi.json("POST", "/api/v1/namespaces/default/pods/evict1/eviction", ev)
+    assert st == 201 and body["status"] == "Success"
+    assert kapi.json("GET", "/api/v1/namespaces/default/pods/evict1")[0] == 404
+    # a budget that allows no disruption refuses with 429
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod("evict2", {"app": "guarded"}))[0] == 201
+    st, _ = kapi.json("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+                      {"metadata": {"name": "guard"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}})
+    assert st == 201
+    ev["metadata"]["name"] = "evict2"
+    st, hdrs, data = kapi.request("POST", "/api/v1/namespaces/default/pods/evict2/eviction", ev)
+    body = json.loads(data)
+    assert st == 429 and body["reason"] == "TooManyRequests"
+    assert body["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
+    assert body["details"]["causes"][0]["reason"] == "DisruptionBudget"
+    assert kapi.json("GET", "/api/v1/namespaces/default/pods/evict2")[0] == 200

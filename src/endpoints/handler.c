@@ -402,7 +402,11 @@ static void serve_resource(struct kapi_req *r)
             kapi_handle_eviction(r);
         return;
     }
-    if (r->subresource && ((strcmp(r->subresource, "status") != 0 && strcmp(r->subresource, "scale") != 0) ||
+    static const char *const write_subs[] = {"status", "scale", "finalize", "ephemeralcontainers", "approval"};
+    bool known_sub = false;
+    for (size_t i = 0; r->subresource && i < KAPI_ARRAY_LEN(write_subs); i++)
+        known_sub |= strcmp(r->subresource, write_subs[i]) == 0;
+    if (r->subresource && (!known_sub ||
                            (strcmp(verb, "get") != 0 && strcmp(verb, "update") != 0 && strcmp(verb, "patch") != 0))) {
         /* The other subresources (log, exec, eviction, binding...) come later. */
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));

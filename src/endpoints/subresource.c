@@ -148,6 +148,18 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
             kapi_obj_set(p, out, "status", kapi_value_clone(p, st));
         else
             kapi_obj_del(out, "status");
+    } else if (kapi_sub_is(r, "finalize") || kapi_sub_is(r, "ephemeralcontainers") || kapi_sub_is(r, "approval")) {
+        /* each changes one field of the stored object and nothing else */
+        const char *parent = kapi_sub_is(r, "approval") ? "status" : "spec";
+        const char *field = kapi_sub_is(r, "finalize")              ? "finalizers"
+                            : kapi_sub_is(r, "ephemeralcontainers") ? "ephemeralContainers"
+                                                                    : "conditions";
+        struct kapi_value *v = kapi_value_path(view, parent, field, NULL);
+        struct kapi_value *dst = kapi_obj_ensure_obj(p, out, parent);
+        if (v)
+            kapi_obj_set(p, dst, field, kapi_value_clone(p, v));
+        else
+            kapi_obj_del(dst, field);
     } else {
         struct kapi_value *rep = kapi_value_path(view, "spec", "replicas", NULL);
         struct kapi_value *spec = kapi_obj_ensure_obj(p, out, "spec");

@@ -44,6 +44,11 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         return 0;
     }
     bool deleting = kapi_obj_get(md, "deletionTimestamp") != NULL && !has_finalizers(obj);
+    if (deleting && r->kind->group[0] == 0 && strcmp(r->kind->resource, "namespaces") == 0) {
+        /* a namespace also waits for its spec finalizers (namespaces/finalize) */
+        struct kapi_value *sf = kapi_value_path(obj, "spec", "finalizers", NULL);
+        deleting = !sf || sf->type != KAPI_V_ARRAY || sf->u.arr.len == 0;
+    }
     if (r->srv->admission) {
         struct kapi_status *st = NULL;
         if (kapi_admission_admit(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource, r->ns,

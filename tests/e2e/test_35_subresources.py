@@ -94,3 +94,36 @@ def test_eviction_and_disruption_budgets(kapi):
     assert body["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
     assert body["details"]["causes"][0]["reason"] == "DisruptionBudget"
     assert kapi.json("GET", "/api/v1/namespaces/default/pods/evict2")[0] == 200
+
+
+def test_namespace_finalize_and_csr_approval(fresh_kapi):
+    k = fresh_kapi("--controllers", "*,-namespace-controller").start()
+    assert k.json("POST", "/api/v1/namespaces", {"metadata": {"name": "fin"}})[0] == 201
+    assert k.json("DELETE", "/api/v1/namespaces/fin")[0] == 200
+    st, ns = k.json("GET", "/api/v1/namespaces/fin")
+    assert ns["status"]["phase"] == "Terminating" and ns["spec"]["finalizers"] == ["kubernetes"]
+    # a main-resource update does not finish it
+    ns["metadata"]["labels"]["x"] = "y"
+    assert k.json("PUT", "/api/v1/namespaces/fin", ns)[0] == 200
+    assert k.json("GET", "/api/v1/namespaces/fin")[0] == 200
+    # /finalize with no finalizers left does
+    st, ns = k.json("GET", "/api/v1/namespaces/fin")
+    ns["spec"]["finalizers"] = []
+    st, _ = k.json("PUT", "/api/v1/namespaces/fin/finalize", ns)
+    assert st == 200
+    assert k.json("GET", "/api/v1/namespaces/fin")[0] == 404
+    # CSR approval changes only the conditions
+    import base64
+    import subprocess
+    pem = subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                          "-nodes", "-keyout", "/dev/null", "-subj", "/CN=someone"],
+                         capture_output=True, check=True).stdout
+    csr = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": "c1"},
+           "spec": {"request": base64.b64encode(pem).decode(), "signerName": "example.com/s", "usages": ["client auth"]}}
+    st, created = k.json("POST", "/apis/certificates.k8s.io/v1/certificatesigningrequests", csr)
+    assert st == 201, created
+    created["status"] = {"conditions": [{"type": "Approved", "status": "True", "reason": "Test", "message": "ok"}]}
+    created["spec"]["signerName"] = "changed.example.com/s"
+    st, out = k.json("PUT", "/apis/certificates.k8s.io/v1/certificatesigningrequests/c1/approval", created)
+    assert st == 200 and out["status"]["conditions"][0]["type"] == "Approved"
+    assert out["spec"]["signerName"] == "example.com/s"

@@ -28,13 +28,18 @@ ready_ms() { # data-dir -> prints ms from exec to "ready" line
              --max-requests-inflight 0 --max-mutating-requests-inflight 0 > $work/kapi.log 2>&1 &
   echo $! > $work/kapi.pid
   # Poll the log without forking, so the measurement is the server's time.
-  while :; do [ -f $work/kapi.log ] && [[ "$(<$work/kapi.log)" == *"kapi ready"* ]] && break; done
+  while :; do
+    [ -f $work/kapi.log ] && [[ "$(<$work/kapi.log)" == *"kapi ready"* ]] && break
+    kill -0 $(cat $work/kapi.pid) 2>/dev/null || { cat $work/kapi.log >&2; exit 1; }
+  done
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
 
 first=$(ready_ms $work/data)
-kill $(cat $work/kapi.pid); wait $(cat $work/kapi.pid) 2>/dev/null || true
+# the server was started in a subshell: wait for it to be gone, not with `wait`
+kill $(cat $work/kapi.pid)
+while kill -0 $(cat $work/kapi.pid) 2>/dev/null; do sleep 0.05; done
 restart=$(ready_ms $work/data)
 pid=$(cat $work/kapi.pid)
 sleep 1

@@ -435,7 +435,15 @@ static void format_quantity(struct quantity *q, struct kapi_buf *b)
             k++;
         }
         static const char *const bsuf[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-        kapi_buf_printf(b, "%llu%s", (unsigned long long)v, bsuf[k]);
+        char digits[24];
+        size_t nd = 0;
+        do {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (nd)
+            kapi_buf_putc(b, digits[--nd]);
+        kapi_buf_puts(b, bsuf[k]);
         return;
     }
     size_t tz = bn_low_zeros(&q->u);

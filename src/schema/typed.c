@@ -118,6 +118,26 @@ static const struct kapi_schema_field *lookup(const struct kapi_schema_msg *m, c
     return NULL;
 }
 
+/* lookup() for the members of one object in turn: most bodies list fields in
+ * the type's own order (Go clients, kubectl, anything we wrote), so the
+ * field after the previous match is tried first, without a search. */
+static const struct kapi_schema_field *next_field(const struct kapi_schema_msg *m, size_t *hint, const char *key,
+                                                  size_t klen, unsigned *pos)
+{
+    for (size_t i = *hint; i < m->nfields && i < *hint + 2; i++) {
+        const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + i];
+        if (f->name_len == klen && !(f->flags & KAPI_SCHEMA_F_INLINE) && memcmp(f->name, key, klen) == 0) {
+            *pos = flat_base[f - kapi_schema_fields];
+            *hint = i + 1;
+            return f;
+        }
+    }
+    const struct kapi_schema_field *f = lookup(m, key, klen, pos);
+    if (f && f >= &kapi_schema_fields[m->first_field] && f < &kapi_schema_fields[m->first_field + m->nfields])
+        *hint = (size_t)(f - &kapi_schema_fields[m->first_field]) + 1;
+    return f;
+}
+
 /* ---- names as Go prints them ------------------------------------------------ */
 
 /* Go's package name of a message: the last element of its proto package
@@ -574,12 +594,34 @@ static const char *parse_time(struct kapi_pool *pool, const char *v, size_t n, b
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    if (micro)
+    if (y >= 0 && y <= 9999) {
+        /* the common case without printf: this runs for every timestamp */
+        char *o = kapi_pool_alloc(pool, 28);
+        int parts[] = {(int)(y / 100), (int)(y % 100), (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
+                       (int)(rem % 60)};
+        static const char seps[] = {0, '-', '-', 'T', ':', ':', 0};
+        size_t k = 0;
+        for (int i = 0; i < 7; i++) {
+            if (i > 1)
+                o[k++] = seps[i - 1];
+            o[k++] = (char)('0' + parts[i] / 10);
+            o[k++] = (char)('0' + parts[i] % 10);
+        }
+        if (micro) {
+            int us = nsec / 1000;
+            o[k++] = '.';
+            for (int div = 100000; div; div /= 10)
+                o[k++] = (char)('0' + us / div % 10);
+        }
+        o[k++] = 'Z';
+        o[k] = 0;
+        *out = o;
+    } else if (micro)
         *out = kapi_pool_printf(pool, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
                                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), nsec / 1000);
     else
-        *out = kapi_pool_printf(pool, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
-                                (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+        *out = kapi_pool_printf(pool, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, (int)(rem / 3600),
+                                (int)(rem / 60 % 60), (int)(rem % 60));
     return NULL;
 }
 
@@ -1076,6 +1118,7 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
     struct keyed *ks = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*ks));
     const struct kapi_schema_msg *saved_struct = t->gostruct;
     bool sorted = true;
+    size_t hint = 0;
     for (size_t i = 0; i < n; i++) {
         struct kapi_member *mem = &v->u.obj.members[i];
         unsigned pos = 0;
@@ -1087,7 +1130,7 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
         } else if (typemeta && mem->klen == 10 && memcmp(mem->key, "apiVersion", 10) == 0) {
             meta = true;
             pos = 1;
-        } else if ((f = lookup(m, mem->key, mem->klen, &pos)) != NULL) {
+        } else if ((f = next_field(m, &hint, mem->key, mem->klen, &pos)) != NULL) {
             pos += 2;
         }
         seg_push(t, mem->key, mem->klen, true);
@@ -1141,7 +1184,10 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
      * carries it, as null when unset (pod templates show it that way). */
     bool add_ct = false;
     unsigned ct_pos = 0;
-    if (strcmp(m->full_name, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta") == 0 &&
+    static const struct kapi_schema_msg *object_meta;
+    if (!object_meta)
+        object_meta = kapi_schema_msg_find("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+    if (m == object_meta &&
         lookup(m, "creationTimestamp", 17, &ct_pos) != NULL) {
         add_ct = true;
         for (size_t i = 0; i < out; i++)

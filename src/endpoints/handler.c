@@ -282,16 +282,51 @@ static void self_subject_review(struct kapi_req *r)
 
 /* authorization.k8s.io/v1 SelfSubjectAccessReview: would the caller be
  * allowed? Answered by the same decision the request pipeline makes. */
-static void self_subject_access_review(struct kapi_req *r)
+/* authorization.k8s.io/v1 access reviews: would a user be allowed? kind is
+ * SelfSubjectAccessReview (the caller), SubjectAccessReview (anyone, named
+ * in spec) or LocalSubjectAccessReview (anyone, in the URL's namespace).
+ * Answered by the same decision the request pipeline makes. */
+static void access_review(struct kapi_req *r, const char *kind)
 {
     struct kapi_value *body = kapi_decode_body(r);
     if (!body)
         return;
     struct kapi_pool *p = r->pool;
+    bool self = strcmp(kind, "SelfSubjectAccessReview") == 0;
+    bool local = strcmp(kind, "LocalSubjectAccessReview") == 0;
     struct kapi_value *spec = kapi_obj_get(body, "spec");
     struct kapi_value *ra = kapi_obj_get(spec, "resourceAttributes");
     struct kapi_value *nra = kapi_obj_get(spec, "nonResourceAttributes");
-    struct kapi_authz_attrs a = {.user = &r->user};
+    struct kapi_user subject = r->user;
+    if (!self) {
+        subject.name = kapi_obj_get_str(spec, "user");
+        subject.uid = kapi_obj_get_str(spec, "uid") ? kapi_obj_get_str(spec, "uid") : "";
+        struct kapi_value *g = kapi_obj_get(spec, "groups");
+        size_t ng = g && g->type == KAPI_V_ARRAY ? g->u.arr.len : 0;
+        subject.groups = kapi_pool_alloc(p, (ng ? ng : 1) * sizeof(*subject.groups));
+        subject.ngroups = 0;
+        for (size_t i = 0; i < ng; i++)
+            if (kapi_value_cstr(g->u.arr.items[i]))
+                subject.groups[subject.ngroups++] = kapi_value_cstr(g->u.arr.items[i]);
+        if ((!subject.name || !*subject.name) && subject.ngroups == 0) {
+            struct kapi_field_errors errs = {0};
+            kapi_ferr_invalid(p, &errs, "spec.user", "", "at least one of user or group must be specified");
+            kapi_respond_status(r, kapi_status_invalid(p, "authorization.k8s.io", kind, "", &errs));
+            return;
+        }
+        if (!subject.name)
+            subject.name = "";
+    }
+    if (local) {
+        const char *ns = kapi_obj_get_str(ra, "namespace");
+        if (nra || !ra || !ns || strcmp(ns, r->ns) != 0) {
+            struct kapi_field_errors errs = {0};
+            kapi_ferr_invalid(p, &errs, "spec.resourceAttributes.namespace", ns ? ns : "", "must match metadata.namespace");
+            kapi_respond_status(r, kapi_status_invalid(p, "authorization.k8s.io", kind, "", &errs));
+            return;
+        }
+    }
+    struct kapi_authz_attrs a = {.user = &subject};
     if (nra) {
         a.verb = kapi_obj_get_str(nra, "verb");
         a.path = kapi_obj_get_str(nra, "path");
@@ -318,9 +353,11 @@ static void self_subject_access_review(struct kapi_req *r)
     const char *reason = "";
     bool allowed = decide(r, &a, &reason);
     struct kapi_value *o = kapi_value_object(p);
-    kapi_obj_set(p, o, "kind", kapi_value_str(p, "SelfSubjectAccessReview"));
+    kapi_obj_set(p, o, "kind", kapi_value_str(p, kind));
     kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, "authorization.k8s.io/v1"));
     struct kapi_value *md = kapi_value_object(p);
+    if (local)
+        kapi_obj_set(p, md, "namespace", kapi_value_str(p, r->ns));
     kapi_obj_set(p, md, "creationTimestamp", kapi_value_null(p));
     kapi_obj_set(p, o, "metadata", md);
     kapi_obj_set(p, o, "spec", spec ? spec : kapi_value_object(p));
@@ -328,6 +365,58 @@ static void self_subject_access_review(struct kapi_req *r)
     kapi_obj_set(p, st, "allowed", kapi_value_bool(p, allowed));
     if (reason && reason[0])
         kapi_obj_set(p, st, "reason", kapi_value_str(p, reason));
+    kapi_obj_set(p, o, "status", st);
+    kapi_respond_value(r, 201, o);
+}
+
+/* authentication.k8s.io/v1 TokenReview: who does a bearer token belong to
+ * (what webhook authenticators and aggregated servers ask). */
+static void token_review(struct kapi_req *r)
+{
+    struct kapi_value *body = kapi_decode_body(r);
+    if (!body)
+        return;
+    struct kapi_pool *p = r->pool;
+    struct kapi_value *spec = kapi_obj_get(body, "spec");
+    const char *token = kapi_obj_get_str(spec, "token");
+    if (!token || !*token) {
+        struct kapi_field_errors errs = {0};
+        kapi_ferr_required(p, &errs, "spec.token", "");
+        kapi_respond_status(r, kapi_status_invalid(p, "authentication.k8s.io", "TokenReview", "", &errs));
+        return;
+    }
+    struct kapi_user u = {0};
+    enum kapi_authn_result ar =
+        kapi_authn_authenticate(r->srv->authn, p, NULL, kapi_pool_printf(p, "Bearer %s", token), &u);
+    struct kapi_value *o = kapi_value_object(p);
+    kapi_obj_set(p, o, "kind", kapi_value_str(p, "TokenReview"));
+    kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, "authentication.k8s.io/v1"));
+    struct kapi_value *md = kapi_value_object(p);
+    kapi_obj_set(p, md, "creationTimestamp", kapi_value_null(p));
+    kapi_obj_set(p, o, "metadata", md);
+    kapi_obj_set(p, o, "spec", spec);
+    struct kapi_value *st = kapi_value_object(p);
+    struct kapi_value *user = kapi_value_object(p);
+    if (ar == KAPI_AUTHN_OK) {
+        kapi_obj_set(p, st, "authenticated", kapi_value_bool(p, true));
+        kapi_obj_set(p, user, "username", kapi_value_str(p, u.name));
+        if (u.uid && *u.uid)
+            kapi_obj_set(p, user, "uid", kapi_value_str(p, u.uid));
+        struct kapi_value *groups = kapi_value_array(p);
+        for (size_t i = 0; i < u.ngroups; i++)
+            kapi_arr_push(p, groups, kapi_value_str(p, u.groups[i]));
+        kapi_obj_set(p, user, "groups", groups);
+        kapi_obj_set(p, st, "user", user);
+        struct kapi_value *auds = kapi_obj_get(spec, "audiences");
+        if (!auds || auds->type != KAPI_V_ARRAY || !auds->u.arr.len) {
+            auds = kapi_value_array(p);
+            kapi_arr_push(p, auds, kapi_value_str(p, r->srv->sa_issuer ? r->srv->sa_issuer : ""));
+        }
+        kapi_obj_set(p, st, "audiences", auds);
+    } else {
+        kapi_obj_set(p, st, "user", user);
+        kapi_obj_set(p, st, "error", kapi_value_str(p, "invalid bearer token"));
+    }
     kapi_obj_set(p, o, "status", st);
     kapi_respond_value(r, 201, o);
 }
@@ -371,9 +460,19 @@ static void serve_resource(struct kapi_req *r)
         self_subject_review(r);
         return;
     }
-    if (strcmp(r->group, "authorization.k8s.io") == 0 && strcmp(r->resource, "selfsubjectaccessreviews") == 0 &&
+    if (strcmp(r->group, "authorization.k8s.io") == 0 && strcmp(verb, "create") == 0) {
+        static const char *const reviews[][2] = {{"selfsubjectaccessreviews", "SelfSubjectAccessReview"},
+                                                 {"subjectaccessreviews", "SubjectAccessReview"},
+                                                 {"localsubjectaccessreviews", "LocalSubjectAccessReview"}};
+        for (size_t i = 0; i < KAPI_ARRAY_LEN(reviews); i++)
+            if (strcmp(r->resource, reviews[i][0]) == 0) {
+                access_review(r, reviews[i][1]);
+                return;
+            }
+    }
+    if (strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "tokenreviews") == 0 &&
         strcmp(verb, "create") == 0) {
-        self_subject_access_review(r);
+        token_review(r);
         return;
     }
     if (r->group[0] == 0 && strcmp(r->resource, "bindings") == 0 && strcmp(verb, "create") == 0 && !r->name) {

@@ -102,3 +102,31 @@ def test_impersonation(kapi):
     body = json.loads(data)
     assert st == 403 and body["message"] == ('users "admin" is forbidden: User "jane" cannot impersonate resource '
                                             '"users" in API group "" at the cluster scope')
+
+
+def test_review_apis(kapi):
+    # TokenReview: the token file's user, and an unknown token
+    st, out = kapi.json("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": TOKEN}})
+    assert st == 201 and out["status"]["authenticated"] is True
+    assert out["status"]["user"]["username"] == "jane" and "qa" in out["status"]["user"]["groups"]
+    st, out = kapi.json("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {"spec": {"token": "nope"}})
+    assert st == 201 and "authenticated" not in out["status"] and out["status"]["error"]
+    # SubjectAccessReview about someone else
+    sar = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+           "spec": {"user": "someone", "groups": ["system:masters"],
+                    "resourceAttributes": {"verb": "delete", "resource": "nodes"}}}
+    st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar)
+    assert st == 201 and out["status"]["allowed"] is True
+    sar["spec"]["groups"] = ["nobodies"]
+    st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar)
+    assert st == 201 and out["status"]["allowed"] is False
+    st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                        {"spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}})
+    assert st == 422 and "at least one of user or group must be specified" in out["message"]
+    # LocalSubjectAccessReview: its namespace must be the URL's
+    lsar = {"spec": {"user": "someone", "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "default"}}}
+    st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews", lsar)
+    assert st == 201 and out["status"]["allowed"] is False and out["metadata"]["namespace"] == "default"
+    st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/namespaces/kube-system/localsubjectaccessreviews", lsar)
+    assert st == 422

@@ -555,3 +555,74 @@ bool kapi_rbac_authorize(struct kapi_rbac *r, struct kapi_pool *pool, const stru
     }
     return ok;
 }
+
+/* ---- rules of a user (SelfSubjectRulesReview) ---- */
+
+static struct kapi_value *str_array(struct kapi_pool *p, const char **list)
+{
+    struct kapi_value *a = kapi_value_array(p);
+    for (size_t i = 0; list && list[i]; i++)
+        kapi_arr_push(p, a, kapi_value_str(p, list[i]));
+    return a;
+}
+
+static void collect(struct kapi_pool *p, const struct hmap *m, const char *pre, const struct kapi_user *u,
+                    struct kapi_value *res_rules, struct kapi_value *url_rules)
+{
+    for (size_t k = 0; k <= u->ngroups; k++) {
+        const char *key = k == 0 ? kapi_pool_printf(p, "%su\x1f%s", pre, nz(u->name))
+                                 : kapi_pool_printf(p, "%sg\x1f%s", pre, nz(u->groups[k - 1]));
+        struct hnode *n = hmap_find(m, key);
+        for (struct entry *e = n ? n->val : NULL; e; e = e->next) {
+            const struct rules *rs = e->b->rules;
+            for (size_t j = 0; rs && j < rs->n; j++) {
+                const struct rule *ru = &rs->v[j];
+                struct kapi_value *o = kapi_value_object(p);
+                kapi_obj_set(p, o, "verbs", str_array(p, ru->verbs));
+                if (ru->urls && ru->urls[0]) {
+                    kapi_obj_set(p, o, "nonResourceURLs", str_array(p, ru->urls));
+                    kapi_arr_push(p, url_rules, o);
+                } else {
+                    kapi_obj_set(p, o, "apiGroups", str_array(p, ru->groups));
+                    kapi_obj_set(p, o, "resources", str_array(p, ru->resources));
+                    if (ru->names && ru->names[0])
+                        kapi_obj_set(p, o, "resourceNames", str_array(p, ru->names));
+                    kapi_arr_push(p, res_rules, o);
+                }
+            }
+        }
+    }
+}
+
+void kapi_rbac_rules(struct kapi_rbac *r, struct kapi_pool *pool, const struct kapi_user *u, const char *ns,
+                     struct kapi_value *resource_rules, struct kapi_value *non_resource_rules)
+{
+    /* without an index (no RBAC objects read yet) masters still get "*" */
+    for (size_t i = 0; !r && i < u->ngroups; i++) {
+        if (u->groups[i] && strcmp(u->groups[i], MASTERS) == 0) {
+            const char *star[] = {"*", NULL};
+            struct kapi_value *o = kapi_value_object(pool);
+            kapi_obj_set(pool, o, "verbs", str_array(pool, star));
+            kapi_obj_set(pool, o, "apiGroups", str_array(pool, star));
+            kapi_obj_set(pool, o, "resources", str_array(pool, star));
+            kapi_arr_push(pool, resource_rules, o);
+            o = kapi_value_object(pool);
+            kapi_obj_set(pool, o, "verbs", str_array(pool, star));
+            kapi_obj_set(pool, o, "nonResourceURLs", str_array(pool, star));
+            kapi_arr_push(pool, non_resource_rules, o);
+            break;
+        }
+    }
+    if (!r)
+        return;
+    int64_t rev = kapi_cache_rev(r->cache);
+    if (atomic_load(&r->checked_rev) != rev)
+        refresh(r, rev);
+    pthread_rwlock_rdlock(&r->lock);
+    if (r->idx) {
+        collect(pool, &r->idx->csubj, "", u, resource_rules, non_resource_rules);
+        if (ns && ns[0])
+            collect(pool, &r->idx->nsubj, kapi_pool_printf(pool, "%s\x1f", ns), u, resource_rules, non_resource_rules);
+    }
+    pthread_rwlock_unlock(&r->lock);
+}

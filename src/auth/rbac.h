@@ -50,4 +50,12 @@ int kapi_rbac_bootstrap(struct kapi_store *store, const struct kapi_registry *re
  * and docs/internals/rbac.md). Static. */
 extern const char kapi_rbac_bootstrap_text[];
 
+/* Every rule that applies to u in namespace ns (cluster-wide ones too), as
+ * SelfSubjectRulesReview reports them: resource rules {verbs, apiGroups,
+ * resources[, resourceNames]} and non-resource rules {verbs,
+ * nonResourceURLs}, appended to the two arrays (values from pool). */
+struct kapi_value;
+void kapi_rbac_rules(struct kapi_rbac *r, struct kapi_pool *pool, const struct kapi_user *u, const char *ns,
+                     struct kapi_value *resource_rules, struct kapi_value *non_resource_rules);
+
 #endif

@@ -369,6 +369,44 @@ static void access_review(struct kapi_req *r, const char *kind)
     kapi_respond_value(r, 201, o);
 }
 
+/* authorization.k8s.io/v1 SelfSubjectRulesReview: everything the caller may
+ * do in a namespace (kubectl auth can-i --list). */
+static void self_subject_rules_review(struct kapi_req *r)
+{
+    struct kapi_value *body = kapi_decode_body(r);
+    if (!body)
+        return;
+    struct kapi_pool *p = r->pool;
+    struct kapi_value *spec = kapi_obj_get(body, "spec");
+    const char *ns = kapi_obj_get_str(spec, "namespace");
+    struct kapi_value *res = kapi_value_array(p), *urls = kapi_value_array(p);
+    if (r->srv->rbac) {
+        kapi_rbac_rules(r->srv->rbac, p, &r->user, ns ? ns : "", res, urls);
+    } else {
+        /* AlwaysAllow: everything */
+        struct kapi_value *o = kapi_value_object(p);
+        struct kapi_value *star = kapi_value_array(p);
+        kapi_arr_push(p, star, kapi_value_str(p, "*"));
+        kapi_obj_set(p, o, "verbs", star);
+        kapi_obj_set(p, o, "apiGroups", star);
+        kapi_obj_set(p, o, "resources", star);
+        kapi_arr_push(p, res, o);
+    }
+    struct kapi_value *o = kapi_value_object(p);
+    kapi_obj_set(p, o, "kind", kapi_value_str(p, "SelfSubjectRulesReview"));
+    kapi_obj_set(p, o, "apiVersion", kapi_value_str(p, "authorization.k8s.io/v1"));
+    struct kapi_value *md = kapi_value_object(p);
+    kapi_obj_set(p, md, "creationTimestamp", kapi_value_null(p));
+    kapi_obj_set(p, o, "metadata", md);
+    kapi_obj_set(p, o, "spec", spec ? spec : kapi_value_object(p));
+    struct kapi_value *st = kapi_value_object(p);
+    kapi_obj_set(p, st, "resourceRules", res);
+    kapi_obj_set(p, st, "nonResourceRules", urls);
+    kapi_obj_set(p, st, "incomplete", kapi_value_bool(p, false));
+    kapi_obj_set(p, o, "status", st);
+    kapi_respond_value(r, 201, o);
+}
+
 /* authentication.k8s.io/v1 TokenReview: who does a bearer token belong to
  * (what webhook authenticators and aggregated servers ask). */
 static void token_review(struct kapi_req *r)
@@ -469,6 +507,10 @@ static void serve_resource(struct kapi_req *r)
                 access_review(r, reviews[i][1]);
                 return;
             }
+        if (strcmp(r->resource, "selfsubjectrulesreviews") == 0) {
+            self_subject_rules_review(r);
+            return;
+        }
     }
     if (strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "tokenreviews") == 0 &&
         strcmp(verb, "create") == 0) {

@@ -130,3 +130,17 @@ def test_review_apis(kapi):
     assert st == 201 and out["status"]["allowed"] is False and out["metadata"]["namespace"] == "default"
     st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/namespaces/kube-system/localsubjectaccessreviews", lsar)
     assert st == 422
+
+
+def test_auth_can_i_list(kapi):
+    out = kapi.kubectl("auth", "can-i", "--list").stdout.splitlines()
+    assert out[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert any(l.split()[:1] == ["*.*"] and l.split()[-1] == "[*]" for l in out[1:])
+    st, out = kapi.json("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+                        {"spec": {"namespace": "default"}}, headers={"Authorization": "Bearer " + TOKEN},
+                        client_cert=False)
+    assert st == 201 and out["status"]["incomplete"] is False
+    urls = {u for r in out["status"]["nonResourceRules"] for u in r["nonResourceURLs"]}
+    assert "/api" in urls and "/healthz" in urls
+    res = {x for r in out["status"]["resourceRules"] for x in r["resources"]}
+    assert "selfsubjectaccessreviews" in res and "pods" not in res

@@ -64,7 +64,7 @@ static const struct plugin plugins[] = {
     {"MutatingAdmissionWebhook", true, NULL, NULL},
     {"ValidatingAdmissionPolicy", true, NULL, NULL},
     {"ValidatingAdmissionWebhook", true, NULL, NULL},
-    {"ResourceQuota", true, NULL, NULL},
+    {"ResourceQuota", true, NULL, kapi_adm_resourcequota_validate},
     {"AlwaysDeny", false, NULL, always_deny},
 };
 #define NPLUGINS KAPI_ARRAY_LEN(plugins)
@@ -72,6 +72,7 @@ static const struct plugin plugins[] = {
 struct kapi_admission {
     struct kapi_cache *cache;
     const struct kapi_registry *reg;
+    struct kapi_store *store; /* for ResourceQuota's usage writes; may be NULL */
     bool on[NPLUGINS];
     int64_t not_ready_secs, unreachable_secs;
 };
@@ -213,6 +214,16 @@ void kapi_admission_set_toleration_seconds(struct kapi_admission *a, int64_t not
     a->unreachable_secs = unreachable;
 }
 
+void kapi_admission_set_store(struct kapi_admission *a, struct kapi_store *store)
+{
+    a->store = store;
+}
+
+struct kapi_store *kapi_adm_store(const struct kapi_admission *a)
+{
+    return a ? a->store : NULL;
+}
+
 void kapi_adm_toleration_seconds(const struct kapi_admission *a, int64_t *not_ready, int64_t *unreachable)
 {
     *not_ready = a->not_ready_secs;
@@ -311,6 +322,13 @@ struct kapi_value *kapi_adm_get(const struct kapi_admission_attrs *at, const cha
     if (kapi_cache_sync(at->adm->cache, 1000) == 0)
         v = get_once(k, at->pool, key);
     return v;
+}
+
+const char *kapi_adm_key(const struct kapi_admission_attrs *at, const char *group, const char *version,
+                         const char *resource, const char *ns, const char *name)
+{
+    const struct kapi_kind *k = kapi_registry_find(at->adm->reg, group, version, resource);
+    return k ? kapi_registry_key(at->pool, k, ns, name) : NULL;
 }
 
 struct kapi_value **kapi_adm_list(const struct kapi_admission_attrs *at, const char *group, const char *version,

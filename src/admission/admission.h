@@ -29,6 +29,14 @@ void kapi_admission_free(struct kapi_admission *a); /* NULL is a no-op */
 int kapi_admission_check_flags(const char *enable_csv, const char *disable_csv, char *err, size_t errlen);
 /* Whether plugin name (e.g. "NamespaceLifecycle") is in the chain. */
 bool kapi_admission_enabled(const struct kapi_admission *a, const char *name);
+/* The store ResourceQuota writes quota usage to (status.used, by
+ * compare-and-swap). Without one the plugin only checks. */
+void kapi_admission_set_store(struct kapi_admission *a, struct kapi_store *store);
+/* After a delete of group/resource obj in ns: takes what obj consumed off
+ * status.used of the namespace's ResourceQuotas (upstream's quota controller
+ * recomputes instead; kapi does it inline). Best effort, never fails. */
+void kapi_quota_release(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
+                        const char *ns, const struct kapi_value *obj);
 /* --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (300 each by default). */
 void kapi_admission_set_toleration_seconds(struct kapi_admission *a, int64_t not_ready, int64_t unreachable);
 
@@ -81,6 +89,7 @@ int kapi_adm_serviceaccount_validate(const struct kapi_admission_attrs *at, stru
 int kapi_adm_priority_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_priority_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_tolerations_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_resourcequota_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 
 /* True when the request is for group/resource with no subresource. */
 bool kapi_adm_is(const struct kapi_admission_attrs *at, const char *group, const char *resource);
@@ -99,6 +108,11 @@ struct kapi_status *kapi_adm_forbidden(const struct kapi_admission_attrs *at, co
  * order ("k8s.io.api.core.v1.PodSpec") so objects read back in upstream's order. */
 void kapi_adm_put(struct kapi_pool *pool, struct kapi_value *obj, const char *type, const char *key,
                   struct kapi_value *val);
+/* Storage key of group/version/resource ns/name (pool), or NULL when not served. */
+const char *kapi_adm_key(const struct kapi_admission_attrs *at, const char *group, const char *version,
+                         const char *resource, const char *ns, const char *name);
+/* The store set by kapi_admission_set_store, or NULL. */
+struct kapi_store *kapi_adm_store(const struct kapi_admission *a);
 /* The configured toleration seconds. */
 void kapi_adm_toleration_seconds(const struct kapi_admission *a, int64_t *not_ready, int64_t *unreachable);
 

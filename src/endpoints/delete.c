@@ -13,6 +13,7 @@
 
 struct delete_opts {
     const char *uid, *rv;        /* preconditions */
+    const char *propagation;     /* Foreground, Background, Orphan or NULL */
     bool dry_run;
 };
 
@@ -23,6 +24,7 @@ static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
     if (kapi_rest_check_dry_run(r) < 0)
         return -1;
     o->dry_run = kapi_rest_dry_run(r);
+    o->propagation = kapi_req_param(r, "propagationPolicy");
     const char *gp = kapi_req_param(r, "gracePeriodSeconds");
     if (gp && *gp) {
         char *end;
@@ -34,7 +36,7 @@ static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
         }
     }
     if (!r->http->body || r->http->body_len == 0)
-        return 0;
+        goto check_policy;
     struct kapi_json_error err;
     struct kapi_value *v = kapi_json_parse(r->pool, r->http->body, r->http->body_len, NULL, &err);
     if (!v || v->type != KAPI_V_OBJECT) {
@@ -44,7 +46,18 @@ static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
     struct kapi_value *pre = kapi_obj_get(v, "preconditions");
     o->uid = kapi_obj_get_str(pre, "uid");
     o->rv = kapi_obj_get_str(pre, "resourceVersion");
-    const char *pp = kapi_obj_get_str(v, "propagationPolicy");
+    if (kapi_obj_get_str(v, "propagationPolicy"))
+        o->propagation = kapi_obj_get_str(v, "propagationPolicy");
+    struct kapi_value *orphan = kapi_obj_get(v, "orphanDependents");
+    if (!o->propagation && orphan && orphan->type == KAPI_V_BOOL)
+        o->propagation = orphan->u.b ? "Orphan" : "Background";
+    struct kapi_value *dr = kapi_obj_get(v, "dryRun");
+    if (dr && dr->type == KAPI_V_ARRAY)
+        for (size_t i = 0; i < dr->u.arr.len; i++)
+            if (kapi_value_cstr(dr->u.arr.items[i]) && strcmp(kapi_value_cstr(dr->u.arr.items[i]), "All") == 0)
+                o->dry_run = true;
+check_policy:;
+    const char *pp = o->propagation;
     if (pp && strcmp(pp, "Orphan") != 0 && strcmp(pp, "Background") != 0 && strcmp(pp, "Foreground") != 0) {
         struct kapi_field_errors errs = {0};
         static const char *const valid[] = {"Foreground", "Background", "Orphan", "nil"};
@@ -52,11 +65,6 @@ static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
         kapi_respond_status(r, kapi_status_invalid(r->pool, "meta.k8s.io", "DeleteOptions", "", &errs));
         return -1;
     }
-    struct kapi_value *dr = kapi_obj_get(v, "dryRun");
-    if (dr && dr->type == KAPI_V_ARRAY)
-        for (size_t i = 0; i < dr->u.arr.len; i++)
-            if (kapi_value_cstr(dr->u.arr.items[i]) && strcmp(kapi_value_cstr(dr->u.arr.items[i]), "All") == 0)
-                o->dry_run = true;
     return 0;
 }
 
@@ -84,6 +92,21 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
         return KAPI_STORE_CONFLICT;
     }
     struct kapi_value *fin = kapi_obj_get(md, "finalizers");
+    /* Foreground and Orphan deletion hand the object to the garbage
+     * collector through a finalizer of that name. */
+    if (o->propagation && !kapi_obj_get(md, "deletionTimestamp") &&
+        (strcmp(o->propagation, "Foreground") == 0 || strcmp(o->propagation, "Orphan") == 0)) {
+        const char *want = strcmp(o->propagation, "Foreground") == 0 ? "foregroundDeletion" : "orphan";
+        if (!fin || fin->type != KAPI_V_ARRAY) {
+            fin = kapi_value_array(r->pool);
+            kapi_obj_set(r->pool, md, "finalizers", fin);
+        }
+        bool present = false;
+        for (size_t i = 0; i < fin->u.arr.len; i++)
+            present |= kapi_value_cstr(fin->u.arr.items[i]) && strcmp(kapi_value_cstr(fin->u.arr.items[i]), want) == 0;
+        if (!present)
+            kapi_arr_push(r->pool, fin, kapi_value_str(r->pool, want));
+    }
     bool has_fin = fin && fin->type == KAPI_V_ARRAY && fin->u.arr.len > 0;
     bool is_ns = kapi_kind_is_namespace(r->kind);
     if (has_fin || is_ns) {
@@ -140,6 +163,7 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
         }
         if (kapi_rest_is_service(r))
             kapi_svc_alloc_release(r->srv->svc_alloc, obj);
+        kapi_rest_quota_release(r, obj);
     }
     *out = obj;
     if (!answer)

@@ -153,6 +153,9 @@ int kapi_sub_validate(struct kapi_req *r, struct kapi_value *view);
 
 /* True for core/v1 services (which allocate IPs and ports). */
 bool kapi_rest_is_service(const struct kapi_req *r);
+/* After obj (of the request's kind) left storage: gives back what it held in
+ * the namespace's ResourceQuotas. */
+void kapi_rest_quota_release(struct kapi_req *r, const struct kapi_value *obj);
 
 /* podsub.c: pods/binding (pod_name from the URL, or NULL for the bindings
  * resource, where the Binding names the pod) and pods/eviction. */

@@ -7,6 +7,7 @@
 #include "../api/status.h"
 #include "../codec/json.h"
 #include "../registry/objectmeta.h"
+#include "../admission/admission.h"
 #include "endpoints_int.h"
 
 static struct kapi_status *success(struct kapi_req *r, int code)
@@ -193,6 +194,8 @@ void kapi_handle_eviction(struct kapi_req *r)
         struct kapi_write_result res = {0};
         err = kapi_store_write(r->srv->store, &w, &res);
         kapi_write_result_dispose(&res);
+        if (!err && r->srv->admission)
+            kapi_quota_release(r->srv->admission, r->pool, "", "pods", r->ns, pod);
     }
     kapi_cobj_unref(cur);
     if (err) {

@@ -5,6 +5,7 @@
 #include "../api/selector.h"
 #include "../api/names.h"
 #include "../api/status.h"
+#include "../admission/admission.h"
 #include "../registry/events.h"
 #include "../schema/typed.h"
 #include "endpoints_int.h"
@@ -199,4 +200,10 @@ int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kap
 bool kapi_rest_is_service(const struct kapi_req *r)
 {
     return r->kind && r->kind->group[0] == 0 && strcmp(r->kind->resource, "services") == 0 && r->srv->svc_alloc;
+}
+
+void kapi_rest_quota_release(struct kapi_req *r, const struct kapi_value *obj)
+{
+    if (r->srv->admission && r->kind && r->ns && r->ns[0])
+        kapi_quota_release(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->ns, obj);
 }

@@ -93,6 +93,8 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
                 kapi_svc_alloc_release(r->srv->svc_alloc, obj);
         }
     }
+    if (!err && deleting && !r->subresource)
+        kapi_rest_quota_release(r, obj);
     if (err == KAPI_STORE_CONFLICT && retry) {
         kapi_write_result_dispose(&res);
         return err;

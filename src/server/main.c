@@ -19,6 +19,7 @@
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
 #include "../controllers/endpoints_reconciler.h"
+#include "../controllers/gc.h"
 #include "../controllers/namespace.h"
 #include "../controllers/serviceaccounts.h"
 #include "../endpoints/discovery.h"
@@ -201,6 +202,7 @@ int main(int argc, char **argv)
         return fail("bootstrap: cannot write the built-in PriorityClasses%s%s", "", "");
     struct kapi_admission *admission =
         kapi_admission_new(cache, registry, fl.enable_admission_plugins, fl.disable_admission_plugins);
+    kapi_admission_set_store(admission, store);
     struct kapi_svc_alloc *svc_alloc =
         kapi_svc_alloc_new(store, fl.service_cluster_ip_range, fl.service_node_port_range, err, sizeof(err));
     if (!svc_alloc)
@@ -217,6 +219,9 @@ int main(int argc, char **argv)
     struct kapi_nsctl *nsctl = NULL;
     if (kapi_flags_controller_enabled(&fl, "namespace-controller"))
         nsctl = kapi_nsctl_start(store, cache, registry);
+    struct kapi_gc *gc = NULL;
+    if (kapi_flags_controller_enabled(&fl, "garbage-collector-controller"))
+        gc = kapi_gc_start(store, cache, registry);
     struct kapi_sactl *sactl = NULL;
     if (kapi_flags_controller_enabled(&fl, "serviceaccount-controller")) {
         FILE *caf = fopen(pki.ca_cert, "r");
@@ -316,6 +321,7 @@ int main(int argc, char **argv)
         pthread_join(sa_thread, NULL);
     kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_nsctl_stop(nsctl);
+    kapi_gc_stop(gc);
     kapi_sactl_stop(sactl);
     kapi_compactor_stop(compactor);
     kapi_cache_free(cache);

@@ -74,8 +74,16 @@ struct kapi_cache {
     _Atomic int64_t rev;
     pthread_mutex_t rev_mu;
     pthread_cond_t rev_cv;
-    long watch_id;
+    _Atomic long watch_id;
     bool started;
+    /* When the store's watch ends (an etcd member died, a stream broke) the
+     * resumer thread watches again from the last applied revision, or
+     * re-lists when that revision was compacted meanwhile. */
+    pthread_t resumer;
+    pthread_mutex_t res_mu;
+    pthread_cond_t res_cv;
+    int dead_err;  /* why the watch ended; 0 while it runs */
+    bool stopping;
 };
 
 /* ---- objects ---- */
@@ -378,6 +386,8 @@ struct kapi_cache *kapi_cache_new(struct kapi_store *store)
     c->store = store;
     pthread_mutex_init(&c->rev_mu, NULL);
     pthread_cond_init(&c->rev_cv, NULL);
+    pthread_mutex_init(&c->res_mu, NULL);
+    pthread_cond_init(&c->res_cv, NULL);
     return c;
 }
 
@@ -526,18 +536,12 @@ static int feed(void *ctx, const struct kapi_event *sev, int err)
 {
     struct kapi_cache *c = ctx;
     if (!sev) {
-        kapi_log(0, "cache: storage watch ended: %s", kapi_store_strerror(err));
-        /* Close every watcher so clients re-list; the cache itself is now stale. */
-        for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
-            pthread_rwlock_wrlock(&rc->lock);
-            for (struct kapi_watcher *w = rc->watchers; w; w = w->next) {
-                pthread_mutex_lock(&w->mu);
-                w->closed = true;
-                pthread_cond_signal(&w->cv);
-                pthread_mutex_unlock(&w->mu);
-            }
-            pthread_rwlock_unlock(&rc->lock);
-        }
+        kapi_log(0, "cache: storage watch ended: %s; resuming after revision %lld", kapi_store_strerror(err),
+                 (long long)atomic_load(&c->rev));
+        pthread_mutex_lock(&c->res_mu);
+        c->dead_err = err ? err : KAPI_STORE_UNAVAILABLE;
+        pthread_cond_signal(&c->res_cv);
+        pthread_mutex_unlock(&c->res_mu);
         return 1;
     }
     int64_t rev = sev->kv.mod_rev;
@@ -597,6 +601,112 @@ static int feed(void *ctx, const struct kapi_event *sev, int err)
     return 0;
 }
 
+/* Closes every client watcher, so clients re-list. */
+static void close_watchers(struct kapi_cache *c)
+{
+    for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
+        pthread_rwlock_wrlock(&rc->lock);
+        for (struct kapi_watcher *w = rc->watchers; w; w = w->next) {
+            pthread_mutex_lock(&w->mu);
+            w->closed = true;
+            pthread_cond_signal(&w->cv);
+            pthread_mutex_unlock(&w->mu);
+        }
+        pthread_rwlock_unlock(&rc->lock);
+    }
+}
+
+/* Replaces the cached state with a fresh read of the store, dropping the
+ * event history (the events in between are gone from the store too). */
+static int relist(struct kapi_cache *c, int64_t *rev_out)
+{
+    const char *start = "/registry/";
+    char *end = kapi_store_prefix_end(start);
+    struct kapi_kv *kvs = NULL;
+    size_t n = 0;
+    int64_t rev = 0;
+    bool more = false;
+    int err = c->store->ops->range(c->store, start, end, 0, &kvs, &n, &rev, &more);
+    free(end);
+    if (err)
+        return err;
+    close_watchers(c);
+    for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
+        pthread_rwlock_wrlock(&rc->lock);
+        for (size_t i = 0; i < rc->n; i++)
+            kapi_cobj_unref(rc->objs[i]);
+        rc->n = 0;
+        for (size_t i = 0; i < rc->ring_len; i++)
+            cevent_unref(rc->ring[(rc->ring_start + i) % RING_CAP]);
+        rc->ring_len = 0;
+        rc->ring_start = 0;
+        rc->oldest_rev = rev;
+        pthread_rwlock_unlock(&rc->lock);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct kapi_rcache *rc = rcache_for_key(c, kvs[i].key);
+        if (rc && kvs[i].value) {
+            struct kapi_cobj *o = kapi_cobj_from_kv(rc, kvs[i].key, kvs[i].value->data, kvs[i].value->len,
+                                                    kvs[i].mod_rev, kvs[i].create_rev);
+            pthread_rwlock_wrlock(&rc->lock);
+            rc_put(rc, o);
+            pthread_rwlock_unlock(&rc->lock);
+        }
+        kapi_kv_dispose(&kvs[i]);
+    }
+    free(kvs);
+    publish_rev(c, rev);
+    *rev_out = rev;
+    return 0;
+}
+
+static void *resumer_main(void *arg)
+{
+    struct kapi_cache *c = arg;
+    pthread_mutex_lock(&c->res_mu);
+    for (;;) {
+        while (!c->stopping && !c->dead_err)
+            pthread_cond_wait(&c->res_cv, &c->res_mu);
+        if (c->stopping)
+            break;
+        int why = c->dead_err;
+        c->dead_err = 0;
+        pthread_mutex_unlock(&c->res_mu);
+        c->store->ops->unwatch(c->store, atomic_load(&c->watch_id)); /* reap the ended one */
+        bool must_relist = why == KAPI_STORE_COMPACTED;
+        long id = -1;
+        for (unsigned attempt = 0;; attempt++) {
+            pthread_mutex_lock(&c->res_mu);
+            bool stop = c->stopping;
+            pthread_mutex_unlock(&c->res_mu);
+            if (stop)
+                break;
+            int64_t from = atomic_load(&c->rev);
+            int err = must_relist ? relist(c, &from) : 0;
+            if (!err) {
+                char *end = kapi_store_prefix_end("/registry/");
+                id = c->store->ops->watch(c->store, "/registry/", end, from, feed, c);
+                free(end);
+                if (id >= 0) {
+                    atomic_store(&c->watch_id, id);
+                    kapi_log(0, "cache: storage watch resumed after revision %lld%s", (long long)from,
+                             must_relist ? " (re-listed)" : "");
+                    break;
+                }
+                err = (int)-id;
+                must_relist = err == KAPI_STORE_COMPACTED;
+            }
+            struct timespec ts = {0, (attempt < 10 ? 50 : 500) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        pthread_mutex_lock(&c->res_mu);
+        if (id < 0)
+            break;
+    }
+    pthread_mutex_unlock(&c->res_mu);
+    return NULL;
+}
+
 int kapi_cache_start(struct kapi_cache *c)
 {
     const char *start = "/registry/";
@@ -625,8 +735,13 @@ int kapi_cache_start(struct kapi_cache *c)
     free(end);
     if (id < 0)
         return (int)-id;
-    c->watch_id = id;
+    atomic_store(&c->watch_id, id);
     c->started = true;
+    if (pthread_create(&c->resumer, NULL, resumer_main, c) != 0) {
+        c->store->ops->unwatch(c->store, id);
+        c->started = false;
+        return KAPI_STORE_IO;
+    }
     return 0;
 }
 
@@ -634,8 +749,14 @@ void kapi_cache_free(struct kapi_cache *c)
 {
     if (!c)
         return;
-    if (c->started)
-        c->store->ops->unwatch(c->store, c->watch_id);
+    if (c->started) {
+        pthread_mutex_lock(&c->res_mu);
+        c->stopping = true;
+        pthread_cond_signal(&c->res_cv);
+        pthread_mutex_unlock(&c->res_mu);
+        pthread_join(c->resumer, NULL);
+        c->store->ops->unwatch(c->store, atomic_load(&c->watch_id));
+    }
     for (struct kapi_rcache *rc = c->rcs; rc;) {
         struct kapi_rcache *next = rc->next;
         for (size_t i = 0; i < rc->n; i++)
@@ -650,6 +771,8 @@ void kapi_cache_free(struct kapi_cache *c)
     }
     pthread_mutex_destroy(&c->rev_mu);
     pthread_cond_destroy(&c->rev_cv);
+    pthread_mutex_destroy(&c->res_mu);
+    pthread_cond_destroy(&c->res_cv);
     free(c);
 }
 

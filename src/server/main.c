@@ -34,12 +34,16 @@
 #include "bootstrap.h"
 #include "flags.h"
 
-static int fail(const char *fmt, const char *a, const char *b)
+/* A failed start: controller, cache and store threads may already run, so
+ * leave without exit()'s teardown (which they could race) and without
+ * touching the store again; everything written so far is already durable. */
+_Noreturn static int fail(const char *fmt, const char *a, const char *b)
 {
     fprintf(stderr, "Error: ");
     fprintf(stderr, fmt, a, b);
     fprintf(stderr, "\n");
-    return 1;
+    fflush(NULL);
+    _exit(1);
 }
 
 /* Service-account tokens need sa.key, which a first start generates in the

@@ -268,5 +268,7 @@ void kapi_defaults_prepare_create(struct kapi_pool *pool, const char *group, con
         prepare_pod(pool, obj);
     else if (strcmp(group, "batch") == 0 && strcmp(version, "v1") == 0 && strcmp(kind, "Job") == 0)
         prepare_job(pool, obj);
+    else if (strcmp(group, "apiextensions.k8s.io") == 0 && strcmp(kind, "CustomResourceDefinition") == 0)
+        kapi_dflt_crd_prepare_create(pool, obj);
     kapi_defaults_apply(pool, group, version, kind, obj);
 }

@@ -49,6 +49,10 @@ bool kapi_dflt_apps(struct kapi_pool *pool, const char *kind, struct kapi_value 
 bool kapi_dflt_batch(struct kapi_pool *pool, const char *kind, struct kapi_value *obj);
 bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *version,
                      const char *kind, struct kapi_value *obj);
+/* apiextensions.k8s.io (apiextensions.c). prepare_create is the CRD create
+ * strategy (fresh status recording the storage version). */
+bool kapi_dflt_apiext(struct kapi_pool *pool, const char *version, const char *kind, struct kapi_value *obj);
+void kapi_dflt_crd_prepare_create(struct kapi_pool *pool, struct kapi_value *obj);
 
 /* Shared pieces. */
 /* PodTemplateSpec defaults (the spec's, as every workload template gets). */

@@ -131,6 +131,8 @@ bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *vers
         } else {
             return false;
         }
+    } else if (is(group, "apiextensions.k8s.io")) {
+        return kapi_dflt_apiext(pool, version, kind, obj);
     } else if (is(group, "discovery.k8s.io") && is(version, "v1")) {
         if (!is(kind, "EndpointSlice"))
             return false;

@@ -160,6 +160,8 @@ bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struc
             kapi_ferr_required(c->pool, c->errs, "spec.scaleTargetRef.kind", "");
         if (!*kv_str0(ref, "name"))
             kapi_ferr_required(c->pool, c->errs, "spec.scaleTargetRef.name", "");
+    } else if (!strcmp(group, "apiextensions.k8s.io")) {
+        return kv_apiext(c, kind, obj, old);
     } else if (!strcmp(group, "storage.k8s.io") && !strcmp(kind, "StorageClass")) {
         const char *prov = kv_str0(obj, "provisioner");
         static const char *const policies[] = {"Delete", "Retain"};

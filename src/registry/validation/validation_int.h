@@ -64,5 +64,7 @@ bool kv_apps(struct kv_ctx *c, const char *group, const char *kind, const struct
              const struct kapi_value *old);
 bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
               const struct kapi_value *old);
+/* apiextensions.k8s.io (apiextensions.c): CustomResourceDefinition. */
+bool kv_apiext(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, const struct kapi_value *old);
 
 #endif

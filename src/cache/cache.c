@@ -74,6 +74,10 @@ struct kapi_cache {
     _Atomic int64_t rev;
     pthread_mutex_t rev_mu;
     pthread_cond_t rev_cv;
+    /* Held while an event is applied, during a re-list and while a resource
+     * is added at run time, so an added resource is loaded at exactly the
+     * revision the cache has applied. */
+    pthread_mutex_t feed_mu;
     _Atomic long watch_id;
     bool started;
     /* When the store's watch ends (an etcd member died, a stream broke) the
@@ -386,6 +390,7 @@ struct kapi_cache *kapi_cache_new(struct kapi_store *store)
     c->store = store;
     pthread_mutex_init(&c->rev_mu, NULL);
     pthread_cond_init(&c->rev_cv, NULL);
+    pthread_mutex_init(&c->feed_mu, NULL);
     pthread_mutex_init(&c->res_mu, NULL);
     pthread_cond_init(&c->res_cv, NULL);
     return c;
@@ -532,9 +537,19 @@ static void publish_rev(struct kapi_cache *c, int64_t rev)
 }
 
 /* The store's watch callback: apply one event. */
+static int feed_locked(struct kapi_cache *c, const struct kapi_event *sev, int err);
+
 static int feed(void *ctx, const struct kapi_event *sev, int err)
 {
     struct kapi_cache *c = ctx;
+    pthread_mutex_lock(&c->feed_mu);
+    int rc = feed_locked(c, sev, err);
+    pthread_mutex_unlock(&c->feed_mu);
+    return rc;
+}
+
+static int feed_locked(struct kapi_cache *c, const struct kapi_event *sev, int err)
+{
     if (!sev) {
         kapi_log(0, "cache: storage watch ended: %s; resuming after revision %lld", kapi_store_strerror(err),
                  (long long)atomic_load(&c->rev));
@@ -626,10 +641,13 @@ static int relist(struct kapi_cache *c, int64_t *rev_out)
     size_t n = 0;
     int64_t rev = 0;
     bool more = false;
+    pthread_mutex_lock(&c->feed_mu);
     int err = c->store->ops->range(c->store, start, end, 0, &kvs, &n, &rev, &more);
     free(end);
-    if (err)
+    if (err) {
+        pthread_mutex_unlock(&c->feed_mu);
         return err;
+    }
     close_watchers(c);
     for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
         pthread_rwlock_wrlock(&rc->lock);
@@ -656,8 +674,55 @@ static int relist(struct kapi_cache *c, int64_t *rev_out)
     }
     free(kvs);
     publish_rev(c, rev);
+    pthread_mutex_unlock(&c->feed_mu);
     *rev_out = rev;
     return 0;
+}
+
+struct kapi_rcache *kapi_cache_add_live(struct kapi_cache *c, const char *prefix, const char *const *fields, int *err)
+{
+    *err = 0;
+    pthread_mutex_lock(&c->feed_mu);
+    for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next)
+        if (strcmp(rc->prefix, prefix) == 0) {
+            pthread_mutex_unlock(&c->feed_mu);
+            return rc;
+        }
+    /* Nothing is applied while feed_mu is held: the cache state is exactly
+     * revision c->rev, so the prefix is read at that revision and every
+     * later event reaches the new resource through feed. */
+    int64_t rev = atomic_load(&c->rev);
+    char *end = kapi_store_prefix_end(prefix);
+    struct kapi_kv *kvs = NULL;
+    size_t n = 0;
+    bool more = false;
+    int64_t at = rev;
+    int e = c->store->ops->range(c->store, prefix, end, 0, &kvs, &n, &at, &more);
+    free(end);
+    if (e) {
+        pthread_mutex_unlock(&c->feed_mu);
+        *err = e;
+        return NULL;
+    }
+    struct kapi_rcache *rc = kapi_xcalloc(1, sizeof(*rc));
+    rc->prefix = kapi_xstrdup(prefix);
+    rc->prefix_len = strlen(prefix);
+    rc->cache = c;
+    pthread_rwlock_init(&rc->lock, NULL);
+    if (fields)
+        kapi_rcache_add_fields(rc, fields);
+    for (size_t i = 0; i < n; i++) {
+        if (kvs[i].value)
+            rc_put(rc, kapi_cobj_from_kv(rc, kvs[i].key, kvs[i].value->data, kvs[i].value->len, kvs[i].mod_rev,
+                                         kvs[i].create_rev));
+        kapi_kv_dispose(&kvs[i]);
+    }
+    free(kvs);
+    rc->oldest_rev = rev;
+    rc->next = c->rcs;
+    c->rcs = rc;
+    pthread_mutex_unlock(&c->feed_mu);
+    return rc;
 }
 
 static void *resumer_main(void *arg)

@@ -62,6 +62,13 @@ struct kapi_rcache *kapi_cache_register(struct kapi_cache *c, const char *prefix
 /* Adds field paths ("status.phase") that objects of this resource extract
  * for field selectors. Before start only. */
 void kapi_rcache_add_fields(struct kapi_rcache *rc, const char *const *fields);
+/* Adds a resource while the cache runs (custom resources): loads the
+ * prefix at the revision the cache has applied and follows it from there.
+ * Returns the existing one for a known prefix. NULL with *err (a
+ * KAPI_STORE_* code) when the store cannot be read. fields as for
+ * kapi_rcache_add_fields (may be NULL). */
+struct kapi_rcache *kapi_cache_add_live(struct kapi_cache *c, const char *prefix, const char *const *fields,
+                                        int *err);
 /* Loads every registered prefix and starts following the store. 0 or store error. */
 int kapi_cache_start(struct kapi_cache *c);
 void kapi_cache_free(struct kapi_cache *c);

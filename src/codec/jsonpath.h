@@ -33,4 +33,30 @@ long kapi_jsonpath_eval(struct kapi_pool *pool, const struct kapi_jsonpath *p, c
  * when fine, else the error detail (pool string). */
 const char *kapi_jsonpath_check_column(struct kapi_pool *pool, const char *text);
 
+/* Additions (the exact entry points of upstream's two users):
+ *
+ * kapi_jsonpath_compile_column wraps path as "{" + path + "}" whatever it
+ * holds, as the CRD table convertor does; kapi_jsonpath_compile_template
+ * parses text as a whole template (plain text and {actions}), as
+ * `kubectl -o jsonpath` does. kapi_jsonpath_compile above uses the template
+ * form when text holds a "{" and the column form otherwise. Templates are
+ * limited to 4096 bytes.
+ *
+ * kapi_jsonpath_eval_first returns only the values of the template's first
+ * piece (upstream's results[0]; the table convertor prints results[0][0]),
+ * where kapi_jsonpath_eval returns the values of every piece in order. A
+ * result (or an intermediate list) of more than 100000 values, or an
+ * evaluation of more than 20M steps, is an error.
+ *
+ * kapi_jsonpath_check_column follows upstream's validateSimpleJSONPath, which
+ * does not parse the path: it returns "" (an empty detail, the Required
+ * error upstream reports at additionalPrinterColumns[i].JSONPath) for an
+ * empty path, "must be a simple json path starting with ." when it does not
+ * start with ".", else NULL. A path that passes may still fail to compile;
+ * upstream then keeps the columns before it and drops it and the rest. */
+struct kapi_jsonpath *kapi_jsonpath_compile_column(const char *path, char **err);
+struct kapi_jsonpath *kapi_jsonpath_compile_template(const char *text, char **err);
+long kapi_jsonpath_eval_first(struct kapi_pool *pool, const struct kapi_jsonpath *p, const struct kapi_value *root,
+                              const struct kapi_value ***out, char **err);
+
 #endif

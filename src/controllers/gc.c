@@ -303,12 +303,10 @@ static bool owner_absent(struct kapi_gc *g, struct kapi_pool *pool, const char *
     const char *slash = strchr(av, '/');
     const char *group = slash ? kapi_pool_printf(pool, "%.*s", (int)(slash - av), av) : "";
     const char *version = slash ? slash + 1 : av;
-    const struct kapi_resource *r = kapi_resource_by_kind(group, version, kind);
-    if (!r)
-        return false;
-    const struct kapi_kind *k = kapi_registry_find(g->reg, group, version, r->name);
+    const struct kapi_kind *k = kapi_registry_find_by_kind(g->reg, group, version, kind);
     if (!k || !(k->flags & KAPI_KIND_STORED) || !k->rc)
         return false;
+    const struct kapi_resource *r = k->res;
     if (r->namespaced && !dep_ns[0])
         return false;
     const char *key = kapi_registry_key(pool, k, r->namespaced ? dep_ns : NULL, name);
@@ -409,17 +407,24 @@ static bool scan(struct kapi_gc *g)
         return false;
     }
     struct kapi_pool *pool = kapi_pool_new();
-    struct kapi_cache_list *lists = kapi_xcalloc(g->nkinds ? g->nkinds : 1, sizeof(*lists));
+    /* the built-in kinds plus the custom resources served right now */
+    const struct kapi_kind *dyn[256];
+    size_t ndyn = kapi_registry_dynamic_kinds(g->reg, dyn, 256);
+    size_t nk = g->nkinds + ndyn;
+    const struct kapi_kind **kinds = kapi_xcalloc(nk ? nk : 1, sizeof(*kinds));
+    for (size_t k = 0; k < nk; k++)
+        kinds[k] = k < g->nkinds ? g->kinds[k] : dyn[k - g->nkinds];
+    struct kapi_cache_list *lists = kapi_xcalloc(nk ? nk : 1, sizeof(*lists));
     size_t total = 0;
     struct kapi_cache_filter all = {.ns = ""};
-    for (size_t k = 0; k < g->nkinds; k++) {
-        kapi_rcache_list(g->kinds[k]->rc, &all, NULL, 0, &lists[k]);
+    for (size_t k = 0; k < nk; k++) {
+        kapi_rcache_list(kinds[k]->rc, &all, NULL, 0, &lists[k]);
         total += lists[k].n;
     }
     struct gc_obj *objs = kapi_xcalloc(total ? total : 1, sizeof(*objs));
     struct gc_uid *uids = kapi_xcalloc(total ? total : 1, sizeof(*uids));
     size_t n = 0, nuids = 0;
-    for (size_t k = 0; k < g->nkinds; k++) {
+    for (size_t k = 0; k < nk; k++) {
         for (size_t i = 0; i < lists[k].n; i++) {
             struct kapi_cobj *o = lists[k].items[i];
             if (o->uid && o->uid[0])
@@ -432,7 +437,7 @@ static bool scan(struct kapi_gc *g)
                 continue;
             struct gc_obj *e = &objs[n++];
             e->o = o;
-            e->kind = g->kinds[k];
+            e->kind = kinds[k];
             struct kapi_value *refs = kapi_obj_get(md, "ownerReferences");
             e->refs = has_items(refs) ? refs : NULL;
             e->deleting = kapi_obj_get(md, "deletionTimestamp") != NULL;
@@ -453,9 +458,10 @@ static bool scan(struct kapi_gc *g)
 
     free(uids);
     free(objs);
-    for (size_t k = 0; k < g->nkinds; k++)
+    for (size_t k = 0; k < nk; k++)
         kapi_cache_list_dispose(&lists[k]);
     free(lists);
+    free(kinds);
     kapi_pool_free(pool);
     return wrote;
 }

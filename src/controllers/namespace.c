@@ -43,6 +43,7 @@ struct kapi_nsctl {
     const struct kapi_kind *ns_kind;
     const struct kapi_kind **kinds;  /* stored namespaced kinds, one per cache entry */
     size_t nkinds;
+    const struct kapi_registry *reg; /* for the custom resources served at each pass */
     struct nsctl_pending *pending;
     size_t npending, cap;
     pthread_t thread;
@@ -319,9 +320,15 @@ static enum sync_result sync_ns(struct kapi_nsctl *c, const char *name)
         size_t seen = 0, held = 0;
         int failed = 0;
         struct kapi_cache_filter f = {.ns = name};
-        for (size_t k = 0; k < c->nkinds && !stopping(c); k++) {
+        /* the built-in kinds, then the custom resources served right now */
+        const struct kapi_kind *dyn[256];
+        size_t ndyn = kapi_registry_dynamic_kinds(c->reg, dyn, 256);
+        for (size_t k = 0; k < c->nkinds + ndyn && !stopping(c); k++) {
+            const struct kapi_kind *kk = k < c->nkinds ? c->kinds[k] : dyn[k - c->nkinds];
+            if (!kk->rc || !kk->res->namespaced)
+                continue;
             struct kapi_cache_list l;
-            kapi_rcache_list(c->kinds[k]->rc, &f, NULL, 0, &l);
+            kapi_rcache_list(kk->rc, &f, NULL, 0, &l);
             for (size_t i = 0; i < l.n && !stopping(c); i++) {
                 struct kapi_cobj *o = l.items[i];
                 bool h = false;
@@ -488,6 +495,7 @@ struct kapi_nsctl *kapi_nsctl_start(struct kapi_store *store, struct kapi_cache 
     c->store = store;
     c->cache = cache;
     c->ns_kind = ns_kind;
+    c->reg = reg;
     size_t n = 0;
     const struct kapi_resource *all = kapi_resources_all(&n);
     c->kinds = kapi_xcalloc(n ? n : 1, sizeof(*c->kinds));

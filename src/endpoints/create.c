@@ -8,6 +8,7 @@
 #include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
+#include "../apiext/crd.h"
 
 /* The body's apiVersion/kind must name what the URL names (when given). */
 int kapi_check_body_gvk(struct kapi_req *r, struct kapi_value *obj)
@@ -37,7 +38,7 @@ void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *
     kapi_obj_set(r->pool, md, "resourceVersion", kapi_value_str(r->pool, kapi_pool_printf(r->pool, "%lld", (long long)rev)));
     kapi_meta_canonicalize(r->pool, obj);
     if (r->kind->view_out)
-        obj = r->kind->view_out(r->pool, obj);
+        obj = r->kind->view_out(r->pool, r->kind, obj);
     obj = kapi_sub_view(r, obj);
     if (r->as == KAPI_AS_TABLE) {
         const char *rvs = kapi_obj_get_str(md, "resourceVersion");
@@ -81,7 +82,7 @@ void kapi_handle_create(struct kapi_req *r)
         return;
     /* POST to a name (/pods/x) is not create; the router sends those away. */
     if (r->kind->view_in)
-        obj = r->kind->view_in(r->pool, obj);
+        obj = r->kind->view_in(r->pool, r->kind, obj);
     const struct kapi_kind *sk = r->kind->storage_kind ? r->kind->storage_kind : r->kind;
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;
@@ -119,6 +120,8 @@ void kapi_handle_create(struct kapi_req *r)
         kapi_rest_respond_written(r, 201, obj, 0);
         return;
     }
+    if (r->kind->crd)
+        kapi_crd_to_storage(r->pool, r->kind, obj);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_meta_encode_for_store(obj, &b);

@@ -107,6 +107,44 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
         if (!present)
             kapi_arr_push(r->pool, fin, kapi_value_str(r->pool, want));
     }
+    bool is_crd = strcmp(r->kind->group, "apiextensions.k8s.io") == 0 &&
+                  strcmp(r->kind->resource, "customresourcedefinitions") == 0;
+    if (is_crd && !kapi_obj_get(md, "deletionTimestamp")) {
+        /* A CRD goes only after its custom resources: the CRD controller
+         * owns this finalizer. */
+        static const char cleanup[] = "customresourcecleanup.apiextensions.k8s.io";
+        if (!fin || fin->type != KAPI_V_ARRAY) {
+            fin = kapi_value_array(r->pool);
+            kapi_obj_set(r->pool, md, "finalizers", fin);
+        }
+        bool present = false;
+        for (size_t i = 0; i < fin->u.arr.len; i++)
+            present |= kapi_value_cstr(fin->u.arr.items[i]) && strcmp(kapi_value_cstr(fin->u.arr.items[i]), cleanup) == 0;
+        if (!present)
+            kapi_arr_push(r->pool, fin, kapi_value_str(r->pool, cleanup));
+        struct kapi_value *st = kapi_obj_ensure_obj(r->pool, obj, "status");
+        struct kapi_value *conds = kapi_obj_get(st, "conditions");
+        if (!conds || conds->type != KAPI_V_ARRAY) {
+            conds = kapi_value_array(r->pool);
+            kapi_obj_set(r->pool, st, "conditions", conds);
+        }
+        struct kapi_value *c = kapi_value_object(r->pool);
+        kapi_obj_set(r->pool, c, "type", kapi_value_str(r->pool, "Terminating"));
+        kapi_obj_set(r->pool, c, "status", kapi_value_str(r->pool, "True"));
+        kapi_obj_set(r->pool, c, "lastTransitionTime", kapi_value_str(r->pool, kapi_meta_now(r->pool)));
+        kapi_obj_set(r->pool, c, "reason", kapi_value_str(r->pool, "InstanceDeletionPending"));
+        kapi_obj_set(r->pool, c, "message",
+                     kapi_value_str(r->pool, "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon"));
+        bool replaced = false;
+        for (size_t i = 0; i < conds->u.arr.len && !replaced; i++)
+            if (kapi_obj_get_str(conds->u.arr.items[i], "type") &&
+                strcmp(kapi_obj_get_str(conds->u.arr.items[i], "type"), "Terminating") == 0) {
+                conds->u.arr.items[i] = c;
+                replaced = true;
+            }
+        if (!replaced)
+            kapi_arr_push(r->pool, conds, c);
+    }
     bool has_fin = fin && fin->type == KAPI_V_ARRAY && fin->u.arr.len > 0;
     bool is_ns = kapi_kind_is_namespace(r->kind);
     if (has_fin || is_ns) {
@@ -218,7 +256,7 @@ void kapi_handle_delete(struct kapi_req *r)
         if (kapi_obj_get(md, "deletionTimestamp") || kapi_kind_returns_deleted_object(r->kind)) {
             kapi_meta_canonicalize(r->pool, out);
             if (r->kind->view_out)
-                out = r->kind->view_out(r->pool, out);
+                out = r->kind->view_out(r->pool, r->kind, out);
             kapi_respond_value(r, 200, out);
         } else {
             kapi_respond_status(r, kapi_status_success(r->pool, 0, r->kind->group, r->kind->resource,
@@ -249,7 +287,7 @@ void kapi_handle_deletecollection(struct kapi_req *r)
         struct kapi_value *out = NULL;
         int err = delete_one(r, l.items[i], &o, false, &out);
         if (err == 0 && out)
-            kapi_arr_push(p, items, r->kind->view_out ? r->kind->view_out(p, out) : out);
+            kapi_arr_push(p, items, r->kind->view_out ? r->kind->view_out(p, r->kind, out) : out);
         else if (err && err != KAPI_STORE_NOT_FOUND && err != KAPI_STORE_CONFLICT) {
             kapi_cache_list_dispose(&l);
             kapi_rest_store_error(r, err, "");

@@ -34,11 +34,18 @@ struct agg_doc {
     char etag[2 + 128 + 1]; /* quoted upper-case hex SHA-512 */
 };
 
+/* One served group: a built-in one (x NULL) or a custom one. */
+struct dgroup {
+    const struct kapi_api_group *g;
+    const struct kapi_api_extra_group *x;
+};
+
 struct kapi_discovery {
     bool serve_v2beta1;
+    struct dgroup *groups; /* /apis order: built-in groups, then the extra ones */
     struct kapi_blob *api, *apis, *empty, *not_acceptable;
     struct agg_doc agg_api[AGG_N], agg_apis[AGG_N];
-    struct kapi_blob **group_docs; /* parallel to kapi_api_groups() */
+    struct kapi_blob **group_docs; /* parallel to groups */
     size_t ngroups;
     struct gv_doc *gv_docs;
     size_t ngv;
@@ -74,6 +81,14 @@ static void str_array(struct kapi_buf *b, const char *const *list)
         str(b, list[i]);
     }
     put(b, "]");
+}
+
+static const struct kapi_resource *dg_resources(const struct dgroup *dg, size_t vi, size_t *n)
+{
+    if (!dg->x)
+        return kapi_resources_for(dg->g->name, dg->g->versions[vi], n);
+    *n = dg->x->vers[vi].n;
+    return dg->x->vers[vi].res;
 }
 
 static struct kapi_blob *finish(struct kapi_buf *b)
@@ -131,16 +146,14 @@ static struct kapi_blob *build_api(const char *server_address)
     return finish(&b);
 }
 
-static struct kapi_blob *build_apis(void)
+static struct kapi_blob *build_apis(const struct kapi_discovery *d)
 {
-    size_t n;
-    const struct kapi_api_group *groups = kapi_api_groups(&n);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     put(&b, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < d->ngroups; i++) {
         put(&b, i ? ",{" : "{");
-        api_group_body(&b, &groups[i]);
+        api_group_body(&b, d->groups[i].g);
         put(&b, "}");
     }
     put(&b, "]}");
@@ -159,10 +172,9 @@ static struct kapi_blob *build_group(const struct kapi_api_group *g)
 
 /* metav1.APIResourceList. The legacy /api/v1 document carries no apiVersion;
  * group documents do. */
-static struct kapi_blob *build_resource_list(const char *group, const char *version)
+static struct kapi_blob *build_resource_list(const char *group, const char *version,
+                                             const struct kapi_resource *rs, size_t n)
 {
-    size_t n;
-    const struct kapi_resource *rs = kapi_resources_for(group, version, &n);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     put(&b, "{\"kind\":\"APIResourceList\",");
@@ -217,19 +229,17 @@ static struct kapi_blob *build_resource_list(const char *group, const char *vers
 static void response_kind(struct kapi_buf *b, const struct kapi_resource *r)
 {
     put(b, "{\"group\":");
-    str(b, r->sub_group ? r->sub_group : "");
+    str(b, r->sub_group ? r->sub_group : r->own_response_kind ? r->group : "");
     put(b, ",\"version\":");
-    str(b, r->sub_version ? r->sub_version : "");
+    str(b, r->sub_version ? r->sub_version : r->own_response_kind ? r->version : "");
     put(b, ",\"kind\":");
     str(b, r->kind);
     put(b, "}");
 }
 
 /* One apidiscovery APIVersionDiscovery: version, resources, freshness. */
-static void agg_version(struct kapi_buf *b, const char *group, const char *version)
+static void agg_version(struct kapi_buf *b, const char *version, const struct kapi_resource *rs, size_t n)
 {
-    size_t n;
-    const struct kapi_resource *rs = kapi_resources_for(group, version, &n);
     put(b, "{\"version\":");
     str(b, version);
     put(b, ",\"resources\":[");
@@ -281,8 +291,9 @@ static void agg_version(struct kapi_buf *b, const char *group, const char *versi
     put(b, "],\"freshness\":\"Current\"}");
 }
 
-static void agg_group(struct kapi_buf *b, const struct kapi_api_group *g)
+static void agg_group(struct kapi_buf *b, const struct dgroup *dg)
 {
+    const struct kapi_api_group *g = dg->g;
     /* ObjectMeta: an empty name is omitted, creationTimestamp never is. */
     put(b, "{\"metadata\":{");
     if (g->name[0]) {
@@ -294,7 +305,9 @@ static void agg_group(struct kapi_buf *b, const struct kapi_api_group *g)
     for (size_t i = 0; g->versions[i]; i++) {
         if (i)
             put(b, ",");
-        agg_version(b, g->name, g->versions[i]);
+        size_t n;
+        const struct kapi_resource *rs = dg_resources(dg, i, &n);
+        agg_version(b, g->versions[i], rs, n);
     }
     put(b, "]}");
 }
@@ -318,7 +331,7 @@ static void set_etag(struct agg_doc *doc)
     *p = '\0';
 }
 
-static void build_agg(struct agg_doc *doc, int which, bool core)
+static void build_agg(const struct kapi_discovery *d, struct agg_doc *doc, int which, bool core)
 {
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
@@ -326,14 +339,13 @@ static void build_agg(struct agg_doc *doc, int which, bool core)
     str(&b, agg_api_version[which]);
     put(&b, ",\"metadata\":{},\"items\":[");
     if (core) {
-        agg_group(&b, kapi_api_core_group());
+        struct dgroup cg = {kapi_api_core_group(), NULL};
+        agg_group(&b, &cg);
     } else {
-        size_t n;
-        const struct kapi_api_group *groups = kapi_api_groups(&n);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < d->ngroups; i++) {
             if (i)
                 put(&b, ",");
-            agg_group(&b, &groups[i]);
+            agg_group(&b, &d->groups[i]);
         }
     }
     put(&b, "]}");
@@ -345,29 +357,42 @@ struct kapi_discovery *kapi_discovery_new(const struct kapi_discovery_opts *opts
 {
     struct kapi_discovery *d = kapi_xcalloc(1, sizeof(*d));
     d->serve_v2beta1 = opts && opts->serve_v2beta1;
+    size_t nstatic;
+    const struct kapi_api_group *groups = kapi_api_groups(&nstatic);
+    const struct kapi_api_extra *extra = opts ? opts->extra : NULL;
+    size_t nextra = extra ? extra->n : 0;
+    d->groups = kapi_xcalloc(nstatic + nextra + 1, sizeof(*d->groups));
+    for (size_t i = 0; i < nstatic; i++)
+        d->groups[d->ngroups++] = (struct dgroup){&groups[i], NULL};
+    for (size_t i = 0; i < nextra; i++)
+        d->groups[d->ngroups++] = (struct dgroup){&extra->groups[i].g, &extra->groups[i]};
+
     d->api = build_api(opts ? opts->server_address : NULL);
-    d->apis = build_apis();
+    d->apis = build_apis(d);
     d->empty = kapi_blob_new("", 0);
     d->not_acceptable = kapi_blob_new(not_acceptable_body, sizeof(not_acceptable_body) - 1);
     for (int w = 0; w < AGG_N; w++) {
-        build_agg(&d->agg_api[w], w, true);
-        build_agg(&d->agg_apis[w], w, false);
+        build_agg(d, &d->agg_api[w], w, true);
+        build_agg(d, &d->agg_apis[w], w, false);
     }
 
-    const struct kapi_api_group *groups = kapi_api_groups(&d->ngroups);
-    d->group_docs = kapi_xcalloc(d->ngroups, sizeof(*d->group_docs));
+    d->group_docs = kapi_xcalloc(d->ngroups + 1, sizeof(*d->group_docs));
     size_t ngv = 1;
     for (size_t i = 0; i < d->ngroups; i++) {
-        d->group_docs[i] = build_group(&groups[i]);
-        for (size_t v = 0; groups[i].versions[v]; v++)
+        d->group_docs[i] = build_group(d->groups[i].g);
+        for (size_t v = 0; d->groups[i].g->versions[v]; v++)
             ngv++;
     }
     d->gv_docs = kapi_xcalloc(ngv, sizeof(*d->gv_docs));
-    d->gv_docs[d->ngv++] = (struct gv_doc){"", "v1", build_resource_list("", "v1")};
+    size_t ncore;
+    const struct kapi_resource *core = kapi_resources_for("", "v1", &ncore);
+    d->gv_docs[d->ngv++] = (struct gv_doc){"", "v1", build_resource_list("", "v1", core, ncore)};
     for (size_t i = 0; i < d->ngroups; i++)
-        for (size_t v = 0; groups[i].versions[v]; v++) {
-            const char *g = groups[i].name, *ver = groups[i].versions[v];
-            d->gv_docs[d->ngv++] = (struct gv_doc){g, ver, build_resource_list(g, ver)};
+        for (size_t v = 0; d->groups[i].g->versions[v]; v++) {
+            const char *g = d->groups[i].g->name, *ver = d->groups[i].g->versions[v];
+            size_t n;
+            const struct kapi_resource *rs = dg_resources(&d->groups[i], v, &n);
+            d->gv_docs[d->ngv++] = (struct gv_doc){g, ver, build_resource_list(g, ver, rs, n)};
         }
     return d;
 }
@@ -390,6 +415,7 @@ void kapi_discovery_free(struct kapi_discovery *d)
         kapi_blob_unref(d->gv_docs[i].body);
     free(d->group_docs);
     free(d->gv_docs);
+    free(d->groups);
     free(d);
 }
 
@@ -575,10 +601,8 @@ int kapi_discovery_serve(const struct kapi_discovery *d, const char *path, const
         const char *g = path + 6, *end = path + len;
         const char *slash = memchr(g, '/', (size_t)(end - g));
         if (!slash) {
-            size_t n;
-            const struct kapi_api_group *groups = kapi_api_groups(&n);
-            for (size_t i = 0; i < n && !doc; i++)
-                if (eq(g, (size_t)(end - g), groups[i].name))
+            for (size_t i = 0; i < d->ngroups && !doc; i++)
+                if (eq(g, (size_t)(end - g), d->groups[i].g->name))
                     doc = d->group_docs[i];
         } else if (slash > g) {
             doc = find_gv(d, g, (size_t)(slash - g), slash + 1,

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "../base/base.h"
+#include "../registry/resources.h"
 
 struct kapi_discovery_opts {
     /* host:port advertised in /api's serverAddressByClientCIDRs (the
@@ -19,6 +20,9 @@ struct kapi_discovery_opts {
      * (feature gate AggregatedDiscoveryRemoveBetaType=true); on is what
      * --feature-gates=AggregatedDiscoveryRemoveBetaType=false gives. */
     bool serve_v2beta1;
+    /* Custom resource groups to list after the built-in ones (NULL: none).
+     * Must outlive the discovery built from it. */
+    const struct kapi_api_extra *extra;
 };
 
 struct kapi_discovery;

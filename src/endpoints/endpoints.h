@@ -29,8 +29,8 @@ struct kapi_apiserver {
     struct kapi_cache *cache;
     struct kapi_authn *authn;
     struct kapi_registry *registry;
-    struct kapi_discovery *discovery;
-    struct kapi_openapi *openapi;
+    _Atomic(struct kapi_discovery *) discovery; /* replaced when custom resources change */
+    _Atomic(struct kapi_openapi *) openapi;
     struct kapi_svc_alloc *svc_alloc;  /* ClusterIPs and NodePorts */
     _Atomic(struct kapi_satoken *) satoken; /* service-account tokens; NULL until the key is ready */
     const char *sa_issuer;

@@ -6,6 +6,7 @@
 #include "../api/names.h"
 #include "../api/status.h"
 #include "../auth/rbac.h"
+#include "../apiext/crd.h"
 #include "discovery.h"
 #include "openapi.h"
 #include "openapi_pb.h"
@@ -180,7 +181,7 @@ static void not_found(struct kapi_req *r)
 static void serve_discovery(struct kapi_req *r)
 {
     struct kapi_discovery_reply rep;
-    int st = kapi_discovery_serve(r->srv->discovery, r->http->path, kapi_http_header(r->http, "Accept"),
+    int st = kapi_discovery_serve(atomic_load(&r->srv->discovery), r->http->path, kapi_http_header(r->http, "Accept"),
                                   kapi_http_header(r->http, "If-None-Match"), &rep);
     if (st == 0) {
         not_found(r);
@@ -221,7 +222,7 @@ static void serve_openapi(struct kapi_req *r)
         }
     }
     struct kapi_openapi_reply rep;
-    kapi_openapi_serve(r->srv->openapi, r->http->path, kapi_req_param(r, "hash"), kapi_http_header(r->http, "If-None-Match"),
+    kapi_openapi_serve(atomic_load(&r->srv->openapi), r->http->path, kapi_req_param(r, "hash"), kapi_http_header(r->http, "If-None-Match"),
                        protobuf, &rep);
     if (rep.status == 404) {
         kapi_respond_raw(r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
@@ -461,17 +462,19 @@ static void token_review(struct kapi_req *r)
 
 static void serve_resource(struct kapi_req *r)
 {
-    if (!kapi_api_version_served(r->group, r->version)) {
+    if (!kapi_registry_version_served(r->srv->registry, r->group, r->version)) {
         not_found(r);
         return;
     }
     const char *full = r->subresource ? kapi_pool_printf(r->pool, "%s/%s", r->resource, r->subresource) : r->resource;
-    r->res = kapi_resource_find(r->group, r->version, full);
+    r->res = kapi_registry_find_resource(r->srv->registry, r->group, r->version, full);
     r->kind = kapi_registry_find(r->srv->registry, r->group, r->version, r->resource);
     if (!r->res || !r->kind) {
         not_found(r);
         return;
     }
+    if (r->kind->crd && r->kind->crd->deprecation_warning)
+        kapi_req_warn(r, r->kind->crd->deprecation_warning);
     /* Names must be usable as one path segment. */
     if (r->name) {
         const char *msgs[KAPI_NAME_MSGS_MAX];

@@ -192,7 +192,7 @@ static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char
     for (size_t i = 0; i < l->n; i++) {
         objs[i] = kapi_cobj_value(l->items[i], r->pool);
         if (r->kind->view_out)
-            objs[i] = r->kind->view_out(r->pool, objs[i]);
+            objs[i] = r->kind->view_out(r->pool, r->kind, objs[i]);
     }
     struct kapi_value *out;
     if (r->as == KAPI_AS_TABLE) {

@@ -9,6 +9,7 @@
 #include "../registry/printers.h"
 #include "../schema/protobuf.h"
 #include "endpoints_int.h"
+#include "../apiext/crd.h"
 
 #define ACCEPTED_TYPES "application/json, application/yaml"
 #define ACCEPTED_OUTPUT "application/json, application/yaml, application/vnd.kubernetes.protobuf"
@@ -244,7 +245,10 @@ struct kapi_value *kapi_table_for_objects(struct kapi_req *r, struct kapi_value 
     const struct kapi_printer_column *pc =
         r->kind ? kapi_printer_columns(r->kind->group, r->kind->resource, &npc) : NULL;
     struct kapi_value *cols = kapi_value_array(p);
-    if (pc) {
+    bool crd = r->kind && r->kind->crd;
+    if (crd) {
+        cols = kapi_crd_table_columns(p, r->kind);
+    } else if (pc) {
         for (size_t i = 0; i < npc; i++) {
             struct kapi_value *c = column(p, pc[i].name, pc[i].type, pc[i].format ? pc[i].format : "");
             kapi_obj_set(p, c, "description", kapi_value_str(p, pc[i].description ? pc[i].description : ""));
@@ -263,7 +267,9 @@ struct kapi_value *kapi_table_for_objects(struct kapi_req *r, struct kapi_value 
         struct kapi_value *omd = kapi_obj_get(o, "metadata");
         struct kapi_value *row = kapi_value_object(p);
         struct kapi_value *cells = kapi_value_array(p);
-        if (!pc || kapi_printer_cells(p, r->kind->group, r->kind->resource, o, now, cells) < 0) {
+        if (crd) {
+            cells = kapi_crd_table_cells(p, r->kind, o);
+        } else if (!pc || kapi_printer_cells(p, r->kind->group, r->kind->resource, o, now, cells) < 0) {
             const char *name = kapi_obj_get_str(omd, "name");
             const char *ts = kapi_obj_get_str(omd, "creationTimestamp");
             kapi_arr_push(p, cells, kapi_value_str(p, name ? name : ""));

@@ -110,8 +110,96 @@ static char *gv_path(const char *group, const char *version)
     return group[0] ? kapi_xasprintf("apis/%s/%s", group, version) : kapi_xasprintf("api/%s", version);
 }
 
-static struct kapi_value *build_gv_value(struct kapi_pool *p, const char *group, const char *version)
+/* Upstream's definition name of a custom kind: the group reversed
+ * ("example.com" -> "com.example"), then version and kind. */
+static const char *custom_def_name(struct kapi_pool *p, const char *group, const char *version, const char *kind)
 {
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    const char *end = group + strlen(group);
+    while (end > group) {
+        const char *dot = end;
+        while (dot > group && dot[-1] != '.')
+            dot--;
+        kapi_buf_printf(&b, "%.*s.", (int)(end - dot), dot);
+        end = dot > group ? dot - 1 : group;
+    }
+    kapi_buf_printf(&b, "%s.%s", version, kind);
+    const char *out = kapi_pool_strndup(p, b.data, b.len);
+    kapi_buf_dispose(&b);
+    return out;
+}
+
+static struct kapi_value *gvk_list(struct kapi_pool *p, const char *group, const char *version, const char *kind)
+{
+    struct kapi_value *arr = kapi_value_array(p), *g = kapi_value_object(p);
+    kapi_obj_set(p, g, "group", kapi_value_str(p, group));
+    kapi_obj_set(p, g, "kind", kapi_value_str(p, kind));
+    kapi_obj_set(p, g, "version", kapi_value_str(p, version));
+    kapi_arr_push(p, arr, g);
+    return arr;
+}
+
+static struct kapi_value *meta_ref(struct kapi_pool *p, struct kapi_value *schemas, const char *msg)
+{
+    const char *name = kapi_openapi_add_msg_schema(p, schemas, msg);
+    struct kapi_value *v = kapi_value_object(p), *a = kapi_value_array(p), *r = kapi_value_object(p);
+    kapi_obj_set(p, r, "$ref", kapi_value_str(p, kapi_pool_printf(p, "#/components/schemas/%s", name ? name : msg)));
+    kapi_arr_push(p, a, r);
+    kapi_obj_set(p, v, "allOf", a);
+    return v;
+}
+
+/* A custom kind's schema and its list's, as the CRD OpenAPI builder
+ * publishes them: the CRD's schema with apiVersion, kind and the
+ * ObjectMeta reference added. */
+static void add_custom_kind(struct kapi_pool *p, struct kapi_value *schemas, const struct kapi_resource *r,
+                            const struct kapi_value *crd_schema)
+{
+    const char *name = custom_def_name(p, r->group, r->version, r->kind);
+    struct kapi_value *s = crd_schema ? kapi_value_clone(p, crd_schema) : kapi_value_object(p);
+    if (s->type != KAPI_V_OBJECT)
+        s = kapi_value_object(p);
+    if (!kapi_obj_get(s, "type"))
+        kapi_obj_set(p, s, "type", kapi_value_str(p, "object"));
+    struct kapi_value *props = kapi_obj_ensure_obj(p, s, "properties");
+    kapi_obj_set(p, props, "metadata", meta_ref(p, schemas, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"));
+    kapi_obj_del(props, "kind");
+    kapi_openapi_ensure_typemeta(p, schemas, s);
+    kapi_obj_set(p, s, "x-kubernetes-group-version-kind", gvk_list(p, r->group, r->version, r->kind));
+    kapi_obj_set(p, schemas, name, s);
+
+    const char *list_kind = kapi_pool_printf(p, "%sList", r->kind);
+    struct kapi_value *l = kapi_value_object(p), *lp = kapi_value_object(p);
+    kapi_obj_set(p, l, "description", kapi_value_str(p, kapi_pool_printf(p, "%s is a list of %s", list_kind, r->kind)));
+    kapi_obj_set(p, l, "type", kapi_value_str(p, "object"));
+    struct kapi_value *req = kapi_value_array(p);
+    kapi_arr_push(p, req, kapi_value_str(p, "items"));
+    kapi_obj_set(p, l, "required", req);
+    struct kapi_value *items = kapi_value_object(p), *iref = kapi_value_object(p);
+    kapi_obj_set(p, items, "type", kapi_value_str(p, "array"));
+    kapi_obj_set(p, iref, "$ref", kapi_value_str(p, kapi_pool_printf(p, "#/components/schemas/%s", name)));
+    kapi_obj_set(p, items, "items", iref);
+    kapi_obj_set(p, lp, "items", items);
+    kapi_obj_set(p, lp, "metadata", meta_ref(p, schemas, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"));
+    kapi_obj_set(p, l, "properties", lp);
+    kapi_openapi_ensure_typemeta(p, schemas, l);
+    kapi_obj_set(p, l, "x-kubernetes-group-version-kind", gvk_list(p, r->group, r->version, list_kind));
+    kapi_obj_set(p, schemas, kapi_pool_printf(p, "%sList", name), l);
+}
+
+/* The resources of one group/version: built-in from the table, custom from
+ * the extra version (then xv is set). */
+struct gv_src {
+    const char *group, *version;
+    const struct kapi_resource *rs;
+    size_t n;
+    const struct kapi_api_extra_version *xv;
+};
+
+static struct kapi_value *build_gv_value(struct kapi_pool *p, const struct gv_src *src)
+{
+    const char *group = src->group, *version = src->version;
     struct kapi_value *doc = kapi_value_object(p);
     kapi_obj_set(p, doc, "openapi", kapi_value_str(p, "3.0.0"));
     struct kapi_value *info = kapi_value_object(p);
@@ -119,8 +207,8 @@ static struct kapi_value *build_gv_value(struct kapi_pool *p, const char *group,
     kapi_obj_set(p, info, "version", kapi_value_str(p, "v1.33.0"));
     kapi_obj_set(p, doc, "info", info);
     struct kapi_value *paths = kapi_value_object(p);
-    size_t n = 0;
-    const struct kapi_resource *rs = kapi_resources_for(group, version, &n);
+    size_t n = src->n;
+    const struct kapi_resource *rs = src->rs;
     char *base = gv_path(group, version);
     for (size_t i = 0; i < n; i++) {
         const struct kapi_resource *r = &rs[i];
@@ -186,13 +274,22 @@ static struct kapi_value *build_gv_value(struct kapi_pool *p, const char *group,
         const struct kapi_resource *r = &rs[i];
         const char *g = r->sub_group ? r->sub_group : r->group;
         const char *v = r->sub_version ? r->sub_version : r->version;
+        if (src->xv) {
+            if (r->sub_group)
+                kapi_openapi_add_kind_schema(p, schemas, g, v, r->kind);
+            else if (!kapi_resource_is_sub(r))
+                add_custom_kind(p, schemas, r, src->xv->schemas ? src->xv->schemas[i] : NULL);
+            continue;
+        }
         kapi_openapi_add_kind_schema(p, schemas, g, v, r->kind);
         if (!kapi_resource_is_sub(r))
             kapi_openapi_add_kind_schema(p, schemas, r->group, r->version, kapi_pool_printf(p, "%sList", r->kind));
     }
-    kapi_openapi_add_kind_schema(p, schemas, group, version, "DeleteOptions");
-    kapi_openapi_add_kind_schema(p, schemas, group, version, "Status");
-    kapi_openapi_add_kind_schema(p, schemas, group, version, "WatchEvent");
+    /* custom groups have no meta kinds of their own: use core/v1's */
+    const char *mg = src->xv ? "" : group, *mv = src->xv ? "v1" : version;
+    kapi_openapi_add_kind_schema(p, schemas, mg, mv, "DeleteOptions");
+    kapi_openapi_add_kind_schema(p, schemas, mg, mv, "Status");
+    kapi_openapi_add_kind_schema(p, schemas, mg, mv, "WatchEvent");
     kapi_obj_set(p, comp, "schemas", schemas);
     kapi_obj_set(p, doc, "components", comp);
     return doc;
@@ -208,12 +305,49 @@ static struct kapi_blob *to_blob(const struct kapi_value *doc)
     return blob;
 }
 
-static struct kapi_blob *build_gv(const char *group, const char *version)
+static struct kapi_blob *build_gv(const struct gv_src *src)
 {
     struct kapi_pool *p = kapi_pool_new();
-    struct kapi_blob *blob = to_blob(build_gv_value(p, group, version));
+    struct kapi_blob *blob = to_blob(build_gv_value(p, src));
     kapi_pool_free(p);
     return blob;
+}
+
+/* Every served group/version: core, the built-in groups, then the custom
+ * ones. Heap array; *n set. */
+static struct gv_src *all_gvs(const struct kapi_api_extra *extra, size_t *n)
+{
+    size_t ng = 0, cap = 0;
+    const struct kapi_api_group *groups = kapi_api_groups(&ng);
+    const struct kapi_api_group *core = kapi_api_core_group();
+    for (const char *const *v = core->versions; *v; v++)
+        cap++;
+    for (size_t g = 0; g < ng; g++)
+        for (const char *const *v = groups[g].versions; *v; v++)
+            cap++;
+    for (size_t g = 0; extra && g < extra->n; g++)
+        for (const char *const *v = extra->groups[g].g.versions; *v; v++)
+            cap++;
+    struct gv_src *out = kapi_xcalloc(cap + 1, sizeof(*out));
+    size_t k = 0;
+    for (const char *const *v = core->versions; *v; v++) {
+        out[k] = (struct gv_src){"", *v, NULL, 0, NULL};
+        out[k].rs = kapi_resources_for("", *v, &out[k].n);
+        k++;
+    }
+    for (size_t g = 0; g < ng; g++)
+        for (const char *const *v = groups[g].versions; *v; v++) {
+            out[k] = (struct gv_src){groups[g].name, *v, NULL, 0, NULL};
+            out[k].rs = kapi_resources_for(groups[g].name, *v, &out[k].n);
+            k++;
+        }
+    for (size_t g = 0; extra && g < extra->n; g++)
+        for (size_t v = 0; extra->groups[g].g.versions[v]; v++) {
+            const struct kapi_api_extra_version *xv = &extra->groups[g].vers[v];
+            out[k++] = (struct gv_src){extra->groups[g].g.name, xv->version, xv->res, xv->n, xv};
+        }
+    *n = k;
+    return out;
 }
 
 /* ---- OpenAPI v2: the same facts in Swagger 2.0 form, one document ---- */
@@ -266,7 +400,7 @@ static void v2_operation(struct kapi_pool *p, struct kapi_value *op)
     }
 }
 
-static struct kapi_blob *build_v2(struct kapi_blob **pb_out)
+static struct kapi_blob *build_v2(const struct gv_src *gvs, size_t ngvs, struct kapi_blob **pb_out)
 {
     struct kapi_pool *p = kapi_pool_new();
     struct kapi_value *doc = kapi_value_object(p);
@@ -276,12 +410,9 @@ static struct kapi_blob *build_v2(struct kapi_blob **pb_out)
     kapi_obj_set(p, info, "version", kapi_value_str(p, "v1.33.0"));
     kapi_obj_set(p, doc, "info", info);
     struct kapi_value *paths = kapi_value_object(p), *defs = kapi_value_object(p);
-    size_t ng = 0;
-    const struct kapi_api_group *groups = kapi_api_groups(&ng);
-    for (size_t g = 0; g <= ng; g++) {
-        const struct kapi_api_group *grp = g < ng ? &groups[g] : kapi_api_core_group();
-        for (const char *const *ver = grp->versions; *ver; ver++) {
-            struct kapi_value *gv = build_gv_value(p, grp->name, *ver);
+    for (size_t g = 0; g < ngvs; g++) {
+        {
+            struct kapi_value *gv = build_gv_value(p, &gvs[g]);
             struct kapi_value *gp = kapi_obj_get(gv, "paths");
             for (size_t i = 0; i < gp->u.obj.len; i++) {
                 struct kapi_value *item = gp->u.obj.members[i].val;
@@ -320,30 +451,18 @@ static void finish_doc(struct doc *d)
     d->etag = kapi_xasprintf("\"%s\"", d->hash);
 }
 
-struct kapi_openapi *kapi_openapi_new(void)
+struct kapi_openapi *kapi_openapi_new(const struct kapi_api_extra *extra)
 {
     struct kapi_openapi *o = kapi_xcalloc(1, sizeof(*o));
-    size_t ng = 0;
-    const struct kapi_api_group *groups = kapi_api_groups(&ng);
-    size_t cap = 1;
-    for (size_t g = 0; g < ng; g++)
-        for (const char *const *v = groups[g].versions; *v; v++)
-            cap++;
-    o->docs = kapi_xcalloc(cap, sizeof(*o->docs));
-    const struct kapi_api_group *core = kapi_api_core_group();
-    for (const char *const *v = core->versions; *v; v++) {
+    size_t ngvs = 0;
+    struct gv_src *gvs = all_gvs(extra, &ngvs);
+    o->docs = kapi_xcalloc(ngvs + 1, sizeof(*o->docs));
+    for (size_t i = 0; i < ngvs; i++) {
         struct doc *d = &o->docs[o->n++];
-        d->path = gv_path("", *v);
-        d->body = build_gv("", *v);
+        d->path = gv_path(gvs[i].group, gvs[i].version);
+        d->body = build_gv(&gvs[i]);
         finish_doc(d);
     }
-    for (size_t g = 0; g < ng; g++)
-        for (const char *const *v = groups[g].versions; *v; v++) {
-            struct doc *d = &o->docs[o->n++];
-            d->path = gv_path(groups[g].name, *v);
-            d->body = build_gv(groups[g].name, *v);
-            finish_doc(d);
-        }
     /* The index: {"paths":{"api/v1":{"serverRelativeURL":"/openapi/v3/api/v1?hash=..."}}} */
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
@@ -361,7 +480,8 @@ struct kapi_openapi *kapi_openapi_new(void)
     finish_doc(&o->index);
     struct kapi_blob *pb = NULL;
     o->v2.path = kapi_xstrdup("v2");
-    o->v2.body = build_v2(&pb);
+    o->v2.body = build_v2(gvs, ngvs, &pb);
+    free(gvs);
     finish_doc(&o->v2);
     o->v2pb.path = kapi_xstrdup("v2pb");
     o->v2pb.body = pb ? pb : kapi_blob_new("", 0);

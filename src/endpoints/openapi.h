@@ -10,7 +10,10 @@
 #include "../base/base.h"
 
 struct kapi_openapi;
-struct kapi_openapi *kapi_openapi_new(void);
+struct kapi_api_extra;
+/* Builds every document; extra (may be NULL) adds custom resource groups,
+ * read only during the call. */
+struct kapi_openapi *kapi_openapi_new(const struct kapi_api_extra *extra);
 void kapi_openapi_free(struct kapi_openapi *o);
 
 struct kapi_openapi_reply {

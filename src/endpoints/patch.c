@@ -84,7 +84,7 @@ void kapi_handle_patch(struct kapi_req *r)
             return;
         }
         struct kapi_value *old = kapi_cobj_value(cur, r->pool);
-        struct kapi_value *view = r->kind->view_out ? r->kind->view_out(r->pool, old) : old;
+        struct kapi_value *view = r->kind->view_out ? r->kind->view_out(r->pool, r->kind, old) : old;
         struct kapi_value *doc = kapi_value_clone(r->pool, kapi_sub_view(r, view));
         struct kapi_patch_error pe = {0};
         struct kapi_smp_error se = {0};
@@ -121,7 +121,7 @@ void kapi_handle_patch(struct kapi_req *r)
             return;
         }
         if (r->kind->view_in)
-            obj = r->kind->view_in(r->pool, obj);
+            obj = r->kind->view_in(r->pool, r->kind, obj);
         obj = kapi_sub_merge(r, old, obj);
         struct kapi_field_errors errs = {0};
         const char *bad = NULL;

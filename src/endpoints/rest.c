@@ -9,6 +9,7 @@
 #include "../registry/events.h"
 #include "../schema/typed.h"
 #include "endpoints_int.h"
+#include "../apiext/crd.h"
 
 int kapi_rest_sync(struct kapi_req *r)
 {
@@ -176,6 +177,26 @@ int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kap
         kapi_ferr_not_supported(r->pool, &errs, "fieldValidation", fvs, valid, 3);
         kapi_respond_status(r, kapi_status_invalid(r->pool, "meta.k8s.io", options_kind, "", &errs));
         return -1;
+    }
+    if (r->kind && r->kind->crd) {
+        /* custom resources: pruning reports what the schema does not know */
+        struct kapi_strlist unknown = {0};
+        kapi_crd_decode(r->pool, r->kind, obj, &unknown);
+        if (unknown.len && fv == KAPI_FV_STRICT) {
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_buf_printf(&b, "%s in version \"%s\" cannot be handled as a %s: strict decoding error: ", r->kind->kind,
+                            r->kind->version, r->kind->kind);
+            for (size_t i = 0; i < unknown.len; i++)
+                kapi_buf_printf(&b, "%sunknown field \"%s\"", i ? ", " : "", unknown.items[i]);
+            kapi_respond_error(r, 400, "BadRequest", kapi_pool_strndup(r->pool, b.data, b.len));
+            kapi_buf_dispose(&b);
+            return -1;
+        }
+        if (fv == KAPI_FV_WARN)
+            for (size_t i = 0; i < unknown.len; i++)
+                kapi_req_warn(r, kapi_pool_printf(r->pool, "unknown field \"%s\"", unknown.items[i]));
+        return 0;
     }
     if (!r->kind || !r->kind->msg)
         return 0;

@@ -9,6 +9,7 @@
 #include "../api/names.h"
 #include "../api/status.h"
 #include "endpoints_int.h"
+#include "../apiext/crd.h"
 
 bool kapi_sub_is(const struct kapi_req *r, const char *name)
 {
@@ -17,11 +18,13 @@ bool kapi_sub_is(const struct kapi_req *r, const char *name)
 
 /* Whether the resource serves a status subresource (then its main writes
  * leave status alone). */
-static bool has_status_sub(const struct kapi_kind *k)
+static bool has_status_sub(const struct kapi_req *r, const struct kapi_kind *k)
 {
+    if (k->crd)
+        return k->crd->has_status;
     char name[128];
     snprintf(name, sizeof(name), "%s/status", k->resource);
-    return kapi_resource_find(k->group, k->version, name) != NULL;
+    return kapi_registry_find_resource(r->srv->registry, k->group, k->version, name) != NULL;
 }
 
 /* The label selector of a workload as a string ("app=web,tier in (a,b)"),
@@ -75,6 +78,8 @@ struct kapi_value *kapi_sub_view(struct kapi_req *r, struct kapi_value *obj)
 {
     if (!kapi_sub_is(r, "scale"))
         return obj;
+    if (r->kind->crd)
+        return kapi_crd_scale_view(r->pool, r->kind, obj);
     struct kapi_pool *p = r->pool;
     struct kapi_value *s = kapi_value_object(p);
     kapi_obj_set(p, s, "kind", kapi_value_str(p, "Scale"));
@@ -121,7 +126,7 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
     struct kapi_pool *p = r->pool;
     if (!r->subresource) {
         /* Main resource: the status subresource owns status. */
-        if (has_status_sub(r->kind)) {
+        if (has_status_sub(r, r->kind)) {
             struct kapi_value *ost = kapi_obj_get(old, "status");
             if (ost)
                 kapi_obj_set(p, view, "status", kapi_value_clone(p, ost));
@@ -160,6 +165,8 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
             kapi_obj_set(p, dst, field, kapi_value_clone(p, v));
         else
             kapi_obj_del(dst, field);
+    } else if (r->kind->crd) {
+        kapi_crd_scale_apply(p, r->kind, out, view);
     } else {
         struct kapi_value *rep = kapi_value_path(view, "spec", "replicas", NULL);
         struct kapi_value *spec = kapi_obj_ensure_obj(p, out, "spec");

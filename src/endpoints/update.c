@@ -9,6 +9,7 @@
 #include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
+#include "../apiext/crd.h"
 
 static bool has_finalizers(const struct kapi_value *obj)
 {
@@ -70,6 +71,8 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         kapi_rest_respond_written(r, 200, obj, current->mod_rev);
         return 0;
     }
+    if (r->kind->crd)
+        kapi_crd_to_storage(r->pool, r->kind, obj);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_meta_encode_for_store(obj, &b);
@@ -141,7 +144,7 @@ void kapi_handle_update(struct kapi_req *r)
     }
     struct kapi_value *old = kapi_cobj_value(cur, r->pool);
     if (r->kind->view_in)
-        obj = r->kind->view_in(r->pool, obj);
+        obj = r->kind->view_in(r->pool, r->kind, obj);
     obj = kapi_sub_merge(r, old, obj);
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;

@@ -149,7 +149,7 @@ static int send_partial_event(struct kapi_req *r, const struct kapi_watch_item *
 static int send_view_event(struct kapi_req *r, const struct kapi_watch_item *it)
 {
     struct kapi_pool *p = kapi_pool_new();
-    struct kapi_value *obj = r->kind->view_out(p, kapi_cobj_value(it->obj, p));
+    struct kapi_value *obj = r->kind->view_out(p, r->kind, kapi_cobj_value(it->obj, p));
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_buf_printf(&b, "{\"type\":\"%s\",\"object\":", kapi_watch_type_name(it->type));

@@ -46,12 +46,12 @@ static struct kapi_value *convert(struct kapi_pool *pool, const struct kapi_valu
     return out;
 }
 
-struct kapi_value *kapi_event_core_to_v1(struct kapi_pool *pool, const struct kapi_value *core)
+struct kapi_value *kapi_event_core_to_v1(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *core)
 {
     return convert(pool, core, 0, "events.k8s.io/v1", v1_order, KAPI_ARRAY_LEN(v1_order));
 }
 
-struct kapi_value *kapi_event_v1_to_core(struct kapi_pool *pool, const struct kapi_value *ev)
+struct kapi_value *kapi_event_v1_to_core(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *ev)
 {
     return convert(pool, ev, 1, "v1", core_order, KAPI_ARRAY_LEN(core_order));
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../apiext/crd.h"
 #include "../codec/json.h"
 #include "../storage/storage.h"
 #include "defaults.h"
@@ -121,6 +122,10 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, NULL, errs);
+    if (k->crd) {
+        kapi_crd_prepare_create(pool, k, obj);
+        kapi_crd_validate(pool, k, obj, NULL, errs);
+    }
     kapi_kind_prepare_create(pool, k, obj); /* after validation, like a strategy's Canonicalize */
     kapi_meta_canonicalize(pool, obj);
     return 0;
@@ -182,6 +187,8 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
         kapi_obj_set(pool, md, "resourceVersion", kapi_value_clone(pool, kapi_obj_get(omd, "resourceVersion")));
     kapi_validate_object_meta_update(pool, md, omd, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, old, errs);
+    if (k->crd)
+        kapi_crd_validate(pool, k, obj, old, errs);
     kapi_kind_prepare_update(pool, k, obj, old);
     kapi_meta_canonicalize(pool, obj);
     return 0;

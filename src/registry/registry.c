@@ -2,6 +2,7 @@
  * storage layout. */
 #include "registry.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,9 +10,19 @@
 #include "../schema/schema.h"
 #include "events.h"
 
+struct dyn_kind {
+    struct dyn_kind *next;
+    struct kapi_kind *k;
+    size_t nres;
+    bool live;
+};
+
 struct kapi_registry {
     struct kapi_kind *kinds;
     size_t n;
+    struct kapi_cache *cache;
+    pthread_rwlock_t dyn_lock;
+    struct dyn_kind *dyn; /* newest first; dead entries stay until free */
 };
 
 /* Where upstream keeps a resource in etcd, when it is not
@@ -74,6 +85,8 @@ bool kapi_resource_has_verb(const struct kapi_resource *r, const char *verb)
 struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
 {
     struct kapi_registry *reg = kapi_xcalloc(1, sizeof(*reg));
+    reg->cache = cache;
+    pthread_rwlock_init(&reg->dyn_lock, NULL);
     size_t n = 0;
     const struct kapi_resource *all = kapi_resources_all(&n);
     reg->kinds = kapi_xcalloc(n ? n : 1, sizeof(*reg->kinds));
@@ -134,6 +147,14 @@ void kapi_registry_free(struct kapi_registry *r)
         free(r->kinds[i].prefix);
     }
     free(r->kinds);
+    for (struct dyn_kind *d = r->dyn; d;) {
+        struct dyn_kind *next = d->next;
+        if (d->k->free_fn)
+            d->k->free_fn(d->k);
+        free(d);
+        d = next;
+    }
+    pthread_rwlock_destroy(&r->dyn_lock);
     free(r);
 }
 
@@ -145,7 +166,119 @@ const struct kapi_kind *kapi_registry_find(const struct kapi_registry *r, const 
         if (strcmp(k->resource, resource) == 0 && strcmp(k->group, group) == 0 && strcmp(k->version, version) == 0)
             return k;
     }
-    return NULL;
+    const struct kapi_kind *found = NULL;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&r->dyn_lock);
+    for (const struct dyn_kind *d = r->dyn; d && !found; d = d->next)
+        if (d->live && strcmp(d->k->resource, resource) == 0 && strcmp(d->k->group, group) == 0 &&
+            strcmp(d->k->version, version) == 0)
+            found = d->k;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&r->dyn_lock);
+    return found;
+}
+
+void kapi_registry_add_dynamic(struct kapi_registry *r, struct kapi_kind *k, size_t nres)
+{
+    struct dyn_kind *d = kapi_xcalloc(1, sizeof(*d));
+    d->k = k;
+    d->nres = nres;
+    d->live = true;
+    pthread_rwlock_wrlock(&r->dyn_lock);
+    for (struct dyn_kind *o = r->dyn; o; o = o->next)
+        if (o->live && strcmp(o->k->resource, k->resource) == 0 && strcmp(o->k->group, k->group) == 0 &&
+            strcmp(o->k->version, k->version) == 0)
+            o->live = false;
+    d->next = r->dyn;
+    r->dyn = d;
+    pthread_rwlock_unlock(&r->dyn_lock);
+}
+
+void kapi_registry_remove_dynamic(struct kapi_registry *r, const char *group, const char *version,
+                                  const char *resource)
+{
+    pthread_rwlock_wrlock(&r->dyn_lock);
+    for (struct dyn_kind *o = r->dyn; o; o = o->next)
+        if (o->live && strcmp(o->k->resource, resource) == 0 && strcmp(o->k->group, group) == 0 &&
+            strcmp(o->k->version, version) == 0)
+            o->live = false;
+    pthread_rwlock_unlock(&r->dyn_lock);
+}
+
+const struct kapi_resource *kapi_registry_find_resource(const struct kapi_registry *r, const char *group,
+                                                        const char *version, const char *name)
+{
+    const struct kapi_resource *res = kapi_resource_find(group, version, name);
+    if (res)
+        return res;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&r->dyn_lock);
+    for (const struct dyn_kind *d = r->dyn; d && !res; d = d->next) {
+        if (!d->live || strcmp(d->k->group, group) != 0 || strcmp(d->k->version, version) != 0)
+            continue;
+        for (size_t i = 0; i < d->nres; i++)
+            if (strcmp(d->k->res[i].name, name) == 0)
+                res = &d->k->res[i];
+    }
+    pthread_rwlock_unlock((pthread_rwlock_t *)&r->dyn_lock);
+    return res;
+}
+
+bool kapi_registry_version_served(const struct kapi_registry *r, const char *group, const char *version)
+{
+    if (kapi_api_version_served(group, version))
+        return true;
+    bool found = false;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&r->dyn_lock);
+    for (const struct dyn_kind *d = r->dyn; d && !found; d = d->next)
+        found = d->live && strcmp(d->k->group, group) == 0 && strcmp(d->k->version, version) == 0;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&r->dyn_lock);
+    return found;
+}
+
+void kapi_registry_each_dynamic(const struct kapi_registry *r, void (*fn)(void *ctx, const struct kapi_kind *k),
+                                void *ctx)
+{
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&r->dyn_lock);
+    for (const struct dyn_kind *d = r->dyn; d; d = d->next)
+        if (d->live)
+            fn(ctx, d->k);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&r->dyn_lock);
+}
+
+size_t kapi_registry_dynamic_kinds(const struct kapi_registry *r, const struct kapi_kind **out, size_t max)
+{
+    size_t n = 0;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&r->dyn_lock);
+    for (const struct dyn_kind *d = r->dyn; d && n < max; d = d->next) {
+        if (!d->live)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = strcmp(out[i]->prefix, d->k->prefix) == 0;
+        if (!dup)
+            out[n++] = d->k;
+    }
+    pthread_rwlock_unlock((pthread_rwlock_t *)&r->dyn_lock);
+    return n;
+}
+
+const struct kapi_kind *kapi_registry_find_by_kind(const struct kapi_registry *r, const char *group,
+                                                   const char *version, const char *kind)
+{
+    const struct kapi_resource *res = kapi_resource_by_kind(group, version, kind);
+    if (res)
+        return kapi_registry_find(r, group, version, res->name);
+    const struct kapi_kind *found = NULL;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&r->dyn_lock);
+    for (const struct dyn_kind *d = r->dyn; d && !found; d = d->next)
+        if (d->live && strcmp(d->k->kind, kind) == 0 && strcmp(d->k->group, group) == 0 &&
+            strcmp(d->k->version, version) == 0)
+            found = d->k;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&r->dyn_lock);
+    return found;
+}
+
+struct kapi_cache *kapi_registry_cache(const struct kapi_registry *r)
+{
+    return r->cache;
 }
 
 char *kapi_registry_key(struct kapi_pool *pool, const struct kapi_kind *k, const char *ns, const char *name)

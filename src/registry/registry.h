@@ -13,6 +13,7 @@
 struct kapi_cache;
 struct kapi_rcache;
 struct kapi_schema_msg;
+struct kapi_crd_version; /* apiext/crd.h: a served custom resource version */
 
 enum {
     KAPI_KIND_STORED = 1 << 0,     /* has storage (get/list/watch from the cache) */
@@ -32,9 +33,13 @@ struct kapi_kind {
     /* A kind stored in another kind's shape (events.k8s.io/v1 Event is kept
      * as core/v1 Event): the stored kind and the conversions. NULL otherwise. */
     const struct kapi_kind *storage_kind;
-    struct kapi_value *(*view_out)(struct kapi_pool *pool, const struct kapi_value *stored);
-    struct kapi_value *(*view_in)(struct kapi_pool *pool, const struct kapi_value *view);
+    struct kapi_value *(*view_out)(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *stored);
+    struct kapi_value *(*view_in)(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *view);
     unsigned flags;
+    /* Custom resources only: the CRD version this kind serves (schema,
+     * subresources, printer columns). NULL for built-in kinds. */
+    const struct kapi_crd_version *crd;
+    void (*free_fn)(struct kapi_kind *k); /* dynamic kinds: releases k itself */
 };
 
 struct kapi_registry;
@@ -42,6 +47,36 @@ struct kapi_registry *kapi_registry_new(struct kapi_cache *cache);
 void kapi_registry_free(struct kapi_registry *r);
 const struct kapi_kind *kapi_registry_find(const struct kapi_registry *r, const char *group, const char *version,
                                            const char *resource);
+
+/* ---- Kinds added while running (custom resources) ----
+ * A dynamic kind is a struct kapi_kind whose res points at its top-level
+ * resource entry followed by its subresource entries (nres in all). Once
+ * added it is never freed while the registry lives (requests may hold it);
+ * removing or replacing one only hides it from lookups. */
+void kapi_registry_add_dynamic(struct kapi_registry *r, struct kapi_kind *k, size_t nres);
+/* Hides the dynamic kind (group, version, resource); no-op when absent. */
+void kapi_registry_remove_dynamic(struct kapi_registry *r, const char *group, const char *version,
+                                  const char *resource);
+/* The resource entry (static table first, then live dynamic kinds) for
+ * "plural" or "plural/sub" in group/version; NULL when not served. */
+const struct kapi_resource *kapi_registry_find_resource(const struct kapi_registry *r, const char *group,
+                                                        const char *version, const char *name);
+/* True when group/version is served (built-in or by a live dynamic kind). */
+bool kapi_registry_version_served(const struct kapi_registry *r, const char *group, const char *version);
+/* Calls fn for every live dynamic kind (under the registry's read lock:
+ * fn must not add or remove kinds). */
+void kapi_registry_each_dynamic(const struct kapi_registry *r, void (*fn)(void *ctx, const struct kapi_kind *k),
+                                void *ctx);
+/* Copies up to max live dynamic kinds into out (one per storage prefix);
+ * returns how many. */
+size_t kapi_registry_dynamic_kinds(const struct kapi_registry *r, const struct kapi_kind **out, size_t max);
+/* The kind (static or dynamic) whose top-level resource serves kind in
+ * group/version; NULL when none. */
+const struct kapi_kind *kapi_registry_find_by_kind(const struct kapi_registry *r, const char *group,
+                                                   const char *version, const char *kind);
+/* The cache the registry registers kinds with (NULL when it has none). */
+struct kapi_cache *kapi_registry_cache(const struct kapi_registry *r);
+
 /* Storage key of an object: prefix + (ns + "/")? + name. Pool-allocated. */
 char *kapi_registry_key(struct kapi_pool *pool, const struct kapi_kind *k, const char *ns, const char *name);
 /* True when verb ("get", "list", ...) is allowed on resource or subresource. */

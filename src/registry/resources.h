@@ -20,6 +20,8 @@ struct kapi_resource {
     const char *const *short_names;      /* NULL-terminated; never NULL itself */
     const char *const *categories;       /* NULL-terminated; never NULL itself */
     const char *storage_version_hash;    /* NULL for subresources and non-stored kinds */
+    bool own_response_kind;              /* aggregated discovery names group/version in
+                                          * responseKind (custom resources) */
 };
 
 /* All entries. Entries of one group/version are contiguous, the group/versions
@@ -61,5 +63,26 @@ const struct kapi_api_group *kapi_api_core_group(void);
 const struct kapi_api_group *kapi_api_group_find(const char *name);
 /* True when group/version is served by default. */
 bool kapi_api_version_served(const char *group, const char *version);
+
+/* Groups served beyond the static table (custom resources), as discovery
+ * and OpenAPI list them: after every built-in group, by name. Each version's
+ * resources are sorted by name, a parent's subresources right after it. */
+struct kapi_value;
+struct kapi_api_extra_version {
+    const char *version;
+    const struct kapi_resource *res;
+    size_t n;
+    /* parallel to res: the kind's OpenAPI v3 schema as its CRD gives it
+     * (NULL for subresources and schema-less kinds) */
+    const struct kapi_value *const *schemas;
+};
+struct kapi_api_extra_group {
+    struct kapi_api_group g;                    /* versions preferred first */
+    const struct kapi_api_extra_version *vers;  /* parallel to g.versions */
+};
+struct kapi_api_extra {
+    const struct kapi_api_extra_group *groups;
+    size_t n;
+};
 
 #endif

@@ -425,3 +425,18 @@ const char *kapi_openapi_add_kind_schema(struct kapi_pool *pool, struct kapi_val
     kapi_arr_push(pool, gvks, g);
     return name;
 }
+
+const char *kapi_openapi_add_msg_schema(struct kapi_pool *pool, struct kapi_value *schemas, const char *full_name)
+{
+    const struct kapi_schema_msg *m = kapi_schema_msg_find(full_name);
+    if (!m || !pool || !schemas || schemas->type != KAPI_V_OBJECT)
+        return NULL;
+    struct ctx c = {pool, schemas};
+    return add_msg(&c, m);
+}
+
+void kapi_openapi_ensure_typemeta(struct kapi_pool *pool, struct kapi_value *schemas, struct kapi_value *schema)
+{
+    struct ctx c = {pool, schemas};
+    ensure_typemeta(&c, schema);
+}

@@ -18,6 +18,7 @@
 #include "../auth/rbac.h"
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
+#include "../apiext/crd.h"
 #include "../controllers/endpoints_reconciler.h"
 #include "../controllers/gc.h"
 #include "../controllers/namespace.h"
@@ -101,6 +102,60 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
     }
     snprintf(err, errlen, "cannot create directory %s: %s", path, strerror(errno == EEXIST ? ENOTDIR : errno));
     return -1;
+}
+
+/* ---- custom resources: discovery is rebuilt whenever the served set
+ * changes. Replaced documents stay alive for a while: requests borrow
+ * their bytes without taking references. */
+struct retired_api {
+    struct retired_api *next;
+    struct kapi_discovery *discovery;
+    struct kapi_openapi *openapi;
+    struct kapi_crd_snapshot *snap;
+    int64_t since_ms;
+};
+
+struct crd_publisher {
+    struct kapi_apiserver *srv;
+    struct kapi_discovery_opts dopts;
+    struct kapi_crd_snapshot *snap; /* the one the current discovery was built from */
+    struct retired_api *retired;
+};
+
+static void retired_free(struct retired_api *r)
+{
+    kapi_discovery_free(r->discovery);
+    kapi_openapi_free(r->openapi);
+    kapi_crd_snapshot_free(r->snap);
+    free(r);
+}
+
+static void publish_custom_apis(void *ctx, struct kapi_crd_snapshot *snap)
+{
+    struct crd_publisher *pub = ctx;
+    struct kapi_discovery_opts o = pub->dopts;
+    o.extra = kapi_crd_snapshot_extra(snap);
+    struct kapi_discovery *d = kapi_discovery_new(&o);
+    struct kapi_openapi *oa = kapi_openapi_new(o.extra);
+    struct retired_api *r = kapi_xcalloc(1, sizeof(*r));
+    r->discovery = atomic_exchange(&pub->srv->discovery, d);
+    r->openapi = atomic_exchange(&pub->srv->openapi, oa);
+    r->snap = pub->snap;
+    r->since_ms = kapi_now_ms();
+    pub->snap = snap;
+    /* a request never holds discovery bytes for minutes */
+    struct retired_api **pp = &pub->retired;
+    while (*pp) {
+        if (r->since_ms - (*pp)->since_ms > 5 * 60 * 1000) {
+            struct retired_api *old = *pp;
+            *pp = old->next;
+            retired_free(old);
+        } else {
+            pp = &(*pp)->next;
+        }
+    }
+    r->next = pub->retired;
+    pub->retired = r;
 }
 
 int main(int argc, char **argv)
@@ -254,7 +309,7 @@ int main(int argc, char **argv)
         .min_request_timeout = fl.min_request_timeout,
         .bookmark_interval_ms = fl.bookmark_interval_ms,
         .start_ms = t0,
-        .openapi = kapi_openapi_new(),
+        .openapi = kapi_openapi_new(NULL),
         .svc_alloc = svc_alloc,
         .rbac = rbac,
         .admission = admission,
@@ -279,6 +334,8 @@ int main(int argc, char **argv)
     char *address = kapi_xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
     struct kapi_discovery_opts dopts = {.server_address = address};
     srv.discovery = kapi_discovery_new(&dopts);
+    struct crd_publisher crd_pub = {.srv = &srv, .dopts = dopts};
+    struct kapi_crdctl *crdctl = kapi_crdctl_start(store, cache, registry, publish_custom_apis, &crd_pub);
     /* The kubernetes Service points at this server's port, known only now. */
     if (kapi_bootstrap_kubernetes_service(store, cache, registry, svc_alloc, self_ip, port, err, sizeof(err)) < 0)
         return fail("bootstrap: %s%s", err, "");
@@ -324,6 +381,7 @@ int main(int argc, char **argv)
     if (sa_started)
         pthread_join(sa_thread, NULL);
     kapi_satoken_free(atomic_load(&srv.satoken));
+    kapi_crdctl_stop(crdctl);
     kapi_nsctl_stop(nsctl);
     kapi_gc_stop(gc);
     kapi_sactl_stop(sactl);
@@ -333,8 +391,14 @@ int main(int argc, char **argv)
     kapi_rbac_free(rbac);
     kapi_admission_free(admission);
     kapi_store_close(store);
-    kapi_discovery_free(srv.discovery);
-    kapi_openapi_free(srv.openapi);
+    kapi_discovery_free(atomic_load(&srv.discovery));
+    kapi_crd_snapshot_free(crd_pub.snap);
+    while (crd_pub.retired) {
+        struct retired_api *r = crd_pub.retired;
+        crd_pub.retired = r->next;
+        retired_free(r);
+    }
+    kapi_openapi_free(atomic_load(&srv.openapi));
     kapi_registry_free(registry);
     kapi_authn_free(authn);
     kapi_pki_dispose(&pki);

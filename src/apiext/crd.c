@@ -569,6 +569,7 @@ struct kapi_crdctl {
     _Atomic bool stop;
     struct crd_state **states;
     size_t n, cap;
+    bool initial, dirty; /* during the start-up pass publishing waits for its end */
 };
 
 static struct crd_state *state_find(struct kapi_crdctl *c, const char *name)
@@ -630,7 +631,18 @@ static int cmp_version(const void *a, const void *b)
     return kapi_crd_version_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static void publish_now(struct kapi_crdctl *c);
+
 static void publish(struct kapi_crdctl *c)
+{
+    if (c->initial) {
+        c->dirty = true;
+        return;
+    }
+    publish_now(c);
+}
+
+static void publish_now(struct kapi_crdctl *c)
 {
     struct kapi_crd_snapshot *snap = kapi_xcalloc(1, sizeof(*snap));
     struct kapi_pool *p = snap->pool = kapi_pool_new();
@@ -1051,18 +1063,10 @@ static void on_crd(struct kapi_crdctl *c, struct kapi_pool *p, enum kapi_watch_t
     }
     bool accepted = false;
     struct kapi_value *st = desired_status(c, p, crd, &accepted);
-    if (st) {
-        struct kapi_value *upd = kapi_value_clone(p, crd);
-        kapi_obj_set(p, upd, "status", st);
-        char *key = kapi_registry_key(p, c->crd_kind, NULL, name);
-        int err = write_obj(c, key, upd, mod_rev);
-        if (err && err != KAPI_STORE_CONFLICT && err != KAPI_STORE_NOT_FOUND)
-            kapi_log(0, "crd %s: status update: %s", name, kapi_store_strerror(err));
-        /* the written status comes back as the next event */
-        return;
-    }
+    /* Serve first, then say so: Established=True is written only once the
+     * kinds are registered and discovery lists them. */
     bool established = false;
-    const struct kapi_value *conds = vget(vget(crd, "status"), "conditions");
+    const struct kapi_value *conds = vget(st ? st : vget(crd, "status"), "conditions");
     for (size_t i = 0; i < vlen(conds); i++)
         established |= vstr(conds->u.arr.items[i], "type") &&
                        strcmp(vstr(conds->u.arr.items[i], "type"), "Established") == 0 &&
@@ -1073,11 +1077,17 @@ static void on_crd(struct kapi_crdctl *c, struct kapi_pool *p, enum kapi_watch_t
             unregister_kinds(c, s);
             publish(c);
         }
-        return;
-    }
-    if (s->generation != generation || !s->nkinds) {
+    } else if (s->generation != generation || !s->nkinds) {
         register_kinds(c, s, crd, generation);
         publish(c);
+    }
+    if (st) {
+        struct kapi_value *upd = kapi_value_clone(p, crd);
+        kapi_obj_set(p, upd, "status", st);
+        char *key = kapi_registry_key(p, c->crd_kind, NULL, name);
+        int err = write_obj(c, key, upd, mod_rev);
+        if (err && err != KAPI_STORE_CONFLICT && err != KAPI_STORE_NOT_FOUND)
+            kapi_log(0, "crd %s: status update: %s", name, kapi_store_strerror(err));
     }
 }
 
@@ -1152,6 +1162,22 @@ struct kapi_crdctl *kapi_crdctl_start(struct kapi_store *store, struct kapi_cach
     c->publish = publish_fn;
     c->ctx = ctx;
     atomic_init(&c->stop, false);
+    /* Serve every existing CRD before the server says it is ready. */
+    c->initial = true;
+    struct kapi_cache_filter all = {.ns = ""};
+    struct kapi_cache_list l;
+    kapi_rcache_list(k->rc, &all, NULL, 0, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        struct kapi_pool *p = kapi_pool_new();
+        struct kapi_value *crd = kapi_cobj_value(l.items[i], p);
+        if (crd)
+            on_crd(c, p, KAPI_WATCH_ADDED, crd, l.items[i]->mod_rev);
+        kapi_pool_free(p);
+    }
+    kapi_cache_list_dispose(&l);
+    c->initial = false;
+    if (c->dirty)
+        publish_now(c);
     if (pthread_create(&c->thread, NULL, crdctl_main, c) != 0) {
         kapi_log(0, "crd controller: cannot start thread");
         abort();

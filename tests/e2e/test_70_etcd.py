@@ -129,3 +129,33 @@ def test_kubernetes_endpoints_follow_live_instances(tmp_path, etcd):
     finally:
         a.stop()
         b.stop()
+
+
+def test_crd_on_one_instance_is_served_by_the_other(tmp_path, etcd):
+    """Each instance's CRD controller follows etcd: a CRD created through A
+    becomes an API on B, and B's writes of custom resources are seen by A."""
+    from test_80_crd import GADGET_CRD, install
+    os.makedirs(tmp_path / "a")
+    os.makedirs(tmp_path / "b")
+    a = Kapi(str(tmp_path / "a"), ["--etcd-servers", etcd]).start()
+    shutil.copytree(os.path.join(a.data_dir, "pki"), str(tmp_path / "b" / "pki"))
+    b = Kapi(str(tmp_path / "b"), ["--etcd-servers", etcd]).start()
+    try:
+        install(a, GADGET_CRD, "gadgets.example.org")
+        deadline = time.time() + 15
+        while time.time() < deadline and b.json("GET", "/apis/example.org/v1alpha1/gadgets")[0] != 200:
+            time.sleep(0.1)
+        body = {"apiVersion": "example.org/v1alpha1", "kind": "Gadget", "metadata": {"name": "g"},
+                "spec": {"level": 2}}
+        st, obj = b.json("POST", "/apis/example.org/v1alpha1/gadgets", body)
+        assert st == 201, obj
+        st, got = a.json("GET", "/apis/example.org/v1alpha1/gadgets/g")
+        assert st == 200 and got["spec"] == {"level": 2}
+        body["spec"]["level"] = 99
+        body["metadata"]["name"] = "bad"
+        st, err = a.json("POST", "/apis/example.org/v1alpha1/gadgets", body)
+        assert st == 422
+        assert "gadget" in b.kubectl("api-resources", "--api-group=example.org", "-o", "name").stdout
+    finally:
+        b.stop()
+        a.stop()

@@ -560,6 +560,11 @@ static int feed_locked(struct kapi_cache *c, const struct kapi_event *sev, int e
         return 1;
     }
     int64_t rev = sev->kv.mod_rev;
+    if (sev->type == KAPI_EVENT_PROGRESS) {
+        if (rev > atomic_load(&c->rev))
+            publish_rev(c, rev);
+        return 0;
+    }
     struct kapi_rcache *rc = rcache_for_key(c, sev->kv.key);
     if (!rc) {
         publish_rev(c, rev);
@@ -881,7 +886,15 @@ int kapi_cache_sync(struct kapi_cache *c, int timeout_ms)
     int err = c->store->ops->revisions(c->store, &cur, &compacted);
     if (err)
         return err;
-    return kapi_cache_wait_rev(c, cur, timeout_ms);
+    if (!c->store->ops->request_progress || timeout_ms <= 50)
+        return kapi_cache_wait_rev(c, cur, timeout_ms);
+    /* The store's revision also moves for keys the cache does not watch
+     * (other etcd clients, other prefixes): when no event brings the cache
+     * there soon, ask the watch how far it has got, as upstream does. */
+    if (kapi_cache_wait_rev(c, cur, 50) == 0)
+        return 0;
+    c->store->ops->request_progress(c->store, atomic_load(&c->watch_id));
+    return kapi_cache_wait_rev(c, cur, timeout_ms - 50);
 }
 
 struct kapi_cobj *kapi_rcache_get(struct kapi_rcache *rc, const char *key)

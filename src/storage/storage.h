@@ -35,7 +35,9 @@ struct kapi_kv {
 void kapi_kv_dispose(struct kapi_kv *kv);   /* frees key, unrefs value; NULL-safe fields */
 void kapi_kv_copy(struct kapi_kv *dst, const struct kapi_kv *src); /* deep copy of key, ref of value */
 
-enum kapi_event_type { KAPI_EVENT_PUT = 1, KAPI_EVENT_DELETE = 2 };
+/* PROGRESS carries no key: every change in the watched range up to
+ * kv.mod_rev has been delivered (etcd progress notifications). */
+enum kapi_event_type { KAPI_EVENT_PUT = 1, KAPI_EVENT_DELETE = 2, KAPI_EVENT_PROGRESS = 3 };
 
 /* A change-stream event. For PUT, kv is the new state and prev_kv the one
  * before (prev_kv.value NULL on create). For DELETE, kv.mod_rev is the
@@ -103,6 +105,9 @@ struct kapi_store_ops {
      * (end NULL = every key from start on). */
     long (*watch)(struct kapi_store *s, const char *start, const char *end, int64_t after_rev,
                   kapi_store_watch_fn fn, void *ctx);
+    /* Asks the watch to report its progress soon (a PROGRESS event); NULL
+     * when the backend's watch never lags the store's revision. */
+    void (*request_progress)(struct kapi_store *s, long id);
     /* Stops a watch; when it returns, fn is not running and will not run again. */
     void (*unwatch)(struct kapi_store *s, long id);
     /* Discards history at revisions < rev (latest versions of live keys stay). */

@@ -563,6 +563,13 @@ static void watch_on_msg(void *ctx, const uint8_t *msg, size_t len)
         watch_push(w, r.events, r.nevents, 0);
         r.events = NULL;
         r.nevents = 0;
+    } else if (!r.created && r.revision > 0) {
+        /* A progress notification: everything up to the header's revision
+         * has been sent on this stream. */
+        struct kapi_event *ev = kapi_xcalloc(1, sizeof(*ev));
+        ev->type = KAPI_EVENT_PROGRESS;
+        ev->kv.mod_rev = r.revision;
+        watch_push(w, ev, 1, 0);
     }
     kapi_epb_resp_dispose(&r);
 }
@@ -706,6 +713,20 @@ static void watch_stop(struct e3_watch *w, bool closing)
     watch_unref(w);
 }
 
+static void e3_request_progress(struct kapi_store *base, long id)
+{
+    struct e3_store *s = (struct e3_store *)base;
+    struct kapi_buf req;
+    kapi_buf_init(&req, 0);
+    kapi_epb_watch_progress(&req);
+    pthread_mutex_lock(&s->mu);
+    for (struct e3_watch *w = s->watches; w; w = w->next)
+        if (w->id == id && w->call)
+            (void)kapi_grpc_stream_send(w->call, &req);
+    pthread_mutex_unlock(&s->mu);
+    kapi_buf_dispose(&req);
+}
+
 static void e3_unwatch(struct kapi_store *base, long id)
 {
     struct e3_store *s = (struct e3_store *)base;
@@ -758,6 +779,7 @@ static const struct kapi_store_ops e3_ops = {
     .range = e3_range,
     .revisions = e3_revisions,
     .watch = e3_watch,
+    .request_progress = e3_request_progress,
     .unwatch = e3_unwatch,
     .compact = e3_compact,
     .close = e3_close,

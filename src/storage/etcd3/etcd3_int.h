@@ -35,6 +35,9 @@ void kapi_epb_compact(struct kapi_buf *b, int64_t rev, bool physical);
 void kapi_epb_watch_create(struct kapi_buf *b, const char *key, size_t klen, const char *end,
                            size_t elen, int64_t start_rev);
 
+/* A WatchRequest asking for a progress notification on the stream. */
+void kapi_epb_watch_progress(struct kapi_buf *b);
+
 /* What any of the decoded responses carries; unused parts stay zero. Keys
  * are etcd keys (heap, NUL-terminated); values are blobs (empty, not NULL,
  * for an empty value; NULL only for a deletion event's kv). */
@@ -111,6 +114,9 @@ struct kapi_grpc_stream_cbs {
 struct kapi_grpc_call *kapi_grpc_stream(struct kapi_grpc_conn *c, const char *path,
                                         const struct kapi_buf *req,
                                         const struct kapi_grpc_stream_cbs *cbs, void *ctx);
+/* Sends one more request message on an open stream (a watch's progress
+ * request). False when the stream ended or a message is still queued. */
+bool kapi_grpc_stream_send(struct kapi_grpc_call *call, const struct kapi_buf *msg);
 /* Resets the stream (no-op once it ended); on_end still follows. */
 void kapi_grpc_cancel(struct kapi_grpc_call *call);
 void kapi_grpc_call_unref(struct kapi_grpc_call *call);

@@ -50,6 +50,12 @@ struct kapi_grpc_call {
     pthread_cond_t cond;           /* unary: signalled when done (conn->mu) */
     struct kapi_grpc_stream_cbs cbs;
     void *ctx;
+    /* a further request message for a stream (under conn->mu until the
+     * I/O thread takes it) */
+    char *more;
+    size_t morelen;
+    bool send_queued;
+    struct kapi_grpc_call *snext;
 };
 
 struct kapi_grpc_conn {
@@ -58,6 +64,7 @@ struct kapi_grpc_conn {
     /* under mu */
     struct kapi_grpc_call *submit_head, *submit_tail;
     struct kapi_grpc_call *cancel_head;
+    struct kapi_grpc_call *send_head;  /* streams with a message to send */
     bool dead, stopping, goaway, finished;
     /* I/O thread only */
     int fd, wakefd;
@@ -137,6 +144,7 @@ static void call_free(struct kapi_grpc_call *c)
 {
     if (c->cbs.release)
         c->cbs.release(c->ctx);
+    free(c->more);
     free(c->req);
     kapi_buf_dispose(&c->rbuf);
     pthread_cond_destroy(&c->cond);
@@ -304,6 +312,30 @@ struct kapi_grpc_call *kapi_grpc_stream(struct kapi_grpc_conn *conn, const char 
         return NULL;
     }
     return c;
+}
+
+bool kapi_grpc_stream_send(struct kapi_grpc_call *c, const struct kapi_buf *msg)
+{
+    if (!c || !c->streaming)
+        return false;
+    struct kapi_grpc_conn *conn = c->conn;
+    pthread_mutex_lock(&conn->mu);
+    if (c->done || c->cancel_queued || c->more || conn->dead || conn->stopping) {
+        pthread_mutex_unlock(&conn->mu);
+        return false;
+    }
+    c->more = kapi_xmalloc(msg->len ? msg->len : 1);
+    memcpy(c->more, msg->data, msg->len);
+    c->morelen = msg->len;
+    if (!c->send_queued) {
+        c->send_queued = true;
+        atomic_fetch_add(&c->refs, 1); /* the send queue's */
+        c->snext = conn->send_head;
+        conn->send_head = c;
+    }
+    pthread_mutex_unlock(&conn->mu);
+    wake(conn);
+    return true;
 }
 
 void kapi_grpc_cancel(struct kapi_grpc_call *c)
@@ -556,9 +588,10 @@ static void io_start_call(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c)
 static void io_commands(struct kapi_grpc_conn *conn)
 {
     pthread_mutex_lock(&conn->mu);
-    struct kapi_grpc_call *sub = conn->submit_head, *can = conn->cancel_head;
+    struct kapi_grpc_call *sub = conn->submit_head, *can = conn->cancel_head, *snd = conn->send_head;
     conn->submit_head = conn->submit_tail = NULL;
     conn->cancel_head = NULL;
+    conn->send_head = NULL;
     pthread_mutex_unlock(&conn->mu);
     while (sub) {
         struct kapi_grpc_call *next = sub->next;
@@ -571,6 +604,38 @@ static void io_commands(struct kapi_grpc_conn *conn)
         else
             io_start_call(conn, sub);
         sub = next;
+    }
+    while (snd) {
+        struct kapi_grpc_call *next = snd->snext;
+        pthread_mutex_lock(&conn->mu);
+        snd->snext = NULL;
+        bool usable = snd->in_active && !snd->cancelled && !snd->done && snd->reqoff == snd->reqlen;
+        char *msg = usable ? snd->more : NULL;
+        size_t len = snd->morelen;
+        if (usable || snd->done || snd->cancelled) {
+            if (!usable)
+                free(snd->more);
+            snd->more = NULL;
+            snd->send_queued = false;
+        }
+        bool requeue = snd->send_queued; /* the previous message is still going out */
+        if (requeue) {
+            snd->snext = conn->send_head;
+            conn->send_head = snd;
+        }
+        pthread_mutex_unlock(&conn->mu);
+        if (msg) {
+            free(snd->req);
+            snd->req = msg;
+            snd->reqlen = len;
+            snd->reqoff = 0;
+            nghttp2_data_provider dp = {.source.ptr = snd, .read_callback = read_body};
+            if (nghttp2_submit_data(conn->h2, NGHTTP2_FLAG_NONE, snd->stream_id, &dp) != 0)
+                snd->reqoff = snd->reqlen;
+        }
+        if (!requeue)
+            kapi_grpc_call_unref(snd);
+        snd = next;
     }
     while (can) {
         struct kapi_grpc_call *next = can->next;

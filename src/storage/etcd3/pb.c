@@ -161,6 +161,14 @@ void kapi_epb_watch_create(struct kapi_buf *b, const char *key, size_t klen, con
     kapi_buf_dispose(&cr);
 }
 
+void kapi_epb_watch_progress(struct kapi_buf *b)
+{
+    size_t at = frame_begin(b);
+    put_tag(b, 3, 2); /* WatchRequest.progress_request: an empty message */
+    put_varint(b, 0);
+    frame_end(b, at);
+}
+
 /* ---- decoding ---- */
 
 struct rd {

@@ -267,6 +267,42 @@ static void test_timeout_when_frozen(void **state)
 }
 
 /* With --etcd-prefix /other, "/registry/x" is stored at "/other/x". */
+/* Writes outside a watch's range move etcd's revision without an event;
+ * a progress request makes the watch report how far it has got. */
+static void test_progress_request(void **state)
+{
+    struct kapi_store *s = open_default();
+    assert_non_null(s);
+    assert_non_null(s->ops->request_progress);
+    const char *pfx = "/registry/progress-test/";
+    char *end = kapi_store_prefix_end(pfx);
+    struct ss_collector col;
+    ss_collector_init(&col);
+    long id = s->ops->watch(s, pfx, end, ss_current(s), ss_collect, &col);
+    assert_true(id > 0);
+    char other[64];
+    snprintf(other, sizeof(other), "/elsewhere/progress-%lld", (long long)kapi_wall_ms());
+    int64_t r = ss_put(s, KAPI_WRITE_CREATE, other, "x", 0);
+    bool seen = false;
+    for (int attempt = 0; attempt < 50 && !seen; attempt++) {
+        s->ops->request_progress(s, id);
+        ss_sleep_ms(20);
+        pthread_mutex_lock(&col.mu);
+        for (size_t i = 0; i < col.n; i++)
+            if (col.evs[i].type == KAPI_EVENT_PROGRESS && col.evs[i].kv.mod_rev >= r)
+                seen = true;
+        pthread_mutex_unlock(&col.mu);
+    }
+    assert_true(seen);
+    /* nothing else arrived: the write was not in the range */
+    for (size_t i = 0; i < col.n; i++)
+        assert_int_equal(col.evs[i].type, KAPI_EVENT_PROGRESS);
+    s->ops->unwatch(s, id);
+    ss_collector_dispose(&col);
+    free(end);
+    kapi_store_close(s);
+}
+
 static void test_prefix_mapping(void **state)
 {
     char prefix[64], raw[128], key[128];
@@ -441,6 +477,7 @@ int main(void)
         STORE_SUITE_TESTS,
         STORE_SUITE_TEST(test_self_unwatch),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_progress_request),
         cmocka_unit_test(test_prefix_mapping),
         cmocka_unit_test(test_close_ends_watch),
         cmocka_unit_test(test_failover_dead_first),

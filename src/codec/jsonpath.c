@@ -1056,7 +1056,9 @@ struct ectx {
     long last_end;
     unsigned long long steps;
     int range_depth;
-    const char *err;
+    /* The latest error; formatted here, not in the pool, because an
+     * existence filter may produce and drop one per element. */
+    char err[JP_MAX_ERRVAL + 128];
 };
 
 enum { E_OK = 0, E_SOFT = 1, E_HARD = 2 };
@@ -1066,7 +1068,7 @@ static int eerr(struct ectx *c, int kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    c->err = kapi_pool_vprintf(c->pool, fmt, ap);
+    vsnprintf(c->err, sizeof(c->err), fmt, ap);
     va_end(ap);
     return kind;
 }
@@ -1231,18 +1233,16 @@ static void fmt_go_value(struct kapi_buf *b, const struct kapi_value *v, int dep
     }
 }
 
-static const char *fmt_ent(struct ectx *c, const struct ent *e)
+/* Go's %v of e into b (heap; caller disposes). */
+static void fmt_ent(struct kapi_buf *b, const struct ent *e)
 {
+    kapi_buf_init(b, JP_MAX_ERRVAL);
     if (e->tag == T_INVALID)
-        return "<invalid reflect.Value>";
-    if (e->tag == T_BYTE)
-        return kapi_pool_printf(c->pool, "%u", e->byte);
-    struct kapi_buf b;
-    kapi_buf_init(&b, JP_MAX_ERRVAL);
-    fmt_go_value(&b, e->v, 0);
-    const char *s = kapi_pool_strndup(c->pool, b.data ? b.data : "", b.len);
-    kapi_buf_dispose(&b);
-    return s;
+        kapi_buf_puts(b, "<invalid reflect.Value>");
+    else if (e->tag == T_BYTE)
+        kapi_buf_printf(b, "%u", e->byte);
+    else
+        fmt_go_value(b, e->v, 0);
 }
 
 /* Children of a value when iterated (wildcard, recursive descent): members
@@ -1606,10 +1606,14 @@ static int ev_filter(struct ectx *c, const struct node *n, const struct vec *in,
     for (size_t i = 0; i < in->n && rc == E_OK; i++) {
         const struct ent *e = &in->e[i];
         if (ent_vtype(e) != KAPI_V_ARRAY) {
-            const char *s = fmt_ent(c, e);
             rc = vcopy(c, out, in);
-            if (!rc)
-                rc = eerr(c, E_SOFT, "%s is not array or slice and cannot be filtered", s);
+            if (!rc) {
+                struct kapi_buf b;
+                fmt_ent(&b, e);
+                rc = eerr(c, E_SOFT, "%.*s is not array or slice and cannot be filtered", (int)b.len,
+                          b.data ? b.data : "");
+                kapi_buf_dispose(&b);
+            }
             break;
         }
         for (size_t k = 0; k < e->v->u.arr.len; k++) {
@@ -1826,7 +1830,7 @@ static long run(struct kapi_pool *pool, const struct kapi_jsonpath *p, const str
     if (rc) {
         groups_free(&g);
         if (err)
-            *err = (char *)(c.err ? c.err : kapi_pool_strdup(pool, "jsonpath evaluation failed"));
+            *err = kapi_pool_strdup(pool, c.err[0] ? c.err : "jsonpath evaluation failed");
         return -1;
     }
     size_t total = first_only ? (g.n ? g.g[0].n : 0) : g.total;

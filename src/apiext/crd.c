@@ -251,8 +251,13 @@ static struct crd_kind *build_kind(struct kapi_cache *cache, const struct kapi_v
         const struct kapi_value *prio = vget(c, "priority");
         col->priority = prio && prio->type == KAPI_V_INT ? prio->u.i : 0;
         char *err = NULL;
-        col->path = kapi_jsonpath_compile(kapi_pool_printf(p, "{%s}", jp), &err);
-        free(err);
+        col->path = kapi_jsonpath_compile_column(jp, &err);
+        if (!col->path) {
+            /* upstream serves the columns before an unparsable one and drops the rest */
+            kapi_log(2, "crd %s: printer column %s: %s", v->crd_name, name, err ? err : "");
+            free(err);
+            break;
+        }
         v->ncolumns++;
     }
     if (vbool(ver, "deprecated")) {
@@ -516,7 +521,7 @@ struct kapi_value *kapi_crd_table_cells(struct kapi_pool *p, const struct kapi_k
         const struct kapi_crd_column *c = &v->columns[i];
         const struct kapi_value **res = NULL;
         char *err = NULL;
-        long n = c->path ? kapi_jsonpath_eval(p, c->path, obj, &res, &err) : -1;
+        long n = c->path ? kapi_jsonpath_eval_first(p, c->path, obj, &res, &err) : -1;
         kapi_arr_push(p, cells, n > 0 ? typed_cell(p, c->type, res[0], now) : kapi_value_null(p));
     }
     return cells;

@@ -6,6 +6,9 @@
 #      raw SQLite inserts with the same durability (bench/storage_bench).
 #   3. Idle RSS of the server.
 #   4. Time from exec to ready, empty data dir and restart.
+#   5. kapi on etcd: durable creates against raw etcd puts (the same gRPC
+#      client without HTTP/JSON, bench/storage_bench), and GET against kapi
+#      on its embedded store.
 # Prints a Markdown report; `bench/run.sh > /tmp/b.md` and paste into
 # docs/benchmarks.md. Loopback only; every load is bounded in time.
 set -euo pipefail
@@ -106,6 +109,29 @@ rss_after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/storage_bench bench/storage_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lnghttp2 -lm
 sqlite_out=$($work/storage_bench $work/sb $CONNS $DUR 2>&1 || true)
 
+# kapi on etcd, against raw etcd (one local etcd member, its own data dir)
+kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.05; done
+eport=$((port + 2)); epeer=$((port + 3)); kport=$((port + 4))
+etcd --data-dir $work/etcd --listen-client-urls http://127.0.0.1:$eport --advertise-client-urls http://127.0.0.1:$eport \
+     --listen-peer-urls http://127.0.0.1:$epeer --initial-advertise-peer-urls http://127.0.0.1:$epeer \
+     --initial-cluster default=http://127.0.0.1:$epeer > $work/etcd.log 2>&1 &
+until etcdctl --endpoints http://127.0.0.1:$eport endpoint health > /dev/null 2>&1; do sleep 0.1; done
+etcd_raw_out=$($work/storage_bench http://127.0.0.1:$eport $CONNS $DUR 2>&1 || true)
+etcd_raw=$(echo "$etcd_raw_out" | grep -o 'rate=[0-9]*' | tail -1 | cut -d= -f2)
+rm -f $work/kapi.log
+build/kapi --data-dir $work/edata --secure-port $kport --token-auth-file $work/tokens.csv --etcd-servers http://127.0.0.1:$eport \
+           --max-requests-inflight 0 --max-mutating-requests-inflight 0 > $work/kapi-etcd.log 2>&1 &
+epid=$!
+until grep -q "kapi ready" $work/kapi-etcd.log 2>/dev/null; do kill -0 $epid || { cat $work/kapi-etcd.log >&2; exit 1; }; sleep 0.05; done
+ebase=https://127.0.0.1:$kport
+curl -sk -H "$auth" -H 'Content-Type: application/json' -X POST $ebase/api/v1/namespaces/default/configmaps \
+     -d "{\"metadata\":{\"name\":\"bench-get\"},\"data\":{\"v\":\"$data\"}}" > /dev/null
+etcd_get=$(wrk_rps -H "$auth" $ebase/api/v1/namespaces/default/configmaps/bench-get)
+ecreate_out=$(wrk -t$THREADS -c$CONNS -d${DUR}s -s $work/create.lua -H "$auth" -H 'Content-Type: application/json' $ebase)
+etcd_create=$(echo "$ecreate_out" | awk '/Requests\/sec/ {print $2}')
+enon2xx=$(echo "$ecreate_out" | awk '/^non-201:/ {print $2}')
+kill $epid; while kill -0 $epid 2>/dev/null; do sleep 0.05; done
+
 # codec micro-benchmark (no server involved)
 cc -O2 -std=c11 -D_GNU_SOURCE -pthread -Isrc -o $work/codec_bench bench/codec_bench.c build/libkapi.a -lssl -lcrypto -lsqlite3 -lyaml -lnghttp2 -lm
 codec_out=$($work/codec_bench ${CODEC_ITERS:-200000})
@@ -119,11 +145,19 @@ cat <<MD
 | RSS after the load | $((rss_after / 1024)) MB | | | |
 | exec to ready, empty data dir (creates the PKI) | $first ms | | | <= 200 ms |
 | exec to ready, restart | $restart ms | | | |
+| kapi on etcd: durable creates, $CONNS concurrent clients | $etcd_create creates/s (answers other than 201: ${enon2xx:-?}) | raw etcd create txns, same client, $CONNS threads: ${etcd_raw:-?}/s | $(awk "BEGIN {printf \"%.2f\", ${etcd_create:-0}/(${etcd_raw:-0}+0.0001)}")x | >= 0.7x |
+| kapi on etcd: GET ~1 KB object, $CONNS conns | $etcd_get req/s | kapi on its embedded store: $kapi_rps req/s | $(awk "BEGIN {printf \"%.2f\", $etcd_get/$kapi_rps}")x | >= 0.9x |
 
 The store alone (bench/storage_bench.c: kapi's SQLite backend without HTTP, 1 writer, then $CONNS writers):
 
 \`\`\`
 $sqlite_out
+\`\`\`
+
+Raw etcd through kapi's gRPC client (bench/storage_bench.c with an etcd URL):
+
+\`\`\`
+$etcd_raw_out
 \`\`\`
 
 Codecs on a ~2.5 KB Pod (bench/codec_bench.c; the floor is one copy and one pass over the same bytes):

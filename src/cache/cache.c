@@ -78,6 +78,15 @@ struct kapi_cache {
      * is added at run time, so an added resource is loaded at exactly the
      * revision the cache has applied. */
     pthread_mutex_t feed_mu;
+    /* Consistent reads share store revision reads: a reader waits for a
+     * read that started after it arrived (its result covers every write
+     * acknowledged before), at most one in flight. */
+    pthread_mutex_t fetch_mu;
+    pthread_cond_t fetch_cv;
+    uint64_t fetch_started, fetch_done;
+    int fetch_busy;
+    int64_t fetch_rev;
+    int fetch_err;
     _Atomic long watch_id;
     bool started;
     /* When the store's watch ends (an etcd member died, a stream broke) the
@@ -391,6 +400,8 @@ struct kapi_cache *kapi_cache_new(struct kapi_store *store)
     pthread_mutex_init(&c->rev_mu, NULL);
     pthread_cond_init(&c->rev_cv, NULL);
     pthread_mutex_init(&c->feed_mu, NULL);
+    pthread_mutex_init(&c->fetch_mu, NULL);
+    pthread_cond_init(&c->fetch_cv, NULL);
     pthread_mutex_init(&c->res_mu, NULL);
     pthread_cond_init(&c->res_cv, NULL);
     return c;
@@ -840,6 +851,8 @@ void kapi_cache_free(struct kapi_cache *c)
         rc = next;
     }
     pthread_mutex_destroy(&c->rev_mu);
+    pthread_mutex_destroy(&c->fetch_mu);
+    pthread_cond_destroy(&c->fetch_cv);
     pthread_cond_destroy(&c->rev_cv);
     pthread_mutex_destroy(&c->res_mu);
     pthread_cond_destroy(&c->res_cv);
@@ -880,10 +893,46 @@ int kapi_cache_wait_rev(struct kapi_cache *c, int64_t rev, int timeout_ms)
     return rc;
 }
 
+/* The store's current revision, as read by a revisions() call that began
+ * after this call did, shared with concurrent callers: a caller waits for
+ * a read started after it arrived, and starts one itself when none is (up
+ * to FETCH_MAX in flight, so a read that began just before it arrived does
+ * not make it wait two round trips). */
+#define FETCH_MAX 4
+static int current_rev(struct kapi_cache *c, int64_t *out)
+{
+    pthread_mutex_lock(&c->fetch_mu);
+    uint64_t ticket = c->fetch_started;
+    while (c->fetch_done <= ticket) {
+        if (c->fetch_started > ticket || c->fetch_busy >= FETCH_MAX) {
+            pthread_cond_wait(&c->fetch_cv, &c->fetch_mu);
+            continue;
+        }
+        c->fetch_busy++;
+        uint64_t gen = ++c->fetch_started;
+        pthread_mutex_unlock(&c->fetch_mu);
+        int64_t cur = 0, compacted = 0;
+        int err = c->store->ops->revisions(c->store, &cur, &compacted);
+        pthread_mutex_lock(&c->fetch_mu);
+        c->fetch_busy--;
+        if (gen > c->fetch_done) {
+            c->fetch_done = gen;
+            c->fetch_err = err;
+        }
+        if (!err && cur > c->fetch_rev)
+            c->fetch_rev = cur;
+        pthread_cond_broadcast(&c->fetch_cv);
+    }
+    int err = c->fetch_err;
+    *out = c->fetch_rev;
+    pthread_mutex_unlock(&c->fetch_mu);
+    return err;
+}
+
 int kapi_cache_sync(struct kapi_cache *c, int timeout_ms)
 {
-    int64_t cur = 0, compacted = 0;
-    int err = c->store->ops->revisions(c->store, &cur, &compacted);
+    int64_t cur = 0;
+    int err = current_rev(c, &cur);
     if (err)
         return err;
     if (!c->store->ops->request_progress || timeout_ms <= 50)

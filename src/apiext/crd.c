@@ -15,6 +15,7 @@
 #include "../cache/cache.h"
 #include "../codec/json.h"
 #include "../codec/jsonpath.h"
+#include "../http/client.h"
 #include "../registry/objectmeta.h"
 #include "../registry/printers.h"
 #include "../storage/storage.h"
@@ -181,7 +182,7 @@ static const char *storage_hash(struct kapi_pool *pool, const char *group, const
 }
 
 /* Builds the kind serving version ver (an element of spec.versions) of crd. */
-static struct crd_kind *build_kind(struct kapi_cache *cache, const struct kapi_value *crd,
+static struct crd_kind *build_kind(struct kapi_cache *cache, struct kapi_registry *reg, const struct kapi_value *crd,
                                    const struct kapi_value *ver, const char *storage_version, bool multi)
 {
     const struct kapi_value *spec = vget(crd, "spec");
@@ -260,6 +261,38 @@ static struct crd_kind *build_kind(struct kapi_cache *cache, const struct kapi_v
         }
         v->ncolumns++;
     }
+    const struct kapi_value *conv = vget(spec, "conversion");
+    if (vstr(conv, "strategy") && strcmp(vstr(conv, "strategy"), "Webhook") == 0) {
+        const struct kapi_value *cc = vget(vget(conv, "webhook"), "clientConfig");
+        v->webhook = true;
+        v->reg = reg;
+        v->kind_name = kind;
+        if (vstr(cc, "url"))
+            v->webhook_url = kapi_pool_strdup(p, vstr(cc, "url"));
+        const struct kapi_value *svc = vget(cc, "service");
+        if (svc) {
+            v->svc_namespace = kapi_pool_strdup(p, vstr(svc, "namespace") ? vstr(svc, "namespace") : "");
+            v->svc_name = kapi_pool_strdup(p, vstr(svc, "name") ? vstr(svc, "name") : "");
+            v->svc_path = kapi_pool_strdup(p, vstr(svc, "path") ? vstr(svc, "path") : "");
+            const struct kapi_value *port = vget(svc, "port");
+            v->svc_port = port && port->type == KAPI_V_INT ? (int)port->u.i : 443;
+        }
+        const char *ca = vstr(cc, "caBundle");
+        if (ca && *ca) {
+            size_t n = strlen(ca);
+            unsigned char *pem = kapi_pool_alloc(p, n + 1);
+            int len = EVP_DecodeBlock(pem, (const unsigned char *)ca, (int)n);
+            if (len > 0) {
+                while (n > 0 && ca[n - 1] == '=') { /* EVP_DecodeBlock counts padding as zero bytes */
+                    len--;
+                    n--;
+                }
+                pem[len] = 0;
+                v->ca_bundle = (const char *)pem;
+                v->ca_len = (size_t)len;
+            }
+        }
+    }
     if (vbool(ver, "deprecated")) {
         const char *w = vstr(ver, "deprecationWarning");
         v->deprecation_warning = w ? kapi_pool_strdup(p, w) : kapi_pool_printf(p, "%s/%s %s is deprecated", group, vname, kind);
@@ -309,7 +342,7 @@ static struct crd_kind *build_kind(struct kapi_cache *cache, const struct kapi_v
     k->flags = KAPI_KIND_STORED | KAPI_KIND_GENERATION;
     k->crd = v;
     k->free_fn = crd_kind_free;
-    if (multi)
+    if (multi || v->webhook)
         k->view_out = kapi_crd_view_out;
     int err = 0;
     k->rc = kapi_cache_add_live(cache, k->prefix, fields, &err);
@@ -353,23 +386,186 @@ void kapi_crd_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
         kapi_obj_del(obj, "status");
 }
 
-void kapi_crd_to_storage(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj)
+/* ---- conversion ---- */
+
+static _Thread_local const char *view_error;
+
+const char *kapi_crd_view_error(void)
 {
-    if (k->crd && strcmp(k->crd->storage_api_version, k->api_version) != 0)
-        kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->crd->storage_api_version));
+    return view_error ? view_error : "conversion failed";
+}
+
+/* https://<name>.<namespace>.svc:<port><path>, dialled at the first ready
+ * address of the service's Endpoints (kapi has no service proxy). */
+static const char *service_url(struct kapi_pool *p, const struct kapi_crd_version *v, const char **server_name,
+                               const char **err)
+{
+    *server_name = kapi_pool_printf(p, "%s.%s.svc", v->svc_name, v->svc_namespace);
+    const struct kapi_kind *ek = v->reg ? kapi_registry_find(v->reg, "", "v1", "endpoints") : NULL;
+    struct kapi_cobj *o = ek && ek->rc ? kapi_rcache_get(ek->rc, kapi_registry_key(p, ek, v->svc_namespace, v->svc_name))
+                                       : NULL;
+    const char *ip = NULL;
+    int64_t port = v->svc_port;
+    if (o) {
+        struct kapi_value *ep = kapi_cobj_value(o, p);
+        kapi_cobj_unref(o);
+        const struct kapi_value *subsets = vget(ep, "subsets");
+        for (size_t i = 0; i < vlen(subsets) && !ip; i++) {
+            const struct kapi_value *addrs = vget(subsets->u.arr.items[i], "addresses");
+            const struct kapi_value *ports = vget(subsets->u.arr.items[i], "ports");
+            if (vlen(addrs))
+                ip = vstr(addrs->u.arr.items[0], "ip");
+            if (vlen(ports) && vget(ports->u.arr.items[0], "port") &&
+                vget(ports->u.arr.items[0], "port")->type == KAPI_V_INT)
+                port = vget(ports->u.arr.items[0], "port")->u.i;
+        }
+    }
+    if (!ip) {
+        *err = kapi_pool_printf(p, "service \"%s/%s\" has no ready endpoints", v->svc_namespace, v->svc_name);
+        return NULL;
+    }
+    bool v6 = strchr(ip, ':') != NULL;
+    return kapi_pool_printf(p, v6 ? "https://[%s]:%lld%s" : "https://%s:%lld%s", ip, (long long)port, v->svc_path);
+}
+
+/* One ConversionReview (apiextensions.k8s.io/v1) of obj to desired. */
+static struct kapi_value *webhook_convert(struct kapi_pool *p, const struct kapi_kind *k, const struct kapi_value *obj,
+                                          const char *desired, const char **err)
+{
+    const struct kapi_crd_version *v = k->crd;
+    const char *from = kapi_obj_get_str(obj, "apiVersion");
+    const char *gvk = kapi_pool_printf(p, "%s, Kind=%s", from ? from : "", v->kind_name);
+    const char *server_name = NULL, *why = NULL;
+    const char *url = v->webhook_url;
+    if (!url)
+        url = service_url(p, v, &server_name, &why);
+    if (!url) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s failed: %s", gvk, why);
+        return NULL;
+    }
+    char uid[37];
+    kapi_uuid(uid);
+    struct kapi_value *review = kapi_value_object(p), *req = kapi_value_object(p), *objs = kapi_value_array(p);
+    kapi_obj_set(p, review, "kind", kapi_value_str(p, "ConversionReview"));
+    kapi_obj_set(p, review, "apiVersion", kapi_value_str(p, "apiextensions.k8s.io/v1"));
+    kapi_obj_set(p, req, "uid", kapi_value_str(p, uid));
+    kapi_obj_set(p, req, "desiredAPIVersion", kapi_value_str(p, desired));
+    kapi_arr_push(p, objs, (struct kapi_value *)obj);
+    kapi_obj_set(p, req, "objects", objs);
+    kapi_obj_set(p, review, "request", req);
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_json_write(&b, review);
+    const char *full = kapi_pool_printf(p, "%s%stimeout=30s", url, strchr(url, '?') ? "&" : "?");
+    struct kapi_http_client_req hr = {.url = full, .method = "POST", .content_type = "application/json",
+                                      .body = b.data, .body_len = b.len, .ca_pem = v->ca_bundle, .ca_len = v->ca_len,
+                                      .server_name = server_name, .timeout_ms = 30000, .max_response = 3 << 20,
+                                      .user_agent = "kube-apiserver-admission"};
+    struct kapi_http_client_resp resp = {0};
+    int rc = kapi_http_client_do(&hr, &resp);
+    kapi_buf_dispose(&b);
+    if (rc < 0) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s failed: %s", gvk, resp.err);
+        kapi_http_client_resp_dispose(&resp);
+        return NULL;
+    }
+    struct kapi_json_error je;
+    struct kapi_value *out = resp.status == 200 ? kapi_json_parse(p, resp.body ? resp.body : "", resp.body_len, NULL, &je)
+                                                 : NULL;
+    int status = resp.status;
+    kapi_http_client_resp_dispose(&resp);
+    if (!out) {
+        *err = status == 200 ? kapi_pool_printf(p, "conversion webhook for %s failed: invalid response", gvk)
+                             : kapi_pool_printf(p, "conversion webhook for %s failed: the server responded with the status code %d", gvk, status);
+        return NULL;
+    }
+    const struct kapi_value *r = vget(out, "response");
+    const struct kapi_value *result = vget(r, "result");
+    if (!r || !vstr(r, "uid") || strcmp(vstr(r, "uid"), uid) != 0) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s failed: expected response uid %s, got %s", gvk, uid,
+                                vstr(r, "uid") ? vstr(r, "uid") : "");
+        return NULL;
+    }
+    if (!vstr(result, "status") || strcmp(vstr(result, "status"), "Success") != 0) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s returned failure: %s", gvk,
+                                vstr(result, "message") ? vstr(result, "message") : "");
+        return NULL;
+    }
+    const struct kapi_value *conv = vget(r, "convertedObjects");
+    if (vlen(conv) != 1 || conv->u.arr.items[0]->type != KAPI_V_OBJECT) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s returned %zu objects, expected 1", gvk, vlen(conv));
+        return NULL;
+    }
+    struct kapi_value *c = conv->u.arr.items[0];
+    const char *cav = kapi_obj_get_str(c, "apiVersion"), *ck = kapi_obj_get_str(c, "kind");
+    if (!cav || strcmp(cav, desired) != 0) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s returned invalid converted object at index 0: invalid apiVersion %s, expected %s",
+                                gvk, cav ? kapi_go_quote(p, cav, strlen(cav)) : "\"\"", kapi_go_quote(p, desired, strlen(desired)));
+        return NULL;
+    }
+    if (!ck || strcmp(ck, v->kind_name) != 0) {
+        *err = kapi_pool_printf(p, "conversion webhook for %s returned invalid converted object at index 0: invalid kind %s, expected %s",
+                                gvk, ck ? kapi_go_quote(p, ck, strlen(ck)) : "\"\"", kapi_go_quote(p, v->kind_name, strlen(v->kind_name)));
+        return NULL;
+    }
+    /* Only labels and annotations may change in metadata. */
+    struct kapi_value *md = kapi_value_clone(p, vget(obj, "metadata"));
+    if (md && md->type == KAPI_V_OBJECT) {
+        const struct kapi_value *cmd = vget(c, "metadata");
+        static const char *const mutable[] = {"labels", "annotations"};
+        for (size_t i = 0; i < 2; i++) {
+            const struct kapi_value *mv = vget(cmd, mutable[i]);
+            if (mv)
+                kapi_obj_set(p, md, mutable[i], kapi_value_clone(p, mv));
+            else
+                kapi_obj_del(md, mutable[i]);
+        }
+        kapi_obj_set(p, c, "metadata", md);
+    }
+    return c;
+}
+
+struct kapi_value *kapi_crd_convert(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *obj,
+                                    const char *desired, const char **err)
+{
+    const char *av = kapi_obj_get_str(obj, "apiVersion");
+    if (av && strcmp(av, desired) == 0)
+        return (struct kapi_value *)obj;
+    if (k->crd && k->crd->webhook)
+        return webhook_convert(pool, k, obj, desired, err);
+    struct kapi_value *out = kapi_value_clone(pool, obj);
+    kapi_obj_set(pool, out, "apiVersion", kapi_value_str(pool, desired));
+    return out;
+}
+
+int kapi_crd_to_storage(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj, const char **err)
+{
+    if (!k->crd || strcmp(k->crd->storage_api_version, k->api_version) == 0)
+        return 0;
+    struct kapi_value *c = kapi_crd_convert(pool, k, obj, k->crd->storage_api_version, err);
+    if (!c)
+        return -1;
+    if (c != obj) {
+        obj->u.obj = c->u.obj; /* in place: the caller keeps its pointer */
+    }
+    return 0;
 }
 
 struct kapi_value *kapi_crd_view_out(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *stored)
 {
-    struct kapi_value *out = kapi_value_clone(pool, stored);
-    if (!out || out->type != KAPI_V_OBJECT)
-        return out;
-    const char *av = kapi_obj_get_str(out, "apiVersion");
-    if (!av || strcmp(av, k->api_version) != 0) {
-        kapi_obj_set(pool, out, "apiVersion", kapi_value_str(pool, k->api_version));
-        if (k->crd && k->crd->schema)
-            kapi_crd_schema_default(pool, k->crd->schema, out);
+    const char *av = kapi_obj_get_str(stored, "apiVersion");
+    if (av && strcmp(av, k->api_version) == 0)
+        return (struct kapi_value *)stored;
+    const char *err = NULL;
+    struct kapi_value *out = kapi_crd_convert(pool, k, stored, k->api_version, &err);
+    if (!out) {
+        view_error = err;
+        return NULL;
     }
+    if (out == stored)
+        out = kapi_value_clone(pool, stored);
+    if (k->crd && k->crd->schema)
+        kapi_crd_schema_default(pool, k->crd->schema, out);
     return out;
 }
 
@@ -1014,7 +1210,7 @@ static void register_kinds(struct kapi_crdctl *c, struct crd_state *s, const str
         const struct kapi_value *v = vers->u.arr.items[i];
         if (!vbool(v, "served"))
             continue;
-        struct crd_kind *ck = build_kind(c->cache, crd, v, storage, vlen(vers) > 1);
+        struct crd_kind *ck = build_kind(c->cache, c->reg, crd, v, storage, vlen(vers) > 1);
         if (!ck)
             continue;
         kapi_registry_add_dynamic(c->reg, &ck->k, kind_nres(&ck->k));

@@ -41,6 +41,15 @@ struct kapi_crd_version {
     const char *storage_api_version;  /* "example.com/v1": what objects are stored as */
     const char *deprecation_warning;  /* NULL unless the version is deprecated */
     bool preserve_unknown_root;       /* no schema or x-kubernetes-preserve-unknown-fields at the root */
+    /* spec.conversion.strategy Webhook: where to send ConversionReviews */
+    bool webhook;
+    const char *webhook_url;          /* clientConfig.url, or NULL */
+    const char *svc_namespace, *svc_name, *svc_path; /* clientConfig.service */
+    int svc_port;
+    const char *ca_bundle;            /* PEM (decoded caBundle), NULL = system roots */
+    size_t ca_len;
+    const char *kind_name;            /* "Widget" */
+    struct kapi_registry *reg;        /* for resolving a webhook service */
 };
 
 /* ---- request-path hooks (k->crd != NULL) ---- */
@@ -55,11 +64,18 @@ void kapi_crd_validate(struct kapi_pool *pool, const struct kapi_kind *k, const 
                        const struct kapi_value *old, struct kapi_field_errors *errs);
 /* Create-time strategy: drops status when the status subresource is on. */
 void kapi_crd_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
-/* The apiVersion objects are stored with (conversion None). */
-void kapi_crd_to_storage(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
-/* The stored object as the version k serves (apiVersion rewritten,
- * defaults applied as upstream does on read). A kind's view_out. */
+/* Converts obj to the storage version in place (apiVersion rewritten, or
+ * through the conversion webhook). 0, or -1 with *err (pool string). */
+int kapi_crd_to_storage(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj, const char **err);
+/* obj (any served version) as desired_api_version: apiVersion rewritten
+ * (strategy None) or a ConversionReview to the webhook. NULL with *err. */
+struct kapi_value *kapi_crd_convert(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *obj,
+                                    const char *desired_api_version, const char **err);
+/* The stored object as the version k serves (converted, defaults applied
+ * as upstream does on read). A kind's view_out; NULL when conversion
+ * failed, the reason then in kapi_crd_view_error(). */
 struct kapi_value *kapi_crd_view_out(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *stored);
+const char *kapi_crd_view_error(void);
 
 /* The autoscaling/v1 Scale of obj; NULL when k has no scale subresource. */
 struct kapi_value *kapi_crd_scale_view(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *obj);

@@ -56,6 +56,7 @@ struct kapi_crd_schema {
     enum list_type list_type;
     const char **map_keys;
     size_t nmap_keys;
+    int map_type; /* x-kubernetes-map-type: 0 unset, 1 granular, 2 atomic */
 };
 
 /* ------------------------------------------------------------------ */
@@ -521,6 +522,9 @@ static struct kapi_crd_schema *compile_node(struct cctx *c, const struct kapi_va
             if (mk->u.arr.items[i]->type == KAPI_V_STRING)
                 s->map_keys[s->nmap_keys++] = kapi_pool_strdup(c->pool, mk->u.arr.items[i]->u.str.s);
     }
+    const char *mt = kapi_obj_get_str(v, "x-kubernetes-map-type");
+    if (mt)
+        s->map_type = strcmp(mt, "atomic") == 0 ? 2 : strcmp(mt, "granular") == 0 ? 1 : 0;
     const struct kapi_value *d = kapi_obj_get(v, "default");
     if (d) {
         s->def = kapi_value_clone(c->pool, d);
@@ -2512,4 +2516,84 @@ void kapi_crd_schema_check(struct kapi_pool *pool, const struct kapi_value *sche
     }
     check_defaults(&k, schema_value, fld, false, 0);
     errs_append(pool, errs, &tmp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Read-only accessors for server-side apply (src/apply)               */
+
+const struct kapi_crd_schema *kapi_crd_schema_prop(const struct kapi_crd_schema *s, const char *name, size_t len)
+{
+    if (!s)
+        return NULL;
+    size_t lo = 0, hi = s->nprops;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *pn = s->prop_names[mid];
+        size_t pl = strlen(pn);
+        size_t n = pl < len ? pl : len;
+        int c = memcmp(pn, name, n);
+        if (c == 0)
+            c = pl < len ? -1 : pl > len ? 1 : 0;
+        if (c == 0)
+            return s->props[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+size_t kapi_crd_schema_nprops(const struct kapi_crd_schema *s)
+{
+    return s ? s->nprops : 0;
+}
+
+const struct kapi_crd_schema *kapi_crd_schema_items(const struct kapi_crd_schema *s)
+{
+    return s ? s->items : NULL;
+}
+
+const struct kapi_crd_schema *kapi_crd_schema_additional(const struct kapi_crd_schema *s, bool *allowed)
+{
+    if (allowed)
+        *allowed = s && s->has_addl && s->addl_allows;
+    return s ? s->addl : NULL;
+}
+
+int kapi_crd_schema_list_type(const struct kapi_crd_schema *s)
+{
+    return s ? (int)s->list_type : 0;
+}
+
+size_t kapi_crd_schema_list_map_keys(const struct kapi_crd_schema *s, const char *const **keys)
+{
+    if (keys)
+        *keys = s ? s->map_keys : NULL;
+    return s ? s->nmap_keys : 0;
+}
+
+int kapi_crd_schema_map_type(const struct kapi_crd_schema *s)
+{
+    return s ? s->map_type : 0;
+}
+
+bool kapi_crd_schema_preserves_unknown(const struct kapi_crd_schema *s)
+{
+    return s && s->preserve;
+}
+
+bool kapi_crd_schema_is_embedded(const struct kapi_crd_schema *s)
+{
+    return s && s->embedded;
+}
+
+bool kapi_crd_schema_is_int_or_string(const struct kapi_crd_schema *s)
+{
+    return s && s->int_or_string;
+}
+
+const struct kapi_value *kapi_crd_schema_default_value(const struct kapi_crd_schema *s)
+{
+    return s ? s->def : NULL;
 }

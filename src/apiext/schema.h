@@ -78,4 +78,22 @@ const char *kapi_crd_schema_type(const struct kapi_crd_schema *s);
 void kapi_crd_schema_check(struct kapi_pool *pool, const struct kapi_value *schema_value, const char *fld,
                            struct kapi_field_errors *errs);
 
+/* Read-only accessors (for server-side apply's type view, src/apply).
+ * All accept NULL. prop: the property schema by name or NULL; additional:
+ * the additionalProperties schema (NULL if none or a boolean; *allowed says
+ * whether extra keys are allowed at all); list_type: 0 unset, 1 atomic,
+ * 2 set, 3 map; map_type: x-kubernetes-map-type, 0 unset, 1 granular,
+ * 2 atomic; default_value: the (pruned) default or NULL. */
+const struct kapi_crd_schema *kapi_crd_schema_prop(const struct kapi_crd_schema *s, const char *name, size_t len);
+size_t kapi_crd_schema_nprops(const struct kapi_crd_schema *s);
+const struct kapi_crd_schema *kapi_crd_schema_items(const struct kapi_crd_schema *s);
+const struct kapi_crd_schema *kapi_crd_schema_additional(const struct kapi_crd_schema *s, bool *allowed);
+int kapi_crd_schema_list_type(const struct kapi_crd_schema *s);
+size_t kapi_crd_schema_list_map_keys(const struct kapi_crd_schema *s, const char *const **keys);
+int kapi_crd_schema_map_type(const struct kapi_crd_schema *s);
+bool kapi_crd_schema_preserves_unknown(const struct kapi_crd_schema *s);
+bool kapi_crd_schema_is_embedded(const struct kapi_crd_schema *s);
+bool kapi_crd_schema_is_int_or_string(const struct kapi_crd_schema *s);
+const struct kapi_value *kapi_crd_schema_default_value(const struct kapi_crd_schema *s);
+
 #endif

@@ -37,8 +37,8 @@ void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *
     struct kapi_value *md = kapi_obj_ensure_obj(r->pool, obj, "metadata");
     kapi_obj_set(r->pool, md, "resourceVersion", kapi_value_str(r->pool, kapi_pool_printf(r->pool, "%lld", (long long)rev)));
     kapi_meta_canonicalize(r->pool, obj);
-    if (r->kind->view_out)
-        obj = r->kind->view_out(r->pool, r->kind, obj);
+    if (r->kind->view_out && !(obj = kapi_rest_view(r, r->pool, obj, true)))
+        return;
     obj = kapi_sub_view(r, obj);
     if (r->as == KAPI_AS_TABLE) {
         const char *rvs = kapi_obj_get_str(md, "resourceVersion");
@@ -120,8 +120,11 @@ void kapi_handle_create(struct kapi_req *r)
         kapi_rest_respond_written(r, 201, obj, 0);
         return;
     }
-    if (r->kind->crd)
-        kapi_crd_to_storage(r->pool, r->kind, obj);
+    const char *cerr = NULL;
+    if (r->kind->crd && kapi_crd_to_storage(r->pool, r->kind, obj, &cerr) < 0) {
+        kapi_respond_error(r, 500, "InternalError", cerr);
+        return;
+    }
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_meta_encode_for_store(obj, &b);

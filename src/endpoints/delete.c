@@ -255,8 +255,10 @@ void kapi_handle_delete(struct kapi_req *r)
         struct kapi_value *md = kapi_obj_get(out, "metadata");
         if (kapi_obj_get(md, "deletionTimestamp") || kapi_kind_returns_deleted_object(r->kind)) {
             kapi_meta_canonicalize(r->pool, out);
-            if (r->kind->view_out)
-                out = r->kind->view_out(r->pool, r->kind, out);
+            if (r->kind->view_out) {
+                struct kapi_value *vo = kapi_rest_view(r, r->pool, out, false);
+                out = vo ? vo : out;
+            }
             kapi_respond_value(r, 200, out);
         } else {
             kapi_respond_status(r, kapi_status_success(r->pool, 0, r->kind->group, r->kind->resource,
@@ -286,9 +288,10 @@ void kapi_handle_deletecollection(struct kapi_req *r)
     for (size_t i = 0; i < l.n; i++) {
         struct kapi_value *out = NULL;
         int err = delete_one(r, l.items[i], &o, false, &out);
-        if (err == 0 && out)
-            kapi_arr_push(p, items, r->kind->view_out ? r->kind->view_out(p, r->kind, out) : out);
-        else if (err && err != KAPI_STORE_NOT_FOUND && err != KAPI_STORE_CONFLICT) {
+        if (err == 0 && out) {
+            struct kapi_value *vo = kapi_rest_view(r, p, out, false);
+            kapi_arr_push(p, items, vo ? vo : out);
+        } else if (err && err != KAPI_STORE_NOT_FOUND && err != KAPI_STORE_CONFLICT) {
             kapi_cache_list_dispose(&l);
             kapi_rest_store_error(r, err, "");
             return;

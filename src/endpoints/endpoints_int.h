@@ -141,6 +141,11 @@ int kapi_rest_check_dry_run(struct kapi_req *r); /* -1 when a 400 was sent */
 int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const struct kapi_cobj *current,
                            bool retry);
 
+/* The stored object v as the version the request names (r->kind's
+ * view_out); NULL after sending a 500 when the conversion failed
+ * (answer=false: nothing is sent). */
+struct kapi_value *kapi_rest_view(struct kapi_req *r, struct kapi_pool *pool, struct kapi_value *v, bool answer);
+
 /* subresource.c: status and scale. */
 bool kapi_sub_is(const struct kapi_req *r, const char *name);
 /* What a GET of the (sub)resource returns for obj: obj itself, or its Scale. */

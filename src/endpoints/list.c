@@ -191,8 +191,8 @@ static void write_list(struct kapi_req *r, struct kapi_cache_list *l, const char
     struct kapi_value **objs = kapi_pool_alloc(r->pool, (l->n ? l->n : 1) * sizeof(*objs));
     for (size_t i = 0; i < l->n; i++) {
         objs[i] = kapi_cobj_value(l->items[i], r->pool);
-        if (r->kind->view_out)
-            objs[i] = r->kind->view_out(r->pool, r->kind, objs[i]);
+        if (r->kind->view_out && !(objs[i] = kapi_rest_view(r, r->pool, objs[i], true)))
+            return;
     }
     struct kapi_value *out;
     if (r->as == KAPI_AS_TABLE) {

@@ -84,7 +84,11 @@ void kapi_handle_patch(struct kapi_req *r)
             return;
         }
         struct kapi_value *old = kapi_cobj_value(cur, r->pool);
-        struct kapi_value *view = r->kind->view_out ? r->kind->view_out(r->pool, r->kind, old) : old;
+        struct kapi_value *view = kapi_rest_view(r, r->pool, old, true);
+        if (!view) {
+            kapi_cobj_unref(cur);
+            return;
+        }
         struct kapi_value *doc = kapi_value_clone(r->pool, kapi_sub_view(r, view));
         struct kapi_patch_error pe = {0};
         struct kapi_smp_error se = {0};

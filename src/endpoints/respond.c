@@ -146,8 +146,9 @@ void kapi_respond_object_json(struct kapi_req *r, int code, const char *json, si
         kapi_respond_error(r, 500, "InternalError", "Internal error occurred: stored object is not valid JSON");
         return;
     }
-    if (r->kind && r->kind->view_out)
-        v = r->kind->view_out(r->pool, r->kind, v);
+    v = kapi_rest_view(r, r->pool, v, true);
+    if (!v)
+        return;
     if (r->as == KAPI_AS_TABLE) {
         const char *rv = kapi_value_cstr(kapi_value_path(v, "metadata", "resourceVersion", NULL));
         v = kapi_table_for_objects(r, &v, 1, rv, NULL, 0);

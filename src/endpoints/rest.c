@@ -218,6 +218,16 @@ int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kap
     return 0;
 }
 
+struct kapi_value *kapi_rest_view(struct kapi_req *r, struct kapi_pool *pool, struct kapi_value *v, bool answer)
+{
+    if (!r->kind || !r->kind->view_out || !v)
+        return v;
+    struct kapi_value *out = r->kind->view_out(pool, r->kind, v);
+    if (!out && answer)
+        kapi_respond_error(r, 500, "InternalError", kapi_crd_view_error());
+    return out;
+}
+
 bool kapi_rest_is_service(const struct kapi_req *r)
 {
     return r->kind && r->kind->group[0] == 0 && strcmp(r->kind->resource, "services") == 0 && r->srv->svc_alloc;

@@ -71,8 +71,11 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         kapi_rest_respond_written(r, 200, obj, current->mod_rev);
         return 0;
     }
-    if (r->kind->crd)
-        kapi_crd_to_storage(r->pool, r->kind, obj);
+    const char *cerr = NULL;
+    if (r->kind->crd && kapi_crd_to_storage(r->pool, r->kind, obj, &cerr) < 0) {
+        kapi_respond_error(r, 500, "InternalError", cerr);
+        return -1;
+    }
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_meta_encode_for_store(obj, &b);

@@ -9,6 +9,7 @@
 #include "../codec/json.h"
 #include "../schema/protobuf.h"
 #include "endpoints_int.h"
+#include "../apiext/crd.h"
 
 /* A watch on one named object (legacy /watch/.../{name} paths). */
 struct name_filter {
@@ -149,7 +150,20 @@ static int send_partial_event(struct kapi_req *r, const struct kapi_watch_item *
 static int send_view_event(struct kapi_req *r, const struct kapi_watch_item *it)
 {
     struct kapi_pool *p = kapi_pool_new();
-    struct kapi_value *obj = r->kind->view_out(p, r->kind, kapi_cobj_value(it->obj, p));
+    struct kapi_value *obj = kapi_rest_view(r, p, kapi_cobj_value(it->obj, p), false);
+    if (!obj) { /* not convertible: the watcher gets an ERROR event and the stream ends */
+        struct kapi_buf eb;
+        kapi_buf_init(&eb, 0);
+        kapi_buf_puts(&eb, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                           "\"status\":\"Failure\",\"message\":");
+        const char *m = kapi_crd_view_error();
+        kapi_json_write_string(&eb, m, strlen(m));
+        kapi_buf_puts(&eb, ",\"reason\":\"InternalError\",\"code\":500}}\n");
+        (void)kapi_http_stream_write(r->http, eb.data, eb.len);
+        kapi_buf_dispose(&eb);
+        kapi_pool_free(p);
+        return -1;
+    }
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_buf_printf(&b, "{\"type\":\"%s\",\"object\":", kapi_watch_type_name(it->type));

@@ -3,6 +3,7 @@ served API (discovery, schema validation, pruning, defaults, printer
 columns, status and scale subresources, watch), a cluster-scoped one works
 the same, and deleting a CRD removes its objects first."""
 import json
+import os
 import time
 
 import pytest
@@ -419,3 +420,130 @@ def test_namespace_deletion_and_gc_reach_custom_resources(widgets):
     widgets.kubectl("delete", "namespace", "crd-doomed", "--wait=false")
     assert wait_for(lambda: widgets.json("GET", "/api/v1/namespaces/crd-doomed")[0] == 404, timeout=30)
     assert widgets.json("GET", "/apis/example.com/v1/namespaces/crd-doomed/widgets/left")[0] == 404
+
+
+CONVERT_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: boxes.example.io
+spec:
+  group: example.io
+  scope: Namespaced
+  names: {plural: boxes, singular: box, kind: Box}
+  conversion:
+    strategy: Webhook
+    webhook:
+      conversionReviewVersions: [v1]
+      clientConfig:
+        url: https://127.0.0.1:%(port)d/convert
+        caBundle: %(ca)s
+  versions:
+  - name: v1beta1
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: string}}}
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {dimension: {type: string}}}
+"""
+
+
+class ConversionWebhook:
+    """An HTTPS ConversionReview server: v1beta1 spec.size <-> v1 spec.dimension."""
+
+    def __init__(self, tmp):
+        import base64
+        import http.server
+        import ssl
+        import subprocess
+        import threading
+        key, crt = os.path.join(tmp, "wh.key"), os.path.join(tmp, "wh.crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "1", "-subj", "/CN=webhook", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.ca = base64.b64encode(open(crt, "rb").read()).decode()
+        self.reviews = []
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                hook.reviews.append((self.path, review))
+                req = review["request"]
+                out = []
+                for obj in req["objects"]:
+                    obj = json.loads(json.dumps(obj))
+                    spec = obj.get("spec", {})
+                    if req["desiredAPIVersion"] == "example.io/v1" and "size" in spec:
+                        spec["dimension"] = spec.pop("size")
+                    if req["desiredAPIVersion"] == "example.io/v1beta1" and "dimension" in spec:
+                        spec["size"] = spec.pop("dimension")
+                    obj["apiVersion"] = req["desiredAPIVersion"]
+                    obj.setdefault("metadata", {}).setdefault("labels", {})["converted"] = "yes"
+                    out.append(obj)
+                body = json.dumps({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview",
+                                   "response": {"uid": req["uid"], "convertedObjects": out,
+                                                "result": {"status": "Success"}}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_conversion_webhook_between_versions(kapi, tmp_path):
+    hook = ConversionWebhook(str(tmp_path))
+    try:
+        install(kapi, CONVERT_CRD % {"port": hook.port, "ca": hook.ca}, "boxes.example.io")
+        body = {"apiVersion": "example.io/v1beta1", "kind": "Box", "metadata": {"name": "b1"},
+                "spec": {"size": "large"}}
+        st, obj = kapi.json("POST", "/apis/example.io/v1beta1/namespaces/default/boxes", body)
+        assert st == 201, obj
+        # answered in the version asked for, stored in the storage version
+        assert obj["apiVersion"] == "example.io/v1beta1" and obj["spec"] == {"size": "large"}
+        st, v1 = kapi.json("GET", "/apis/example.io/v1/namespaces/default/boxes/b1")
+        assert v1["apiVersion"] == "example.io/v1" and v1["spec"] == {"dimension": "large"}
+        assert v1["metadata"]["labels"] == {"converted": "yes"}
+        st, lst = kapi.json("GET", "/apis/example.io/v1beta1/namespaces/default/boxes")
+        assert [i["spec"] for i in lst["items"]] == [{"size": "large"}]
+        path, review = hook.reviews[0]
+        assert path == "/convert?timeout=30s"
+        assert review["kind"] == "ConversionReview" and review["apiVersion"] == "apiextensions.k8s.io/v1"
+        assert review["request"]["desiredAPIVersion"] == "example.io/v1"
+        assert review["request"]["objects"][0]["spec"] == {"size": "large"}
+        # kubectl reads through the preferred version
+        assert kapi.kubectl("get", "boxes.v1beta1.example.io", "b1", "-o",
+                            "jsonpath={.spec.size}").stdout == "large"
+    finally:
+        hook.stop()
+    # with the webhook gone, conversions fail as upstream reports them
+    st, err = kapi.json("GET", "/apis/example.io/v1beta1/namespaces/default/boxes/b1")
+    assert st == 500
+    assert err["message"].startswith("conversion webhook for example.io/v1, Kind=Box failed: Post ")
+    # reads in the storage version need no webhook
+    assert kapi.json("GET", "/apis/example.io/v1/namespaces/default/boxes/b1")[0] == 200

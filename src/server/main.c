@@ -19,6 +19,7 @@
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
 #include "../apiext/crd.h"
+#include "../controllers/clusterrole_aggregation.h"
 #include "../controllers/endpoints_reconciler.h"
 #include "../controllers/gc.h"
 #include "../controllers/namespace.h"
@@ -281,6 +282,9 @@ int main(int argc, char **argv)
     struct kapi_gc *gc = NULL;
     if (kapi_flags_controller_enabled(&fl, "garbage-collector-controller"))
         gc = kapi_gc_start(store, cache, registry);
+    struct kapi_cractl *cractl = NULL;
+    if (kapi_flags_controller_enabled(&fl, "clusterrole-aggregation"))
+        cractl = kapi_cractl_start(store, cache, registry);
     struct kapi_sactl *sactl = NULL;
     if (kapi_flags_controller_enabled(&fl, "serviceaccount-controller")) {
         FILE *caf = fopen(pki.ca_cert, "r");
@@ -382,6 +386,7 @@ int main(int argc, char **argv)
         pthread_join(sa_thread, NULL);
     kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_crdctl_stop(crdctl);
+    kapi_cractl_stop(cractl);
     kapi_nsctl_stop(nsctl);
     kapi_gc_stop(gc);
     kapi_sactl_stop(sactl);

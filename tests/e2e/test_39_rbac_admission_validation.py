@@ -144,3 +144,35 @@ def test_auth_can_i_list(kapi):
     assert "/api" in urls and "/healthz" in urls
     res = {x for r in out["status"]["resourceRules"] for x in r["resources"]}
     assert "selfsubjectaccessreviews" in res and "pods" not in res
+
+
+def test_clusterrole_aggregation(kapi):
+    """admin/edit/view carry the rules of the roles that aggregate into
+    them, and a new labelled ClusterRole joins at once."""
+    import time as _t
+
+    def rules(name):
+        st, cr = kapi.json("GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}")
+        return cr.get("rules") or []
+
+    deadline = _t.time() + 15
+    while _t.time() < deadline and not rules("view"):
+        _t.sleep(0.1)
+    view = rules("view")
+    assert any("pods" in r.get("resources", []) and "list" in r["verbs"] for r in view)
+    # edit includes what view has, admin what edit has
+    assert all(r in rules("edit") for r in view)
+    assert all(r in rules("admin") for r in rules("edit"))
+    want = {"verbs": ["get", "list"], "apiGroups": ["example.com"], "resources": ["widgets"]}
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "widget-viewer", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+            "rules": [want]}
+    assert kapi.json("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", role)[0] == 201
+    deadline = _t.time() + 15
+    while _t.time() < deadline and want not in rules("view"):
+        _t.sleep(0.1)
+    assert want in rules("view") and want in rules("edit") and want in rules("admin")
+    # a user bound to view may now list pods
+    kapi.kubectl("create", "rolebinding", "v", "--clusterrole=view", "--user=viewer", "-n", "default")
+    out = kapi.kubectl("auth", "can-i", "list", "pods", "-n", "default", "--as=viewer", check=False).stdout.strip()
+    assert out == "yes"

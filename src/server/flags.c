@@ -25,6 +25,7 @@ static const struct flag flags[] = {
     {"token-auth-file", F_STR, OFF(token_auth_file), "static bearer tokens, CSV: token,user,uid,\"group1,group2\""},
     {"etcd-servers", F_STR, OFF(etcd_servers), "comma-separated etcd endpoints (http:// or https://); without it the embedded store is used"},
     {"etcd-compaction-interval", F_DURATION_S, OFF(compaction_interval_s), "how often history is compacted, coordinated between instances (default 5m, 0 = never)"},
+    {"event-ttl", F_DURATION_S, OFF(event_ttl_s), "how long Events are kept after their last write (default 1h)"},
     {"etcd-prefix", F_STR, OFF(etcd_prefix), "key prefix in etcd (default /registry)"},
     {"etcd-cafile", F_STR, OFF(etcd_cafile), "CA bundle for TLS to etcd"},
     {"etcd-certfile", F_STR, OFF(etcd_certfile), "client certificate for TLS to etcd"},
@@ -132,6 +133,7 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->sa_issuer = "https://kubernetes.default.svc.cluster.local";
     f->etcd_prefix = "/registry";
     f->compaction_interval_s = 300;
+    f->event_ttl_s = 3600;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -25,6 +25,7 @@ struct kapi_flags {
     int shutdown_delay_s;
     int bookmark_interval_ms;
     int verbosity;
+    int event_ttl_s;             /* --event-ttl */
     int compaction_interval_s;   /* --etcd-compaction-interval (upstream's name, used for every store) */
     const char *controllers;
     const char *authorization_mode;

@@ -21,6 +21,7 @@
 #include "../apiext/crd.h"
 #include "../controllers/clusterrole_aggregation.h"
 #include "../controllers/endpoints_reconciler.h"
+#include "../controllers/event_ttl.h"
 #include "../controllers/gc.h"
 #include "../controllers/namespace.h"
 #include "../controllers/serviceaccounts.h"
@@ -282,6 +283,8 @@ int main(int argc, char **argv)
     struct kapi_gc *gc = NULL;
     if (kapi_flags_controller_enabled(&fl, "garbage-collector-controller"))
         gc = kapi_gc_start(store, cache, registry);
+    /* upstream's event TTL is part of the apiserver itself, not a controller */
+    struct kapi_evttl *evttl = kapi_evttl_start(store, cache, registry, fl.event_ttl_s);
     struct kapi_cractl *cractl = NULL;
     if (kapi_flags_controller_enabled(&fl, "clusterrole-aggregation"))
         cractl = kapi_cractl_start(store, cache, registry);
@@ -387,6 +390,7 @@ int main(int argc, char **argv)
     kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_crdctl_stop(crdctl);
     kapi_cractl_stop(cractl);
+    kapi_evttl_stop(evttl);
     kapi_nsctl_stop(nsctl);
     kapi_gc_stop(gc);
     kapi_sactl_stop(sactl);

@@ -39,3 +39,22 @@ def test_two_views_of_events(kapi):
     st, _ = kapi.json("DELETE", "/apis/events.k8s.io/v1/namespaces/default/events/ev1")
     assert st == 200
     assert kapi.json("GET", "/api/v1/namespaces/default/events/ev1")[0] == 404
+
+
+def test_events_expire_after_event_ttl(fresh_kapi):
+    """--event-ttl: an Event goes once its newest time is older than the
+    TTL; other objects stay."""
+    import time as _t
+    k = fresh_kapi("--event-ttl=2s").start()
+    ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "short-lived"},
+          "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+          "reason": "Test", "message": "bye", "type": "Normal"}
+    assert k.json("POST", "/api/v1/namespaces/default/events", ev)[0] == 201
+    assert k.json("POST", "/api/v1/namespaces/default/configmaps",
+                  {"metadata": {"name": "stays"}, "data": {}})[0] == 201
+    assert k.json("GET", "/api/v1/namespaces/default/events/short-lived")[0] == 200
+    deadline = _t.time() + 20
+    while _t.time() < deadline and k.json("GET", "/api/v1/namespaces/default/events/short-lived")[0] == 200:
+        _t.sleep(0.2)
+    assert k.json("GET", "/api/v1/namespaces/default/events/short-lived")[0] == 404
+    assert k.json("GET", "/api/v1/namespaces/default/configmaps/stays")[0] == 200

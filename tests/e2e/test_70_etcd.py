@@ -179,3 +179,66 @@ def test_consistent_reads_after_writes_by_other_etcd_clients(tmp_path, etcd):
             assert st == 200, lst
     finally:
         a.stop()
+
+
+def test_tls_to_etcd(tmp_path):
+    """--etcd-cafile/--etcd-certfile/--etcd-keyfile: kapi talks to an etcd
+    that requires client certificates; without them it cannot."""
+    d = tmp_path / "etcd-pki"
+    d.mkdir()
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "ca.key"), "-out", str(d / "ca.crt"),
+         "-days", "1", "-subj", "/CN=etcd-ca")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "extendedKeyUsage=clientAuth")):
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / f"{name}.key"), "-out", str(d / f"{name}.csr"),
+             "-subj", f"/CN={name}")
+        (d / f"{name}.ext").write_text(ext + "\n")
+        ossl("x509", "-req", "-in", str(d / f"{name}.csr"), "-CA", str(d / "ca.crt"), "-CAkey", str(d / "ca.key"),
+             "-CAcreateserial", "-out", str(d / f"{name}.crt"), "-days", "1", "-extfile", str(d / f"{name}.ext"))
+    cport, pport = free_port(), free_port()
+    proc = subprocess.Popen([ETCD, "--data-dir", str(tmp_path / "etcd"),
+                             "--listen-client-urls", f"https://127.0.0.1:{cport}",
+                             "--advertise-client-urls", f"https://127.0.0.1:{cport}",
+                             "--listen-peer-urls", f"http://127.0.0.1:{pport}",
+                             "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
+                             "--initial-cluster", f"default=http://127.0.0.1:{pport}",
+                             "--cert-file", str(d / "server.crt"), "--key-file", str(d / "server.key"),
+                             "--trusted-ca-file", str(d / "ca.crt"), "--client-cert-auth"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", cport), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        url = f"https://127.0.0.1:{cport}"
+        os.makedirs(tmp_path / "k")
+        k = Kapi(str(tmp_path / "k"), ["--etcd-servers", url, "--etcd-cafile", str(d / "ca.crt"),
+                                       "--etcd-certfile", str(d / "client.crt"),
+                                       "--etcd-keyfile", str(d / "client.key")]).start()
+        try:
+            assert k.json("POST", "/api/v1/namespaces/default/configmaps",
+                          {"metadata": {"name": "over-tls"}, "data": {"a": "b"}})[0] == 201
+            assert k.json("GET", "/api/v1/namespaces/default/configmaps/over-tls")[1]["data"] == {"a": "b"}
+        finally:
+            k.stop()
+        # the data really is in that etcd, under kapi's prefix
+        out = subprocess.run(["etcdctl", "--endpoints", url, "--cacert", str(d / "ca.crt"), "--cert",
+                              str(d / "client.crt"), "--key", str(d / "client.key"), "get", "--keys-only",
+                              "/registry/configmaps/default/over-tls"], capture_output=True, text=True,
+                             env=dict(os.environ, ETCDCTL_API="3"))
+        assert out.stdout.strip() == "/registry/configmaps/default/over-tls", out.stderr
+        # without a client certificate etcd refuses, and kapi says so instead of serving
+        os.makedirs(tmp_path / "n")
+        n = Kapi(str(tmp_path / "n"), ["--etcd-servers", url, "--etcd-cafile", str(d / "ca.crt")])
+        with pytest.raises(RuntimeError) as failed:
+            n.start(timeout=15)
+        n.stop()
+        assert "kapi exited early" in str(failed.value) and "storage unavailable" in str(failed.value)
+    finally:
+        proc.kill()
+        proc.wait()

@@ -38,32 +38,32 @@ static const struct plugin plugins[] = {
     {"LimitRanger", true, kapi_adm_limitranger_mutate, kapi_adm_limitranger_validate},
     {"ServiceAccount", true, kapi_adm_serviceaccount_mutate, kapi_adm_serviceaccount_validate},
     {"NodeRestriction", false, NULL, NULL},
-    {"TaintNodesByCondition", true, NULL, NULL},
+    {"TaintNodesByCondition", true, kapi_adm_nodetaint_mutate, NULL},
     {"AlwaysPullImages", false, NULL, NULL},
     {"ImagePolicyWebhook", false, NULL, NULL},
-    {"PodSecurity", true, NULL, NULL},
+    {"PodSecurity", true, NULL, kapi_adm_podsecurity_validate},
     {"PodNodeSelector", false, NULL, NULL},
     {"Priority", true, kapi_adm_priority_mutate, kapi_adm_priority_validate},
     {"DefaultTolerationSeconds", true, kapi_adm_tolerations_mutate, NULL},
     {"PodTolerationRestriction", false, NULL, NULL},
     {"EventRateLimit", false, NULL, NULL},
     {"ExtendedResourceToleration", false, NULL, NULL},
-    {"DefaultStorageClass", true, NULL, NULL},
-    {"StorageObjectInUseProtection", true, NULL, NULL},
+    {"DefaultStorageClass", true, kapi_adm_storageclass_mutate, NULL},
+    {"StorageObjectInUseProtection", true, kapi_adm_inuseprotection_mutate, NULL},
     {"OwnerReferencesPermissionEnforcement", false, NULL, NULL},
-    {"PersistentVolumeClaimResize", true, NULL, NULL},
-    {"RuntimeClass", true, NULL, NULL},
-    {"CertificateApproval", true, NULL, NULL},
-    {"CertificateSigning", true, NULL, NULL},
+    {"PersistentVolumeClaimResize", true, NULL, kapi_adm_pvcresize_validate},
+    {"RuntimeClass", true, kapi_adm_runtimeclass_mutate, kapi_adm_runtimeclass_validate},
+    {"CertificateApproval", true, NULL, kapi_adm_csrapproval_validate},
+    {"CertificateSigning", true, NULL, kapi_adm_csrsigning_validate},
     {"ClusterTrustBundleAttest", true, NULL, NULL},
-    {"CertificateSubjectRestriction", true, NULL, NULL},
-    {"DefaultIngressClass", true, NULL, NULL},
+    {"CertificateSubjectRestriction", true, NULL, kapi_adm_csrsubject_validate},
+    {"DefaultIngressClass", true, kapi_adm_ingressclass_mutate, NULL},
     {"DenyServiceExternalIPs", false, NULL, NULL},
     {"PodTopologyLabels", true, NULL, NULL},
     {"MutatingAdmissionPolicy", true, NULL, NULL},
-    {"MutatingAdmissionWebhook", true, NULL, NULL},
+    {"MutatingAdmissionWebhook", true, kapi_adm_webhook_mutate, NULL},
     {"ValidatingAdmissionPolicy", true, NULL, NULL},
-    {"ValidatingAdmissionWebhook", true, NULL, NULL},
+    {"ValidatingAdmissionWebhook", true, NULL, kapi_adm_webhook_validate},
     {"ResourceQuota", true, NULL, kapi_adm_resourcequota_validate},
     {"AlwaysDeny", false, NULL, always_deny},
 };
@@ -219,6 +219,16 @@ void kapi_admission_set_store(struct kapi_admission *a, struct kapi_store *store
     a->store = store;
 }
 
+const struct kapi_registry *kapi_adm_registry(const struct kapi_admission *a)
+{
+    return a->reg;
+}
+
+struct kapi_cache *kapi_adm_cache(const struct kapi_admission *a)
+{
+    return a->cache;
+}
+
 struct kapi_store *kapi_adm_store(const struct kapi_admission *a)
 {
     return a ? a->store : NULL;
@@ -232,12 +242,39 @@ void kapi_adm_toleration_seconds(const struct kapi_admission *a, int64_t *not_re
 
 /* ---- the chain ---- */
 
-static int run(struct kapi_admission *a, bool mutate, struct kapi_pool *pool, const char *group,
-               const char *resource, const char *subresource, const char *ns, struct kapi_value *obj,
-               const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
-               struct kapi_status **status)
+static const struct kapi_admission_opts no_opts;
+
+/* Whether plugin i also runs for DELETE (only the webhook plugins do in kapi). */
+static bool on_delete(size_t i)
 {
-    const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
+    return plugins[i].mutate == kapi_adm_webhook_mutate || plugins[i].validate == kapi_adm_webhook_validate;
+}
+
+static int run_phase(struct kapi_admission *a, bool mutate, const struct kapi_admission_attrs *at,
+                     struct kapi_status **status)
+{
+    for (size_t i = 0; i < NPLUGINS; i++) {
+        if (!a->on[i] || (!at->obj && !on_delete(i)))
+            continue;
+        kapi_admission_fn fn = mutate ? plugins[i].mutate : plugins[i].validate;
+        if (fn && fn(at, status) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs the mutating phase (with upstream's single reinvocation round when a
+ * webhook asked for it) and/or the validating phase. */
+static int run(struct kapi_admission *a, bool mutate, bool validate, struct kapi_pool *pool, const char *group,
+               const char *resource, const char *subresource, const char *ns, const char *name,
+               struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+               const struct kapi_admission_opts *opts, struct kapi_status **status)
+{
+    bool del = obj == NULL;
+    if (!del && obj->type != KAPI_V_OBJECT)
+        return 0;
+    if (!del)
+        name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
     struct kapi_admission_attrs at = {
         .adm = a,
         .pool = pool,
@@ -251,17 +288,65 @@ static int run(struct kapi_admission *a, bool mutate, struct kapi_pool *pool, co
         .user = user,
         .dry_run = dry_run,
         .create = old == NULL,
+        .operation = del ? "DELETE" : old ? "UPDATE" : "CREATE",
+        .opts = opts ? opts : &no_opts,
     };
-    if (!obj || obj->type != KAPI_V_OBJECT)
-        return 0;
-    for (size_t i = 0; i < NPLUGINS; i++) {
-        if (!a->on[i])
-            continue;
-        kapi_admission_fn fn = mutate ? plugins[i].mutate : plugins[i].validate;
-        if (fn && fn(&at, status) < 0)
+    if (mutate) {
+        at.reinvoke = kapi_adm_reinvoke_new(pool);
+        if (run_phase(a, true, &at, status) < 0)
             return -1;
+        if (kapi_adm_reinvoke_needed(at.reinvoke)) {
+            /* upstream's reinvoker: the whole mutating chain once more */
+            at.reinvoking = true;
+            if (run_phase(a, true, &at, status) < 0)
+                return -1;
+        }
+        at.reinvoke = NULL;
+        at.reinvoking = false;
     }
+    if (validate && run_phase(a, false, &at, status) < 0)
+        return -1;
     return 0;
+}
+
+int kapi_admission_mutate_ex(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                             const char *resource, const char *subresource, const char *ns, struct kapi_value *obj,
+                             const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                             const struct kapi_admission_opts *opts, struct kapi_status **status)
+{
+    if (!obj)
+        return 0;
+    return run(a, true, false, pool, group, resource, subresource, ns, NULL, obj, old, user, dry_run, opts, status);
+}
+
+int kapi_admission_validate_ex(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                               const char *resource, const char *subresource, const char *ns,
+                               struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user,
+                               bool dry_run, const struct kapi_admission_opts *opts, struct kapi_status **status)
+{
+    if (!obj)
+        return 0;
+    return run(a, false, true, pool, group, resource, subresource, ns, NULL, obj, old, user, dry_run, opts, status);
+}
+
+int kapi_admission_admit_ex(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                            const char *resource, const char *subresource, const char *ns, struct kapi_value *obj,
+                            const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                            const struct kapi_admission_opts *opts, struct kapi_status **status)
+{
+    if (!obj)
+        return 0;
+    return run(a, true, true, pool, group, resource, subresource, ns, NULL, obj, old, user, dry_run, opts, status);
+}
+
+int kapi_admission_delete(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                          const char *resource, const char *subresource, const char *ns, const char *name,
+                          const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                          const struct kapi_admission_opts *opts, struct kapi_status **status)
+{
+    if (!a)
+        return 0;
+    return run(a, true, true, pool, group, resource, subresource, ns, name, NULL, old, user, dry_run, opts, status);
 }
 
 int kapi_admission_mutate(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
@@ -269,7 +354,7 @@ int kapi_admission_mutate(struct kapi_admission *a, struct kapi_pool *pool, cons
                           const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
                           struct kapi_status **status)
 {
-    return run(a, true, pool, group, resource, subresource, ns, obj, old, user, dry_run, status);
+    return kapi_admission_mutate_ex(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, NULL, status);
 }
 
 int kapi_admission_validate(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
@@ -277,7 +362,8 @@ int kapi_admission_validate(struct kapi_admission *a, struct kapi_pool *pool, co
                             struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user,
                             bool dry_run, struct kapi_status **status)
 {
-    return run(a, false, pool, group, resource, subresource, ns, obj, old, user, dry_run, status);
+    return kapi_admission_validate_ex(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, NULL,
+                                      status);
 }
 
 int kapi_admission_admit(struct kapi_admission *a, struct kapi_pool *pool, const char *group, const char *resource,
@@ -285,9 +371,7 @@ int kapi_admission_admit(struct kapi_admission *a, struct kapi_pool *pool, const
                          const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
                          struct kapi_status **status)
 {
-    if (kapi_admission_mutate(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, status) < 0)
-        return -1;
-    return kapi_admission_validate(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, status);
+    return kapi_admission_admit_ex(a, pool, group, resource, subresource, ns, obj, old, user, dry_run, NULL, status);
 }
 
 /* ---- helpers for the plugins ---- */

@@ -61,6 +61,50 @@ int kapi_admission_validate(struct kapi_admission *a, struct kapi_pool *pool, co
                             struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user,
                             bool dry_run, struct kapi_status **status);
 
+/* Per-request extras, all optional (a zeroed struct or NULL = none). Only
+ * the webhook plugins (MutatingAdmissionWebhook, ValidatingAdmissionWebhook)
+ * use them. */
+struct kapi_admission_opts {
+    /* Served version the request addressed ("v1"); NULL: derived from the
+     * object's apiVersion or the resource's served version. */
+    const char *version;
+    /* The request's CreateOptions / UpdateOptions / DeleteOptions as a value
+     * (sent as AdmissionRequest.options, kind and apiVersion meta.k8s.io/v1
+     * put first). NULL: {kind, apiVersion[, dryRun: ["All"]]} is built. */
+    const struct kapi_value *options;
+    /* Receives each warning a webhook returns (response.warnings), in order,
+     * for the response's Warning headers: the endpoints pass
+     * kapi_req_warn-like function with the request as ctx. May be NULL. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+};
+
+/* The same three with opts (NULL = none). The functions above are these with
+ * opts NULL. */
+int kapi_admission_admit_ex(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                            const char *resource, const char *subresource, const char *ns, struct kapi_value *obj,
+                            const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                            const struct kapi_admission_opts *opts, struct kapi_status **status);
+int kapi_admission_mutate_ex(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                             const char *resource, const char *subresource, const char *ns, struct kapi_value *obj,
+                             const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                             const struct kapi_admission_opts *opts, struct kapi_status **status);
+int kapi_admission_validate_ex(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                               const char *resource, const char *subresource, const char *ns,
+                               struct kapi_value *obj, const struct kapi_value *old, const struct kapi_user *user,
+                               bool dry_run, const struct kapi_admission_opts *opts, struct kapi_status **status);
+
+/* Admission of a DELETE of group/resource[/subresource] ns/name whose current
+ * object is old (as upstream's AdmissionToValidateObjectDeleteFunc: the
+ * mutating then the validating phase with no new object). Only plugins that
+ * handle deletes run (the two webhook plugins). Call it once the object to
+ * delete is known and before it is deleted (or marked for deletion); for a
+ * delete of a whole collection, once per item. 0, or -1 with *status. */
+int kapi_admission_delete(struct kapi_admission *a, struct kapi_pool *pool, const char *group,
+                          const char *resource, const char *subresource, const char *ns, const char *name,
+                          const struct kapi_value *old, const struct kapi_user *user, bool dry_run,
+                          const struct kapi_admission_opts *opts, struct kapi_status **status);
+
 /* Creates the built-in PriorityClasses system-node-critical and
  * system-cluster-critical unless present (upstream's start-up hook). 0, or a
  * KAPI_STORE_* error / -1. */
@@ -68,16 +112,22 @@ int kapi_admission_bootstrap(struct kapi_store *store, const struct kapi_registr
 
 /* ---- For the plugin files of this module (not for other modules). ---- */
 
+struct kapi_adm_reinvoke; /* mutating webhooks' per-request reinvocation state (webhook.c) */
+
 /* One admission request as the plugins see it. */
 struct kapi_admission_attrs {
     struct kapi_admission *adm;
     struct kapi_pool *pool;
     const char *group, *resource, *subresource, *ns;
-    const char *name;            /* metadata.name of obj ("" when none) */
-    struct kapi_value *obj;
+    const char *name;            /* metadata.name of obj ("" when none); the URL's name for DELETE */
+    struct kapi_value *obj;      /* NULL for DELETE */
     const struct kapi_value *old;
     const struct kapi_user *user;
     bool dry_run, create;
+    const char *operation;       /* "CREATE", "UPDATE" or "DELETE" */
+    const struct kapi_admission_opts *opts; /* never NULL (zeroed when the caller gave none) */
+    struct kapi_adm_reinvoke *reinvoke;     /* NULL outside the mutating phase */
+    bool reinvoking;             /* the second run of the mutating phase */
 };
 /* A plugin phase: 0 = admitted, -1 = *status filled. */
 typedef int (*kapi_admission_fn)(const struct kapi_admission_attrs *at, struct kapi_status **status);
@@ -89,7 +139,33 @@ int kapi_adm_serviceaccount_validate(const struct kapi_admission_attrs *at, stru
 int kapi_adm_priority_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_priority_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_tolerations_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_podsecurity_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_nodetaint_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_storageclass_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_inuseprotection_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_pvcresize_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_runtimeclass_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_runtimeclass_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_csrapproval_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_csrsigning_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_csrsubject_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_ingressclass_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+/* The authorizer CertificateApproval / CertificateSigning ask (certificates.c);
+ * NULL (the default) allows all, as --authorization-mode=AlwaysAllow. Set it
+ * to NULL again before freeing a chain. */
+struct kapi_rbac;
+void kapi_adm_set_authorizer(const struct kapi_admission *a, struct kapi_rbac *rbac);
+/* Compares two quantity strings by value (-1, 0, 1); NULL or unparseable = 0
+ * (storageclass.c). */
+int kapi_adm_quantity_cmp(const char *a, const char *b);
 int kapi_adm_resourcequota_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_webhook_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_webhook_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+/* Reinvocation state for one request's mutating phase (pool-allocated), and
+ * whether a webhook changed the object so that the phase must run once more
+ * (upstream's reinvoker). */
+struct kapi_adm_reinvoke *kapi_adm_reinvoke_new(struct kapi_pool *pool);
+bool kapi_adm_reinvoke_needed(const struct kapi_adm_reinvoke *r);
 
 /* True when the request is for group/resource with no subresource. */
 bool kapi_adm_is(const struct kapi_admission_attrs *at, const char *group, const char *resource);
@@ -111,6 +187,9 @@ void kapi_adm_put(struct kapi_pool *pool, struct kapi_value *obj, const char *ty
 /* Storage key of group/version/resource ns/name (pool), or NULL when not served. */
 const char *kapi_adm_key(const struct kapi_admission_attrs *at, const char *group, const char *version,
                          const char *resource, const char *ns, const char *name);
+/* The registry and cache the chain was built with. */
+const struct kapi_registry *kapi_adm_registry(const struct kapi_admission *a);
+struct kapi_cache *kapi_adm_cache(const struct kapi_admission *a);
 /* The store set by kapi_admission_set_store, or NULL. */
 struct kapi_store *kapi_adm_store(const struct kapi_admission *a);
 /* The configured toleration seconds. */

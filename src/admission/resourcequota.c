@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "admission.h"
+#include "quota.h"
 
+#include "../cache/cache.h"
 #include "../codec/json.h"
+#include "../registry/registry.h"
 #include "../registry/objectmeta.h"
 #include "../schema/quantity.h"
 #include "../storage/storage.h"
@@ -585,4 +588,98 @@ void kapi_quota_release(struct kapi_admission *a, struct kapi_pool *pool, const 
         bool ch;
         charge(&at, ns, keys[i], at.group, at.resource, obj, -1, false, true, &ch, NULL);
     }
+}
+
+/* ---- the quota controller's recalculation ---- */
+
+struct quota_seen {
+    char *key;
+    int64_t mod_rev;
+};
+
+struct kapi_quota_memo {
+    struct quota_seen *v;
+    size_t n;
+};
+
+struct kapi_quota_memo *kapi_quota_memo_new(void)
+{
+    return kapi_xcalloc(1, sizeof(struct kapi_quota_memo));
+}
+
+void kapi_quota_memo_free(struct kapi_quota_memo *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].key);
+    free(m->v);
+    free(m);
+}
+
+size_t kapi_quota_recompute(struct kapi_admission *a, struct kapi_pool *p, struct kapi_quota_memo *memo)
+{
+    struct kapi_store *store = kapi_adm_store(a);
+    if (!a || !store || !kapi_admission_enabled(a, "ResourceQuota"))
+        return 0;
+    struct kapi_admission_attrs at = {.adm = a, .pool = p, .group = "", .resource = "", .subresource = "",
+                                      .ns = "", .name = ""};
+    const struct kapi_kind *k = kapi_registry_find(kapi_adm_registry(a), "", "v1", "resourcequotas");
+    if (!k || !k->rc)
+        return 0;
+    struct kapi_cache_filter all = {.ns = ""};
+    struct kapi_cache_list l;
+    kapi_rcache_list(k->rc, &all, NULL, 0, &l);
+    struct quota_seen *seen = kapi_xcalloc(l.n ? l.n : 1, sizeof(*seen));
+    size_t written = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        struct kapi_cobj *o = l.items[i];
+        seen[i] = (struct quota_seen){kapi_xstrdup(o->key), o->mod_rev};
+        /* A quota that moved since the last pass may carry a charge for an
+         * object still on its way to the store: look again next time. */
+        bool stable = false;
+        for (size_t j = 0; j < memo->n && !stable; j++)
+            stable = strcmp(memo->v[j].key, o->key) == 0 && memo->v[j].mod_rev == o->mod_rev;
+        if (!stable)
+            continue;
+        struct kapi_value *q = kapi_cobj_value(o, p);
+        const struct kapi_value *hard = kapi_value_path(q, "spec", "hard", NULL);
+        if (!hard || hard->type != KAPI_V_OBJECT)
+            continue;
+        const char *ns = o->ns ? o->ns : "";
+        struct kapi_value *used = kapi_value_object(p);
+        for (size_t h = 0; h < hard->u.obj.len; h++) {
+            bool bin = false;
+            qmilli v = count_usage(&at, ns, hard->u.obj.members[h].key, &bin);
+            kapi_obj_set(p, used, hard->u.obj.members[h].key, kapi_value_str(p, format_milli(p, v, bin)));
+        }
+        qsort(used->u.obj.members, used->u.obj.len, sizeof(used->u.obj.members[0]), cmp_member);
+        struct kapi_value *h2 = kapi_value_clone(p, hard);
+        qsort(h2->u.obj.members, h2->u.obj.len, sizeof(h2->u.obj.members[0]), cmp_member);
+        const struct kapi_value *oldst = kapi_obj_get(q, "status");
+        if (kapi_value_equal(kapi_obj_get(oldst, "used"), used) && kapi_value_equal(kapi_obj_get(oldst, "hard"), h2))
+            continue;
+        struct kapi_value *st = kapi_value_object(p);
+        kapi_obj_set(p, st, "hard", h2);
+        kapi_obj_set(p, st, "used", used);
+        kapi_adm_put(p, q, QUOTA_TYPE, "status", st);
+        struct kapi_buf b;
+        kapi_buf_init(&b, 0);
+        kapi_meta_encode_for_store(q, &b);
+        struct kapi_write w = {.op = KAPI_WRITE_UPDATE, .key = o->key, .value = b.data, .len = b.len,
+                               .expect_mod_rev = o->mod_rev};
+        struct kapi_write_result res = {0};
+        if (kapi_store_write(store, &w, &res) == KAPI_STORE_OK)
+            written++;
+        kapi_write_result_dispose(&res);
+        kapi_buf_dispose(&b);
+    }
+    size_t nseen = l.n;
+    kapi_cache_list_dispose(&l);
+    for (size_t j = 0; j < memo->n; j++)
+        free(memo->v[j].key);
+    free(memo->v);
+    memo->v = seen;
+    memo->n = nseen;
+    return written;
 }

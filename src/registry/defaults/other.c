@@ -99,9 +99,45 @@ static void hpa_v2(struct kapi_pool *pool, struct kapi_value *obj)
     }
 }
 
+/* admissionregistration.k8s.io/v1 webhooks (SetDefaults_ValidatingWebhook,
+ * SetDefaults_MutatingWebhook, SetDefaults_Rule, SetDefaults_ServiceReference). */
+static void webhooks(struct kapi_pool *pool, struct kapi_value *obj, bool mutating)
+{
+    const char *T = mutating ? "k8s.io.api.admissionregistration.v1.MutatingWebhook"
+                             : "k8s.io.api.admissionregistration.v1.ValidatingWebhook";
+    struct kapi_value *hooks = kapi_dflt_arr(obj, "webhooks");
+    for (size_t i = 0; hooks && i < hooks->u.arr.len; i++) {
+        struct kapi_value *w = hooks->u.arr.items[i];
+        if (!w || w->type != KAPI_V_OBJECT)
+            continue;
+        struct kapi_value *svc = kapi_dflt_obj(kapi_dflt_obj(w, "clientConfig"), "service");
+        if (svc)
+            kapi_dflt_int(pool, svc, "k8s.io.api.admissionregistration.v1.ServiceReference", "port", 443);
+        struct kapi_value *rules = kapi_dflt_arr(w, "rules");
+        for (size_t j = 0; rules && j < rules->u.arr.len; j++)
+            if (rules->u.arr.items[j] && rules->u.arr.items[j]->type == KAPI_V_OBJECT)
+                kapi_dflt_pstr(pool, rules->u.arr.items[j], "k8s.io.api.admissionregistration.v1.RuleWithOperations",
+                               "scope", "*");
+        kapi_dflt_pstr(pool, w, T, "failurePolicy", "Fail");
+        kapi_dflt_pstr(pool, w, T, "matchPolicy", "Equivalent");
+        if (kapi_dflt_unset(w, "namespaceSelector"))
+            kapi_dflt_put(pool, w, T, "namespaceSelector", kapi_value_object(pool));
+        if (kapi_dflt_unset(w, "objectSelector"))
+            kapi_dflt_put(pool, w, T, "objectSelector", kapi_value_object(pool));
+        kapi_dflt_int(pool, w, T, "timeoutSeconds", 10);
+        if (mutating)
+            kapi_dflt_pstr(pool, w, T, "reinvocationPolicy", "Never");
+    }
+}
+
 bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *version,
                      const char *kind, struct kapi_value *obj)
 {
+    if (is(group, "admissionregistration.k8s.io") && is(version, "v1") &&
+        (is(kind, "ValidatingWebhookConfiguration") || is(kind, "MutatingWebhookConfiguration"))) {
+        webhooks(pool, obj, is(kind, "MutatingWebhookConfiguration"));
+        return true;
+    }
     if (is(group, "networking.k8s.io") && is(version, "v1")) {
         if (is(kind, "NetworkPolicy")) {
             network_policy(pool, obj);

@@ -1,0 +1,300 @@
+"""Dynamic admission: ValidatingWebhookConfiguration and
+MutatingWebhookConfiguration objects registered with kubectl, an HTTPS
+webhook server on a thread here (certificate for IP 127.0.0.1 made with the
+openssl CLI), and what kube-apiserver v1.33 answers: denials with the
+webhook's message, JSON patches stored, namespaceSelector, failurePolicy
+Ignore vs Fail, and warnings."""
+import base64
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+WH_NS = "wh-on"
+OFF_NS = "wh-off"
+
+
+class AdmissionWebhook:
+    """HTTPS AdmissionReview server: /validate denies names starting with
+    "bad" (and warns about configmaps), /mutate adds the label mutated=yes."""
+
+    def __init__(self, tmp):
+        import http.server
+        import ssl
+        key, crt = os.path.join(tmp, "adm.key"), os.path.join(tmp, "adm.crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "1", "-subj", "/CN=admission-webhook", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.ca = base64.b64encode(open(crt, "rb").read()).decode()
+        self.reviews = []
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                hook.reviews.append((self.path, review))
+                req = review["request"]
+                obj = req.get("object") or {}
+                name = obj.get("metadata", {}).get("name", "")
+                resp = {"uid": req["uid"], "allowed": True}
+                if self.path.startswith("/guard"):
+                    old = (req.get("oldObject") or {}).get("metadata", {}).get("name", "")
+                    if req["operation"] == "DELETE" and old.startswith("keep"):
+                        resp["allowed"] = False
+                        resp["status"] = {"code": 403, "reason": "Forbidden", "message": f"{old} is protected"}
+                elif self.path.startswith("/validate"):
+                    if name.startswith("bad"):
+                        resp["allowed"] = False
+                        resp["status"] = {"message": f"name {name} is not allowed"}
+                    if req["resource"]["resource"] == "configmaps":
+                        resp["warnings"] = [f"configmap {name} checked by webhook"]
+                elif self.path.startswith("/mutate"):
+                    if obj.get("metadata", {}).get("labels") is None:
+                        patch = [{"op": "add", "path": "/metadata/labels", "value": {"mutated": "yes"}}]
+                    else:
+                        patch = [{"op": "add", "path": "/metadata/labels/mutated", "value": "yes"}]
+                    resp["patchType"] = "JSONPatch"
+                    resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+                body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                                   "response": resp}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def apply(kapi, obj):
+    kapi.kubectl("apply", "-f", "-", input=json.dumps(obj))
+
+
+def eventually(fn, timeout=10):
+    """Retries fn until it stops raising AssertionError (configurations reach
+    the admission plugins through the watch cache)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return fn()
+        except AssertionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def configmap(name, labels=None):
+    md = {"name": name}
+    if labels:
+        md["labels"] = labels
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": {"k": "v"}}
+
+
+@pytest.fixture(scope="module")
+def hook(kapi, tmp_path_factory):
+    h = AdmissionWebhook(str(tmp_path_factory.mktemp("admission-webhook")))
+    kapi.kubectl("create", "namespace", WH_NS)
+    kapi.kubectl("label", "namespace", WH_NS, "webhook=on")
+    kapi.kubectl("create", "namespace", OFF_NS)
+    rules = [{"operations": ["CREATE", "UPDATE"], "apiGroups": [""], "apiVersions": ["v1"],
+              "resources": ["configmaps"]}]
+    selector = {"matchLabels": {"webhook": "on"}}
+    apply(kapi, {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "deny-bad"},
+        "webhooks": [{"name": "deny.kapi.test", "clientConfig": {"url": h.url("/validate"), "caBundle": h.ca},
+                      "rules": rules, "namespaceSelector": selector, "sideEffects": "None",
+                      "admissionReviewVersions": ["v1"]}]})
+    apply(kapi, {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+        "metadata": {"name": "add-label"},
+        "webhooks": [{"name": "label.kapi.test", "clientConfig": {"url": h.url("/mutate"), "caBundle": h.ca},
+                      "rules": rules, "namespaceSelector": selector, "sideEffects": "None",
+                      "admissionReviewVersions": ["v1"]}]})
+    yield h
+    kapi.kubectl("delete", "validatingwebhookconfiguration", "deny-bad", "--ignore-not-found")
+    kapi.kubectl("delete", "mutatingwebhookconfiguration", "add-label", "--ignore-not-found")
+    h.stop()
+
+
+def test_configuration_defaults(kapi, hook):
+    cfg = json.loads(kapi.kubectl("get", "validatingwebhookconfiguration", "deny-bad", "-o", "json").stdout)
+    w = cfg["webhooks"][0]
+    assert w["failurePolicy"] == "Fail"
+    assert w["matchPolicy"] == "Equivalent"
+    assert w["timeoutSeconds"] == 10
+    assert w["objectSelector"] == {}
+    assert w["rules"][0]["scope"] == "*"
+
+
+def test_denial_message(kapi, hook):
+    def denied():
+        p = kapi.kubectl("create", "configmap", "bad-one", "-n", WH_NS, "--from-literal=a=b", check=False)
+        assert p.returncode != 0, p.stdout
+        return p
+    p = eventually(denied)
+    assert 'admission webhook "deny.kapi.test" denied the request: name bad-one is not allowed' in p.stderr
+    status, body = kapi.json("POST", f"/api/v1/namespaces/{WH_NS}/configmaps", configmap("bad-two"))
+    assert status == 400, body
+    assert body["kind"] == "Status"
+    assert body["status"] == "Failure"
+    assert body["code"] == 400
+    assert body["message"] == 'admission webhook "deny.kapi.test" denied the request: name bad-two is not allowed'
+    # the review the webhook saw
+    path, review = [r for r in hook.reviews if r[0].startswith("/validate")][-1]
+    assert path == "/validate?timeout=10s"
+    req = review["request"]
+    assert review["apiVersion"] == "admission.k8s.io/v1" and review["kind"] == "AdmissionReview"
+    assert req["kind"] == {"group": "", "version": "v1", "kind": "ConfigMap"}
+    assert req["resource"] == {"group": "", "version": "v1", "resource": "configmaps"}
+    assert req["operation"] == "CREATE" and req["namespace"] == WH_NS and req["name"] == "bad-two"
+    assert req["oldObject"] is None and req["dryRun"] is False
+    assert req["options"]["kind"] == "CreateOptions" and req["options"]["apiVersion"] == "meta.k8s.io/v1"
+    assert req["object"]["metadata"]["labels"] == {"mutated": "yes"}  # mutating webhooks ran first
+    assert status == 400
+
+
+def test_mutation_is_stored(kapi, hook):
+    def created():
+        kapi.kubectl("delete", "configmap", "good", "-n", WH_NS, "--ignore-not-found")
+        kapi.kubectl("create", "configmap", "good", "-n", WH_NS, "--from-literal=a=b")
+        cm = json.loads(kapi.kubectl("get", "configmap", "good", "-n", WH_NS, "-o", "json").stdout)
+        assert cm["metadata"].get("labels") == {"mutated": "yes"}, cm
+    eventually(created)
+    # an update passes through the mutating webhook as well, keeping other labels
+    kapi.kubectl("label", "configmap", "good", "-n", WH_NS, "extra=1")
+    cm = json.loads(kapi.kubectl("get", "configmap", "good", "-n", WH_NS, "-o", "json").stdout)
+    assert cm["metadata"]["labels"] == {"mutated": "yes", "extra": "1"}
+
+
+def test_namespace_selector(kapi, hook):
+    p = kapi.kubectl("create", "configmap", "bad-elsewhere", "-n", OFF_NS, "--from-literal=a=b", check=False)
+    assert p.returncode == 0, p.stderr
+    cm = json.loads(kapi.kubectl("get", "configmap", "bad-elsewhere", "-n", OFF_NS, "-o", "json").stdout)
+    assert "labels" not in cm["metadata"]
+
+
+def test_dry_run_calls_webhooks(kapi, hook):
+    n = len(hook.reviews)
+    p = kapi.kubectl("create", "configmap", "bad-dry", "-n", WH_NS, "--from-literal=a=b", "--dry-run=server",
+                     check=False)
+    assert p.returncode != 0
+    assert 'admission webhook "deny.kapi.test" denied the request: name bad-dry is not allowed' in p.stderr
+    assert any(r[1]["request"]["dryRun"] is True for r in hook.reviews[n:])
+
+
+def test_warnings_reach_kubectl(kapi, hook):
+    p = kapi.kubectl("create", "configmap", "warned", "-n", WH_NS, "--from-literal=a=b")
+    assert "Warning: configmap warned checked by webhook" in p.stderr
+
+
+def test_failure_policy(kapi, hook):
+    port = closed_port()
+    cfg = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "down"},
+        "webhooks": [{"name": "down.kapi.test",
+                      "clientConfig": {"url": f"https://127.0.0.1:{port}/down", "caBundle": hook.ca},
+                      "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
+                                 "resources": ["configmaps"]}],
+                      "objectSelector": {"matchLabels": {"down": "yes"}},
+                      "failurePolicy": "Ignore", "timeoutSeconds": 5,
+                      "sideEffects": "None", "admissionReviewVersions": ["v1"]}]}
+    apply(kapi, cfg)
+    try:
+        # Ignore: the request goes through
+        status, body = kapi.json("POST", f"/api/v1/namespaces/{OFF_NS}/configmaps",
+                                 configmap("ignored", {"down": "yes"}))
+        assert status == 201, body
+        # Fail: upstream's InternalError
+        cfg["webhooks"][0]["failurePolicy"] = "Fail"
+        apply(kapi, cfg)
+
+        def fails():
+            status, body = kapi.json("POST", f"/api/v1/namespaces/{OFF_NS}/configmaps",
+                                     configmap("refused", {"down": "yes"}))
+            assert status == 500, body
+            return body
+        body = eventually(fails)
+        assert body["reason"] == "InternalError"
+        assert body["message"] == (
+            'Internal error occurred: failed calling webhook "down.kapi.test": failed to call webhook: '
+            f'Post "https://127.0.0.1:{port}/down?timeout=5s": dial tcp 127.0.0.1:{port}: connect: '
+            'connection refused')
+        # objects the selector does not pick are not affected
+        status, body = kapi.json("POST", f"/api/v1/namespaces/{OFF_NS}/configmaps", configmap("unlabelled"))
+        assert status == 201, body
+    finally:
+        kapi.kubectl("delete", "validatingwebhookconfiguration", "down", "--ignore-not-found")
+
+
+def test_webhook_configurations_are_exempt(kapi, hook):
+    # a webhook matching everything never sees webhook configurations
+    cfg = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "bad-everything"},
+        "webhooks": [{"name": "all.kapi.test", "clientConfig": {"url": hook.url("/validate"), "caBundle": hook.ca},
+                      "rules": [{"operations": ["*"], "apiGroups": ["admissionregistration.k8s.io"],
+                                 "apiVersions": ["*"], "resources": ["*"]}],
+                      "sideEffects": "None", "admissionReviewVersions": ["v1"]}]}
+    apply(kapi, cfg)
+    time.sleep(0.5)
+    apply(kapi, dict(cfg, metadata={"name": "bad-everything", "labels": {"x": "y"}}))
+    kapi.kubectl("delete", "validatingwebhookconfiguration", "bad-everything")
+
+
+def test_delete_goes_through_validating_webhooks(kapi, hook):
+    apply(kapi, {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "guard-delete"},
+        "webhooks": [{"name": "guard.kapi.test", "clientConfig": {"url": hook.url("/guard"), "caBundle": hook.ca},
+                      "rules": [{"operations": ["DELETE"], "apiGroups": [""], "apiVersions": ["v1"],
+                                 "resources": ["configmaps"]}],
+                      "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
+    try:
+        kapi.kubectl("create", "configmap", "keep-me", "-n", OFF_NS)
+        kapi.kubectl("create", "configmap", "drop-me", "-n", OFF_NS)
+
+        def refused():
+            p = kapi.kubectl("delete", "configmap", "keep-me", "-n", OFF_NS, check=False)
+            assert p.returncode != 0, p.stdout
+            return p
+        p = eventually(refused)
+        assert 'admission webhook "guard.kapi.test" denied the request: keep-me is protected' in p.stderr
+        assert kapi.json("GET", f"/api/v1/namespaces/{OFF_NS}/configmaps/keep-me")[0] == 200
+        kapi.kubectl("delete", "configmap", "drop-me", "-n", OFF_NS)
+        assert kapi.json("GET", f"/api/v1/namespaces/{OFF_NS}/configmaps/drop-me")[0] == 404
+        deletes = [r for _, r in hook.reviews if r["request"]["operation"] == "DELETE"]
+        assert deletes and deletes[-1]["request"]["object"] is None
+        assert deletes[-1]["request"]["oldObject"]["metadata"]["name"] == "drop-me"
+        assert deletes[-1]["request"]["options"]["kind"] == "DeleteOptions"
+    finally:
+        kapi.kubectl("delete", "validatingwebhookconfiguration", "guard-delete", "--ignore-not-found")

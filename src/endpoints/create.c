@@ -75,12 +75,17 @@ int kapi_rest_check_dry_run(struct kapi_req *r)
 
 void kapi_handle_create(struct kapi_req *r)
 {
-    if (kapi_rest_check_dry_run(r) < 0)
+    if (kapi_rest_check_dry_run(r) < 0 || kapi_rest_check_manager(r, "CreateOptions", false) < 0)
         return;
     struct kapi_value *obj = kapi_decode_body(r);
     if (!obj || kapi_check_body_gvk(r, obj) < 0 || kapi_rest_typed(r, obj, r->body_dups, "CreateOptions") < 0)
         return;
     /* POST to a name (/pods/x) is not create; the router sends those away. */
+    kapi_rest_create(r, obj);
+}
+
+void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
+{
     if (r->kind->view_in)
         obj = r->kind->view_in(r->pool, r->kind, obj);
     const struct kapi_kind *sk = r->kind->storage_kind ? r->kind->storage_kind : r->kind;
@@ -99,10 +104,12 @@ void kapi_handle_create(struct kapi_req *r)
         return;
     if (kapi_rest_check_namespace(r) < 0)
         return;
+    kapi_rest_track_fields(r, NULL, obj);
     if (r->srv->admission) {
         struct kapi_status *st = NULL;
-        if (kapi_admission_admit(r->srv->admission, r->pool, r->kind->group, r->kind->resource, NULL, r->ns, obj, NULL,
-                                 &r->user, kapi_rest_dry_run(r), &st) < 0) {
+        struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
+        if (kapi_admission_admit_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, NULL, r->ns, obj,
+                                    NULL, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
             kapi_respond_status(r, st);
             return;
         }

@@ -70,6 +70,9 @@ check_policy:;
 
 /* Deletes one object; answers only when answer is true. Returns 0 on
  * success (or the object was marked), else the error answered. */
+/* delete_one's answer when admission (a webhook) refused: the Status was sent. */
+#define DELETE_DENIED (-2)
+
 static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct delete_opts *o, bool answer,
                       struct kapi_value **out)
 {
@@ -91,6 +94,8 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
                                                                          o->rv, cur_rv ? cur_rv : "")));
         return KAPI_STORE_CONFLICT;
     }
+    if (kapi_rest_admit_delete(r, obj, true) < 0)
+        return DELETE_DENIED;
     struct kapi_value *fin = kapi_obj_get(md, "finalizers");
     /* Foreground and Orphan deletion hand the object to the garbage
      * collector through a finalizer of that name. */
@@ -230,6 +235,10 @@ void kapi_handle_delete(struct kapi_req *r)
         /* A conflict from the store itself (a concurrent write) is retried
          * against the new state, as upstream's GuaranteedUpdate does. */
         int err = delete_one(r, cur, &o, false, &out);
+        if (err == DELETE_DENIED) {
+            kapi_cobj_unref(cur);
+            return;
+        }
         if (err == KAPI_STORE_CONFLICT && !(o.uid || o.rv)) {
             kapi_cobj_unref(cur);
             continue;
@@ -288,6 +297,10 @@ void kapi_handle_deletecollection(struct kapi_req *r)
     for (size_t i = 0; i < l.n; i++) {
         struct kapi_value *out = NULL;
         int err = delete_one(r, l.items[i], &o, false, &out);
+        if (err == DELETE_DENIED) {
+            kapi_cache_list_dispose(&l);
+            return;
+        }
         if (err == 0 && out) {
             struct kapi_value *vo = kapi_rest_view(r, p, out, false);
             kapi_arr_push(p, items, vo ? vo : out);

@@ -47,6 +47,20 @@ struct kapi_req {
     const char *authz_reason;        /* the authorizer's reason for a denial */
     const char *warnings[KAPI_MAX_WARNINGS];
     size_t nwarnings;
+    bool fields_tracked;             /* managedFields already set (server-side apply) */
+
+    /* audit (src/audit): the request's ID (Audit-Id header), when it came,
+     * the policy's decision, what was answered */
+    const char *audit_id;
+    int64_t received_us;
+    int audit_level;                 /* enum kapi_audit_level */
+    unsigned audit_omit;
+    bool audit_begun, audit_resource, authz_decided, authz_allowed, impersonated;
+    const char *audit_verb;
+    struct kapi_user requester;      /* the authenticated user before impersonation */
+    int resp_code;
+    const char *resp_body, *resp_ctype;
+    size_t resp_len;
 };
 
 /* query.c */
@@ -78,6 +92,10 @@ void kapi_respond_cobj(struct kapi_req *r, int code, struct kapi_cobj *o);
 void kapi_respond_raw(struct kapi_req *r, int code, const char *content_type, const char *body, size_t len,
                       const struct kapi_http_header *extra, size_t nextra);
 void kapi_req_warn(struct kapi_req *r, const char *msg);
+/* The request's audit ID (the client's Audit-ID or a new UUID). */
+const char *kapi_req_audit_id(struct kapi_req *r);
+/* Audit hooks (handler.c): the ResponseStarted stage of a stream. */
+void kapi_audit_response_started(struct kapi_req *r, int code);
 
 /* negotiate.c */
 /* Chooses the output format from Accept; -1 (and a 406 sent) when nothing
@@ -134,6 +152,9 @@ int kapi_check_body_gvk(struct kapi_req *r, struct kapi_value *obj);
 void kapi_rest_respond_written(struct kapi_req *r, int code, struct kapi_value *obj, int64_t rev);
 bool kapi_rest_dry_run(struct kapi_req *r);
 int kapi_rest_check_dry_run(struct kapi_req *r); /* -1 when a 400 was sent */
+/* create.c: the create pipeline from a decoded, type-checked body on
+ * (metadata, admission, allocation, store); sends the response. */
+void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj);
 /* update.c: stores obj as the new version of current (prepared, validated);
  * the shared end of update and patch. Sends the response. Returns the
  * storage error (KAPI_STORE_CONFLICT lets patch retry) without answering
@@ -145,6 +166,25 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
  * view_out); NULL after sending a 500 when the conversion failed
  * (answer=false: nothing is sent). */
 struct kapi_value *kapi_rest_view(struct kapi_req *r, struct kapi_pool *pool, struct kapi_value *v, bool answer);
+
+/* What the admission chain needs from the request beyond the object: the
+ * served version and a sink for webhook warnings (Warning headers). */
+struct kapi_admission_opts;
+struct kapi_admission_opts kapi_rest_admission_opts(struct kapi_req *r);
+/* Admission of a DELETE of cur (webhooks); 0, or -1 when a Status was sent
+ * (answer) or would have been. */
+int kapi_rest_admit_delete(struct kapi_req *r, const struct kapi_value *cur, bool answer);
+
+/* Field ownership (apply/ssa.h). The manager of this write: ?fieldManager,
+ * else derived from the User-Agent. */
+const char *kapi_rest_manager(struct kapi_req *r);
+/* Checks ?fieldManager (length) and ?force (apply only); -1 when a 422
+ * was sent. apply: fieldManager is required. */
+int kapi_rest_check_manager(struct kapi_req *r, const char *options_kind, bool apply);
+/* Records the write old -> obj in obj's metadata.managedFields as an
+ * Update by the request's manager (old NULL on create). Managed fields
+ * that cannot be understood are dropped, as upstream does. Returns 0. */
+int kapi_rest_track_fields(struct kapi_req *r, const struct kapi_value *old, struct kapi_value *obj);
 
 /* subresource.c: status and scale. */
 bool kapi_sub_is(const struct kapi_req *r, const char *name);

@@ -10,6 +10,8 @@
 #include "../schema/typed.h"
 #include "endpoints_int.h"
 #include "../apiext/crd.h"
+#include "../apply/ssa.h"
+#include "../registry/objectmeta.h"
 
 int kapi_rest_sync(struct kapi_req *r)
 {
@@ -226,6 +228,80 @@ struct kapi_value *kapi_rest_view(struct kapi_req *r, struct kapi_pool *pool, st
     if (!out && answer)
         kapi_respond_error(r, 500, "InternalError", kapi_crd_view_error());
     return out;
+}
+
+static void adm_warn(void *ctx, const char *msg)
+{
+    kapi_req_warn(ctx, msg);
+}
+
+struct kapi_admission_opts kapi_rest_admission_opts(struct kapi_req *r)
+{
+    return (struct kapi_admission_opts){.version = r->kind ? r->kind->version : NULL, .warn = adm_warn, .warn_ctx = r};
+}
+
+int kapi_rest_admit_delete(struct kapi_req *r, const struct kapi_value *cur, bool answer)
+{
+    if (!r->srv->admission || !r->kind)
+        return 0;
+    struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
+    struct kapi_status *st = NULL;
+    const char *name = kapi_value_cstr(kapi_value_path(cur, "metadata", "name", NULL));
+    if (kapi_admission_delete(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource, r->ns,
+                              name ? name : (r->name ? r->name : ""), cur, &r->user, kapi_rest_dry_run(r), &ao,
+                              &st) < 0) {
+        if (answer)
+            kapi_respond_status(r, st);
+        return -1;
+    }
+    return 0;
+}
+
+const char *kapi_rest_manager(struct kapi_req *r)
+{
+    const char *m = kapi_req_param(r, "fieldManager");
+    if (m && *m)
+        return m;
+    return kapi_ssa_manager_from_user_agent(r->pool, kapi_http_header(r->http, "User-Agent"));
+}
+
+int kapi_rest_check_manager(struct kapi_req *r, const char *options_kind, bool apply)
+{
+    struct kapi_field_errors errs = {0};
+    const char *m = kapi_req_param(r, "fieldManager");
+    if (apply && (!m || !*m))
+        kapi_ferr_required(r->pool, &errs, "fieldManager", "is required for apply patch");
+    else if (m && strlen(m) > 128)
+        kapi_ferr_too_long(r->pool, &errs, "fieldManager", 128);
+    const char *force = kapi_req_param(r, "force");
+    if (force && !apply)
+        kapi_ferr_forbidden(r->pool, &errs, "force", "may not be specified for non-apply patch");
+    if (!errs.len)
+        return 0;
+    kapi_respond_status(r, kapi_status_invalid(r->pool, "meta.k8s.io", options_kind, "", &errs));
+    return -1;
+}
+
+static struct kapi_ssa_type ssa_type(const struct kapi_kind *k)
+{
+    if (k->crd)
+        return kapi_ssa_type_crd(k->crd->schema);
+    return kapi_ssa_type_builtin(k->msg);
+}
+
+int kapi_rest_track_fields(struct kapi_req *r, const struct kapi_value *old, struct kapi_value *obj)
+{
+    if (r->fields_tracked || !r->kind || (!r->kind->msg && !r->kind->crd))
+        return 0;
+    const char *err = NULL;
+    if (kapi_ssa_update(r->pool, ssa_type(r->kind), r->kind->api_version, old, obj, kapi_rest_manager(r),
+                        r->subresource ? r->subresource : "", kapi_meta_now(r->pool), &err) < 0) {
+        /* as upstream: garbage is dropped rather than stored */
+        kapi_log(1, "managedFields of %s/%s not tracked: %s", r->kind->resource, r->name ? r->name : "",
+                 err ? err : "?");
+        kapi_obj_del(kapi_obj_get(obj, "metadata"), "managedFields");
+    }
+    return 0;
 }
 
 bool kapi_rest_is_service(const struct kapi_req *r)

@@ -44,6 +44,7 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         kapi_respond_object_json(r, 200, current->json->data, current->json->len);
         return 0;
     }
+    kapi_rest_track_fields(r, old, obj);
     bool deleting = kapi_obj_get(md, "deletionTimestamp") != NULL && !has_finalizers(obj);
     if (deleting && r->kind->group[0] == 0 && strcmp(r->kind->resource, "namespaces") == 0) {
         /* a namespace also waits for its spec finalizers (namespaces/finalize) */
@@ -52,8 +53,9 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
     }
     if (r->srv->admission) {
         struct kapi_status *st = NULL;
-        if (kapi_admission_admit(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource, r->ns,
-                                 obj, old, &r->user, kapi_rest_dry_run(r), &st) < 0) {
+        struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
+        if (kapi_admission_admit_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource,
+                                    r->ns, obj, old, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
             kapi_respond_status(r, st);
             return KAPI_STORE_IO;
         }
@@ -115,7 +117,7 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
 
 void kapi_handle_update(struct kapi_req *r)
 {
-    if (kapi_rest_check_dry_run(r) < 0)
+    if (kapi_rest_check_dry_run(r) < 0 || kapi_rest_check_manager(r, "UpdateOptions", false) < 0)
         return;
     struct kapi_value *obj = kapi_decode_body(r);
     if (!obj)

@@ -24,7 +24,8 @@ def test_create_get_list_delete_configmap(kapi):
     # upstream's key order on the wire (kubectl -o json sorts keys itself)
     st, raw = kapi.json("GET", "/api/v1/namespaces/default/configmaps/crud1")
     assert list(raw.keys()) == ["kind", "apiVersion", "data", "metadata"] or list(raw.keys())[:3] == ["kind", "apiVersion", "metadata"]
-    assert list(raw["metadata"].keys()) == ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"]
+    assert list(raw["metadata"].keys()) == ["name", "namespace", "uid", "resourceVersion", "creationTimestamp",
+                                            "managedFields"]
     out = kapi.kubectl("get", "cm", "crud1").stdout.splitlines()
     assert out[0].split() == ["NAME", "DATA", "AGE"] and out[1].split()[:2] == ["crud1", "1"]
     p = kapi.kubectl("create", "-f", "-", input=cm_yaml("crud1"), check=False)

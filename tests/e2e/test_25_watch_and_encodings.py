@@ -83,8 +83,12 @@ def test_not_acceptable_and_unsupported_media(kapi):
                                {"Content-Type": "application/x-www-form-urlencoded"})
     assert st == 415 and json.loads(resp)["reason"] == "UnsupportedMediaType"
     st, _, resp = kapi.request("PATCH", "/api/v1/namespaces/default/configmaps/x", "{}",
-                               {"Content-Type": "application/apply-patch+yaml"})
-    assert st == 415  # server-side apply is not served yet
+                               {"Content-Type": "application/apply-patch+cbor"})
+    assert st == 415
+    assert json.loads(resp)["message"] == (
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, "
+        "application/apply-patch+yaml")
 
 
 def test_status_bytes_for_not_found(kapi):

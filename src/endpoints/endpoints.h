@@ -22,6 +22,7 @@ struct kapi_svc_alloc;
 struct kapi_satoken;
 struct kapi_rbac;
 struct kapi_admission;
+struct kapi_audit;
 
 /* Everything a request handler needs, built once by the server. */
 struct kapi_apiserver {
@@ -36,6 +37,7 @@ struct kapi_apiserver {
     const char *sa_issuer;
     struct kapi_rbac *rbac;            /* NULL: --authorization-mode=AlwaysAllow */
     struct kapi_admission *admission;  /* the built-in admission chain */
+    struct kapi_audit *audit;          /* NULL: no --audit-policy-file */
     int max_inflight;            /* --max-requests-inflight (non-mutating) */
     int max_mutating_inflight;   /* --max-mutating-requests-inflight */
     _Atomic int inflight, mutating_inflight;

@@ -1,12 +1,16 @@
 /* The request pipeline: limits, authentication, authorization, in-flight
  * caps, then routing to health, discovery or a resource verb. */
+#include <ctype.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "../api/names.h"
 #include "../api/status.h"
 #include "../auth/rbac.h"
 #include "../apiext/crd.h"
+#include "../audit/audit.h"
+#include "../codec/json.h"
 #include "discovery.h"
 #include "openapi.h"
 #include "openapi_pb.h"
@@ -84,6 +88,8 @@ static bool authorize(struct kapi_req *r, bool resource_request)
     const char *reason = "";
     bool ok = decide(r, &a, &reason);
     r->authz_reason = reason;
+    r->authz_decided = true;
+    r->authz_allowed = ok;
     return ok;
 }
 
@@ -584,80 +590,222 @@ static void log_request(struct kapi_req *r, int64_t start)
              r->http->remote_addr ? r->http->remote_addr : "-", (long long)(kapi_now_ms() - start));
 }
 
-void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
+static int64_t now_us(void);
+static void audit_begin(struct kapi_req *r, bool resource_request);
+
+/* The event of one stage: who, what, and (from ResponseStarted on) the answer. */
+static void audit_event(struct kapi_req *r, struct kapi_audit_event *ev, enum kapi_audit_stage stage)
 {
-    int64_t start = kapi_now_ms();
-    struct kapi_req r = {.srv = ctx, .http = http, .pool = http->pool, .fmt = KAPI_FMT_JSON};
-    if (kapi_parse_query(r.pool, http->query, &r.params, &r.nparams) < 0) {
-        r.params = NULL;
-        r.nparams = 0;
-        kapi_respond_error(&r, 400, "BadRequest", kapi_pool_printf(r.pool, "invalid query string: %s", http->query));
+    memset(ev, 0, sizeof(*ev));
+    const struct kapi_user *u = r->impersonated ? &r->requester : &r->user;
+    ev->level = (enum kapi_audit_level)r->audit_level;
+    ev->audit_id = r->audit_id;
+    ev->stage = stage;
+    ev->request_uri = r->http->target;
+    ev->verb = r->audit_verb;
+    ev->user = u->name;
+    ev->uid = u->uid;
+    ev->groups = u->groups;
+    ev->ngroups = u->ngroups;
+    if (r->impersonated) {
+        ev->impersonated_user = r->user.name;
+        ev->impersonated_groups = r->user.groups;
+        ev->nimpersonated_groups = r->user.ngroups;
+    }
+    const char *ra = r->http->remote_addr;
+    if (ra) {
+        const char *colon = strrchr(ra, ':');
+        const char *ip = colon ? kapi_pool_strndup(r->pool, ra, (size_t)(colon - ra)) : ra;
+        if (ip[0] == '[' && ip[strlen(ip) - 1] == ']')
+            ip = kapi_pool_strndup(r->pool, ip + 1, strlen(ip) - 2);
+        ev->source_ip = ip;
+    }
+    ev->user_agent = kapi_http_header(r->http, "User-Agent");
+    if (r->audit_resource && r->resource) {
+        ev->has_object_ref = true;
+        ev->ref_resource = r->resource;
+        ev->ref_namespace = r->ns;
+        ev->ref_name = r->name;
+        ev->ref_group = r->group;
+        ev->ref_version = r->version;
+        ev->ref_subresource = r->subresource;
+    }
+    const char *ct = kapi_http_header(r->http, "Content-Type");
+    if (r->http->body && r->http->body_len && ct && strstr(ct, "json") && r->audit_level >= KAPI_AUDIT_REQUEST) {
+        ev->request_object = r->http->body;
+        ev->request_object_len = r->http->body_len;
+    }
+    ev->received_us = r->received_us;
+    ev->stage_us = now_us();
+    if (stage == KAPI_AUDIT_REQUEST_RECEIVED)
+        return;
+    ev->code = r->resp_code ? r->resp_code : 200;
+    if (r->resp_body && r->resp_len && r->resp_ctype && strncmp(r->resp_ctype, "application/json", 16) == 0) {
+        if (r->audit_level >= KAPI_AUDIT_REQUEST_RESPONSE && stage == KAPI_AUDIT_RESPONSE_COMPLETE) {
+            ev->response_object = r->resp_body;
+            ev->response_object_len = r->resp_len;
+            while (ev->response_object_len && ev->response_object[ev->response_object_len - 1] == '\n')
+                ev->response_object_len--;
+        }
+        if (ev->code >= 300) {
+            struct kapi_json_error je;
+            struct kapi_value *st = kapi_json_parse(r->pool, r->resp_body, r->resp_len, NULL, &je);
+            ev->status_reason = kapi_obj_get_str(st, "reason");
+            ev->status_message = kapi_obj_get_str(st, "message");
+        }
+    }
+    if (r->authz_decided) {
+        ev->decision = r->authz_allowed ? "allow" : "forbid";
+        ev->reason = r->authz_reason ? r->authz_reason : "";
+    }
+}
+
+static void handle(struct kapi_req *r, int64_t start)
+{
+    struct kapi_http_request *http = r->http;
+    if (kapi_parse_query(r->pool, http->query, &r->params, &r->nparams) < 0) {
+        r->params = NULL;
+        r->nparams = 0;
+        kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "invalid query string: %s", http->query));
         return;
     }
     if (http->error == KAPI_HTTP_BODY_TOO_LARGE) {
-        kapi_respond_status(&r, kapi_status_entity_too_large(r.pool, "limit is 3145728"));
+        kapi_respond_status(r, kapi_status_entity_too_large(r->pool, "limit is 3145728"));
         return;
     }
-    enum kapi_authn_result ar = kapi_authn_authenticate(r.srv->authn, r.pool, &http->peer,
-                                                         kapi_http_header(http, "Authorization"), &r.user);
+    enum kapi_authn_result ar = kapi_authn_authenticate(r->srv->authn, r->pool, &http->peer,
+                                                         kapi_http_header(http, "Authorization"), &r->user);
     if (ar == KAPI_AUTHN_INVALID) {
-        r.user.name = NULL;
-        kapi_respond_status(&r, kapi_status_unauthorized(r.pool, "Unauthorized"));
+        r->user.name = NULL;
+        kapi_respond_status(r, kapi_status_unauthorized(r->pool, "Unauthorized"));
         return;
     }
-    if (impersonate(&r) < 0) {
-        log_request(&r, start);
+    r->requester = r->user;
+    if (impersonate(r) < 0) {
+        log_request(r, start);
         return;
     }
+    r->impersonated = r->user.name != r->requester.name;
     if (public_path(http->path)) {
+        audit_begin(r, false);
         if (strncmp(http->path, "/version", 8) == 0)
-            kapi_handle_version(&r);
-        else if (!kapi_handle_health(&r))
-            not_found(&r);
-        log_request(&r, start);
+            kapi_handle_version(r);
+        else if (!kapi_handle_health(r))
+            not_found(r);
+        log_request(r, start);
         return;
     }
-    bool resource_request = kapi_request_info(&r) == 0;
+    bool resource_request = kapi_request_info(r) == 0;
+    audit_begin(r, resource_request);
     if (!resource_request && (strcmp(http->path, "/.well-known/openid-configuration") == 0 ||
                               strcmp(http->path, "/openid/v1/jwks") == 0)) {
         /* granted by system:service-account-issuer-discovery */
-        if (authorize(&r, false))
-            kapi_handle_openid(&r);
+        if (authorize(r, false))
+            kapi_handle_openid(r);
         else
-            forbid(&r, false);
-        log_request(&r, start);
+            forbid(r, false);
+        log_request(r, start);
         return;
     }
-    if (!authorize(&r, resource_request)) {
-        forbid(&r, resource_request);
-        log_request(&r, start);
+    if (!authorize(r, resource_request)) {
+        forbid(r, resource_request);
+        log_request(r, start);
         return;
     }
-    bool lr = long_running(&r);
+    bool lr = long_running(r);
     bool mut = mutating(http->method);
-    _Atomic int *counter = mut ? &r.srv->mutating_inflight : &r.srv->inflight;
-    int limit = mut ? r.srv->max_mutating_inflight : r.srv->max_inflight;
+    _Atomic int *counter = mut ? &r->srv->mutating_inflight : &r->srv->inflight;
+    int limit = mut ? r->srv->max_mutating_inflight : r->srv->max_inflight;
     if (!lr) {
         int now = atomic_fetch_add(counter, 1) + 1;
         if (limit > 0 && now > limit) {
             atomic_fetch_sub(counter, 1);
-            kapi_respond_status(&r, kapi_status_too_many_requests(r.pool, "Too many requests, please try again later.", 1));
-            log_request(&r, start);
+            kapi_respond_status(r, kapi_status_too_many_requests(r->pool, "Too many requests, please try again later.", 1));
+            log_request(r, start);
             return;
         }
     }
     if (resource_request) {
-        if (kapi_negotiate_output(&r) == 0)
-            serve_resource(&r);
+        if (kapi_negotiate_output(r) == 0)
+            serve_resource(r);
     } else if (discovery_path(http->path)) {
-        serve_discovery(&r);
+        serve_discovery(r);
     } else if ((strncmp(http->path, "/openapi/v3", 11) == 0 && (http->path[11] == 0 || http->path[11] == '/')) ||
                strcmp(http->path, "/openapi/v2") == 0) {
-        serve_openapi(&r);
+        serve_openapi(r);
     } else {
-        kapi_respond_raw(&r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
+        kapi_respond_raw(r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);
     }
     if (!lr)
         atomic_fetch_sub(counter, 1);
-    log_request(&r, start);
+    log_request(r, start);
+}
+
+/* ---- audit ---- */
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The policy's decision for this request, and the RequestReceived event. */
+static void audit_begin(struct kapi_req *r, bool resource_request)
+{
+    if (!r->srv->audit || r->audit_begun)
+        return;
+    r->audit_begun = true;
+    const struct kapi_user *u = r->impersonated ? &r->requester : &r->user;
+    char method[16];
+    size_t i = 0;
+    for (; r->http->method[i] && i < sizeof(method) - 1; i++)
+        method[i] = (char)tolower((unsigned char)r->http->method[i]);
+    method[i] = 0;
+    struct kapi_audit_attrs at = {
+        .user = u->name, .groups = u->groups, .ngroups = u->ngroups,
+        .verb = resource_request && r->verb ? r->verb : kapi_pool_strdup(r->pool, method),
+        .resource_request = resource_request, .group = r->group, .resource = r->resource,
+        .subresource = r->subresource, .ns = r->ns, .name = r->name, .path = r->http->path};
+    bool omit_mf = false;
+    r->audit_level = (int)kapi_audit_decide(r->srv->audit, &at, &r->audit_omit, &omit_mf);
+    r->audit_verb = at.verb;
+    r->audit_resource = resource_request;
+    if (r->audit_level == KAPI_AUDIT_NONE || (r->audit_omit & KAPI_AUDIT_REQUEST_RECEIVED))
+        return;
+    struct kapi_audit_event ev;
+    audit_event(r, &ev, KAPI_AUDIT_REQUEST_RECEIVED);
+    kapi_audit_write(r->srv->audit, &ev);
+}
+
+void kapi_audit_response_started(struct kapi_req *r, int code)
+{
+    r->resp_code = code;
+    r->resp_body = NULL;
+    if (!r->audit_begun || r->audit_level == KAPI_AUDIT_NONE || (r->audit_omit & KAPI_AUDIT_RESPONSE_STARTED))
+        return;
+    struct kapi_audit_event ev;
+    audit_event(r, &ev, KAPI_AUDIT_RESPONSE_STARTED);
+    kapi_audit_write(r->srv->audit, &ev);
+}
+
+static void audit_finish(struct kapi_req *r)
+{
+    if (!r->audit_begun || r->audit_level == KAPI_AUDIT_NONE || (r->audit_omit & KAPI_AUDIT_RESPONSE_COMPLETE))
+        return;
+    struct kapi_audit_event ev;
+    audit_event(r, &ev, KAPI_AUDIT_RESPONSE_COMPLETE);
+    kapi_audit_write(r->srv->audit, &ev);
+}
+
+void kapi_endpoints_handle(void *ctx, struct kapi_http_request *http)
+{
+    int64_t start = kapi_now_ms();
+    struct kapi_req r = {.srv = ctx, .http = http, .pool = http->pool, .fmt = KAPI_FMT_JSON};
+    r.received_us = now_us();
+    const char *aid = kapi_http_header(http, "Audit-ID");
+    if (aid && *aid && strlen(aid) <= 128)
+        r.audit_id = aid;
+    handle(&r, start);
+    audit_finish(&r);
 }

@@ -17,12 +17,20 @@ void kapi_req_warn(struct kapi_req *r, const char *msg)
         r->warnings[r->nwarnings++] = kapi_pool_strdup(r->pool, msg);
 }
 
+const char *kapi_req_audit_id(struct kapi_req *r)
+{
+    if (!r->audit_id) {
+        char uuid[37];
+        kapi_uuid(uuid);
+        r->audit_id = kapi_pool_strdup(r->pool, uuid);
+    }
+    return r->audit_id;
+}
+
 static size_t common_headers(struct kapi_req *r, struct kapi_http_header *h, const char *ctype)
 {
     size_t n = 0;
-    char uuid[37];
-    kapi_uuid(uuid);
-    h[n++] = (struct kapi_http_header){"Audit-Id", kapi_pool_strdup(r->pool, uuid)};
+    h[n++] = (struct kapi_http_header){"Audit-Id", kapi_req_audit_id(r)};
     h[n++] = (struct kapi_http_header){"Cache-Control", "no-cache, private"};
     /* API Priority and Fairness headers: clients that see them turn off
      * their own client-side throttling, as they do against upstream. */
@@ -57,6 +65,16 @@ void kapi_respond_raw(struct kapi_req *r, int code, const char *content_type, co
         h[n++] = extra[i];
     if (strcmp(r->http->method, "HEAD") == 0)
         len = 0;
+    r->resp_code = code;
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->resp_ctype = content_type;
+    /* the audit event is written after the answer, when body is gone: keep
+     * a copy when the event will show it (or the Status of a failure) */
+    if (r->audit_begun && r->audit_level != 0 && body && len && (r->audit_level >= 3 || code >= 300)) {
+        r->resp_body = kapi_pool_memdup(r->pool, body, len);
+        r->resp_len = len;
+    }
     kapi_http_respond(r->http, code, h, n, body, len);
 }
 

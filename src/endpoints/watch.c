@@ -227,12 +227,14 @@ void kapi_handle_watch(struct kapi_req *r)
                         : r->as == KAPI_AS_TABLE     ? "application/json;as=Table;v=v1;g=meta.k8s.io"
                         : r->as == KAPI_AS_PARTIAL ? "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
                                                    : "application/json";
-    struct kapi_http_header hdrs[2] = {{"Content-Type", ctype}, {"Cache-Control", "no-cache, private"}};
+    struct kapi_http_header hdrs[3] = {{"Content-Type", ctype}, {"Cache-Control", "no-cache, private"},
+                                       {"Audit-Id", kapi_req_audit_id(r)}};
     if (!w && err == KAPI_STORE_FUTURE_REV) {
         kapi_respond_status(r, kapi_status_too_large_rv(r->pool, rv, kapi_cache_rev(r->srv->cache), 1));
         return;
     }
-    if (kapi_http_stream_begin(r->http, 200, hdrs, 2) < 0) {
+    kapi_audit_response_started(r, 200);
+    if (kapi_http_stream_begin(r->http, 200, hdrs, 3) < 0) {
         kapi_watcher_free(w);
         return;
     }

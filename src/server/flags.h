@@ -26,6 +26,8 @@ struct kapi_flags {
     int bookmark_interval_ms;
     int verbosity;
     int event_ttl_s;             /* --event-ttl */
+    const char *audit_policy_file, *audit_log_path;
+    int audit_log_maxsize, audit_log_maxbackup;
     int compaction_interval_s;   /* --etcd-compaction-interval (upstream's name, used for every store) */
     const char *controllers;
     const char *authorization_mode;
@@ -33,6 +35,7 @@ struct kapi_flags {
     const char *endpoint_reconciler_type;
     int endpoint_reconciler_interval_ms;
     const char *sa_issuer, *sa_key_file, *sa_signing_key_file, *api_audiences;   /* kube-controller-manager style: "*", "-namespace-controller" */
+    const char *encryption_provider_config; /* --encryption-provider-config */
 };
 
 /* Parses argv into f (defaults first). Returns 0, 1 when --help was asked

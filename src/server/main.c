@@ -19,9 +19,11 @@
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
 #include "../apiext/crd.h"
+#include "../audit/audit.h"
 #include "../controllers/clusterrole_aggregation.h"
 #include "../controllers/endpoints_reconciler.h"
 #include "../controllers/event_ttl.h"
+#include "../controllers/resourcequota.h"
 #include "../controllers/gc.h"
 #include "../controllers/namespace.h"
 #include "../controllers/serviceaccounts.h"
@@ -32,6 +34,7 @@
 #include "../registry/core/services.h"
 #include "../registry/registry.h"
 #include "../storage/compactor.h"
+#include "../storage/encrypt.h"
 #include "../storage/etcd3/etcd3.h"
 #include "../storage/sqlite/sqlite.h"
 #include "bootstrap.h"
@@ -229,6 +232,13 @@ int main(int argc, char **argv)
         if (!store)
             return fail("store %s: %s", db_path, err);
     }
+    if (fl.encryption_provider_config) {
+        struct kapi_encrypt_opts eopts = {.storage_prefix = fl.etcd_servers ? fl.etcd_prefix : NULL};
+        struct kapi_store *enc = kapi_encrypt_wrap_opts(store, fl.encryption_provider_config, &eopts, err, sizeof(err));
+        if (!enc)
+            return fail("--encryption-provider-config %s: %s", fl.encryption_provider_config, err);
+        store = enc;
+    }
     struct kapi_cache *cache = kapi_cache_new(store);
     struct kapi_registry *registry = kapi_registry_new(cache);
     int serr = kapi_cache_start(cache);
@@ -264,6 +274,8 @@ int main(int argc, char **argv)
     struct kapi_admission *admission =
         kapi_admission_new(cache, registry, fl.enable_admission_plugins, fl.disable_admission_plugins);
     kapi_admission_set_store(admission, store);
+    struct kapi_rqctl *rqctl = kapi_flags_controller_enabled(&fl, "resourcequota-controller") ? kapi_rqctl_start(admission)
+                                                                                            : NULL;
     struct kapi_svc_alloc *svc_alloc =
         kapi_svc_alloc_new(store, fl.service_cluster_ip_range, fl.service_node_port_range, err, sizeof(err));
     if (!svc_alloc)
@@ -321,6 +333,13 @@ int main(int argc, char **argv)
         .rbac = rbac,
         .admission = admission,
     };
+    if (fl.audit_policy_file) {
+        struct kapi_audit_opts ao = {.policy_file = fl.audit_policy_file, .log_path = fl.audit_log_path,
+                                     .max_size_mb = fl.audit_log_maxsize, .max_backups = fl.audit_log_maxbackup};
+        srv.audit = kapi_audit_new(&ao, err, sizeof(err));
+        if (!srv.audit)
+            return fail("--audit-policy-file: %s%s", err, "");
+    }
     kapi_uuid(srv.apf_flowschema_uid);
     kapi_uuid(srv.apf_prioritylevel_uid);
     struct kapi_http_config hc = {
@@ -391,6 +410,7 @@ int main(int argc, char **argv)
     kapi_crdctl_stop(crdctl);
     kapi_cractl_stop(cractl);
     kapi_evttl_stop(evttl);
+    kapi_rqctl_stop(rqctl);
     kapi_nsctl_stop(nsctl);
     kapi_gc_stop(gc);
     kapi_sactl_stop(sactl);
@@ -410,6 +430,7 @@ int main(int argc, char **argv)
     kapi_openapi_free(atomic_load(&srv.openapi));
     kapi_registry_free(registry);
     kapi_authn_free(authn);
+    kapi_audit_free(srv.audit);
     kapi_pki_dispose(&pki);
     free(endpoints_buf);
     free(pki_dir);

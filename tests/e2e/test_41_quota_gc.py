@@ -131,3 +131,34 @@ def test_bad_propagation_policy_is_invalid(kapi):
     st, body = kapi.json("DELETE", "/api/v1/namespaces/default/configmaps/pp?propagationPolicy=Sideways")
     assert st == 422 and body["reason"] == "Invalid"
     assert body["details"]["causes"][0]["field"] == "propagationPolicy"
+
+
+def test_quota_controller_recalculates_usage(kapi):
+    """status.used follows the objects that exist: a quota created after its
+    objects counts them, and pods removed by the garbage collector give
+    their usage back (the admission path never sees those deletes)."""
+    kapi.kubectl("create", "namespace", "quota-recalc")
+    for i in range(3):
+        kapi.kubectl("create", "configmap", f"cm{i}", "-n", "quota-recalc")
+    kapi.kubectl("create", "quota", "q", "-n", "quota-recalc", "--hard=configmaps=10,pods=2")
+
+    def used(res):
+        st, q = kapi.json("GET", "/api/v1/namespaces/quota-recalc/resourcequotas/q")
+        return (q.get("status") or {}).get("used", {}).get(res)
+
+    # three of ours plus kube-root-ca.crt
+    assert wait_for(lambda: used("configmaps") == "4"), used("configmaps")
+    st, owner = kapi.json("GET", "/api/v1/namespaces/quota-recalc/configmaps/cm0")
+    for i in range(2):
+        p = pod(f"owned{i}")
+        p["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "cm0",
+                                             "uid": owner["metadata"]["uid"]}]
+        assert kapi.json("POST", "/api/v1/namespaces/quota-recalc/pods", p)[0] == 201
+    assert wait_for(lambda: used("pods") == "2")
+    st, err = kapi.json("POST", "/api/v1/namespaces/quota-recalc/pods", pod("third"))
+    assert st == 403
+    # the owner goes; the collector deletes the pods; the quota controller notices
+    kapi.kubectl("delete", "configmap", "cm0", "-n", "quota-recalc")
+    assert wait_for(lambda: kapi.json("GET", "/api/v1/namespaces/quota-recalc/pods/owned0")[0] == 404)
+    assert wait_for(lambda: used("pods") == "0"), used("pods")
+    assert kapi.json("POST", "/api/v1/namespaces/quota-recalc/pods", pod("third"))[0] == 201

@@ -547,3 +547,77 @@ def test_conversion_webhook_between_versions(kapi, tmp_path):
     assert err["message"].startswith("conversion webhook for example.io/v1, Kind=Box failed: Post ")
     # reads in the storage version need no webhook
     assert kapi.json("GET", "/apis/example.io/v1/namespaces/default/boxes/b1")[0] == 200
+
+
+def test_invalid_crds_and_name_conflicts(kapi):
+    bad = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "things.example.dev"},
+           "spec": {"group": "example.dev", "scope": "Namespaced",
+                    "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
+                    "versions": [{"name": "v1", "served": True, "storage": False,
+                                  "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+    st, err = kapi.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", bad)
+    assert st == 422 and err["reason"] == "Invalid"
+    assert "must have exactly one version marked as storage version" in err["message"]
+    bad["metadata"]["name"] = "wrong.example.dev"
+    bad["spec"]["versions"][0]["storage"] = True
+    st, err = kapi.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", bad)
+    assert st == 422
+    assert any(c["field"] == "metadata.name" for c in err["details"]["causes"]), err
+    # two CRDs of one group asking for the same kind: the second is not accepted
+    bad["metadata"]["name"] = "things.example.dev"
+    assert kapi.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", bad)[0] == 201
+    kapi.kubectl("wait", "--for", "condition=Established", "--timeout=15s", "crd/things.example.dev")
+    other = json.loads(json.dumps(bad))
+    other["metadata"]["name"] = "stuffs.example.dev"
+    other["spec"]["names"] = {"plural": "stuffs", "singular": "stuff", "kind": "Thing"}
+    assert kapi.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", other)[0] == 201
+
+    def names_condition():
+        st, crd = kapi.json("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/stuffs.example.dev")
+        conds = {c["type"]: c for c in (crd.get("status") or {}).get("conditions", [])}
+        return conds.get("NamesAccepted")
+    assert wait_for(lambda: names_condition() is not None and names_condition()["status"] == "False")
+    c = names_condition()
+    # kind and listKind both clash; as upstream, the last check that fails names it
+    assert c["reason"] == "ListKindConflict" and c["message"] == '"ThingList" is already in use'
+    assert kapi.json("GET", "/apis/example.dev/v1/stuffs")[0] == 404
+
+
+SELECT_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: robots.example.tech
+spec:
+  group: example.tech
+  scope: Namespaced
+  names: {plural: robots, singular: robot, kind: Robot}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    selectableFields:
+    - jsonPath: .spec.color
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {color: {type: string}}}
+"""
+
+
+def test_selectable_fields_and_deletecollection(kapi):
+    install(kapi, SELECT_CRD, "robots.example.tech")
+    for name, color in (("r1", "red"), ("r2", "blue"), ("r3", "red")):
+        body = {"apiVersion": "example.tech/v1", "kind": "Robot", "metadata": {"name": name},
+                "spec": {"color": color}}
+        assert kapi.json("POST", "/apis/example.tech/v1/namespaces/default/robots", body)[0] == 201
+    st, lst = kapi.json("GET", "/apis/example.tech/v1/namespaces/default/robots?fieldSelector=spec.color%3Dred")
+    assert st == 200 and [i["metadata"]["name"] for i in lst["items"]] == ["r1", "r3"]
+    st, err = kapi.json("GET", "/apis/example.tech/v1/namespaces/default/robots?fieldSelector=spec.size%3Dx")
+    assert st == 400
+    st, out = kapi.json("DELETE", "/apis/example.tech/v1/namespaces/default/robots?fieldSelector=spec.color%3Dred")
+    assert st == 200 and out["kind"] == "RobotList"
+    st, lst = kapi.json("GET", "/apis/example.tech/v1/namespaces/default/robots")
+    assert [i["metadata"]["name"] for i in lst["items"]] == ["r2"]

@@ -15,12 +15,14 @@ struct delete_opts {
     const char *uid, *rv;        /* preconditions */
     const char *propagation;     /* Foreground, Background, Orphan or NULL */
     bool dry_run;
+    int64_t grace;               /* gracePeriodSeconds; -1 when not given */
 };
 
 /* Options from the body (DeleteOptions) and query. -1 when a 400 was sent. */
 static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->grace = -1;
     if (kapi_rest_check_dry_run(r) < 0)
         return -1;
     o->dry_run = kapi_rest_dry_run(r);
@@ -28,7 +30,7 @@ static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
     const char *gp = kapi_req_param(r, "gracePeriodSeconds");
     if (gp && *gp) {
         char *end;
-        strtoll(gp, &end, 10);
+        o->grace = strtoll(gp, &end, 10);
         if (*end) {
             kapi_respond_error(r, 400, "BadRequest",
                                kapi_pool_printf(r->pool, "gracePeriodSeconds: Invalid value: \"%s\": must be a valid integer", gp));
@@ -51,6 +53,9 @@ static int parse_delete_opts(struct kapi_req *r, struct delete_opts *o)
     struct kapi_value *orphan = kapi_obj_get(v, "orphanDependents");
     if (!o->propagation && orphan && orphan->type == KAPI_V_BOOL)
         o->propagation = orphan->u.b ? "Orphan" : "Background";
+    struct kapi_value *gps = kapi_obj_get(v, "gracePeriodSeconds");
+    if (gps && gps->type == KAPI_V_INT)
+        o->grace = gps->u.i;
     struct kapi_value *dr = kapi_obj_get(v, "dryRun");
     if (dr && dr->type == KAPI_V_ARRAY)
         for (size_t i = 0; i < dr->u.arr.len; i++)
@@ -152,6 +157,58 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
     }
     bool has_fin = fin && fin->type == KAPI_V_ARRAY && fin->u.arr.len > 0;
     bool is_ns = kapi_kind_is_namespace(r->kind);
+    /* A pod on a node ends gracefully: its kubelet (or, without one, the pod
+     * garbage collector) removes it once the grace period is over, as
+     * upstream's pod strategy decides. Unscheduled and finished pods go at once. */
+    int64_t grace = 0;
+    if (r->kind->group[0] == 0 && strcmp(r->kind->resource, "pods") == 0) {
+        const char *node = kapi_value_cstr(kapi_value_path(obj, "spec", "nodeName", NULL));
+        const char *phase = kapi_value_cstr(kapi_value_path(obj, "status", "phase", NULL));
+        bool finished = phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
+        if (node && *node && !finished) {
+            const struct kapi_value *tg = kapi_value_path(obj, "spec", "terminationGracePeriodSeconds", NULL);
+            grace = o->grace >= 0 ? o->grace : tg && tg->type == KAPI_V_INT ? tg->u.i : 30;
+            const struct kapi_value *cur_g = kapi_obj_get(md, "deletionGracePeriodSeconds");
+            /* a second delete may only shorten it */
+            if (kapi_obj_get(md, "deletionTimestamp") && cur_g && cur_g->type == KAPI_V_INT && grace >= cur_g->u.i)
+                grace = -1;
+        }
+    }
+    if (grace > 0) {
+        const char *when = kapi_meta_time_after(r->pool, grace);
+        kapi_obj_set(r->pool, md, "deletionTimestamp", kapi_value_str(r->pool, when));
+        kapi_obj_set(r->pool, md, "deletionGracePeriodSeconds", kapi_value_int(r->pool, grace));
+        kapi_meta_canonicalize(r->pool, obj);
+        int64_t rev = cur->mod_rev;
+        if (!o->dry_run) {
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_meta_encode_for_store(obj, &b);
+            struct kapi_write w = {.op = KAPI_WRITE_UPDATE, .key = cur->key, .value = b.data, .len = b.len,
+                                   .expect_mod_rev = cur->mod_rev};
+            struct kapi_write_result res = {0};
+            int err = kapi_store_write(r->srv->store, &w, &res);
+            kapi_buf_dispose(&b);
+            rev = res.rev;
+            kapi_write_result_dispose(&res);
+            if (err) {
+                if (answer)
+                    kapi_rest_store_error(r, err, name);
+                return err;
+            }
+        }
+        if (answer)
+            kapi_rest_respond_written(r, 200, obj, rev);
+        *out = obj;
+        return 0;
+    }
+    if (grace < 0 && !has_fin) {
+        /* already terminating with a shorter grace period: nothing changes */
+        if (answer)
+            kapi_respond_object_json(r, 200, cur->json->data, cur->json->len);
+        *out = obj;
+        return 0;
+    }
     if (has_fin || is_ns) {
         /* Graceful: mark the object; whoever owns the finalizers finishes. */
         if (kapi_obj_get(md, "deletionTimestamp")) {

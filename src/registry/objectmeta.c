@@ -74,6 +74,13 @@ const char *kapi_meta_now(struct kapi_pool *pool)
     return kapi_pool_strdup(pool, ts);
 }
 
+const char *kapi_meta_time_after(struct kapi_pool *pool, int64_t seconds)
+{
+    char ts[21];
+    kapi_time_rfc3339(kapi_wall_ms() / 1000 + seconds, ts);
+    return kapi_pool_strdup(pool, ts);
+}
+
 static int check_namespace(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *md,
                            const char *url_ns, const char **bad_request)
 {

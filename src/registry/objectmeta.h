@@ -28,6 +28,8 @@ void kapi_meta_encode_for_store(struct kapi_value *obj, struct kapi_buf *buf);
 kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k);
 /* "2024-01-02T03:04:05Z" for now, from pool. */
 const char *kapi_meta_now(struct kapi_pool *pool);
+/* The same for now + seconds (a graceful deletion's deadline). */
+const char *kapi_meta_time_after(struct kapi_pool *pool, int64_t seconds);
 
 struct kapi_store;
 /* Creates obj (a decoded object without server-set fields) as kind k in

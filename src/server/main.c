@@ -26,6 +26,7 @@
 #include "../controllers/resourcequota.h"
 #include "../controllers/gc.h"
 #include "../controllers/namespace.h"
+#include "../controllers/podgc.h"
 #include "../controllers/serviceaccounts.h"
 #include "../endpoints/discovery.h"
 #include "../endpoints/endpoints.h"
@@ -274,6 +275,7 @@ int main(int argc, char **argv)
     struct kapi_admission *admission =
         kapi_admission_new(cache, registry, fl.enable_admission_plugins, fl.disable_admission_plugins);
     kapi_admission_set_store(admission, store);
+    kapi_adm_set_authorizer(admission, rbac); /* CertificateApproval/Signing ask RBAC */
     struct kapi_rqctl *rqctl = kapi_flags_controller_enabled(&fl, "resourcequota-controller") ? kapi_rqctl_start(admission)
                                                                                             : NULL;
     struct kapi_svc_alloc *svc_alloc =
@@ -297,6 +299,9 @@ int main(int argc, char **argv)
         gc = kapi_gc_start(store, cache, registry);
     /* upstream's event TTL is part of the apiserver itself, not a controller */
     struct kapi_evttl *evttl = kapi_evttl_start(store, cache, registry, fl.event_ttl_s);
+    struct kapi_podgc *podgc = kapi_flags_controller_enabled(&fl, "pod-garbage-collector")
+                                   ? kapi_podgc_start(store, cache, registry)
+                                   : NULL;
     struct kapi_cractl *cractl = NULL;
     if (kapi_flags_controller_enabled(&fl, "clusterrole-aggregation"))
         cractl = kapi_cractl_start(store, cache, registry);
@@ -409,6 +414,7 @@ int main(int argc, char **argv)
     kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_crdctl_stop(crdctl);
     kapi_cractl_stop(cractl);
+    kapi_podgc_stop(podgc);
     kapi_evttl_stop(evttl);
     kapi_rqctl_stop(rqctl);
     kapi_nsctl_stop(nsctl);
@@ -418,6 +424,7 @@ int main(int argc, char **argv)
     kapi_cache_free(cache);
     kapi_svc_alloc_free(svc_alloc);
     kapi_rbac_free(rbac);
+    kapi_adm_set_authorizer(admission, NULL);
     kapi_admission_free(admission);
     kapi_store_close(store);
     kapi_discovery_free(atomic_load(&srv.discovery));

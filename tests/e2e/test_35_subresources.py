@@ -127,3 +127,34 @@ def test_namespace_finalize_and_csr_approval(fresh_kapi):
     st, out = k.json("PUT", "/apis/certificates.k8s.io/v1/certificatesigningrequests/c1/approval", created)
     assert st == 200 and out["status"]["conditions"][0]["type"] == "Approved"
     assert out["spec"]["signerName"] == "example.com/s"
+
+
+def test_graceful_deletion_of_pods_no_kubelet_owns(kapi):
+    """A pod bound to a node ends gracefully: deletionTimestamp is the
+    deadline, deletionGracePeriodSeconds the grace; with no kubelet (the node
+    does not exist) the pod garbage collector removes it once the grace is
+    over. An unscheduled pod goes at once."""
+    import time as _t
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bound"},
+           "spec": {"nodeName": "ghost-node", "containers": [{"name": "c", "image": "nginx"}]}}
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod)[0] == 201
+    st, out = kapi.json("DELETE", "/api/v1/namespaces/default/pods/bound?gracePeriodSeconds=2")
+    assert st == 200
+    assert out["metadata"]["deletionGracePeriodSeconds"] == 2 and out["metadata"]["deletionTimestamp"]
+    st, still = kapi.json("GET", "/api/v1/namespaces/default/pods/bound")
+    assert st == 200 and still["metadata"]["deletionTimestamp"]
+    deadline = _t.time() + 20
+    while _t.time() < deadline and kapi.json("GET", "/api/v1/namespaces/default/pods/bound")[0] == 200:
+        _t.sleep(0.2)
+    assert kapi.json("GET", "/api/v1/namespaces/default/pods/bound")[0] == 404
+    # no node: gone at once
+    pod2 = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unbound"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod2)[0] == 201
+    st, out = kapi.json("DELETE", "/api/v1/namespaces/default/pods/unbound")
+    assert st == 200 and kapi.json("GET", "/api/v1/namespaces/default/pods/unbound")[0] == 404
+    # kubectl delete waits for a bound pod with --grace-period and returns once it is gone
+    pod["metadata"]["name"] = "bound2"
+    assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod)[0] == 201
+    assert 'pod "bound2" deleted' in kapi.kubectl("delete", "pod", "bound2", "--grace-period=1").stdout
+    assert kapi.json("GET", "/api/v1/namespaces/default/pods/bound2")[0] == 404

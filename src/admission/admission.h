@@ -77,6 +77,9 @@ struct kapi_admission_opts {
      * kapi_req_warn-like function with the request as ctx. May be NULL. */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
+    /* Receives audit annotations plugins add (PodSecurity's
+     * pod-security.kubernetes.io/... keys), with warn_ctx. May be NULL. */
+    void (*annotate)(void *ctx, const char *key, const char *value);
 };
 
 /* The same three with opts (NULL = none). The functions above are these with

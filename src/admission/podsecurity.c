@@ -10,7 +10,7 @@
  *     annotations, new ephemeral containers) with a 403;
  *   - warn adds a Warning for pods and for objects that embed a pod
  *     template (Deployments, Jobs, ...);
- *   - audit only annotates audit events, which kapi does not record.
+ *   - audit annotates the request's audit event (audit-violations).
  * Namespaces themselves have their labels checked (422 on a bad value), and
  * raising the enforce level warns about the existing pods that would fail.
  * See docs/internals/admission.md. */
@@ -1193,6 +1193,13 @@ static void warn(const struct kapi_admission_attrs *at, const char *msg)
         at->opts->warn(at->opts->warn_ctx, msg);
 }
 
+/* An annotation on the request's audit event. */
+static void annotate(const struct kapi_admission_attrs *at, const char *key, const char *value)
+{
+    if (at->opts && at->opts->annotate)
+        at->opts->annotate(at->opts->warn_ctx, key, value);
+}
+
 /* The namespace's labels from the cache. A namespace that cannot be found
  * is read as unlabelled (kapi's handlers refuse requests into missing
  * namespaces before admission runs). */
@@ -1204,12 +1211,14 @@ static const struct kapi_value *namespace_labels(const struct kapi_admission_att
     return obj_field(obj_field(ns, "metadata"), "labels");
 }
 
-/* Enforce (pods only), then warn; audit has no effect in kapi. */
+/* Enforce (pods only), then audit (an annotation on the audit event) and
+ * warn (a Warning header). */
 static int evaluate_pod(const struct kapi_admission_attrs *at, const struct policy *pol, const struct pod *pd,
                         bool enforce, struct kapi_status **status)
 {
     struct results r;
     if (enforce) {
+        annotate(at, "pod-security.kubernetes.io/enforce-policy", lv_string(at->pool, pol->enforce));
         evaluate(pd, pol->enforce, &r);
         if (r.n) {
             *status = kapi_adm_forbidden(at, kapi_pool_printf(at->pool, "violates PodSecurity \"%s\": %s",
@@ -1218,6 +1227,11 @@ static int evaluate_pod(const struct kapi_admission_attrs *at, const struct poli
             return -1;
         }
     }
+    evaluate(pd, pol->audit, &r);
+    if (r.n)
+        annotate(at, "pod-security.kubernetes.io/audit-violations",
+                 kapi_pool_printf(at->pool, "would violate PodSecurity \"%s\": %s", lv_string(at->pool, pol->audit),
+                                  results_detail(&r)));
     evaluate(pd, pol->warn, &r);
     if (r.n)
         warn(at, kapi_pool_printf(at->pool, "would violate PodSecurity \"%s\": %s", lv_string(at->pool, pol->warn),

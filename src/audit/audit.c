@@ -494,11 +494,30 @@ void kapi_audit_write(struct kapi_audit *a, const struct kapi_audit_event *ev)
     audit_time(ev->stage_us, t2, sizeof(t2));
     STR("requestReceivedTimestamp", t1);
     STR("stageTimestamp", t2);
+    /* annotations: a Go map, so keys in byte order */
+    const char *keys[2 + 16], *vals[2 + 16];
+    size_t na = 0;
     if (ev->decision) {
-        kapi_buf_puts(&b, ",\"annotations\":{\"authorization.k8s.io/decision\":");
-        kapi_json_write_string(&b, ev->decision, strlen(ev->decision));
-        kapi_buf_puts(&b, ",\"authorization.k8s.io/reason\":");
-        kapi_json_write_string(&b, ev->reason ? ev->reason : "", strlen(ev->reason ? ev->reason : ""));
+        keys[na] = "authorization.k8s.io/decision", vals[na++] = ev->decision;
+        keys[na] = "authorization.k8s.io/reason", vals[na++] = ev->reason ? ev->reason : "";
+    }
+    for (size_t i = 0; i < ev->nannotations && na < 18; i++)
+        keys[na] = ev->annotations[i][0], vals[na++] = ev->annotations[i][1];
+    for (size_t i = 1; i < na; i++)
+        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *tk = keys[j], *tv = vals[j];
+            keys[j] = keys[j - 1], vals[j] = vals[j - 1];
+            keys[j - 1] = tk, vals[j - 1] = tv;
+        }
+    if (na) {
+        kapi_buf_puts(&b, ",\"annotations\":{");
+        for (size_t i = 0; i < na; i++) {
+            if (i)
+                kapi_buf_putc(&b, ',');
+            kapi_json_write_string(&b, keys[i], strlen(keys[i]));
+            kapi_buf_putc(&b, ':');
+            kapi_json_write_string(&b, vals[i], strlen(vals[i]));
+        }
         kapi_buf_putc(&b, '}');
     }
     kapi_buf_puts(&b, "}\n");

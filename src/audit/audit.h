@@ -76,6 +76,8 @@ struct kapi_audit_event {
     size_t response_object_len;
     int64_t received_us, stage_us;  /* wall clock, microseconds */
     const char *decision, *reason;  /* authorization annotations */
+    const char *const (*annotations)[2]; /* more annotations (admission plugins) */
+    size_t nannotations;
 };
 void kapi_audit_write(struct kapi_audit *a, const struct kapi_audit_event *ev);
 

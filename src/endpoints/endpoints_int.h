@@ -57,6 +57,9 @@ struct kapi_req {
     unsigned audit_omit;
     bool audit_begun, audit_resource, authz_decided, authz_allowed, impersonated;
     const char *audit_verb;
+#define KAPI_MAX_ANNOTATIONS 16
+    const char *annotations[KAPI_MAX_ANNOTATIONS][2]; /* audit annotations from admission */
+    size_t nannotations;
     struct kapi_user requester;      /* the authenticated user before impersonation */
     int resp_code;
     const char *resp_body, *resp_ctype;

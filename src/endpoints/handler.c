@@ -658,6 +658,8 @@ static void audit_event(struct kapi_req *r, struct kapi_audit_event *ev, enum ka
         ev->decision = r->authz_allowed ? "allow" : "forbid";
         ev->reason = r->authz_reason ? r->authz_reason : "";
     }
+    ev->annotations = (const char *const(*)[2])r->annotations;
+    ev->nannotations = r->nannotations;
 }
 
 static void handle(struct kapi_req *r, int64_t start)

@@ -235,9 +235,20 @@ static void adm_warn(void *ctx, const char *msg)
     kapi_req_warn(ctx, msg);
 }
 
+static void adm_annotate(void *ctx, const char *key, const char *value)
+{
+    struct kapi_req *r = ctx;
+    if (r->nannotations < KAPI_MAX_ANNOTATIONS) {
+        r->annotations[r->nannotations][0] = kapi_pool_strdup(r->pool, key);
+        r->annotations[r->nannotations][1] = kapi_pool_strdup(r->pool, value);
+        r->nannotations++;
+    }
+}
+
 struct kapi_admission_opts kapi_rest_admission_opts(struct kapi_req *r)
 {
-    return (struct kapi_admission_opts){.version = r->kind ? r->kind->version : NULL, .warn = adm_warn, .warn_ctx = r};
+    return (struct kapi_admission_opts){.version = r->kind ? r->kind->version : NULL, .warn = adm_warn, .warn_ctx = r,
+                                        .annotate = adm_annotate};
 }
 
 int kapi_rest_admit_delete(struct kapi_req *r, const struct kapi_value *cur, bool answer)

@@ -130,3 +130,21 @@ def test_bad_policy_is_refused(fresh_kapi, tmp_path):
         assert False, "kapi started with a bad audit policy"
     except RuntimeError as e:
         assert "--audit-policy-file" in str(e) and "rules[0].level" in str(e)
+
+
+def test_podsecurity_audit_annotations(fresh_kapi, tmp_path):
+    """PodSecurity's audit mode: violations land on the request's audit event."""
+    k, log = start(fresh_kapi, tmp_path)
+    k.kubectl("create", "namespace", "psa-audit")
+    k.kubectl("label", "namespace", "psa-audit", "pod-security.kubernetes.io/audit=restricted")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "loose"},
+           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    st, hdrs, _ = k.request("POST", "/api/v1/namespaces/psa-audit/pods", pod)
+    assert st == 201  # audit never refuses
+    e = wait_for_event(log, lambda e: e["auditID"] == hdrs["audit-id"])[0]
+    ann = e["annotations"]
+    assert ann["pod-security.kubernetes.io/enforce-policy"] == "privileged:latest"
+    assert ann["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false')
+    assert list(ann) == sorted(ann)
+    k.stop()

@@ -37,7 +37,7 @@ static const struct plugin plugins[] = {
     {"LimitPodHardAntiAffinityTopology", false, NULL, NULL},
     {"LimitRanger", true, kapi_adm_limitranger_mutate, kapi_adm_limitranger_validate},
     {"ServiceAccount", true, kapi_adm_serviceaccount_mutate, kapi_adm_serviceaccount_validate},
-    {"NodeRestriction", false, NULL, NULL},
+    {"NodeRestriction", false, kapi_adm_noderestriction_mutate, NULL},
     {"TaintNodesByCondition", true, kapi_adm_nodetaint_mutate, NULL},
     {"AlwaysPullImages", false, NULL, NULL},
     {"ImagePolicyWebhook", false, NULL, NULL},

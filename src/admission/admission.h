@@ -144,6 +144,7 @@ int kapi_adm_priority_validate(const struct kapi_admission_attrs *at, struct kap
 int kapi_adm_tolerations_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_podsecurity_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_nodetaint_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
+int kapi_adm_noderestriction_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_storageclass_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_inuseprotection_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status);
 int kapi_adm_pvcresize_validate(const struct kapi_admission_attrs *at, struct kapi_status **status);

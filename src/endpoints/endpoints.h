@@ -21,6 +21,7 @@ struct kapi_openapi;
 struct kapi_svc_alloc;
 struct kapi_satoken;
 struct kapi_rbac;
+struct kapi_node_authz;
 struct kapi_admission;
 struct kapi_audit;
 
@@ -36,6 +37,7 @@ struct kapi_apiserver {
     _Atomic(struct kapi_satoken *) satoken; /* service-account tokens; NULL until the key is ready */
     const char *sa_issuer;
     struct kapi_rbac *rbac;            /* NULL: --authorization-mode=AlwaysAllow */
+    struct kapi_node_authz *node_authz; /* NULL: no Node in --authorization-mode (or AlwaysAllow) */
     struct kapi_admission *admission;  /* the built-in admission chain */
     struct kapi_audit *audit;          /* NULL: no --audit-policy-file */
     int max_inflight;            /* --max-requests-inflight (non-mutating) */

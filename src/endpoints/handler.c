@@ -7,6 +7,7 @@
 
 #include "../api/names.h"
 #include "../api/status.h"
+#include "../auth/node_authz.h"
 #include "../auth/rbac.h"
 #include "../apiext/crd.h"
 #include "../audit/audit.h"
@@ -55,12 +56,54 @@ static const char *http_verb(const char *method)
  * policy: discovery, basic-user, public-info-viewer, ...). */
 static void log_request(struct kapi_req *r, int64_t start);
 
+/* The authorizers run in --authorization-mode order (Node, then RBAC, by
+ * default) as upstream's union: the first allow wins; otherwise the reasons
+ * the authorizers gave are joined with newlines. Node only judges kubelets
+ * and never denies. With Node alone (no RBAC, no AlwaysAllow) only
+ * system:masters gets past it, upstream's privileged-group authorizer. */
 static bool decide(struct kapi_req *r, const struct kapi_authz_attrs *a, const char **reason)
 {
     *reason = "";
-    if (!r->srv->rbac)
+    struct kapi_node_authz *na = r->srv->node_authz;
+    if (!r->srv->rbac && !na)
         return true; /* --authorization-mode=AlwaysAllow */
-    return kapi_rbac_authorize(r->srv->rbac, r->pool, a, reason);
+    /* the request's own attributes carry its field selector (list/watch of
+     * the pods of one node); other checks (impersonation, reviews) do not */
+    const char *fs = a->resource_request && a->verb == r->verb && a->resource == r->resource
+                         ? kapi_req_param(r, "fieldSelector")
+                         : NULL;
+    const char *why[2];
+    size_t nwhy = 0;
+    bool node_first = !kapi_node_authz_after_rbac(na);
+    for (int step = 0; step < 2; step++) {
+        const char *rs = "";
+        bool ok = false;
+        if ((step == 0) == node_first) {
+            bool decided = false;
+            if (!na)
+                continue;
+            ok = kapi_node_authorize_sel(na, r->pool, a, fs, &rs, &decided);
+        } else {
+            if (!r->srv->rbac)
+                continue;
+            ok = kapi_rbac_authorize(r->srv->rbac, r->pool, a, &rs);
+        }
+        if (ok) {
+            *reason = rs ? rs : "";
+            return true;
+        }
+        if (rs && *rs)
+            why[nwhy++] = rs;
+    }
+    if (!r->srv->rbac && a->user)
+        for (size_t i = 0; i < a->user->ngroups; i++)
+            if (strcmp(a->user->groups[i], "system:masters") == 0)
+                return true;
+    if (nwhy == 1)
+        *reason = why[0];
+    else if (nwhy == 2)
+        *reason = kapi_pool_printf(r->pool, "%s\n%s", why[0], why[1]);
+    return false;
 }
 
 static void attrs_of(struct kapi_req *r, bool resource_request, struct kapi_authz_attrs *a)

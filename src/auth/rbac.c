@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/names.h"
 #include "../cache/cache.h"
 #include "../codec/json.h"
 #include "../registry/objectmeta.h"
@@ -625,4 +626,153 @@ void kapi_rbac_rules(struct kapi_rbac *r, struct kapi_pool *pool, const struct k
             collect(pool, &r->idx->nsubj, kapi_pool_printf(pool, "%s\x1f", ns), u, resource_rules, non_resource_rules);
     }
     pthread_rwlock_unlock(&r->lock);
+}
+
+/* ---- rules as data, for the escalation checks ---- */
+
+static const char **copy_list(struct kapi_pool *p, const char **l)
+{
+    if (!l || !l[0])
+        return NULL;
+    size_t n = 0;
+    while (l[n])
+        n++;
+    const char **o = kapi_pool_alloc(p, (n + 1) * sizeof(*o));
+    for (size_t i = 0; i < n; i++)
+        o[i] = kapi_pool_strdup(p, l[i]);
+    o[n] = NULL;
+    return o;
+}
+
+struct rule_vec {
+    struct kapi_rbac_rule *v;
+    size_t n, cap;
+};
+
+static void push_rules(struct kapi_pool *p, struct rule_vec *out, const struct rules *rs)
+{
+    if (!rs || !rs->n)
+        return;
+    if (out->n + rs->n > out->cap) {
+        size_t cap = out->cap ? out->cap : 16;
+        while (cap < out->n + rs->n)
+            cap *= 2;
+        struct kapi_rbac_rule *v = kapi_pool_alloc(p, cap * sizeof(*v));
+        if (out->n)
+            memcpy(v, out->v, out->n * sizeof(*v));
+        out->v = v;
+        out->cap = cap;
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct rule *ru = &rs->v[i];
+        out->v[out->n++] = (struct kapi_rbac_rule){copy_list(p, ru->verbs), copy_list(p, ru->groups),
+                                                   copy_list(p, ru->resources), copy_list(p, ru->names),
+                                                   copy_list(p, ru->urls)};
+    }
+}
+
+/* How the registry-backed resolver of the RBAC storage words a binding
+ * whose role it cannot read (the authorizer's own texts differ). */
+static const char *registry_error(struct kapi_pool *p, const struct binding *b)
+{
+    if (strcmp(b->ref_kind, "ClusterRole") == 0)
+        return kapi_pool_printf(p, "clusterroles.rbac.authorization.k8s.io %s not found",
+                                kapi_go_quote(p, b->ref_name, strlen(b->ref_name)));
+    if (strcmp(b->ref_kind, "Role") == 0) {
+        if (!b->ns[0]) /* a Role looked up without a namespace */
+            return "Namespace parameter required.";
+        return kapi_pool_printf(p, "roles.rbac.authorization.k8s.io %s not found",
+                                kapi_go_quote(p, b->ref_name, strlen(b->ref_name)));
+    }
+    return kapi_pool_printf(p, "unsupported role reference kind: %s",
+                            kapi_go_quote(p, b->ref_kind, strlen(b->ref_kind)));
+}
+
+/* The rules of the bindings filed under u's keys (prefix pre), visited in
+ * list order with one subject match per binding. */
+static void held_in(struct kapi_pool *p, const struct hmap *m, const char *pre, const struct kapi_user *u,
+                    struct rule_vec *out, struct errs *errs)
+{
+    size_t nkeys = 1 + u->ngroups, total = 0;
+    struct entry **heads = kapi_pool_calloc(p, nkeys * sizeof(*heads));
+    for (size_t k = 0; k < nkeys; k++) {
+        const char *key = k == 0 ? kapi_pool_printf(p, "%su\x1f%s", pre, nz(u->name))
+                                 : kapi_pool_printf(p, "%sg\x1f%s", pre, nz(u->groups[k - 1]));
+        struct hnode *n = hmap_find(m, key);
+        heads[k] = n ? n->val : NULL;
+        for (struct entry *e = heads[k]; e; e = e->next)
+            total++;
+    }
+    if (!total)
+        return;
+    struct entry **all = kapi_pool_alloc(p, total * sizeof(*all));
+    size_t n = 0;
+    for (size_t k = 0; k < nkeys; k++)
+        for (struct entry *e = heads[k]; e; e = e->next)
+            all[n++] = e;
+    qsort(all, n, sizeof(*all), cmp_entry);
+    const struct binding *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct binding *b = all[i]->b;
+        if (b == last)
+            continue;
+        last = b;
+        if (b->rules)
+            push_rules(p, out, b->rules);
+        else if (errs)
+            add_err(p, errs, registry_error(p, b));
+    }
+}
+
+static void ensure_index(struct kapi_rbac *r)
+{
+    int64_t rev = kapi_cache_rev(r->cache);
+    if (atomic_load(&r->checked_rev) != rev)
+        refresh(r, rev);
+}
+
+size_t kapi_rbac_held_rules(struct kapi_rbac *r, struct kapi_pool *pool, const struct kapi_user *u, const char *ns,
+                            struct kapi_rbac_rule **rules, const char ***errs, size_t *nerrs)
+{
+    struct rule_vec out = {0};
+    struct errs e = {0};
+    if (r && u) {
+        ensure_index(r);
+        pthread_rwlock_rdlock(&r->lock);
+        if (r->idx) {
+            held_in(pool, &r->idx->csubj, "", u, &out, &e);
+            if (ns && ns[0])
+                held_in(pool, &r->idx->nsubj, kapi_pool_printf(pool, "%s\x1f", ns), u, &out, &e);
+        }
+        pthread_rwlock_unlock(&r->lock);
+    }
+    *rules = out.v;
+    if (errs)
+        *errs = e.v;
+    if (nerrs)
+        *nerrs = e.n;
+    return out.n;
+}
+
+int kapi_rbac_role_rules(struct kapi_rbac *r, struct kapi_pool *pool, const char *ns, const char *name,
+                         struct kapi_rbac_rule **rules, size_t *n)
+{
+    struct rule_vec out = {0};
+    int rc = -1;
+    if (r) {
+        ensure_index(r);
+        pthread_rwlock_rdlock(&r->lock);
+        if (r->idx) {
+            struct hnode *hn = ns && ns[0] ? hmap_find(&r->idx->roles, kapi_pool_printf(pool, "%s/%s", ns, nz(name)))
+                                           : hmap_find(&r->idx->croles, nz(name));
+            if (hn) {
+                push_rules(pool, &out, hn->val);
+                rc = 0;
+            }
+        }
+        pthread_rwlock_unlock(&r->lock);
+    }
+    *rules = out.v;
+    *n = out.n;
+    return rc;
 }

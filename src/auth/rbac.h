@@ -58,4 +58,27 @@ struct kapi_value;
 void kapi_rbac_rules(struct kapi_rbac *r, struct kapi_pool *pool, const struct kapi_user *u, const char *ns,
                      struct kapi_value *resource_rules, struct kapi_value *non_resource_rules);
 
+/* ---- rules as data, for the escalation checks (rbac_escalation.c) ---- */
+
+/* One PolicyRule. Each list is NULL-terminated; NULL stands for an empty
+ * or absent list. */
+struct kapi_rbac_rule {
+    const char **verbs, **groups, **resources, **names, **urls;
+};
+
+/* The rules u holds in namespace ns the way upstream's rule resolver lists
+ * them: ClusterRoleBindings in name order, then (ns non-empty) the
+ * RoleBindings of ns, one subject match per binding. Rules and strings are
+ * copied into pool. *errs (may be NULL) receives, deduplicated and in visit
+ * order, why bindings of u could not be resolved, worded as the registry
+ * reports it (`clusterroles.rbac.authorization.k8s.io "x" not found`).
+ * Returns the number of rules stored in *rules. Thread-safe. */
+size_t kapi_rbac_held_rules(struct kapi_rbac *r, struct kapi_pool *pool, const struct kapi_user *u, const char *ns,
+                            struct kapi_rbac_rule **rules, const char ***errs, size_t *nerrs);
+
+/* The rules of ClusterRole name (ns NULL or "") or of Role ns/name, copied
+ * into pool: 0, or -1 when the role does not exist. */
+int kapi_rbac_role_rules(struct kapi_rbac *r, struct kapi_pool *pool, const char *ns, const char *name,
+                         struct kapi_rbac_rule **rules, size_t *n);
+
 #endif

@@ -5,6 +5,7 @@
 #include "../api/names.h"
 #include "../admission/admission.h"
 #include "../api/status.h"
+#include "../auth/rbac_escalation.h"
 #include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
@@ -89,6 +90,7 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
     if (r->kind->view_in)
         obj = r->kind->view_in(r->pool, r->kind, obj);
     const struct kapi_kind *sk = r->kind->storage_kind ? r->kind->storage_kind : r->kind;
+    const char *given_name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL)); /* before generateName */
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;
     if (kapi_meta_prepare_create(r->pool, sk, obj, r->ns, &errs, &bad) < 0) {
@@ -105,6 +107,12 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
     if (kapi_rest_check_namespace(r) < 0)
         return;
     kapi_rest_track_fields(r, NULL, obj);
+    struct kapi_status *est = NULL; /* RBAC escalation prevention (rbac_escalation.h) */
+    struct kapi_rbac_write ew = {&r->user, r->kind->group, r->kind->resource, r->ns, r->name, given_name, obj, NULL};
+    if (r->srv->rbac && kapi_rbac_check_escalation(r->srv->rbac, r->pool, &ew, &est) < 0) {
+        kapi_respond_status(r, est);
+        return;
+    }
     if (r->srv->admission) {
         struct kapi_status *st = NULL;
         struct kapi_admission_opts ao = kapi_rest_admission_opts(r);

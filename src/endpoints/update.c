@@ -6,6 +6,7 @@
 
 #include "../admission/admission.h"
 #include "../api/status.h"
+#include "../auth/rbac_escalation.h"
 #include "../registry/core/services.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
@@ -50,6 +51,12 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         /* a namespace also waits for its spec finalizers (namespaces/finalize) */
         struct kapi_value *sf = kapi_value_path(obj, "spec", "finalizers", NULL);
         deleting = !sf || sf->type != KAPI_V_ARRAY || sf->u.arr.len == 0;
+    }
+    struct kapi_status *est = NULL; /* RBAC escalation prevention (rbac_escalation.h) */
+    struct kapi_rbac_write ew = {&r->user, r->kind->group, r->kind->resource, r->ns, r->name, r->name, obj, old};
+    if (r->srv->rbac && kapi_rbac_check_escalation(r->srv->rbac, r->pool, &ew, &est) < 0) {
+        kapi_respond_status(r, est);
+        return KAPI_STORE_IO;
     }
     if (r->srv->admission) {
         struct kapi_status *st = NULL;

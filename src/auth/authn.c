@@ -10,7 +10,12 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #define TOKEN_FILE_MAX (64u << 20)
 
@@ -30,6 +35,16 @@ struct kapi_authn {
     size_t nslots; /* power of two, or 0 */
     kapi_authn_token_fn hook;
     void *hook_ctx;
+    kapi_authn_request_fn req_fn;
+    void *req_ctx;
+    struct {
+        const char *name;
+        kapi_authn_token_auth_fn fn;
+        void *ctx;
+    } chain[8];
+    size_t nchain;
+    bool no_anonymous;
+    struct kapi_x509_pool *client_ca; /* NULL: trust the TLS layer's verification */
 };
 
 static void KAPI_PRINTF(3, 4) seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -243,6 +258,7 @@ void kapi_authn_free(struct kapi_authn *a)
         free_entry(&a->tokens[i]);
     free(a->tokens);
     free(a->slots);
+    kapi_x509_pool_free(a->client_ca);
     free(a);
 }
 
@@ -399,6 +415,141 @@ void kapi_authn_set_token_hook(struct kapi_authn *a, kapi_authn_token_fn fn, voi
     a->hook_ctx = ctx;
 }
 
+void kapi_authn_set_request_authenticator(struct kapi_authn *a, kapi_authn_request_fn fn, void *ctx)
+{
+    a->req_fn = fn;
+    a->req_ctx = ctx;
+}
+
+int kapi_authn_add_token_authenticator(struct kapi_authn *a, const char *name, kapi_authn_token_auth_fn fn,
+                                       void *ctx)
+{
+    if (a->nchain == KAPI_ARRAY_LEN(a->chain))
+        return -1;
+    a->chain[a->nchain].name = name;
+    a->chain[a->nchain].fn = fn;
+    a->chain[a->nchain].ctx = ctx;
+    a->nchain++;
+    return 0;
+}
+
+void kapi_authn_set_anonymous(struct kapi_authn *a, bool allow)
+{
+    a->no_anonymous = !allow;
+}
+
+int kapi_authn_set_client_ca(struct kapi_authn *a, const char *ca_file, char *err, size_t errlen)
+{
+    struct kapi_x509_pool *p = kapi_x509_pool_load(ca_file, err, errlen);
+    if (!p)
+        return -1;
+    kapi_x509_pool_free(a->client_ca);
+    a->client_ca = p;
+    return 0;
+}
+
+/* ---- CA pools ---- */
+
+struct kapi_x509_pool {
+    X509_STORE *store;
+};
+
+struct kapi_x509_pool *kapi_x509_pool_from_pem(const char *pem, size_t len, char *err, size_t errlen)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    X509_STORE *st = X509_STORE_new();
+    int n = 0;
+    X509 *x;
+    while (bio && st && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(st, x) == 1)
+            n++;
+        X509_free(x);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (!n) {
+        X509_STORE_free(st);
+        seterr(err, errlen, "data does not contain any valid RSA or ECDSA certificates");
+        return NULL;
+    }
+    struct kapi_x509_pool *p = kapi_xcalloc(1, sizeof *p);
+    p->store = st;
+    return p;
+}
+
+struct kapi_x509_pool *kapi_x509_pool_load(const char *file, char *err, size_t errlen)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        seterr(err, errlen, "open %s: %s", file, strerror(errno));
+        return NULL;
+    }
+    struct kapi_buf b;
+    kapi_buf_init(&b, 16u << 20);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (kapi_buf_append(&b, chunk, n) != 0)
+            break;
+    fclose(f);
+    char e2[256] = "";
+    struct kapi_x509_pool *p = kapi_x509_pool_from_pem(b.data ? b.data : "", b.len, e2, sizeof e2);
+    if (!p)
+        seterr(err, errlen, "%s: %s", file, e2);
+    kapi_buf_dispose(&b);
+    return p;
+}
+
+void kapi_x509_pool_free(struct kapi_x509_pool *p)
+{
+    if (!p)
+        return;
+    X509_STORE_free(p->store);
+    free(p);
+}
+
+int kapi_x509_pool_verify_peer(const struct kapi_x509_pool *p, const struct kapi_http_peer *peer, char *err,
+                               size_t errlen)
+{
+    if (!peer || !peer->cert_der || !peer->cert_der_len) {
+        seterr(err, errlen, "no client certificate");
+        return -1;
+    }
+    const unsigned char *q = peer->cert_der;
+    X509 *leaf = d2i_X509(NULL, &q, (long)peer->cert_der_len);
+    STACK_OF(X509) *inter = sk_X509_new_null();
+    const unsigned char *c = peer->chain_der, *end = c ? c + peer->chain_der_len : NULL;
+    while (c && c < end) {
+        X509 *x = d2i_X509(NULL, &c, (long)(end - c));
+        if (!x)
+            break;
+        sk_X509_push(inter, x);
+    }
+    int rc = -1;
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (leaf && ctx && X509_STORE_CTX_init(ctx, p->store, leaf, inter) == 1) {
+        X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+        if (X509_verify_cert(ctx) == 1) {
+            rc = 0;
+        } else {
+            int e = X509_STORE_CTX_get_error(ctx);
+            if (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID)
+                seterr(err, errlen, "x509: certificate has expired or is not yet valid");
+            else if (e == X509_V_ERR_INVALID_PURPOSE)
+                seterr(err, errlen, "x509: certificate specifies an incompatible key usage");
+            else
+                seterr(err, errlen, "x509: certificate signed by unknown authority");
+        }
+    } else {
+        seterr(err, errlen, "x509: malformed certificate");
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_free(leaf);
+    sk_X509_pop_free(inter, X509_free);
+    ERR_clear_error();
+    return rc;
+}
+
 /* ---- authentication ---- */
 
 static bool str_in(const char *const *v, size_t n, const char *s)
@@ -452,24 +603,92 @@ static bool is_go_space(char ch)
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
 }
 
+static void set_anonymous(struct kapi_pool *pool, struct kapi_user *out)
+{
+    const char **g = kapi_pool_alloc(pool, sizeof *g);
+    g[0] = KAPI_GROUP_UNAUTHENTICATED;
+    memset(out, 0, sizeof *out);
+    out->name = KAPI_USER_ANONYMOUS;
+    out->uid = "";
+    out->groups = g;
+    out->ngroups = 1;
+}
+
+static enum kapi_authn_result ok_user(struct kapi_pool *pool, struct kapi_user *out, const struct kapi_user *u)
+{
+    *out = *u;
+    if (!out->uid)
+        out->uid = "";
+    add_authenticated_group(pool, out);
+    return KAPI_AUTHN_OK;
+}
+
+/* Runs the bearer token through every token authenticator; 1 when one
+ * recognised it. */
+static bool token_chain(struct kapi_authn *a, struct kapi_pool *pool, const char *tok, size_t tlen,
+                        struct kapi_user *u)
+{
+    if (lookup_token(a, tok, tlen, pool, u))
+        return true;
+    char *t = kapi_pool_strndup(pool, tok, tlen);
+    if (a->hook) {
+        struct kapi_user h = {.uid = ""};
+        if (a->hook(a->hook_ctx, pool, t, &h) == 1 && h.name) {
+            *u = h;
+            return true;
+        }
+    }
+    for (size_t i = 0; i < a->nchain; i++) {
+        struct kapi_user h = {.uid = ""};
+        const char *why = NULL;
+        int rc = a->chain[i].fn(a->chain[i].ctx, pool, t, &h, &why);
+        if (rc == 1 && h.name) {
+            *u = h;
+            return true;
+        }
+        if (rc < 0 && why)
+            kapi_log(2, "authn: %s: %s", a->chain[i].name, why);
+    }
+    return false;
+}
+
 enum kapi_authn_result kapi_authn_authenticate(struct kapi_authn *a, struct kapi_pool *pool,
                                                const struct kapi_http_peer *peer, const char *authorization,
                                                struct kapi_user *out)
 {
     memset(out, 0, sizeof *out);
     out->uid = "";
+    bool failed = false; /* an authenticator reported an error (upstream's union keeps going) */
+    struct kapi_user u = {.uid = ""};
+    if (a->req_fn) {
+        const char *why = NULL;
+        int rc = a->req_fn(a->req_ctx, pool, peer, &u, &why);
+        if (rc == 1 && u.name)
+            return ok_user(pool, out, &u);
+        if (rc < 0) {
+            failed = true;
+            if (why)
+                kapi_log(2, "authn: request header: %s", why);
+        }
+    }
     /* A verified certificate without a CN identifies nobody; fall through. */
     if (peer && peer->has_cert && peer->cn && peer->cn[0]) {
-        out->name = kapi_pool_strdup(pool, peer->cn);
-        if (peer->norgs) {
-            const char **g = kapi_pool_alloc(pool, peer->norgs * sizeof *g);
-            for (size_t i = 0; i < peer->norgs; i++)
-                g[i] = kapi_pool_strdup(pool, peer->orgs[i] ? peer->orgs[i] : "");
-            out->groups = g;
-            out->ngroups = peer->norgs;
+        char verr[128] = "";
+        if (a->client_ca && kapi_x509_pool_verify_peer(a->client_ca, peer, verr, sizeof verr) < 0) {
+            failed = true;
+            kapi_log(2, "authn: x509: %s", verr);
+        } else {
+            u = (struct kapi_user){.uid = ""};
+            u.name = kapi_pool_strdup(pool, peer->cn);
+            if (peer->norgs) {
+                const char **g = kapi_pool_alloc(pool, peer->norgs * sizeof *g);
+                for (size_t i = 0; i < peer->norgs; i++)
+                    g[i] = kapi_pool_strdup(pool, peer->orgs[i] ? peer->orgs[i] : "");
+                u.groups = g;
+                u.ngroups = peer->norgs;
+            }
+            return ok_user(pool, out, &u);
         }
-        add_authenticated_group(pool, out);
-        return KAPI_AUTHN_OK;
     }
     if (authorization) {
         const char *s = authorization, *e = s + strlen(s);
@@ -486,33 +705,20 @@ enum kapi_authn_result kapi_authn_authenticate(struct kapi_authn *a, struct kapi
             if (!tend)
                 tend = e;
             if (tend > tok) {
-                size_t tlen = (size_t)(tend - tok);
-                if (lookup_token(a, tok, tlen, pool, out)) {
-                    add_authenticated_group(pool, out);
-                    return KAPI_AUTHN_OK;
-                }
-                if (a->hook) {
-                    char *t = kapi_pool_strndup(pool, tok, tlen);
-                    struct kapi_user u = {.uid = ""};
-                    if (a->hook(a->hook_ctx, pool, t, &u) == 1 && u.name) {
-                        if (!u.uid)
-                            u.uid = "";
-                        *out = u;
-                        add_authenticated_group(pool, out);
-                        return KAPI_AUTHN_OK;
-                    }
-                }
+                u = (struct kapi_user){.uid = ""};
+                if (token_chain(a, pool, tok, (size_t)(tend - tok), &u))
+                    return ok_user(pool, out, &u);
                 memset(out, 0, sizeof *out);
                 out->uid = "";
                 return KAPI_AUTHN_INVALID;
             }
         }
     }
-    const char **g = kapi_pool_alloc(pool, sizeof *g);
-    g[0] = KAPI_GROUP_UNAUTHENTICATED;
-    out->name = KAPI_USER_ANONYMOUS;
-    out->uid = "";
-    out->groups = g;
-    out->ngroups = 1;
+    if (failed || a->no_anonymous) {
+        memset(out, 0, sizeof *out);
+        out->uid = "";
+        return KAPI_AUTHN_INVALID;
+    }
+    set_anonymous(pool, out);
     return KAPI_AUTHN_ANONYMOUS;
 }

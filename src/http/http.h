@@ -22,11 +22,22 @@ enum kapi_http_req_error {
 
 /* The peer's verified TLS client certificate, if it sent one that chains to
  * the client CA. Absent when no certificate was sent. */
+struct kapi_http_request;
 struct kapi_http_peer {
     bool has_cert;
     const char *cn;           /* subject CommonName */
     const char **orgs;        /* subject O= values, in order */
     size_t norgs;
+    /* The leaf certificate (DER) and the intermediates the client sent after
+     * it (their DER encodings back to back), for authenticators that check
+     * the chain against a CA of their own (front-proxy request headers). */
+    const unsigned char *cert_der;
+    size_t cert_der_len;
+    const unsigned char *chain_der;
+    size_t chain_der_len;
+    /* The request this peer arrived with (set by the server for each
+     * request; NULL elsewhere): lets authenticators read its headers. */
+    const struct kapi_http_request *request;
 };
 
 struct kapi_http_request {
@@ -75,6 +86,8 @@ struct kapi_http_config {
     const char *cert_file;     /* PEM serving certificate (chain) */
     const char *key_file;      /* PEM private key */
     const char *client_ca_file;/* PEM CA for client certificates; NULL = none asked */
+    const char *extra_client_ca_file; /* further PEM CAs client certificates may chain to (the
+                                         front-proxy --requestheader-client-ca-file); needs client_ca_file */
     size_t max_header_bytes;   /* request line + headers; default 1 MiB -> 431 */
     size_t max_body;           /* default 3 MiB -> KAPI_HTTP_BODY_TOO_LARGE */
     int header_timeout_ms;     /* time to receive a full request head; default 60000 */

@@ -267,6 +267,8 @@ static int conn_write(struct conn *c, const void *buf, size_t n)
 
 static void peer_free(struct kapi_http_peer *p)
 {
+    free((char *)p->cert_der);
+    free((char *)p->chain_der);
     free((char *)p->cn);
     for (size_t i = 0; i < p->norgs; i++)
         free((char *)p->orgs[i]);
@@ -472,6 +474,29 @@ static void fill_peer(struct conn *c)
     }
     if (!c->peer.cn)
         c->peer.cn = kapi_xstrdup("");
+    /* Raw certificates, for authenticators that verify against their own CA. */
+    int dl = i2d_X509(x, NULL);
+    if (dl > 0) {
+        unsigned char *d = kapi_xmalloc((size_t)dl), *q = d;
+        i2d_X509(x, &q);
+        c->peer.cert_der = d;
+        c->peer.cert_der_len = (size_t)dl;
+    }
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl); /* server side: without the leaf */
+    size_t total = 0;
+    for (int i = 0; chain && i < sk_X509_num(chain); i++) {
+        int l = i2d_X509(sk_X509_value(chain, i), NULL);
+        if (l > 0 && X509_cmp(sk_X509_value(chain, i), x) != 0)
+            total += (size_t)l;
+    }
+    if (total) {
+        unsigned char *d = kapi_xmalloc(total), *q = d;
+        for (int i = 0; i < sk_X509_num(chain); i++)
+            if (X509_cmp(sk_X509_value(chain, i), x) != 0)
+                i2d_X509(sk_X509_value(chain, i), &q);
+        c->peer.chain_der = d;
+        c->peer.chain_der_len = (size_t)(q - d);
+    }
 }
 
 static int handshake(struct conn *c)
@@ -879,6 +904,7 @@ static enum next serve_requests(struct worker *w, struct conn *c)
         req->headers = h.headers;
         req->nheaders = h.nheaders;
         req->peer = c->peer;
+        req->peer.request = req;
         req->remote_addr = c->remote;
         req->conn = t;
 
@@ -1211,6 +1237,15 @@ static SSL_CTX *make_ssl_ctx(const struct kapi_http_config *cfg, char *err, size
             goto fail;
         }
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->client_ca_file);
+        if (cfg->extra_client_ca_file) {
+            if (SSL_CTX_load_verify_locations(ctx, cfg->extra_client_ca_file, NULL) != 1) {
+                ssl_err(err, errlen, "cannot load client CA", cfg->extra_client_ca_file);
+                sk_X509_NAME_pop_free(names, X509_NAME_free);
+                goto fail;
+            }
+            if (names)
+                SSL_add_file_cert_subjects_to_stack(names, cfg->extra_client_ca_file);
+        }
         if (names)
             SSL_CTX_set_client_CA_list(ctx, names);
         ERR_clear_error();
@@ -1276,7 +1311,7 @@ struct kapi_http_server *kapi_http_server_start(const struct kapi_http_config *c
     if (c->max_connections <= 0)
         c->max_connections = 10000;
     /* Only the path strings matter after start; do not keep the caller's. */
-    c->cert_file = c->key_file = c->client_ca_file = c->bind_address = NULL;
+    c->cert_file = c->key_file = c->client_ca_file = c->extra_client_ca_file = c->bind_address = NULL;
     srv->handler = handler;
     srv->ctx = ctx;
     srv->max_workers = c->max_connections + 8;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ftype { F_STR, F_INT, F_DURATION_S };
+enum ftype { F_STR, F_INT, F_DURATION_S, F_BOOL, F_LIST };
 
 struct flag {
     const char *name;
@@ -50,10 +50,30 @@ static const struct flag flags[] = {
     {"encryption-provider-config", F_STR, OFF(encryption_provider_config), "EncryptionConfiguration file: encrypt resources at rest (identity, aescbc, aesgcm, secretbox)"},
     {"endpoint-reconciler-type", F_STR, OFF(endpoint_reconciler_type), "lease (default): the kubernetes Service lists every live instance; none"},
     {"endpoint-reconciler-interval-ms", F_INT, OFF(endpoint_reconciler_interval_ms), "how often an instance renews its entry (default 10000; entries live 1.5x this)"},
-    {"authorization-mode", F_STR, OFF(authorization_mode), "RBAC (default; Node is accepted and not enforced yet) or AlwaysAllow"},
+    {"authorization-mode", F_STR, OFF(authorization_mode), "comma list of Node, RBAC, AlwaysAllow, in the order they are asked (default Node,RBAC)"},
     {"enable-admission-plugins", F_STR, OFF(enable_admission_plugins), "admission plugins to turn on in addition to the defaults"},
     {"disable-admission-plugins", F_STR, OFF(disable_admission_plugins), "admission plugins to turn off"},
     {"controllers", F_STR, OFF(controllers), "in-process controllers, e.g. \"*\" (default) or \"*,-namespace-controller\""},
+    {"anonymous-auth", F_BOOL, OFF(anonymous_auth), "requests without credentials are system:anonymous (default true); false: 401"},
+    {"enable-bootstrap-token-auth", F_BOOL, OFF(enable_bootstrap_token_auth), "accept bootstrap tokens from kube-system Secrets of type bootstrap.kubernetes.io/token"},
+    {"requestheader-client-ca-file", F_STR, OFF(requestheader_client_ca_file), "CA of front proxies whose request headers name the user"},
+    {"requestheader-allowed-names", F_LIST, OFF(requestheader_allowed_names), "front-proxy certificate CNs allowed (default: any)"},
+    {"requestheader-username-headers", F_LIST, OFF(requestheader_username_headers), "request headers holding the user name (X-Remote-User is common)"},
+    {"requestheader-uid-headers", F_LIST, OFF(requestheader_uid_headers), "request headers holding the user UID (X-Remote-Uid is suggested)"},
+    {"requestheader-group-headers", F_LIST, OFF(requestheader_group_headers), "request headers holding groups (X-Remote-Group is suggested)"},
+    {"requestheader-extra-headers-prefix", F_LIST, OFF(requestheader_extra_headers_prefix), "request header prefixes for user extra (X-Remote-Extra- is suggested)"},
+    {"authentication-token-webhook-config-file", F_STR, OFF(authn_webhook_config_file), "kubeconfig of a TokenReview webhook for bearer tokens"},
+    {"authentication-token-webhook-cache-ttl", F_DURATION_S, OFF(authn_webhook_cache_ttl_s), "how long webhook answers are cached (default 2m0s)"},
+    {"authentication-token-webhook-version", F_STR, OFF(authn_webhook_version), "TokenReview version sent to the webhook: v1 (default) or v1beta1"},
+    {"oidc-issuer-url", F_STR, OFF(oidc_issuer_url), "https URL of the OpenID issuer whose ID tokens are accepted"},
+    {"oidc-client-id", F_STR, OFF(oidc_client_id), "the audience ID tokens must carry"},
+    {"oidc-username-claim", F_STR, OFF(oidc_username_claim), "claim holding the user name (default sub)"},
+    {"oidc-username-prefix", F_STR, OFF(oidc_username_prefix), "prefix for user names (default <issuer>#, none for email; \"-\" = none)"},
+    {"oidc-groups-claim", F_STR, OFF(oidc_groups_claim), "claim holding the groups (string or array)"},
+    {"oidc-groups-prefix", F_STR, OFF(oidc_groups_prefix), "prefix for group names"},
+    {"oidc-ca-file", F_STR, OFF(oidc_ca_file), "CA of the issuer's TLS certificate (default: system roots)"},
+    {"oidc-required-claim", F_LIST, OFF(oidc_required_claim), "key=value claims ID tokens must carry (repeatable)"},
+    {"oidc-signing-algs", F_LIST, OFF(oidc_signing_algs), "allowed JOSE signing algorithms (default RS256)"},
     {"v", F_INT, OFF(verbosity), "log verbosity: 0 errors, 1 info, 2 every request"},
 };
 
@@ -139,6 +159,11 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->etcd_prefix = "/registry";
     f->compaction_interval_s = 300;
     f->event_ttl_s = 3600;
+    f->anonymous_auth = true;
+    f->authn_webhook_cache_ttl_s = 120;
+    f->authn_webhook_version = "v1";
+    f->oidc_username_claim = "sub";
+    bool list_set[KAPI_ARRAY_LEN(flags)] = {0}; /* a list flag's first use replaces its default */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -161,6 +186,23 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
             return -1;
         }
         const char *val;
+        if (fl->type == F_BOOL) {
+            /* Go's pflag: a bare boolean flag is true; a value only after "=" */
+            const char *bv = eq ? eq + 1 : "true";
+            bool b;
+            if (!strcmp(bv, "1") || !strcmp(bv, "t") || !strcmp(bv, "T") || !strcmp(bv, "true") ||
+                !strcmp(bv, "TRUE") || !strcmp(bv, "True"))
+                b = true;
+            else if (!strcmp(bv, "0") || !strcmp(bv, "f") || !strcmp(bv, "F") || !strcmp(bv, "false") ||
+                     !strcmp(bv, "FALSE") || !strcmp(bv, "False"))
+                b = false;
+            else {
+                snprintf(err, errlen, "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax", bv, fl->name, bv);
+                return -1;
+            }
+            *(bool *)((char *)f + fl->off) = b;
+            continue;
+        }
         if (eq) {
             val = eq + 1;
         } else if (i + 1 < argc) {
@@ -172,6 +214,14 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
         char *base = (char *)f;
         if (fl->type == F_STR) {
             *(const char **)(base + fl->off) = val;
+        } else if (fl->type == F_LIST) {
+            const char **slot = (const char **)(base + fl->off);
+            size_t idx = (size_t)(fl - flags);
+            if (list_set[idx] && *slot && **slot)
+                *slot = kapi_xasprintf("%s,%s", *slot, val); /* lives as long as the process */
+            else
+                *slot = val;
+            list_set[idx] = true;
         } else if (fl->type == F_INT) {
             char *end;
             errno = 0;

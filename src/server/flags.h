@@ -36,6 +36,17 @@ struct kapi_flags {
     int endpoint_reconciler_interval_ms;
     const char *sa_issuer, *sa_key_file, *sa_signing_key_file, *api_audiences;   /* kube-controller-manager style: "*", "-namespace-controller" */
     const char *encryption_provider_config; /* --encryption-provider-config */
+    /* authentication beyond certificates and token files (list flags hold
+     * comma-joined values; repeating the flag appends) */
+    bool anonymous_auth;                       /* --anonymous-auth (default true) */
+    bool enable_bootstrap_token_auth;          /* --enable-bootstrap-token-auth */
+    const char *requestheader_client_ca_file, *requestheader_allowed_names, *requestheader_username_headers,
+        *requestheader_uid_headers, *requestheader_group_headers, *requestheader_extra_headers_prefix;
+    const char *authn_webhook_config_file;     /* --authentication-token-webhook-config-file */
+    int authn_webhook_cache_ttl_s;             /* --authentication-token-webhook-cache-ttl (default 2m) */
+    const char *authn_webhook_version;         /* --authentication-token-webhook-version (default v1) */
+    const char *oidc_issuer_url, *oidc_client_id, *oidc_username_claim, *oidc_username_prefix,
+        *oidc_groups_claim, *oidc_groups_prefix, *oidc_ca_file, *oidc_required_claim, *oidc_signing_algs;
 };
 
 /* Parses argv into f (defaults first). Returns 0, 1 when --help was asked

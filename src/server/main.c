@@ -14,7 +14,12 @@
 
 #include "../admission/admission.h"
 #include "../auth/authn.h"
+#include "../auth/bootstrap_token.h"
+#include "../auth/oidc.h"
+#include "../auth/requestheader.h"
+#include "../auth/webhook_token.h"
 #include "../auth/pki.h"
+#include "../auth/node_authz.h"
 #include "../auth/rbac.h"
 #include "../auth/satoken.h"
 #include "../cache/cache.h"
@@ -93,6 +98,86 @@ static void *sa_setup_main(void *arg)
     free(auds_buf);
     atomic_store(&s->srv->satoken, t);
     return NULL;
+}
+
+/* The authenticators beyond certificates, token files and service
+ * accounts (--requestheader-*, bootstrap tokens, OIDC, token webhook,
+ * --anonymous-auth), added to authn in upstream's order. */
+struct authn_family {
+    struct kapi_requestheader *rh;
+    struct kapi_bootstrap_token bt;
+    struct kapi_oidc *oidc;
+    struct kapi_webhook_token *webhook;
+};
+
+static size_t split_list(const char *s, char ***out)
+{
+    size_t n = 0;
+    *out = NULL;
+    for (const char *p = s; p && *p;) {
+        size_t l = strcspn(p, ",");
+        *out = kapi_xrealloc(*out, (n + 1) * sizeof(char *));
+        (*out)[n++] = kapi_xstrndup(p, l);
+        p += l + (p[l] == ',');
+    }
+    return n;
+}
+
+static int authn_family_setup(struct authn_family *af, struct kapi_authn *authn, const struct kapi_flags *fl,
+                              struct kapi_registry *registry, const char *cluster_ca, char *err, size_t errlen)
+{
+    kapi_authn_set_anonymous(authn, fl->anonymous_auth);
+    if (fl->requestheader_client_ca_file && *fl->requestheader_client_ca_file) {
+        char **an, **un, **uid, **gn, **xp;
+        struct kapi_requestheader_opts o = {.client_ca_file = fl->requestheader_client_ca_file};
+        o.nallowed = split_list(fl->requestheader_allowed_names, &an);
+        o.nusername = split_list(fl->requestheader_username_headers, &un);
+        o.nuid = split_list(fl->requestheader_uid_headers, &uid);
+        o.ngroup = split_list(fl->requestheader_group_headers, &gn);
+        o.nextra = split_list(fl->requestheader_extra_headers_prefix, &xp);
+        o.allowed_names = (const char *const *)an, o.username_headers = (const char *const *)un;
+        o.uid_headers = (const char *const *)uid, o.group_headers = (const char *const *)gn;
+        o.extra_prefixes = (const char *const *)xp;
+        af->rh = kapi_requestheader_new(&o, err, errlen);
+        if (!af->rh)
+            return -1;
+        kapi_authn_set_request_authenticator(authn, kapi_requestheader_authenticate, af->rh);
+        /* the TLS layer now also trusts the front-proxy CA: x509 checks its own */
+        if (kapi_authn_set_client_ca(authn, cluster_ca, err, errlen) < 0)
+            return -1;
+    }
+    if (fl->enable_bootstrap_token_auth) {
+        af->bt = (struct kapi_bootstrap_token){.get_secret = kapi_bootstrap_secret_from_registry, .ctx = registry};
+        kapi_authn_add_token_authenticator(authn, "bootstrap token", kapi_bootstrap_token_authenticate, &af->bt);
+    }
+    if ((fl->oidc_issuer_url && *fl->oidc_issuer_url) || (fl->oidc_client_id && *fl->oidc_client_id)) {
+        char **req, **algs;
+        struct kapi_oidc_opts o = {.issuer_url = fl->oidc_issuer_url, .client_id = fl->oidc_client_id,
+                                   .username_claim = fl->oidc_username_claim,
+                                   .username_prefix = fl->oidc_username_prefix,
+                                   .groups_claim = fl->oidc_groups_claim, .groups_prefix = fl->oidc_groups_prefix,
+                                   .ca_file = fl->oidc_ca_file};
+        o.nrequired = split_list(fl->oidc_required_claim, &req);
+        o.nalgs = split_list(fl->oidc_signing_algs, &algs);
+        o.required_claims = (const char *const *)req, o.signing_algs = (const char *const *)algs;
+        af->oidc = kapi_oidc_new(&o, err, errlen);
+        if (!af->oidc)
+            return -1;
+        kapi_authn_add_token_authenticator(authn, "oidc", kapi_oidc_authenticate, af->oidc);
+    }
+    if (fl->authn_webhook_config_file && *fl->authn_webhook_config_file) {
+        char **auds;
+        size_t naud = split_list(fl->api_audiences && *fl->api_audiences ? fl->api_audiences : fl->sa_issuer, &auds);
+        struct kapi_webhook_token_opts o = {.config_file = fl->authn_webhook_config_file,
+                                            .version = fl->authn_webhook_version,
+                                            .cache_ttl_s = fl->authn_webhook_cache_ttl_s ? fl->authn_webhook_cache_ttl_s : -1,
+                                            .audiences = (const char *const *)auds, .naud = naud};
+        af->webhook = kapi_webhook_token_new(&o, err, errlen);
+        if (!af->webhook)
+            return -1;
+        kapi_authn_add_token_authenticator(authn, "webhook", kapi_webhook_token_authenticate, af->webhook);
+    }
+    return 0;
 }
 
 static int ensure_dir(const char *path, char *err, size_t errlen)
@@ -245,9 +330,10 @@ int main(int argc, char **argv)
     int serr = kapi_cache_start(cache);
     if (serr)
         return fail("watch cache: %s%s", kapi_store_strerror(serr), "");
-    /* --authorization-mode: a comma list; RBAC enforced, Node accepted (its
-     * kubelet rules come with the security work), AlwaysAllow for tests */
-    bool rbac_on = false, always_allow = false;
+    /* --authorization-mode: a comma list of RBAC, Node (kubelets, see
+     * src/auth/node_authz.h) and AlwaysAllow (tests); Node and RBAC are
+     * consulted in the order given */
+    bool rbac_on = false, always_allow = false, node_on = false, node_after_rbac = false;
     {
         char *modes = kapi_xstrdup(fl.authorization_mode);
         for (char *save = NULL, *m = strtok_r(modes, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
@@ -255,7 +341,10 @@ int main(int argc, char **argv)
                 rbac_on = true;
             else if (strcmp(m, "AlwaysAllow") == 0)
                 always_allow = true;
-            else if (strcmp(m, "Node") != 0) {
+            else if (strcmp(m, "Node") == 0) {
+                node_on = true;
+                node_after_rbac = rbac_on;
+            } else {
                 fprintf(stderr, "Error: --authorization-mode: unsupported mode %s\n", m);
                 return 1;
             }
@@ -267,6 +356,11 @@ int main(int argc, char **argv)
         if (kapi_rbac_bootstrap(store, registry) != 0)
             return fail("bootstrap policy: cannot write the default roles%s%s", "", "");
         rbac = kapi_rbac_new(cache, registry);
+    }
+    struct kapi_node_authz *node_authz = NULL; /* with AlwaysAllow every request passes anyway */
+    if (node_on && !always_allow) {
+        node_authz = kapi_node_authz_new(cache, registry);
+        kapi_node_authz_set_order(node_authz, node_after_rbac, !rbac_on);
     }
     if (kapi_admission_check_flags(fl.enable_admission_plugins, fl.disable_admission_plugins, err, sizeof(err)) < 0)
         return fail("%s%s", err, "");
@@ -319,6 +413,9 @@ int main(int argc, char **argv)
     struct kapi_authn *authn = kapi_authn_new(fl.token_auth_file, err, sizeof(err));
     if (!authn)
         return fail("--token-auth-file: %s%s", err, "");
+    struct authn_family authn_fam = {0};
+    if (authn_family_setup(&authn_fam, authn, &fl, registry, pki.ca_cert, err, sizeof(err)) < 0)
+        return fail("authentication: %s%s", err, "");
 
     const char *host = fl.advertise_address ? fl.advertise_address
                        : (strcmp(fl.bind_address, "0.0.0.0") == 0 || strcmp(fl.bind_address, "::") == 0) ? "127.0.0.1"
@@ -336,6 +433,7 @@ int main(int argc, char **argv)
         .openapi = kapi_openapi_new(NULL),
         .svc_alloc = svc_alloc,
         .rbac = rbac,
+        .node_authz = node_authz,
         .admission = admission,
     };
     if (fl.audit_policy_file) {
@@ -353,6 +451,8 @@ int main(int argc, char **argv)
         .cert_file = pki.serving_cert,
         .key_file = pki.serving_key,
         .client_ca_file = pki.ca_cert,
+        .extra_client_ca_file = fl.requestheader_client_ca_file && *fl.requestheader_client_ca_file
+                                    ? fl.requestheader_client_ca_file : NULL,
         .max_body = 3 * 1024 * 1024,
     };
     srv.sa_issuer = fl.sa_issuer;
@@ -424,6 +524,7 @@ int main(int argc, char **argv)
     kapi_cache_free(cache);
     kapi_svc_alloc_free(svc_alloc);
     kapi_rbac_free(rbac);
+    kapi_node_authz_free(node_authz);
     kapi_adm_set_authorizer(admission, NULL);
     kapi_admission_free(admission);
     kapi_store_close(store);
@@ -437,6 +538,9 @@ int main(int argc, char **argv)
     kapi_openapi_free(atomic_load(&srv.openapi));
     kapi_registry_free(registry);
     kapi_authn_free(authn);
+    kapi_requestheader_free(authn_fam.rh);
+    kapi_oidc_free(authn_fam.oidc);
+    kapi_webhook_token_free(authn_fam.webhook);
     kapi_audit_free(srv.audit);
     kapi_pki_dispose(&pki);
     free(endpoints_buf);

@@ -271,3 +271,18 @@ def test_new_namespace_gets_service_account_and_root_ca(kapi):
     ca = json.loads(cm.stdout)["data"]["ca.crt"]
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
     assert ca == open(os.path.join(kapi.data_dir, "pki", "ca.crt")).read()
+
+
+def test_secret_string_data_is_written_into_data(kapi):
+    """stringData is write-only: it lands in data (base64), overriding keys
+    that data also has, and is never stored or returned."""
+    import base64
+    manifest = yaml.safe_dump({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sd", "namespace": "default"},
+                               "data": {"a": base64.b64encode(b"old").decode(), "keep": base64.b64encode(b"k").decode()},
+                               "stringData": {"a": "new", "b": "two"}})
+    kapi.kubectl("apply", "-f", "-", input=manifest)
+    st, sec = kapi.json("GET", "/api/v1/namespaces/default/secrets/sd")
+    assert "stringData" not in sec
+    assert {k: base64.b64decode(v).decode() for k, v in sec["data"].items()} == {"a": "new", "b": "two", "keep": "k"}
+    assert list(sec["data"]) == sorted(sec["data"])
+    assert sec["type"] == "Opaque"

@@ -1,6 +1,8 @@
 /* registry/defaults: core/v1 (pods and pod templates, volumes, services,
  * persistent volumes and claims, secrets, endpoints, limit ranges,
  * replication controllers, namespaces, nodes). */
+#include <openssl/evp.h>
+
 #include "defaults_int.h"
 
 #include <string.h>
@@ -358,6 +360,28 @@ static void replication_controller(struct kapi_pool *pool, struct kapi_value *ob
     kapi_dflt_pod_template(pool, tmpl);
 }
 
+/* stringData is write-only: upstream's conversion copies it over data
+ * (base64 in JSON) and the stored object never carries it. */
+static void secret_string_data(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    struct kapi_value *sd = kapi_obj_get(obj, "stringData");
+    if (!sd)
+        return;
+    if (sd->type == KAPI_V_OBJECT && sd->u.obj.len) {
+        struct kapi_value *data = kapi_dflt_ensure(pool, obj, T("Secret"), "data");
+        for (size_t i = 0; i < sd->u.obj.len; i++) {
+            const struct kapi_value *v = sd->u.obj.members[i].val;
+            const char *text = kapi_value_cstr(v);
+            size_t len = text ? v->u.str.len : 0;
+            unsigned char *b64 = kapi_pool_alloc(pool, 4 * ((len + 2) / 3) + 1);
+            EVP_EncodeBlock(b64, (const unsigned char *)(text ? text : ""), (int)len);
+            kapi_obj_del(data, sd->u.obj.members[i].key);
+            kapi_dflt_map_add(pool, data, sd->u.obj.members[i].key, kapi_value_str(pool, (const char *)b64));
+        }
+    }
+    kapi_obj_del(obj, "stringData");
+}
+
 bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value *obj)
 {
     if (strcmp(kind, "Pod") == 0) {
@@ -370,6 +394,7 @@ bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value 
         service(pool, obj);
     } else if (strcmp(kind, "Secret") == 0) {
         kapi_dflt_str(pool, obj, T("Secret"), "type", "Opaque");
+        secret_string_data(pool, obj);
     } else if (strcmp(kind, "PersistentVolumeClaim") == 0) {
         kapi_dflt_pvc(pool, obj);
     } else if (strcmp(kind, "PersistentVolume") == 0) {

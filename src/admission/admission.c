@@ -19,6 +19,22 @@ struct plugin {
     kapi_admission_fn mutate, validate;
 };
 
+/* NamespaceLifecycle's part that is not in the request handlers: the
+ * namespaces the cluster needs cannot be deleted. (Creates in missing or
+ * terminating namespaces are refused by the handlers before admission.) */
+static int namespace_lifecycle_validate(const struct kapi_admission_attrs *at, struct kapi_status **status)
+{
+    static const char *const immortal[] = {"default", "kube-system", "kube-public"};
+    if (at->obj || !kapi_adm_is(at, "", "namespaces"))
+        return 0;
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(immortal); i++)
+        if (at->name && strcmp(at->name, immortal[i]) == 0) {
+            *status = kapi_adm_forbidden(at, "this namespace may not be deleted");
+            return -1;
+        }
+    return 0;
+}
+
 static int always_deny(const struct kapi_admission_attrs *at, struct kapi_status **status)
 {
     *status = kapi_adm_forbidden(at, "admission control is denying all modifications");
@@ -32,7 +48,7 @@ static int always_deny(const struct kapi_admission_attrs *at, struct kapi_status
 static const struct plugin plugins[] = {
     {"AlwaysAdmit", false, NULL, NULL},
     {"NamespaceAutoProvision", false, NULL, NULL},
-    {"NamespaceLifecycle", true, NULL, NULL},
+    {"NamespaceLifecycle", true, NULL, namespace_lifecycle_validate},
     {"NamespaceExists", false, NULL, NULL},
     {"LimitPodHardAntiAffinityTopology", false, NULL, NULL},
     {"LimitRanger", true, kapi_adm_limitranger_mutate, kapi_adm_limitranger_validate},
@@ -247,7 +263,8 @@ static const struct kapi_admission_opts no_opts;
 /* Whether plugin i also runs for DELETE (only the webhook plugins do in kapi). */
 static bool on_delete(size_t i)
 {
-    return plugins[i].mutate == kapi_adm_webhook_mutate || plugins[i].validate == kapi_adm_webhook_validate;
+    return plugins[i].mutate == kapi_adm_webhook_mutate || plugins[i].validate == kapi_adm_webhook_validate ||
+           plugins[i].validate == namespace_lifecycle_validate;
 }
 
 static int run_phase(struct kapi_admission *a, bool mutate, const struct kapi_admission_attrs *at,

@@ -176,3 +176,15 @@ def test_clusterrole_aggregation(kapi):
     kapi.kubectl("create", "rolebinding", "v", "--clusterrole=view", "--user=viewer", "-n", "default")
     out = kapi.kubectl("auth", "can-i", "list", "pods", "-n", "default", "--as=viewer", check=False).stdout.strip()
     assert out == "yes"
+
+
+def test_system_namespaces_cannot_be_deleted(kapi):
+    for ns in ("default", "kube-system", "kube-public"):
+        st, err = kapi.json("DELETE", f"/api/v1/namespaces/{ns}")
+        assert st == 403, err
+        assert err["message"] == f'namespaces "{ns}" is forbidden: this namespace may not be deleted'
+        assert kapi.json("GET", f"/api/v1/namespaces/{ns}")[1]["status"]["phase"] == "Active"
+    p = kapi.kubectl("delete", "namespace", "kube-public", check=False)
+    assert p.returncode != 0 and "this namespace may not be deleted" in p.stderr
+    kapi.kubectl("create", "namespace", "mortal")
+    kapi.kubectl("delete", "namespace", "mortal")

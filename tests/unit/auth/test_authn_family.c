@@ -239,8 +239,11 @@ static int setup(void **state)
     user_cert = cert(leaf_key, "alice", ca_cert, ca_key, false, NULL);
     ca_pem = pem(ca_cert, NULL);
     proxy_ca_pem = pem(proxy_ca_cert, NULL);
-    char *crt = write_tmp("srv.crt", pem(srv_cert, NULL));
-    char *key = write_tmp("srv.key", pem(NULL, leaf_key));
+    char *crt_pem = pem(srv_cert, NULL), *key_pem = pem(NULL, leaf_key);
+    char *crt = write_tmp("srv.crt", crt_pem);
+    char *key = write_tmp("srv.key", key_pem);
+    free(crt_pem);
+    free(key_pem);
     struct kapi_http_config hc = {.bind_address = "127.0.0.1", .port = 0, .cert_file = crt, .key_file = key};
     char err[256];
     srv = kapi_http_server_start(&hc, handler, NULL, err, sizeof err);

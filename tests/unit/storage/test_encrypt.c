@@ -105,7 +105,8 @@ static unsigned char *raw_value(const char *key, size_t *len)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     *len = (size_t)sqlite3_column_bytes(st, 0);
     unsigned char *out = kapi_xmalloc(*len + 1);
-    memcpy(out, sqlite3_column_blob(st, 0), *len);
+    if (*len)
+        memcpy(out, sqlite3_column_blob(st, 0), *len);
     out[*len] = 0;
     sqlite3_finalize(st);
     sqlite3_close(db);

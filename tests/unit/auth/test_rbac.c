@@ -388,6 +388,159 @@ static void test_bootstrap(void **state)
     assert_false(R("ivy", NULL, "get", "", "pods", "", "team", "p"));
 }
 
+/* Renders a rule as "verbs|groups|resources|names" with comma-joined lists. */
+static const char *rule_str(struct fx *f, struct kapi_value *r)
+{
+    const char *keys[] = {"verbs", "apiGroups", "resources", "resourceNames"};
+    char buf[1024];
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < KAPI_ARRAY_LEN(keys); k++) {
+        struct kapi_value *a = kapi_obj_get(r, keys[k]);
+        if (k)
+            off += (size_t)snprintf(buf + off, sizeof(buf) - off, "|");
+        for (size_t i = 0; a && a->type == KAPI_V_ARRAY && i < a->u.arr.len; i++)
+            off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? "," : "",
+                                    kapi_value_cstr(a->u.arr.items[i]));
+    }
+    return kapi_pool_strdup(f->pool, buf);
+}
+
+static void expect_rules(struct fx *f, const char *role, const char *const *want, size_t n)
+{
+    struct kapi_value *cr = get_obj(f, "clusterroles", NULL, role);
+    assert_non_null(cr);
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cr, "metadata", "labels", "kubernetes.io/bootstrapping", NULL)),
+                        "rbac-defaults");
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cr, "metadata", "annotations",
+                                                        "rbac.authorization.kubernetes.io/autoupdate", NULL)),
+                        "true");
+    struct kapi_value *rules = kapi_obj_get(cr, "rules");
+    assert_non_null(rules);
+    assert_int_equal(rules->type, KAPI_V_ARRAY);
+    assert_int_equal(rules->u.arr.len, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(rule_str(f, rules->u.arr.items[i]), want[i]);
+}
+
+#define EVENTS_RULE "create,patch,update|,events.k8s.io|events|"
+
+static void test_bootstrap_controller_roles(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(kapi_rbac_bootstrap(f->store, f->reg), 0);
+    assert_int_equal(kapi_cache_sync(f->cache, 5000), 0);
+
+    const char *const deploy[] = {
+        "get,list,update,watch|apps,extensions|deployments|",
+        "update|apps,extensions|deployments/status|",
+        "update|apps,extensions|deployments/finalizers|",
+        "create,delete,get,list,patch,update,watch|apps,extensions|replicasets|",
+        "get,list,update,watch||pods|",
+        EVENTS_RULE,
+    };
+    expect_rules(f, "system:controller:deployment-controller", deploy, KAPI_ARRAY_LEN(deploy));
+    const char *const ns[] = {
+        "delete,get,list,watch||namespaces|",
+        "update||namespaces/finalize,namespaces/status|",
+        "delete,deletecollection,get,list,watch|*|*|",
+    };
+    expect_rules(f, "system:controller:namespace-controller", ns, KAPI_ARRAY_LEN(ns));
+    const char *const gc[] = {"delete,get,list,patch,update,watch|*|*|", EVENTS_RULE};
+    expect_rules(f, "system:controller:generic-garbage-collector", gc, KAPI_ARRAY_LEN(gc));
+    const char *const cert[] = {
+        "delete,get,list,watch|certificates.k8s.io|certificatesigningrequests|",
+        "update|certificates.k8s.io|certificatesigningrequests/approval,certificatesigningrequests/status|",
+        "approve|certificates.k8s.io|signers|kubernetes.io/kube-apiserver-client-kubelet",
+        "sign|certificates.k8s.io|signers|kubernetes.io/kube-apiserver-client,kubernetes.io/kube-apiserver-client-"
+        "kubelet,kubernetes.io/kubelet-serving,kubernetes.io/legacy-unknown",
+        "create|authorization.k8s.io|subjectaccessreviews|",
+        EVENTS_RULE,
+    };
+    expect_rules(f, "system:controller:certificate-controller", cert, KAPI_ARRAY_LEN(cert));
+    /* 1.33 still appends the (GA, locked) StatefulSetAutoDeletePVC rules after the events rule */
+    const char *const sts[] = {
+        "list,watch||pods|",
+        "get,list,watch|apps|statefulsets|",
+        "update|apps|statefulsets/status|",
+        "update|apps|statefulsets/finalizers|",
+        "create,delete,get,patch,update||pods|",
+        "create,delete,get,list,patch,update,watch|apps|controllerrevisions|",
+        "create,get,list,watch||persistentvolumeclaims|",
+        EVENTS_RULE,
+        "delete,update||persistentvolumeclaims|",
+        "update||pods/finalizers|",
+    };
+    expect_rules(f, "system:controller:statefulset-controller", sts, KAPI_ARRAY_LEN(sts));
+
+    /* upstream's controller roles with 1.33's default feature gates: every one is bound to the
+     * kube-system service account of its name */
+    const char *const names[] = {
+        "attachdetach-controller", "certificate-controller", "clusterrole-aggregation-controller",
+        "cronjob-controller", "daemon-set-controller", "deployment-controller", "disruption-controller",
+        "endpoint-controller", "endpointslice-controller", "endpointslicemirroring-controller",
+        "ephemeral-volume-controller", "expand-controller", "generic-garbage-collector",
+        "horizontal-pod-autoscaler", "job-controller", "legacy-service-account-token-cleaner",
+        "namespace-controller", "node-controller", "persistent-volume-binder", "pod-garbage-collector",
+        "pv-protection-controller", "pvc-protection-controller", "replicaset-controller",
+        "replication-controller", "resourcequota-controller", "root-ca-cert-publisher", "route-controller",
+        "selinux-warning-controller", "service-account-controller", "service-cidrs-controller",
+        "service-controller", "statefulset-controller", "ttl-after-finished-controller", "ttl-controller",
+        "validatingadmissionpolicy-status-controller",
+    };
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(names); i++) {
+        const char *full = kapi_pool_printf(f->pool, "system:controller:%s", names[i]);
+        struct kapi_value *role = get_obj(f, "clusterroles", NULL, full);
+        assert_non_null(role);
+        struct kapi_value *b = get_obj(f, "clusterrolebindings", NULL, full);
+        assert_non_null(b);
+        assert_string_equal(kapi_value_cstr(kapi_value_path(b, "metadata", "labels", "kubernetes.io/bootstrapping",
+                                                            NULL)),
+                            "rbac-defaults");
+        assert_string_equal(kapi_value_cstr(kapi_value_path(b, "roleRef", "kind", NULL)), "ClusterRole");
+        assert_string_equal(kapi_value_cstr(kapi_value_path(b, "roleRef", "name", NULL)), full);
+        struct kapi_value *subs = kapi_obj_get(b, "subjects");
+        assert_non_null(subs);
+        assert_int_equal(subs->type, KAPI_V_ARRAY);
+        assert_int_equal(subs->u.arr.len, 1);
+        assert_string_equal(kapi_obj_get_str(subs->u.arr.items[0], "kind"), "ServiceAccount");
+        assert_string_equal(kapi_obj_get_str(subs->u.arr.items[0], "namespace"), "kube-system");
+        assert_string_equal(kapi_obj_get_str(subs->u.arr.items[0], "name"), names[i]);
+        assert_null(kapi_obj_get(subs->u.arr.items[0], "apiGroup"));
+    }
+    /* roles of features that are off by default in 1.33 are not created */
+    const char *const gated[] = {"resource-claim-controller", "device-taint-eviction-controller",
+                                 "volumeattributesclass-protection-controller",
+                                 "kube-apiserver-serving-clustertrustbundle-publisher",
+                                 "storage-version-garbage-collector", "storage-version-migrator-controller",
+                                 "podcertificaterequestcleaner"};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(gated); i++)
+        assert_null(get_obj(f, "clusterroles", NULL, kapi_pool_printf(f->pool, "system:controller:%s", gated[i])));
+
+    /* the roles in action, through the bindings */
+    const char *dc = "system:serviceaccount:kube-system:deployment-controller";
+    assert_true(R(dc, "system:serviceaccounts", "create", "apps", "replicasets", "", "default", ""));
+    assert_string_equal(reason, "RBAC: allowed by ClusterRoleBinding \"system:controller:deployment-controller\" of "
+                                "ClusterRole \"system:controller:deployment-controller\" to ServiceAccount "
+                                "\"deployment-controller/kube-system\"");
+    assert_true(R(dc, "system:serviceaccounts", "update", "apps", "deployments", "status", "default", "d"));
+    assert_false(R(dc, "system:serviceaccounts", "delete", "", "nodes", "", "", "n1"));
+    assert_false(R(dc, "system:serviceaccounts", "create", "apps", "deployments", "", "default", ""));
+    const char *nc = "system:serviceaccount:kube-system:namespace-controller";
+    assert_true(R(nc, NULL, "deletecollection", "batch", "jobs", "", "team", ""));
+    assert_true(R(nc, NULL, "update", "", "namespaces", "finalize", "", "team"));
+    assert_false(R(nc, NULL, "create", "", "pods", "", "team", ""));
+    assert_true(R("system:serviceaccount:kube-system:legacy-service-account-token-cleaner", NULL, "get", "",
+                  "configmaps", "", "kube-system", "kube-apiserver-legacy-service-account-token-tracking"));
+    assert_false(R("system:serviceaccount:kube-system:legacy-service-account-token-cleaner", NULL, "get", "",
+                   "configmaps", "", "kube-system", "other"));
+    assert_true(R("system:serviceaccount:kube-system:horizontal-pod-autoscaler", NULL, "update", "apps",
+                  "deployments", "scale", "default", "d"));
+    /* the same name in another namespace is someone else */
+    assert_false(R("system:serviceaccount:default:deployment-controller", NULL, "create", "apps", "replicasets", "",
+                   "default", ""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_non_resource_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_controller_roles, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

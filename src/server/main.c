@@ -29,6 +29,7 @@
 #include "../controllers/endpoints_reconciler.h"
 #include "../controllers/event_ttl.h"
 #include "../controllers/resourcequota.h"
+#include "../controllers/sa_token_secrets.h"
 #include "../controllers/gc.h"
 #include "../controllers/namespace.h"
 #include "../controllers/podgc.h"
@@ -400,15 +401,16 @@ int main(int argc, char **argv)
     if (kapi_flags_controller_enabled(&fl, "clusterrole-aggregation"))
         cractl = kapi_cractl_start(store, cache, registry);
     struct kapi_sactl *sactl = NULL;
-    if (kapi_flags_controller_enabled(&fl, "serviceaccount-controller")) {
+    char ca_pem[16384];
+    {
         FILE *caf = fopen(pki.ca_cert, "r");
-        char ca_pem[16384];
         size_t ca_len = caf ? fread(ca_pem, 1, sizeof(ca_pem) - 1, caf) : 0;
         if (caf)
             fclose(caf);
         ca_pem[ca_len] = 0;
-        sactl = kapi_sactl_start(store, cache, registry, ca_pem);
     }
+    if (kapi_flags_controller_enabled(&fl, "serviceaccount-controller"))
+        sactl = kapi_sactl_start(store, cache, registry, ca_pem);
 
     struct kapi_authn *authn = kapi_authn_new(fl.token_auth_file, err, sizeof(err));
     if (!authn)
@@ -443,6 +445,9 @@ int main(int argc, char **argv)
         if (!srv.audit)
             return fail("--audit-policy-file: %s%s", err, "");
     }
+    struct kapi_tokctl *tokctl = kapi_flags_controller_enabled(&fl, "serviceaccount-token-controller")
+                                     ? kapi_tokctl_start(store, cache, registry, &srv.satoken, ca_pem)
+                                     : NULL;
     kapi_uuid(srv.apf_flowschema_uid);
     kapi_uuid(srv.apf_prioritylevel_uid);
     struct kapi_http_config hc = {
@@ -511,6 +516,7 @@ int main(int argc, char **argv)
     kapi_http_server_stop(http, fl.shutdown_grace_s * 1000);
     if (sa_started)
         pthread_join(sa_thread, NULL);
+    kapi_tokctl_stop(tokctl); /* it signs with srv.satoken */
     kapi_satoken_free(atomic_load(&srv.satoken));
     kapi_crdctl_stop(crdctl);
     kapi_cractl_stop(cractl);

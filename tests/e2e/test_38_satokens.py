@@ -82,3 +82,46 @@ def test_issuer_discovery(kapi):
     keys = json.loads(body)["keys"]
     assert st == 200 and hdrs["content-type"] == "application/jwk-set+json"
     assert keys[0]["kty"] == "RSA" and keys[0]["e"] == "AQAB" and keys[0]["alg"] == "RS256"
+
+
+def test_legacy_secret_based_service_account_tokens(kapi):
+    """A kubernetes.io/service-account-token Secret gets a legacy token that
+    authenticates as its service account; deleting the Secret (or the
+    account) revokes it."""
+    import base64
+    import time as _t
+    kapi.kubectl("create", "namespace", "legacy-tok")
+    kapi.kubectl("create", "serviceaccount", "robot", "-n", "legacy-tok")
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+              "metadata": {"name": "robot-token", "annotations": {"kubernetes.io/service-account.name": "robot"}}}
+    assert kapi.json("POST", "/api/v1/namespaces/legacy-tok/secrets", secret)[0] == 201
+    deadline = _t.time() + 15
+    sec = {}
+    while _t.time() < deadline:
+        st, sec = kapi.json("GET", "/api/v1/namespaces/legacy-tok/secrets/robot-token")
+        if (sec.get("data") or {}).get("token"):
+            break
+        _t.sleep(0.2)
+    data = sec["data"]
+    assert sorted(data) == ["ca.crt", "namespace", "token"]
+    assert base64.b64decode(data["namespace"]).decode() == "legacy-tok"
+    assert base64.b64decode(data["ca.crt"]).decode().startswith("-----BEGIN CERTIFICATE-----")
+    st, sa = kapi.json("GET", "/api/v1/namespaces/legacy-tok/serviceaccounts/robot")
+    assert sec["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == sa["metadata"]["uid"]
+    token = base64.b64decode(data["token"]).decode()
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["iss"] == "kubernetes/serviceaccount"
+    assert claims["sub"] == "system:serviceaccount:legacy-tok:robot"
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    st, who = kapi.json("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", review, client_cert=False,
+                        headers={"Authorization": f"Bearer {token}"})
+    assert st == 201 and who["status"]["userInfo"]["username"] == "system:serviceaccount:legacy-tok:robot"
+    kapi.kubectl("delete", "secret", "robot-token", "-n", "legacy-tok")
+    deadline = _t.time() + 10
+    while _t.time() < deadline:
+        st, _ = kapi.json("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", review, client_cert=False,
+                          headers={"Authorization": f"Bearer {token}"})
+        if st == 401:
+            break
+        _t.sleep(0.2)
+    assert st == 401

@@ -140,8 +140,11 @@ static void resources(struct kv_ctx *c, const struct kapi_value *res, const char
 }
 
 static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kapi_value *vols,
-                       const char *fld, bool required)
+                       const char *fld, bool required, const struct kapi_value *spec)
 {
+    int64_t grace_v;
+    const int64_t *grace = kv_int(spec, "terminationGracePeriodSeconds", &grace_v) ? &grace_v : NULL;
+    bool host_users = kv_host_users(spec);
     if (required && kv_len(ctrs) == 0)
         kapi_ferr_required(c->pool, c->errs, fld, "");
     for (size_t i = 0; i < kv_len(ctrs); i++) {
@@ -163,11 +166,17 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
         kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
                 N(PULL_POLICIES));
         resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
+        kv_container_security_context(c, kv_get(ct, "securityContext"), kv_path(c, "%s.securityContext", p),
+                                      host_users);
+        if (!required) /* init containers: restartPolicy and probes before the duplicate check */
+            kv_container_probes(c, ct, p, true, grace);
         for (size_t j = 0; *name && j < i; j++)
             if (!strcmp(kv_str0(kv_item(ctrs, j), "name"), name)) {
                 kapi_ferr_duplicate(c->pool, c->errs, np, name);
                 break;
             }
+        if (required)
+            kv_container_probes(c, ct, p, false, grace);
     }
 }
 
@@ -175,8 +184,8 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
 {
     const struct kapi_value *vols = kv_get(spec, "volumes");
     volumes(c, vols, kv_path(c, "%s.volumes", fld));
-    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), true);
-    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), false);
+    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), true, spec);
+    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), false, spec);
     /* init containers share the name space of regular ones */
     const struct kapi_value *init = kv_get(spec, "initContainers"), *ctrs = kv_get(spec, "containers");
     for (size_t i = 0; i < kv_len(init); i++) {
@@ -188,6 +197,7 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
             N(RESTART_POLICIES));
     kv_enum(c, kv_path(c, "%s.dnsPolicy", fld), kv_str(spec, "dnsPolicy"), DNS_POLICIES, N(DNS_POLICIES));
     kapi_validate_labels(c->pool, kv_get(spec, "nodeSelector"), kv_path(c, "%s.nodeSelector", fld), c->errs);
+    kv_pod_spec_scheduling(c, spec, fld);
     const char *sa = kv_str0(spec, "serviceAccountName");
     if (*sa)
         kv_name_msgs(c, kv_path(c, "%s.serviceAccountName", fld), sa, kapi_is_dns1123_subdomain);
@@ -203,6 +213,7 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
         kv_name_msgs(c, kv_path(c, "%s.hostname", fld), hn, kapi_is_dns1123_label);
     if (*sd)
         kv_name_msgs(c, kv_path(c, "%s.subdomain", fld), sd, kapi_is_dns1123_label);
+    kv_pod_spec_tolerations(c, spec, fld);
     const char *pc = kv_str0(spec, "priorityClassName");
     if (*pc)
         kv_name_msgs(c, kv_path(c, "%s.priorityClassName", fld), pc, kapi_is_dns1123_subdomain);
@@ -589,6 +600,8 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
         event(c, obj);
     } else if (!strcmp(kind, "Endpoints")) {
         endpoints(c, obj);
+    } else if (!strcmp(kind, "Node")) {
+        kv_node(c, obj, old);
     } else {
         return false;
     }

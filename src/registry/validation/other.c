@@ -100,6 +100,8 @@ bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struc
               const struct kapi_value *old)
 {
     const struct kapi_value *spec = kv_get(obj, "spec");
+    if (kv_net(c, group, kind, obj, old))
+        return true;
     if (!strcmp(group, "rbac.authorization.k8s.io")) {
         if (!strcmp(kind, "Role"))
             rbac_rules(c, obj, true);

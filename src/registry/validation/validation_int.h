@@ -52,6 +52,24 @@ void kv_port_num(struct kv_ctx *c, const char *field, int64_t port);
 /* Core building blocks used by the workload validators. */
 void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char *fld);
+/* pod_more.c: the rest of a PodSpec, called from core.c at upstream's points. */
+void kv_container_security_context(struct kv_ctx *c, const struct kapi_value *sc, const char *fld, bool host_users);
+/* lifecycle + probes (regular containers, or init ones with restartPolicy
+ * Always), restartPolicy rules; grace = pod terminationGracePeriodSeconds. */
+void kv_container_probes(struct kv_ctx *c, const struct kapi_value *ct, const char *fld, bool init,
+                         const int64_t *grace);
+bool kv_host_users(const struct kapi_value *spec);
+/* pod securityContext, affinity, topologySpreadConstraints */
+void kv_pod_spec_scheduling(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+void kv_pod_spec_tolerations(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld);
+void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld);
+const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when valid */
+/* net.c: NetworkPolicy, EndpointSlice, Node. */
+bool kv_net(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
+            const struct kapi_value *old);
+void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
+
 /* "field is immutable" when nv != ov; repr = bad value as shown (NULL: nv's own string/number). */
 void kv_immutable(struct kv_ctx *c, const struct kapi_value *nv, const struct kapi_value *ov, const char *fld,
                   const char *repr);

@@ -1,0 +1,722 @@
+/* registry/validation/pod_more: the parts of a PodSpec beyond names, ports,
+ * env, mounts and resources: probes and lifecycle handlers, container and
+ * pod security contexts, affinity, tolerations and topology spread
+ * constraints. Paths, texts and order follow kube-apiserver 1.33's
+ * ValidatePodSpec; core.c calls in at the matching points. */
+#include "validation_int.h"
+
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char MSG_ID_RANGE[] = "must be between 0 and 2147483647, inclusive";
+
+/* A Go pointer field inside a %#v struct: the address is not knowable, so a
+ * fixed stand-in is printed for set fields (docs/internals/validation.md). */
+static void go_ptr_field(struct kapi_buf *b, bool first, const char *name, const char *type, bool set)
+{
+    kapi_buf_printf(b, "%s%s:(*%s)(%s)", first ? "" : ", ", name, type, set ? "0xc000000000" : "nil");
+}
+
+static const char *go_security_context(struct kv_ctx *c, const struct kapi_value *sc)
+{
+    static const struct {
+        const char *json, *go, *type;
+    } fields[] = {
+        {"capabilities", "Capabilities", "core.Capabilities"},
+        {"privileged", "Privileged", "bool"},
+        {"seLinuxOptions", "SELinuxOptions", "core.SELinuxOptions"},
+        {"windowsOptions", "WindowsOptions", "core.WindowsSecurityContextOptions"},
+        {"runAsUser", "RunAsUser", "int64"},
+        {"runAsGroup", "RunAsGroup", "int64"},
+        {"runAsNonRoot", "RunAsNonRoot", "bool"},
+        {"readOnlyRootFilesystem", "ReadOnlyRootFilesystem", "bool"},
+        {"allowPrivilegeEscalation", "AllowPrivilegeEscalation", "bool"},
+        {"procMount", "ProcMount", "core.ProcMountType"},
+        {"seccompProfile", "SeccompProfile", "core.SeccompProfile"},
+        {"appArmorProfile", "AppArmorProfile", "core.AppArmorProfile"},
+    };
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_puts(&b, "core.SecurityContext{");
+    for (size_t i = 0; i < N(fields); i++)
+        go_ptr_field(&b, i == 0, fields[i].go, fields[i].type, kv_get(sc, fields[i].json) != NULL);
+    kapi_buf_putc(&b, '}');
+    char *s = kapi_pool_strndup(c->pool, b.data, b.len);
+    kapi_buf_dispose(&b);
+    return s;
+}
+
+static const char *go_seccomp(struct kv_ctx *c, const struct kapi_value *sp)
+{
+    const char *t = kv_str0(sp, "type");
+    return kapi_pool_printf(c->pool, "core.SeccompProfile{Type:%s, LocalhostProfile:(*string)(%s)}",
+                            kapi_go_quote(c->pool, t, strlen(t)), kv_get(sp, "localhostProfile") ? "0xc000000000" : "nil");
+}
+
+/* ---- Handlers (probes and lifecycle hooks). */
+
+/* An IntOrString port of a handler: number range or IANA port name. */
+static void port_num_or_name(struct kv_ctx *c, const struct kapi_value *port, const char *fld)
+{
+    if (port && port->type == KAPI_V_STRING)
+        kv_port_name_msgs(c, fld, port->u.str.s);
+    else
+        kv_port_num(c, fld, port && port->type == KAPI_V_INT ? port->u.i : 0);
+}
+
+static bool http_header_name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
+}
+
+static void http_get(struct kv_ctx *c, const struct kapi_value *h, const char *fld)
+{
+    if (!*kv_str0(h, "path"))
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.path", fld), "");
+    port_num_or_name(c, kv_get(h, "port"), kv_path(c, "%s.port", fld));
+    static const char *const schemes[] = {"HTTP", "HTTPS"};
+    const char *scheme = kv_str0(h, "scheme");
+    if (!kv_in(scheme, schemes, N(schemes)))
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.scheme", fld), scheme, schemes, N(schemes));
+    const struct kapi_value *hdrs = kv_get(h, "httpHeaders");
+    for (size_t i = 0; i < kv_len(hdrs); i++) {
+        const char *name = kv_str0(kv_item(hdrs, i), "name");
+        if (!http_header_name_ok(name))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.httpHeaders", fld), name,
+                              "a valid HTTP header must consist of alphanumeric characters or '-' (e.g. "
+                              "'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')");
+    }
+}
+
+/* Exactly one of exec/httpGet/tcpSocket/grpc (probes) or
+ * exec/httpGet/tcpSocket/sleep (lifecycle), checked in that order. */
+static void handler(struct kv_ctx *c, const struct kapi_value *h, const char *fld, bool lifecycle,
+                    const int64_t *grace)
+{
+    const char *const kinds[] = {"exec", "httpGet", "tcpSocket", lifecycle ? "sleep" : "grpc"};
+    int n = 0;
+    for (size_t k = 0; k < N(kinds); k++) {
+        const struct kapi_value *a = kv_get(h, kinds[k]);
+        if (!a)
+            continue;
+        const char *p = kv_path(c, "%s.%s", fld, kinds[k]);
+        if (n > 0) {
+            kapi_ferr_forbidden(c->pool, c->errs, p, "may not specify more than 1 handler type");
+            continue;
+        }
+        n++;
+        if (k == 0) {
+            if (kv_len(kv_get(a, "command")) == 0)
+                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.command", p), "");
+        } else if (k == 1) {
+            http_get(c, a, p);
+        } else if (k == 2) {
+            port_num_or_name(c, kv_get(a, "port"), kv_path(c, "%s.port", p));
+        } else if (!lifecycle) {
+            int64_t port = 0;
+            kv_int(a, "port", &port);
+            kv_port_num(c, kv_path(c, "%s.port", p), port);
+        } else {
+            /* 1.33: PodLifecycleSleepActionAllowZero is on, so 0 is fine */
+            int64_t secs = 0;
+            kv_int(a, "seconds", &secs);
+            if (grace && (secs < 0 || secs > *grace))
+                kapi_ferr_invalid_int(c->pool, c->errs, p, secs,
+                                      kapi_pool_printf(c->pool,
+                                                       "must be non-negative and less than "
+                                                       "terminationGracePeriodSeconds (%lld)",
+                                                       (long long)*grace));
+        }
+    }
+    if (n == 0)
+        kapi_ferr_required(c->pool, c->errs, fld, "must specify a handler type");
+}
+
+enum probe_kind { PROBE_LIVENESS, PROBE_READINESS, PROBE_STARTUP };
+
+static void probe(struct kv_ctx *c, const struct kapi_value *p, const char *fld, enum probe_kind kind)
+{
+    if (!p)
+        return;
+    handler(c, p, fld, false, NULL);
+    static const char *const nonneg[] = {"initialDelaySeconds", "timeoutSeconds", "periodSeconds",
+                                         "successThreshold", "failureThreshold"};
+    for (size_t i = 0; i < N(nonneg); i++)
+        kv_nonneg(c, fld, p, nonneg[i]);
+    int64_t tg;
+    bool has_tg = kv_int(p, "terminationGracePeriodSeconds", &tg);
+    if (has_tg && tg <= 0)
+        kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.terminationGracePeriodSeconds", fld), tg,
+                              "must be greater than 0");
+    if (kind == PROBE_READINESS) {
+        if (has_tg)
+            kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.terminationGracePeriodSeconds", fld), tg,
+                                  "must not be set for readinessProbes");
+    } else {
+        int64_t st = 0;
+        kv_int(p, "successThreshold", &st);
+        if (st != 1)
+            kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.successThreshold", fld), st, "must be 1");
+    }
+}
+
+void kv_container_probes(struct kv_ctx *c, const struct kapi_value *ct, const char *fld, bool init,
+                         const int64_t *grace)
+{
+    const struct kapi_value *rp = kv_get(ct, "restartPolicy");
+    bool restart_always = false;
+    if (init && rp) {
+        static const char *const always[] = {"Always"};
+        const char *s = kapi_value_cstr(rp);
+        restart_always = s && !strcmp(s, "Always");
+        if (!restart_always)
+            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.restartPolicy", fld), s ? s : "", always, 1);
+    }
+    static const char *const keys[] = {"lifecycle", "livenessProbe", "readinessProbe", "startupProbe"};
+    if (init && !restart_always) {
+        for (size_t i = 0; i < N(keys); i++)
+            if (kv_get(ct, keys[i]))
+                kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", fld, keys[i]),
+                                    "may not be set for init containers without restartPolicy=Always");
+        return;
+    }
+    const struct kapi_value *lc = kv_get(ct, "lifecycle");
+    if (lc) {
+        if (kv_get(lc, "postStart"))
+            handler(c, kv_get(lc, "postStart"), kv_path(c, "%s.lifecycle.postStart", fld), true, grace);
+        if (kv_get(lc, "preStop"))
+            handler(c, kv_get(lc, "preStop"), kv_path(c, "%s.lifecycle.preStop", fld), true, grace);
+    }
+    probe(c, kv_get(ct, "livenessProbe"), kv_path(c, "%s.livenessProbe", fld), PROBE_LIVENESS);
+    probe(c, kv_get(ct, "readinessProbe"), kv_path(c, "%s.readinessProbe", fld), PROBE_READINESS);
+    probe(c, kv_get(ct, "startupProbe"), kv_path(c, "%s.startupProbe", fld), PROBE_STARTUP);
+    if (!init && rp)
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.restartPolicy", fld),
+                            "may not be set for non-init containers");
+}
+
+/* ---- Security contexts. */
+
+static void id_range(struct kv_ctx *c, const struct kapi_value *o, const char *key, const char *fld)
+{
+    int64_t v;
+    if (kv_int(o, key, &v) && (v < 0 || v > 2147483647))
+        kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.%s", fld, key), v, MSG_ID_RANGE);
+}
+
+/* A path that stays below its base: not absolute, no ".." element. */
+static void local_descending_path(struct kv_ctx *c, const char *p, const char *fld)
+{
+    if (p[0] == '/')
+        kapi_ferr_invalid(c->pool, c->errs, fld, p, "must be a relative path");
+    for (const char *s = p; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
+            kapi_ferr_invalid(c->pool, c->errs, fld, p, "must not contain '..'");
+            break;
+        }
+        s += n + (e ? 1 : 0);
+    }
+}
+
+static void seccomp_profile(struct kv_ctx *c, const struct kapi_value *sp, const char *fld)
+{
+    if (!sp)
+        return;
+    static const char *const types[] = {"Localhost", "RuntimeDefault", "Unconfined"};
+    const char *t = kv_str0(sp, "type");
+    const char *tp = kv_path(c, "%s.type", fld);
+    if (!*t)
+        kapi_ferr_required(c->pool, c->errs, tp, "type is required when seccompProfile is set");
+    else if (!kv_in(t, types, N(types)))
+        kapi_ferr_not_supported(c->pool, c->errs, tp, t, types, N(types));
+    const char *lp = kv_str(sp, "localhostProfile");
+    const char *lpp = kv_path(c, "%s.localhostProfile", fld);
+    if (!strcmp(t, "Localhost")) {
+        if (!lp)
+            kapi_ferr_required(c->pool, c->errs, lpp, "must be set when seccomp type is Localhost");
+        else
+            local_descending_path(c, lp, lpp);
+    } else if (lp) {
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, lpp, go_seccomp(c, sp),
+                      "can only be set when seccomp type is Localhost");
+    }
+}
+
+static void apparmor_profile(struct kv_ctx *c, const struct kapi_value *ap, const char *fld)
+{
+    if (!ap)
+        return;
+    const char *t = kv_str0(ap, "type");
+    const char *lp = kv_str(ap, "localhostProfile");
+    const char *lpp = kv_path(c, "%s.localhostProfile", fld);
+    static const char *const types[] = {"Localhost", "RuntimeDefault", "Unconfined"};
+    if (!strcmp(t, "Localhost")) {
+        if (!lp) {
+            kapi_ferr_required(c->pool, c->errs, lpp, "must be set when AppArmor type is Localhost");
+        } else {
+            size_t n = strlen(lp), a = 0, z = n;
+            while (a < n && strchr(" \t\n\r\v\f", lp[a]))
+                a++;
+            while (z > a && strchr(" \t\n\r\v\f", lp[z - 1]))
+                z--;
+            if (a != 0 || z != n)
+                kapi_ferr_invalid(c->pool, c->errs, lpp, lp, "must not be padded with whitespace");
+            else if (n == 0)
+                kapi_ferr_required(c->pool, c->errs, lpp, "must be set when AppArmor type is Localhost");
+            if (n > 4095)
+                kapi_ferr_too_long(c->pool, c->errs, lpp, 4095);
+        }
+    } else if (!strcmp(t, "RuntimeDefault") || !strcmp(t, "Unconfined")) {
+        if (lp)
+            kapi_ferr_invalid(c->pool, c->errs, lpp, lp, "can only be set when AppArmor type is Localhost");
+    } else if (!*t) {
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.type", fld), "type is required when appArmorProfile is set");
+    } else {
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.type", fld), t, types, N(types));
+    }
+}
+
+void kv_container_security_context(struct kv_ctx *c, const struct kapi_value *sc, const char *fld, bool host_users)
+{
+    if (!sc)
+        return;
+    id_range(c, sc, "runAsUser", fld);
+    id_range(c, sc, "runAsGroup", fld);
+    const char *pm = kv_str(sc, "procMount");
+    if (pm) {
+        static const char *const mounts[] = {"Default", "Unmasked"};
+        if (!kv_in(pm, mounts, N(mounts)))
+            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.procMount", fld), pm, mounts, N(mounts));
+        if (host_users && !strcmp(pm, "Unmasked"))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.procMount", fld), pm,
+                              "`hostUsers` must be false to use `Unmasked`");
+    }
+    seccomp_profile(c, kv_get(sc, "seccompProfile"), kv_path(c, "%s.seccompProfile", fld));
+    const struct kapi_value *ape = kv_get(sc, "allowPrivilegeEscalation");
+    if (ape && ape->type == KAPI_V_BOOL && !ape->u.b) {
+        if (kv_bool(sc, "privileged"))
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, go_security_context(c, sc),
+                          "cannot set `allowPrivilegeEscalation` to false and `privileged` to true");
+        const struct kapi_value *add = kv_get(kv_get(sc, "capabilities"), "add");
+        for (size_t i = 0; i < kv_len(add); i++) {
+            const char *cap = kapi_value_cstr(kv_item(add, i));
+            if (cap && !strcmp(cap, "CAP_SYS_ADMIN"))
+                kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, go_security_context(c, sc),
+                              "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN");
+        }
+    }
+    apparmor_profile(c, kv_get(sc, "appArmorProfile"), kv_path(c, "%s.appArmorProfile", fld));
+}
+
+/* Sysctl names: dot- or slash-separated segments of [a-z0-9]([-_a-z0-9]*[a-z0-9])?. */
+static bool sysctl_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253)
+        return false;
+    size_t seg = 0;
+    char prev = 0;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = s[i];
+        if (ch == '.' || ch == '/' || ch == 0) {
+            if (seg == 0 || prev == '-' || prev == '_')
+                return false;
+            seg = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+            seg++;
+        } else if (ch == '-' || ch == '_') {
+            if (seg == 0)
+                return false;
+            seg++;
+        } else {
+            return false;
+        }
+        prev = ch;
+    }
+    return true;
+}
+
+/* Namespaced sysctls in the net and ipc namespaces (component-helpers' table). */
+static bool sysctl_in_net(const char *s)
+{
+    return !strncmp(s, "net.", 4) || !strncmp(s, "net/", 4);
+}
+
+static bool sysctl_in_ipc(const char *s)
+{
+    static const char *const exact[] = {"kernel.sem", "kernel/sem"};
+    static const char *const prefixes[] = {"kernel.shm", "kernel.msg", "fs.mqueue.", "kernel/shm", "kernel/msg",
+                                           "fs/mqueue/"};
+    if (kv_in(s, exact, N(exact)))
+        return true;
+    for (size_t i = 0; i < N(prefixes); i++)
+        if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+            return true;
+    return false;
+}
+
+static void pod_security_context(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *sc = kv_get(spec, "securityContext");
+    if (!sc)
+        return;
+    id_range(c, sc, "fsGroup", fld);
+    id_range(c, sc, "runAsUser", fld);
+    id_range(c, sc, "runAsGroup", fld);
+    const struct kapi_value *sg = kv_get(sc, "supplementalGroups");
+    for (size_t i = 0; i < kv_len(sg); i++) {
+        const struct kapi_value *g = kv_item(sg, i);
+        if (g && g->type == KAPI_V_INT && (g->u.i < 0 || g->u.i > 2147483647))
+            kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.supplementalGroups[%zu]", fld, i), g->u.i,
+                                  MSG_ID_RANGE);
+    }
+    /* v1 keeps hostPID/shareProcessNamespace beside securityContext; the
+     * internal type (and so the path) has them inside it */
+    if (kv_bool(spec, "shareProcessNamespace") && kv_bool(spec, "hostPID"))
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, kv_path(c, "%s.shareProcessNamespace", fld), "true",
+                      "ShareProcessNamespace and HostPID cannot both be enabled");
+    const struct kapi_value *sys = kv_get(sc, "sysctls");
+    for (size_t i = 0; i < kv_len(sys); i++) {
+        const char *name = kv_str0(kv_item(sys, i), "name");
+        const char *p = kv_path(c, "%s.sysctls[%zu].name", fld, i);
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !strcmp(kv_str0(kv_item(sys, j), "name"), name);
+        if (!*name)
+            kapi_ferr_required(c->pool, c->errs, p, "");
+        else if (!sysctl_name_ok(name))
+            kapi_ferr_invalid(c->pool, c->errs, p, name,
+                              "must have at most 253 characters and match regex "
+                              "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$");
+        else if (dup)
+            kapi_ferr_duplicate(c->pool, c->errs, p, name);
+        if (kv_bool(spec, "hostNetwork") && sysctl_in_net(name))
+            kapi_ferr_invalid(c->pool, c->errs, p, name, "may not be specified when 'hostNetwork' is true");
+        else if (kv_bool(spec, "hostIPC") && sysctl_in_ipc(name))
+            kapi_ferr_invalid(c->pool, c->errs, p, name, "may not be specified when 'hostIPC' is true");
+    }
+    const char *fgp = kv_str(sc, "fsGroupChangePolicy");
+    static const char *const fgps[] = {"Always", "OnRootMismatch"};
+    if (fgp && !kv_in(fgp, fgps, N(fgps)))
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.fsGroupChangePolicy", fld), fgp, fgps, N(fgps));
+    seccomp_profile(c, kv_get(sc, "seccompProfile"), kv_path(c, "%s.seccompProfile", fld));
+    apparmor_profile(c, kv_get(sc, "appArmorProfile"), kv_path(c, "%s.appArmorProfile", fld));
+    const char *sgp = kv_str(sc, "supplementalGroupsPolicy");
+    static const char *const sgps[] = {"Merge", "Strict"};
+    if (sgp && !kv_in(sgp, sgps, N(sgps)))
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.supplementalGroupsPolicy", fld), sgp, sgps,
+                                N(sgps));
+    const char *slp = kv_str(sc, "seLinuxChangePolicy");
+    static const char *const slps[] = {"MountOption", "Recursive"};
+    if (slp && !kv_in(slp, slps, N(slps)))
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.seLinuxChangePolicy", fld), slp, slps, N(slps));
+}
+
+bool kv_host_users(const struct kapi_value *spec)
+{
+    const struct kapi_value *hu = kv_get(spec, "hostUsers");
+    return !hu || hu->type != KAPI_V_BOOL || hu->u.b;
+}
+
+/* ---- Affinity. */
+
+static void node_selector_requirement(struct kv_ctx *c, const struct kapi_value *r, const char *fld)
+{
+    const char *op = kv_str0(r, "operator");
+    size_t nv = kv_len(kv_get(r, "values"));
+    const char *vp = kv_path(c, "%s.values", fld);
+    if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
+        if (nv == 0)
+            kapi_ferr_required(c->pool, c->errs, vp, "must be specified when `operator` is 'In' or 'NotIn'");
+    } else if (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist")) {
+        if (nv > 0)
+            kapi_ferr_forbidden(c->pool, c->errs, vp,
+                                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+    } else if (!strcmp(op, "Gt") || !strcmp(op, "Lt")) {
+        if (nv != 1)
+            kapi_ferr_required(c->pool, c->errs, vp, "must be specified single value when `operator` is 'Lt' or 'Gt'");
+    } else {
+        kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.operator", fld), op, "not a valid selector operator");
+    }
+    kv_name_msgs(c, kv_path(c, "%s.key", fld), kv_str0(r, "key"), kapi_is_qualified_name);
+}
+
+static size_t node_name_msgs(const char *s, const char *msgs[KAPI_NAME_MSGS_MAX])
+{
+    return kapi_name_dns_subdomain(s, false, msgs);
+}
+
+static void node_selector_term(struct kv_ctx *c, const struct kapi_value *term, const char *fld)
+{
+    const struct kapi_value *ex = kv_get(term, "matchExpressions");
+    for (size_t i = 0; i < kv_len(ex); i++)
+        node_selector_requirement(c, kv_item(ex, i), kv_path(c, "%s.matchExpressions[%zu]", fld, i));
+    const struct kapi_value *mf = kv_get(term, "matchFields");
+    for (size_t i = 0; i < kv_len(mf); i++) {
+        const struct kapi_value *r = kv_item(mf, i);
+        const char *p = kv_path(c, "%s.matchFields[%zu]", fld, i);
+        const char *op = kv_str0(r, "operator");
+        const struct kapi_value *vals = kv_get(r, "values");
+        if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
+            if (kv_len(vals) != 1)
+                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.values", p),
+                                   "must be only one value when `operator` is 'In' or 'NotIn' for node field selector");
+        } else {
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.operator", p), op, "not a valid selector operator");
+        }
+        const char *key = kv_str0(r, "key");
+        if (strcmp(key, "metadata.name")) {
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.key", p), key, "not a valid field selector key");
+        } else {
+            for (size_t j = 0; j < kv_len(vals); j++) {
+                const char *v = kapi_value_cstr(kv_item(vals, j));
+                kv_name_msgs(c, kv_path(c, "%s.values[%zu]", p, j), v ? v : "", node_name_msgs);
+            }
+        }
+    }
+}
+
+void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld)
+{
+    const struct kapi_value *terms = kv_get(ns, "nodeSelectorTerms");
+    const char *tp = kv_path(c, "%s.nodeSelectorTerms", fld);
+    if (kv_len(terms) == 0) {
+        kapi_ferr_required(c->pool, c->errs, tp, "must have at least one node selector term");
+        return;
+    }
+    for (size_t i = 0; i < kv_len(terms); i++)
+        node_selector_term(c, kv_item(terms, i), kv_path(c, "%s[%zu]", tp, i));
+}
+
+static void weight(struct kv_ctx *c, const struct kapi_value *o, const char *fld)
+{
+    int64_t w = 0;
+    kv_int(o, "weight", &w);
+    if (w <= 0 || w > 100)
+        kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.weight", fld), w, "must be in the range 1-100");
+}
+
+static size_t ns_name_msgs(const char *s, const char *msgs[KAPI_NAME_MSGS_MAX])
+{
+    return kapi_name_dns_label(s, false, msgs);
+}
+
+static void label_keys(struct kv_ctx *c, const struct kapi_value *keys, const struct kapi_value *sel,
+                       const char *fld)
+{
+    if (kv_len(keys) == 0)
+        return;
+    if (!sel) {
+        kapi_ferr_forbidden(c->pool, c->errs, fld, "must not be specified when labelSelector is not set");
+        return;
+    }
+    for (size_t i = 0; i < kv_len(keys); i++) {
+        const char *k = kapi_value_cstr(kv_item(keys, i));
+        kv_name_msgs(c, kv_path(c, "%s[%zu]", fld, i), k ? k : "", kapi_is_qualified_name);
+    }
+}
+
+static void pod_affinity_term(struct kv_ctx *c, const struct kapi_value *t, const char *fld)
+{
+    const struct kapi_value *sel = kv_get(t, "labelSelector");
+    kv_label_selector(c, sel, kv_path(c, "%s.labelSelector", fld));
+    kv_label_selector(c, kv_get(t, "namespaceSelector"), kv_path(c, "%s.namespaceSelector", fld));
+    const struct kapi_value *nss = kv_get(t, "namespaces");
+    for (size_t i = 0; i < kv_len(nss); i++) {
+        const char *ns = kapi_value_cstr(kv_item(nss, i));
+        /* upstream reports these under "namespace" (singular) */
+        kv_name_msgs(c, kv_path(c, "%s.namespace", fld), ns ? ns : "", ns_name_msgs);
+    }
+    const struct kapi_value *mk = kv_get(t, "matchLabelKeys"), *mmk = kv_get(t, "mismatchLabelKeys");
+    label_keys(c, mk, sel, kv_path(c, "%s.matchLabelKeys", fld));
+    label_keys(c, mmk, sel, kv_path(c, "%s.mismatchLabelKeys", fld));
+    for (size_t i = 0; i < kv_len(mk); i++) {
+        const char *k = kapi_value_cstr(kv_item(mk, i));
+        for (size_t j = 0; k && j < kv_len(mmk); j++) {
+            const char *m = kapi_value_cstr(kv_item(mmk, j));
+            if (m && !strcmp(k, m)) {
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.matchLabelKeys[%zu]", fld, i), k,
+                                  "exists in both matchLabelKeys and mismatchLabelKeys");
+                break;
+            }
+        }
+    }
+    const char *tk = kv_str0(t, "topologyKey");
+    const char *tkp = kv_path(c, "%s.topologyKey", fld);
+    if (!*tk)
+        kapi_ferr_required(c->pool, c->errs, tkp, "can not be empty");
+    kv_name_msgs(c, tkp, tk, kapi_is_qualified_name);
+}
+
+static void pod_affinity(struct kv_ctx *c, const struct kapi_value *pa, const char *fld)
+{
+    const struct kapi_value *req = kv_get(pa, "requiredDuringSchedulingIgnoredDuringExecution");
+    for (size_t i = 0; i < kv_len(req); i++)
+        pod_affinity_term(c, kv_item(req, i),
+                          kv_path(c, "%s.requiredDuringSchedulingIgnoredDuringExecution[%zu]", fld, i));
+    const struct kapi_value *pref = kv_get(pa, "preferredDuringSchedulingIgnoredDuringExecution");
+    for (size_t i = 0; i < kv_len(pref); i++) {
+        const char *p = kv_path(c, "%s.preferredDuringSchedulingIgnoredDuringExecution[%zu]", fld, i);
+        weight(c, kv_item(pref, i), p);
+        pod_affinity_term(c, kv_get(kv_item(pref, i), "podAffinityTerm"), kv_path(c, "%s.podAffinityTerm", p));
+    }
+}
+
+static void affinity(struct kv_ctx *c, const struct kapi_value *aff, const char *fld)
+{
+    const struct kapi_value *na = kv_get(aff, "nodeAffinity");
+    if (na) {
+        const char *np = kv_path(c, "%s.nodeAffinity", fld);
+        const struct kapi_value *req = kv_get(na, "requiredDuringSchedulingIgnoredDuringExecution");
+        if (req)
+            kv_node_selector(c, req, kv_path(c, "%s.requiredDuringSchedulingIgnoredDuringExecution", np));
+        const struct kapi_value *pref = kv_get(na, "preferredDuringSchedulingIgnoredDuringExecution");
+        for (size_t i = 0; i < kv_len(pref); i++) {
+            const char *p = kv_path(c, "%s.preferredDuringSchedulingIgnoredDuringExecution[%zu]", np, i);
+            weight(c, kv_item(pref, i), p);
+            node_selector_term(c, kv_get(kv_item(pref, i), "preference"), kv_path(c, "%s.preference", p));
+        }
+    }
+    if (kv_get(aff, "podAffinity"))
+        pod_affinity(c, kv_get(aff, "podAffinity"), kv_path(c, "%s.podAffinity", fld));
+    if (kv_get(aff, "podAntiAffinity"))
+        pod_affinity(c, kv_get(aff, "podAntiAffinity"), kv_path(c, "%s.podAntiAffinity", fld));
+}
+
+/* ---- Topology spread constraints. */
+
+static void topology_spread(struct kv_ctx *c, const struct kapi_value *tscs, const char *fld)
+{
+    static const char *const actions[] = {"DoNotSchedule", "ScheduleAnyway"};
+    static const char *const policies[] = {"Honor", "Ignore"};
+    for (size_t i = 0; i < kv_len(tscs); i++) {
+        const struct kapi_value *t = kv_item(tscs, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        int64_t skew = 0;
+        kv_int(t, "maxSkew", &skew);
+        if (skew <= 0)
+            kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.maxSkew", p), skew, "must be greater than zero");
+        const char *tk = kv_str0(t, "topologyKey");
+        if (!*tk)
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.topologyKey", p), "can not be empty");
+        const char *wu = kv_str0(t, "whenUnsatisfiable");
+        if (!kv_in(wu, actions, N(actions)))
+            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.whenUnsatisfiable", p), wu, actions,
+                                    N(actions));
+        for (size_t j = i + 1; j < kv_len(tscs); j++) {
+            const struct kapi_value *o = kv_item(tscs, j);
+            if (!strcmp(kv_str0(o, "topologyKey"), tk) && !strcmp(kv_str0(o, "whenUnsatisfiable"), wu)) {
+                kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s.{topologyKey, whenUnsatisfiable}", p),
+                                    kapi_pool_printf(c->pool, "{%s, %s}", tk, wu));
+                break;
+            }
+        }
+        int64_t md;
+        if (kv_int(t, "minDomains", &md)) {
+            const char *mp = kv_path(c, "%s.minDomains", p);
+            if (md <= 0)
+                kapi_ferr_invalid_int(c->pool, c->errs, mp, md, "must be greater than zero");
+            if (strcmp(wu, "DoNotSchedule"))
+                kapi_ferr_invalid_int(c->pool, c->errs, mp, md,
+                                      kapi_pool_printf(c->pool,
+                                                       "can only use minDomains if whenUnsatisfiable=DoNotSchedule, "
+                                                       "not %s",
+                                                       wu));
+        }
+        const char *nap = kv_str(t, "nodeAffinityPolicy"), *ntp = kv_str(t, "nodeTaintsPolicy");
+        if (nap && !kv_in(nap, policies, N(policies)))
+            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.nodeAffinityPolicy", p), nap, policies,
+                                    N(policies));
+        if (ntp && !kv_in(ntp, policies, N(policies)))
+            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.nodeTaintsPolicy", p), ntp, policies,
+                                    N(policies));
+        kv_label_selector(c, kv_get(t, "labelSelector"), kv_path(c, "%s.labelSelector", p));
+    }
+}
+
+/* ---- Tolerations and taints. */
+
+static const char *const TAINT_EFFECTS[] = {"NoSchedule", "PreferNoSchedule", "NoExecute"};
+
+void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld)
+{
+    if (!allow_empty && !*effect)
+        kapi_ferr_required(c->pool, c->errs, fld, "");
+    else if (!kv_in(effect, TAINT_EFFECTS, N(TAINT_EFFECTS)))
+        kapi_ferr_not_supported(c->pool, c->errs, fld, effect, TAINT_EFFECTS, N(TAINT_EFFECTS));
+}
+
+/* IsValidLabelValue's messages joined with ";" (how tolerations and taints report them). */
+const char *kv_label_value_joined(struct kv_ctx *c, const char *v)
+{
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    size_t n = kapi_is_label_value(v, msgs);
+    if (n == 0)
+        return NULL;
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            kapi_buf_putc(&b, ';');
+        kapi_buf_puts(&b, msgs[i]);
+    }
+    char *s = kapi_pool_strndup(c->pool, b.data, b.len);
+    kapi_buf_dispose(&b);
+    return s;
+}
+
+static void tolerations(struct kv_ctx *c, const struct kapi_value *tols, const char *fld)
+{
+    static const char *const ops[] = {"Equal", "Exists"};
+    for (size_t i = 0; i < kv_len(tols); i++) {
+        const struct kapi_value *t = kv_item(tols, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        const char *key = kv_str0(t, "key"), *op = kv_str0(t, "operator"), *val = kv_str0(t, "value");
+        const char *eff = kv_str0(t, "effect");
+        const char *opp = kv_path(c, "%s.operator", p);
+        if (*key)
+            kv_name_msgs(c, kv_path(c, "%s.key", p), key, kapi_is_qualified_name);
+        if (!*key && strcmp(op, "Exists"))
+            kapi_ferr_invalid(c->pool, c->errs, opp, op,
+                              "operator must be Exists when `key` is empty, which means \"match all values and all "
+                              "keys\"");
+        if (kv_get(t, "tolerationSeconds") && strcmp(eff, "NoExecute"))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.effect", p), eff,
+                              "effect must be 'NoExecute' when `tolerationSeconds` is set");
+        if (!*op || !strcmp(op, "Equal")) {
+            const char *m = kv_label_value_joined(c, val);
+            if (m)
+                kapi_ferr_invalid(c->pool, c->errs, opp, val, m);
+        } else if (!strcmp(op, "Exists")) {
+            if (*val)
+                kapi_ferr_invalid(c->pool, c->errs, opp, val, "value must be empty when `operator` is 'Exists'");
+        } else {
+            kapi_ferr_not_supported(c->pool, c->errs, opp, op, ops, N(ops));
+        }
+        if (*eff)
+            kv_taint_effect(c, eff, true, kv_path(c, "%s.effect", p));
+    }
+}
+
+/* ---- Entry points used by kv_pod_spec, at upstream's positions. */
+
+void kv_pod_spec_scheduling(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    pod_security_context(c, spec, kv_path(c, "%s.securityContext", fld));
+    if (kv_get(spec, "affinity"))
+        affinity(c, kv_get(spec, "affinity"), kv_path(c, "%s.affinity", fld));
+    topology_spread(c, kv_get(spec, "topologySpreadConstraints"), kv_path(c, "%s.topologySpreadConstraints", fld));
+}
+
+void kv_pod_spec_tolerations(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    tolerations(c, kv_get(spec, "tolerations"), kv_path(c, "%s.tolerations", fld));
+}

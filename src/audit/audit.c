@@ -432,6 +432,42 @@ void kapi_audit_write(struct kapi_audit *a, const struct kapi_audit_event *ev)
             kapi_json_write_string(&b, ev->groups[i], strlen(ev->groups[i]));
         }
         kapi_buf_putc(&b, ']');
+        first = false;
+    }
+    if (ev->nextra) {
+        /* {key: [values]}: keys in byte order, values in order */
+        const char *keys[64];
+        size_t nk = 0;
+        for (size_t i = 0; i < ev->nextra && nk < 64; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < nk && !seen; j++)
+                seen = strcmp(keys[j], ev->extra_keys[i]) == 0;
+            if (!seen)
+                keys[nk++] = ev->extra_keys[i];
+        }
+        for (size_t i = 1; i < nk; i++)
+            for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+                const char *t = keys[j];
+                keys[j] = keys[j - 1];
+                keys[j - 1] = t;
+            }
+        kapi_buf_puts(&b, first ? "\"extra\":{" : ",\"extra\":{");
+        for (size_t k = 0; k < nk; k++) {
+            if (k)
+                kapi_buf_putc(&b, ',');
+            kapi_json_write_string(&b, keys[k], strlen(keys[k]));
+            kapi_buf_puts(&b, ":[");
+            bool firstv = true;
+            for (size_t i = 0; i < ev->nextra; i++)
+                if (strcmp(ev->extra_keys[i], keys[k]) == 0) {
+                    if (!firstv)
+                        kapi_buf_putc(&b, ',');
+                    kapi_json_write_string(&b, ev->extra_values[i], strlen(ev->extra_values[i]));
+                    firstv = false;
+                }
+            kapi_buf_putc(&b, ']');
+        }
+        kapi_buf_putc(&b, '}');
     }
     kapi_buf_putc(&b, '}');
     if (ev->impersonated_user) {

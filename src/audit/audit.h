@@ -61,6 +61,8 @@ struct kapi_audit_event {
     const char *user, *uid;
     const char *const *groups;
     size_t ngroups;
+    const char *const *extra_keys, *const *extra_values; /* user.Info extra, one pair per value */
+    size_t nextra;
     const char *impersonated_user;  /* when the request impersonated someone */
     const char *const *impersonated_groups;
     size_t nimpersonated_groups;

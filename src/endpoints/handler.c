@@ -11,6 +11,7 @@
 #include "../auth/rbac.h"
 #include "../apiext/crd.h"
 #include "../audit/audit.h"
+#include "../auth/impersonate.h"
 #include "../codec/json.h"
 #include "discovery.h"
 #include "openapi.h"
@@ -153,70 +154,28 @@ static void forbid(struct kapi_req *r, bool resource_request)
  * then the request runs as that user. 0, or -1 when a Status was sent. */
 static int impersonate(struct kapi_req *r)
 {
-    const char *as_user = kapi_http_header(r->http, "Impersonate-User");
-    const char *as_uid = kapi_http_header(r->http, "Impersonate-Uid");
-    size_t ngroups = 0;
-    for (size_t i = 0; i < r->http->nheaders; i++)
-        if (strcasecmp(r->http->headers[i].name, "Impersonate-Group") == 0)
-            ngroups++;
-    if (!as_user && !ngroups && !as_uid)
+    struct kapi_impersonation imp;
+    int rc = kapi_impersonation_parse(r->pool, r->http->headers, r->http->nheaders, &imp);
+    if (rc == 0)
         return 0;
-    if (!as_user || !*as_user) {
-        kapi_respond_error(r, 500, "InternalError",
-                           "Internal error occurred: requested impersonation of groups or uid without a user");
+    if (rc < 0) {
+        kapi_respond_error(r, 500, "InternalError", imp.error);
         return -1;
     }
-    struct kapi_pool *p = r->pool;
-    /* What the caller must be allowed to impersonate, upstream's resources. */
-    struct check {
-        const char *group, *resource, *ns, *name;
-    } checks[64];
-    size_t nc = 0;
-    const char *sa_prefix = "system:serviceaccount:";
-    struct kapi_user as = {.name = as_user, .uid = as_uid ? as_uid : ""};
-    const char **groups = kapi_pool_alloc(p, (ngroups + 4) * sizeof(*groups));
-    size_t ng = 0;
-    if (strncmp(as_user, sa_prefix, strlen(sa_prefix)) == 0 && strchr(as_user + strlen(sa_prefix), ':')) {
-        const char *rest = as_user + strlen(sa_prefix);
-        const char *colon = strchr(rest, ':');
-        const char *ns = kapi_pool_strndup(p, rest, (size_t)(colon - rest));
-        checks[nc++] = (struct check){"", "serviceaccounts", ns, colon + 1};
-        if (!ngroups) {
-            groups[ng++] = "system:serviceaccounts";
-            groups[ng++] = kapi_pool_printf(p, "system:serviceaccounts:%s", ns);
-        }
-    } else {
-        checks[nc++] = (struct check){"", "users", "", as_user};
-    }
-    for (size_t i = 0; i < r->http->nheaders; i++)
-        if (strcasecmp(r->http->headers[i].name, "Impersonate-Group") == 0) {
-            groups[ng++] = r->http->headers[i].value;
-            if (nc < KAPI_ARRAY_LEN(checks))
-                checks[nc++] = (struct check){"", "groups", "", r->http->headers[i].value};
-        }
-    if (as_uid && nc < KAPI_ARRAY_LEN(checks))
-        checks[nc++] = (struct check){"authentication.k8s.io", "uids", "", as_uid};
-    for (size_t i = 0; i < nc; i++) {
+    for (size_t i = 0; i < imp.nchecks; i++) {
+        const struct kapi_impersonation_check *c = &imp.checks[i];
         struct kapi_authz_attrs a = {.user = &r->user, .resource_request = true, .verb = "impersonate",
-                                     .group = checks[i].group, .resource = checks[i].resource, .subresource = "",
-                                     .ns = checks[i].ns, .name = checks[i].name};
+                                     .group = c->group, .resource = c->resource, .subresource = c->subresource,
+                                     .ns = c->ns, .name = c->name};
         const char *reason = "";
         if (!decide(r, &a, &reason)) {
-            kapi_respond_status(r, kapi_status_forbidden_authz(p, r->user.name, "impersonate", checks[i].group,
-                                                               checks[i].resource, NULL, checks[i].ns, checks[i].name,
-                                                               NULL, reason));
+            kapi_respond_status(r, kapi_status_forbidden_authz(r->pool, r->user.name, "impersonate", c->group,
+                                                               c->resource, c->subresource[0] ? c->subresource : NULL,
+                                                               c->ns, c->name, NULL, reason));
             return -1;
         }
     }
-    /* like an authenticated request: system:authenticated joins the groups */
-    bool has_auth = false;
-    for (size_t i = 0; i < ng; i++)
-        has_auth |= strcmp(groups[i], "system:authenticated") == 0 || strcmp(groups[i], "system:unauthenticated") == 0;
-    if (!has_auth && strcmp(as_user, "system:anonymous") != 0)
-        groups[ng++] = "system:authenticated";
-    as.groups = groups;
-    as.ngroups = ng;
-    r->user = as;
+    r->user = imp.user;
     return 0;
 }
 
@@ -307,6 +266,27 @@ static bool mutating(const char *method)
 }
 
 /* authentication.k8s.io/v1 SelfSubjectReview: who the caller is. */
+/* user.Info extra as upstream's JSON: {key: [values...]}, keys sorted. */
+static struct kapi_value *user_extra(struct kapi_pool *p, const struct kapi_user *u)
+{
+    struct kapi_value *ex = kapi_value_object(p);
+    for (size_t i = 0; i < u->nextra; i++) {
+        struct kapi_value *vals = kapi_obj_get(ex, u->extra_keys[i]);
+        if (!vals) {
+            vals = kapi_value_array(p);
+            kapi_obj_set(p, ex, u->extra_keys[i], vals);
+        }
+        kapi_arr_push(p, vals, kapi_value_str(p, u->extra_values[i]));
+    }
+    for (size_t i = 1; i < ex->u.obj.len; i++)
+        for (size_t j = i; j > 0 && strcmp(ex->u.obj.members[j - 1].key, ex->u.obj.members[j].key) > 0; j--) {
+            struct kapi_member t = ex->u.obj.members[j];
+            ex->u.obj.members[j] = ex->u.obj.members[j - 1];
+            ex->u.obj.members[j - 1] = t;
+        }
+    return ex;
+}
+
 static void self_subject_review(struct kapi_req *r)
 {
     struct kapi_pool *p = r->pool;
@@ -324,6 +304,8 @@ static void self_subject_review(struct kapi_req *r)
     for (size_t i = 0; i < r->user.ngroups; i++)
         kapi_arr_push(p, groups, kapi_value_str(p, r->user.groups[i]));
     kapi_obj_set(p, ui, "groups", groups);
+    if (r->user.nextra)
+        kapi_obj_set(p, ui, "extra", user_extra(p, &r->user));
     struct kapi_value *st = kapi_value_object(p);
     kapi_obj_set(p, st, "userInfo", ui);
     kapi_obj_set(p, o, "status", st);
@@ -494,6 +476,8 @@ static void token_review(struct kapi_req *r)
         for (size_t i = 0; i < u.ngroups; i++)
             kapi_arr_push(p, groups, kapi_value_str(p, u.groups[i]));
         kapi_obj_set(p, user, "groups", groups);
+        if (u.nextra)
+            kapi_obj_set(p, user, "extra", user_extra(p, &u));
         kapi_obj_set(p, st, "user", user);
         struct kapi_value *auds = kapi_obj_get(spec, "audiences");
         if (!auds || auds->type != KAPI_V_ARRAY || !auds->u.arr.len) {
@@ -650,6 +634,9 @@ static void audit_event(struct kapi_req *r, struct kapi_audit_event *ev, enum ka
     ev->uid = u->uid;
     ev->groups = u->groups;
     ev->ngroups = u->ngroups;
+    ev->extra_keys = u->extra_keys;
+    ev->extra_values = u->extra_values;
+    ev->nextra = u->nextra;
     if (r->impersonated) {
         ev->impersonated_user = r->user.name;
         ev->impersonated_groups = r->user.groups;
@@ -711,17 +698,21 @@ static void handle(struct kapi_req *r, int64_t start)
     if (kapi_parse_query(r->pool, http->query, &r->params, &r->nparams) < 0) {
         r->params = NULL;
         r->nparams = 0;
+        audit_begin(r, false);
         kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "invalid query string: %s", http->query));
         return;
     }
     if (http->error == KAPI_HTTP_BODY_TOO_LARGE) {
+        audit_begin(r, false);
         kapi_respond_status(r, kapi_status_entity_too_large(r->pool, "limit is 3145728"));
         return;
     }
     enum kapi_authn_result ar = kapi_authn_authenticate(r->srv->authn, r->pool, &http->peer,
                                                          kapi_http_header(http, "Authorization"), &r->user);
     if (ar == KAPI_AUTHN_INVALID) {
-        r->user.name = NULL;
+        r->user = (struct kapi_user){0};
+        r->requester = r->user;
+        audit_begin(r, false); /* failed authentication is audited too, with no user */
         kapi_respond_status(r, kapi_status_unauthorized(r->pool, "Unauthorized"));
         return;
     }

@@ -40,6 +40,12 @@ struct kapi_http_peer {
     const struct kapi_http_request *request;
 };
 
+/* Fills peer's identity (CN, O values, leaf DER) from a verified
+ * certificate (an OpenSSL X509); kapi_http_peer_clear releases it all. */
+struct x509_st;
+void kapi_http_peer_fill(struct kapi_http_peer *peer, struct x509_st *x);
+void kapi_http_peer_clear(struct kapi_http_peer *peer);
+
 struct kapi_http_request {
     struct kapi_pool *pool;   /* lives until the response is complete */
     const char *method;       /* "GET", ... */

@@ -267,13 +267,7 @@ static int conn_write(struct conn *c, const void *buf, size_t n)
 
 static void peer_free(struct kapi_http_peer *p)
 {
-    free((char *)p->cert_der);
-    free((char *)p->chain_der);
-    free((char *)p->cn);
-    for (size_t i = 0; i < p->norgs; i++)
-        free((char *)p->orgs[i]);
-    free(p->orgs);
-    memset(p, 0, sizeof(*p));
+    kapi_http_peer_clear(p);
 }
 
 /* Frees the connection. It must be in no list. After an error response,
@@ -441,47 +435,12 @@ static int park_locked(struct conn *c, bool *wake)
 
 /* ---- TLS ---- */
 
-static char *asn1_utf8(const ASN1_STRING *s)
-{
-    unsigned char *u = NULL;
-    int n = ASN1_STRING_to_UTF8(&u, s);
-    if (n < 0)
-        return kapi_xstrdup("");
-    char *r = kapi_xstrndup((const char *)u, (size_t)n);
-    OPENSSL_free(u);
-    return r;
-}
-
 static void fill_peer(struct conn *c)
 {
     X509 *x = SSL_get0_peer_certificate(c->ssl);
     if (!x || SSL_get_verify_result(c->ssl) != X509_V_OK)
         return;
-    X509_NAME *nm = X509_get_subject_name(x);
-    int n = X509_NAME_entry_count(nm);
-    c->peer.has_cert = true;
-    for (int i = 0; i < n; i++) {
-        X509_NAME_ENTRY *e = X509_NAME_get_entry(nm, i);
-        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
-        if (nid == NID_commonName) {
-            /* Like Go's pkix.Name, the last CN wins. */
-            free((char *)c->peer.cn);
-            c->peer.cn = asn1_utf8(X509_NAME_ENTRY_get_data(e));
-        } else if (nid == NID_organizationName) {
-            c->peer.orgs = kapi_xrealloc(c->peer.orgs, (c->peer.norgs + 1) * sizeof(char *));
-            c->peer.orgs[c->peer.norgs++] = asn1_utf8(X509_NAME_ENTRY_get_data(e));
-        }
-    }
-    if (!c->peer.cn)
-        c->peer.cn = kapi_xstrdup("");
-    /* Raw certificates, for authenticators that verify against their own CA. */
-    int dl = i2d_X509(x, NULL);
-    if (dl > 0) {
-        unsigned char *d = kapi_xmalloc((size_t)dl), *q = d;
-        i2d_X509(x, &q);
-        c->peer.cert_der = d;
-        c->peer.cert_der_len = (size_t)dl;
-    }
+    kapi_http_peer_fill(&c->peer, x);
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl); /* server side: without the leaf */
     size_t total = 0;
     for (int i = 0; chain && i < sk_X509_num(chain); i++) {

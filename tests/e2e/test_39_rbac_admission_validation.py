@@ -188,3 +188,30 @@ def test_system_namespaces_cannot_be_deleted(kapi):
     assert p.returncode != 0 and "this namespace may not be deleted" in p.stderr
     kapi.kubectl("create", "namespace", "mortal")
     kapi.kubectl("delete", "namespace", "mortal")
+
+
+def test_impersonating_user_extras(kapi):
+    """Impersonate-Extra-<key> headers: checked with the impersonate verb on
+    userextras/<key>, shown in SelfSubjectReview."""
+    import http.client
+
+    def review(headers):
+        conn = http.client.HTTPSConnection("127.0.0.1", kapi.port, context=kapi.ssl_context(), timeout=30)
+        body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        conn.putrequest("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews")
+        for k, v in headers + [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]:
+            conn.putheader(k, v)
+        conn.endheaders(body.encode())
+        resp = conn.getresponse()
+        out = resp.status, json.loads(resp.read())
+        conn.close()
+        return out
+    st, out = review([("Impersonate-User", "alice"), ("Impersonate-Extra-Scopes", "view"),
+                      ("Impersonate-Extra-Scopes", "edit"), ("Impersonate-Extra-Acme.com%2Fteam", "blue")])
+    assert st == 201, out
+    ui = out["status"]["userInfo"]
+    assert ui["username"] == "alice"
+    assert ui["extra"] == {"acme.com/team": ["blue"], "scopes": ["view", "edit"]}
+    # extras without a user are refused, as upstream
+    st, out = review([("Impersonate-Extra-Scopes", "view")])
+    assert st == 500

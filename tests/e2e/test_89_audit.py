@@ -148,3 +148,24 @@ def test_podsecurity_audit_annotations(fresh_kapi, tmp_path):
         'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false')
     assert list(ann) == sorted(ann)
     k.stop()
+
+
+def test_failed_authentication_is_audited(fresh_kapi, tmp_path):
+    k, log = start(fresh_kapi, tmp_path)
+    st, hdrs, _ = k.request("GET", "/api/v1/namespaces", headers={"Authorization": "Bearer not-a-token"},
+                            client_cert=False)
+    assert st == 401
+    e = wait_for_event(log, lambda e: e["auditID"] == hdrs["audit-id"])[0]
+    assert e["responseStatus"]["code"] == 401 and e["user"] == {}
+    assert e["requestURI"] == "/api/v1/namespaces"
+    k.stop()
+
+
+def test_impersonated_extras_in_the_audit_log(fresh_kapi, tmp_path):
+    k, log = start(fresh_kapi, tmp_path)
+    st, hdrs, _ = k.request("GET", "/api/v1/namespaces/default/configmaps",
+                            headers={"Impersonate-User": "carol", "Impersonate-Extra-Scopes": "read"})
+    e = wait_for_event(log, lambda e: e["auditID"] == hdrs["audit-id"])[0]
+    assert e["impersonatedUser"]["username"] == "carol"
+    assert e["responseStatus"]["code"] == 403
+    k.stop()

@@ -215,3 +215,26 @@ def test_impersonating_user_extras(kapi):
     # extras without a user are refused, as upstream
     st, out = review([("Impersonate-Extra-Scopes", "view")])
     assert st == 500
+
+
+def test_kubectl_auth_reconcile(kapi):
+    import yaml as _yaml
+    kapi.kubectl("create", "namespace", "recon")
+    docs = [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+             "metadata": {"name": "reader", "namespace": "recon"},
+             "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+             "metadata": {"name": "reader", "namespace": "recon"},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+             "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "rita"}]}]
+    out = kapi.kubectl("auth", "reconcile", "-f", "-", input=_yaml.safe_dump_all(docs)).stdout
+    assert "role.rbac.authorization.k8s.io/reader reconciled" in out
+    assert "rolebinding.rbac.authorization.k8s.io/reader reconciled" in out
+    assert kapi.kubectl("auth", "can-i", "get", "pods", "-n", "recon", "--as=rita", check=False).stdout.strip() == "yes"
+    # reconcile adds missing rules and keeps extra ones (no --remove-extra-permissions)
+    docs[0]["rules"] = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]
+    kapi.kubectl("auth", "reconcile", "-f", "-", input=_yaml.safe_dump_all(docs))
+    st, role = kapi.json("GET", "/apis/rbac.authorization.k8s.io/v1/namespaces/recon/roles/reader")
+    verbs = sorted(v for r in role["rules"] for v in r["verbs"])
+    assert verbs == ["get", "list"]
+    assert kapi.kubectl("auth", "can-i", "list", "pods", "-n", "recon", "--as=rita", check=False).stdout.strip() == "yes"

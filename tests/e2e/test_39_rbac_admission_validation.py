@@ -1,6 +1,7 @@
 """RBAC decisions for token users, per-kind validation (422) and the pod
 admission plugins, through real clients."""
 import json
+import os
 import time
 
 from conftest import TOKEN
@@ -238,3 +239,70 @@ def test_kubectl_auth_reconcile(kapi):
     verbs = sorted(v for r in role["rules"] for v in r["verbs"])
     assert verbs == ["get", "list"]
     assert kapi.kubectl("auth", "can-i", "list", "pods", "-n", "recon", "--as=rita", check=False).stdout.strip() == "yes"
+
+
+def test_rbac_matrix_for_certificate_and_token_users(kapi, tmp_path):
+    """A certificate user (CN=carl, O=builders, signed by the cluster CA) and a
+    token user (jane, groups devs and qa) against one set of grants: every
+    verb x resource/subresource x namespace answers exactly as granted."""
+    import subprocess
+    import ssl
+    import http.client
+    import yaml as _yaml
+    cfg = _yaml.safe_load(open(kapi.kubeconfig))
+    pki = os.path.join(kapi.data_dir, "pki")
+    key, csr, crt = (str(tmp_path / n) for n in ("carl.key", "carl.csr", "carl.crt"))
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+                    "-subj", "/O=builders/CN=carl"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(pki, "ca.crt"), "-CAkey",
+                    os.path.join(pki, "ca.key"), "-CAcreateserial", "-out", crt, "-days", "1"],
+                   check=True, capture_output=True)
+
+    def as_carl(method, path):
+        ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+        ctx.load_cert_chain(crt, key)
+        conn = http.client.HTTPSConnection("127.0.0.1", kapi.port, context=ctx, timeout=30)
+        conn.request(method, path, body=None if method in ("GET", "DELETE") else "{}",
+                     headers={"Content-Type": "application/merge-patch+json"})
+        st = conn.getresponse().status
+        conn.close()
+        return st
+    for ns in ("mx-a", "mx-b"):
+        kapi.kubectl("create", "namespace", ns)
+        kapi.json("POST", f"/api/v1/namespaces/{ns}/pods", {"metadata": {"name": "p"},
+                                                             "spec": {"containers": [{"name": "c", "image": "i"}]}})
+    # builders (carl's group): read pods and patch pods/status in mx-a only
+    kapi.kubectl("create", "role", "build", "-n", "mx-a", "--verb=get,list,watch", "--resource=pods")
+    kapi.kubectl("create", "role", "status", "-n", "mx-a", "--verb=patch", "--resource=pods/status")
+    kapi.kubectl("create", "rolebinding", "build", "-n", "mx-a", "--role=build", "--group=builders")
+    kapi.kubectl("create", "rolebinding", "status", "-n", "mx-a", "--role=status", "--group=builders")
+    # jane (user) may delete pods in mx-b; qa (her group) may read everything cluster-wide
+    kapi.kubectl("create", "role", "del", "-n", "mx-b", "--verb=delete", "--resource=pods")
+    kapi.kubectl("create", "rolebinding", "del", "-n", "mx-b", "--role=del", "--user=jane")
+    kapi.kubectl("create", "clusterrolebinding", "qa-view", "--clusterrole=view", "--group=qa")
+    time.sleep(0.5)
+    base = "/api/v1/namespaces/{ns}/pods"
+    cases = [  # (who, method, path, expected)
+        ("carl", "GET", base + "/p", {"mx-a": 200, "mx-b": 403}),
+        ("carl", "GET", base, {"mx-a": 200, "mx-b": 403}),
+        ("carl", "PATCH", base + "/p/status", {"mx-a": 200, "mx-b": 403}),
+        ("carl", "PATCH", base + "/p", {"mx-a": 403, "mx-b": 403}),
+        ("carl", "DELETE", base + "/p", {"mx-a": 403, "mx-b": 403}),
+        ("jane", "GET", base + "/p", {"mx-a": 200, "mx-b": 200}),
+        ("jane", "PATCH", base + "/p/status", {"mx-a": 403, "mx-b": 403}),
+        ("jane", "GET", "/api/v1/namespaces/{ns}/secrets", {"mx-a": 403, "mx-b": 403}),
+    ]
+    for who, method, path, expect in cases:
+        for ns, want in expect.items():
+            p = path.format(ns=ns)
+            if who == "carl":
+                got = as_carl(method, p)
+            else:
+                got = as_jane(kapi, method, p, {} if method == "PATCH" else None)[0]
+            assert got == want, (who, method, p, got, want)
+    # and jane's delete in mx-b works (last: it removes the pod)
+    assert as_jane(kapi, "DELETE", "/api/v1/namespaces/mx-b/pods/p")[0] == 200
+    assert kapi.kubectl("auth", "can-i", "patch", "pods", "--subresource=status", "-n", "mx-a", "--as=carl",
+                        "--as-group=builders", check=False).stdout.strip() == "yes"
+    assert kapi.kubectl("auth", "can-i", "patch", "pods", "-n", "mx-a", "--as=carl", "--as-group=builders",
+                        check=False).stdout.strip() == "no"

@@ -17,6 +17,8 @@
 #include "../registry/registry.h"
 #include "../storage/storage.h"
 #include "rbac.h"
+#include "rbac_escalation.h"
+#include "../codec/json.h"
 
 const char kapi_rbac_bootstrap_text[] =
     /* ClusterRoles */
@@ -577,11 +579,136 @@ struct pending {
     const char *ns;
 };
 
+/* Sets every member of want's map at key (labels, annotations) in have's. */
+static bool merge_map(struct kapi_pool *p, struct kapi_value *have_md, const struct kapi_value *want_md, const char *key)
+{
+    const struct kapi_value *want = kapi_obj_get(want_md, key);
+    if (!want || want->type != KAPI_V_OBJECT || !want->u.obj.len)
+        return false;
+    struct kapi_value *have = kapi_obj_get(have_md, key);
+    if (!have || have->type != KAPI_V_OBJECT) {
+        have = kapi_value_object(p);
+        kapi_obj_set(p, have_md, key, have);
+    }
+    bool changed = false;
+    for (size_t i = 0; i < want->u.obj.len; i++) {
+        const struct kapi_member *m = &want->u.obj.members[i];
+        if (!kapi_value_equal(kapi_obj_get(have, m->key), m->val)) {
+            kapi_obj_set(p, have, m->key, kapi_value_clone(p, m->val));
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+/* Adds to have's array at key the entries of want's it lacks. */
+static bool merge_list(struct kapi_pool *p, struct kapi_value *have_obj, const struct kapi_value *want_obj,
+                       const char *key)
+{
+    const struct kapi_value *want = kapi_obj_get(want_obj, key);
+    if (!want || want->type != KAPI_V_ARRAY || !want->u.arr.len)
+        return false;
+    struct kapi_value *have = kapi_obj_get(have_obj, key);
+    if (!have || have->type != KAPI_V_ARRAY) {
+        have = kapi_value_array(p);
+        kapi_obj_set(p, have_obj, key, have);
+    }
+    bool changed = false;
+    for (size_t i = 0; i < want->u.arr.len; i++) {
+        bool present = false;
+        for (size_t j = 0; j < have->u.arr.len && !present; j++)
+            present = kapi_value_equal(have->u.arr.items[j], want->u.arr.items[i]);
+        if (!present) {
+            kapi_arr_push(p, have, kapi_value_clone(p, want->u.arr.items[i]));
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+/* Upstream's reconciliation at start for a bootstrap object that already
+ * exists and does not say rbac.authorization.kubernetes.io/autoupdate:
+ * "false": its labels and annotations are set, a role gets the rules it
+ * lacks (an aggregated one the selectors) appended, a binding the subjects
+ * it lacks; a binding whose roleRef differs is replaced. Nothing is removed. */
+static int reconcile(struct kapi_store *store, struct kapi_pool *p, const struct pending *pd, const char *key,
+                     const struct kapi_kv *kv)
+{
+    struct kapi_json_error je;
+    struct kapi_value *have = kapi_json_parse(p, kv->value->data, kv->value->len, NULL, &je);
+    if (!have || have->type != KAPI_V_OBJECT)
+        return 0;
+    struct kapi_value *md = kapi_obj_ensure_obj(p, have, "metadata");
+    const char *au = kapi_value_cstr(kapi_value_path(md, "annotations", "rbac.authorization.kubernetes.io/autoupdate", NULL));
+    if (au && strcmp(au, "false") == 0)
+        return 0;
+    const struct kapi_value *want_md = kapi_obj_get(pd->obj, "metadata");
+    const char *kind = kapi_obj_get_str(pd->obj, "kind");
+    bool binding = kind && strstr(kind, "Binding");
+    if (binding && !kapi_value_equal(kapi_obj_get(have, "roleRef"), kapi_obj_get(pd->obj, "roleRef"))) {
+        struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key, .expect_mod_rev = kv->mod_rev};
+        struct kapi_write_result res = {0};
+        int rc = kapi_store_write(store, &w, &res);
+        kapi_write_result_dispose(&res);
+        return rc ? rc : kapi_meta_create_if_missing(store, p, pd->kind, pd->ns, pd->obj);
+    }
+    bool changed = merge_map(p, md, want_md, "labels");
+    changed |= merge_map(p, md, want_md, "annotations");
+    if (binding) {
+        changed |= merge_list(p, have, pd->obj, "subjects");
+    } else if (kapi_obj_get(pd->obj, "aggregationRule")) {
+        struct kapi_value *ar = kapi_obj_ensure_obj(p, have, "aggregationRule");
+        changed |= merge_list(p, ar, kapi_obj_get(pd->obj, "aggregationRule"), "clusterRoleSelectors");
+    } else {
+        /* rules the role lacks: upstream appends what the existing ones do not cover */
+        struct kapi_rbac_rule *hr = NULL, *wr = NULL;
+        size_t nh = kapi_rbac_parse_rules(p, have, &hr), nw = kapi_rbac_parse_rules(p, pd->obj, &wr);
+        const struct kapi_value *want_rules = kapi_obj_get(pd->obj, "rules");
+        struct kapi_value *rules = kapi_obj_get(have, "rules");
+        for (size_t i = 0; i < nw && want_rules && want_rules->type == KAPI_V_ARRAY; i++) {
+            struct kapi_rbac_rule *missing = NULL;
+            size_t nmissing = 0;
+            if (kapi_rbac_covers(p, hr, nh, &wr[i], 1, &missing, &nmissing))
+                continue;
+            if (!rules || rules->type != KAPI_V_ARRAY) {
+                rules = kapi_value_array(p);
+                kapi_obj_set(p, have, "rules", rules);
+            }
+            kapi_arr_push(p, rules, kapi_value_clone(p, want_rules->u.arr.items[i]));
+            changed = true;
+        }
+    }
+    if (!changed)
+        return 0;
+    kapi_log(1, "rbac bootstrap: reconciled %s", key);
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_meta_encode_for_store(have, &b);
+    struct kapi_write w = {.op = KAPI_WRITE_UPDATE, .key = key, .value = b.data, .len = b.len,
+                           .expect_mod_rev = kv->mod_rev};
+    struct kapi_write_result res = {0};
+    int rc = kapi_store_write(store, &w, &res);
+    kapi_write_result_dispose(&res);
+    kapi_buf_dispose(&b);
+    return rc == KAPI_STORE_CONFLICT ? 0 : rc;
+}
+
 static int flush(struct kapi_store *store, struct kapi_pool *p, struct pending *pd)
 {
     if (!pd->obj)
         return 0;
-    int rc = pd->kind ? kapi_meta_create_if_missing(store, p, pd->kind, pd->ns, pd->obj) : 0;
+    int rc = 0;
+    if (pd->kind) {
+        const char *name = kapi_value_cstr(kapi_value_path(pd->obj, "metadata", "name", NULL));
+        char *key = kapi_registry_key(p, pd->kind, pd->ns, name);
+        struct kapi_kv kv = {0};
+        int g = kapi_store_get(store, key, &kv);
+        if (g == 0 && kv.value)
+            rc = reconcile(store, p, pd, key, &kv);
+        else
+            rc = kapi_meta_create_if_missing(store, p, pd->kind, pd->ns, pd->obj);
+        kapi_kv_dispose(&kv);
+    }
     if (rc)
         kapi_log(0, "rbac bootstrap: %s: error %d",
                  kapi_value_cstr(kapi_value_path(pd->obj, "metadata", "name", NULL)), rc);

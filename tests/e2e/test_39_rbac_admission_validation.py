@@ -306,3 +306,31 @@ def test_rbac_matrix_for_certificate_and_token_users(kapi, tmp_path):
                         "--as-group=builders", check=False).stdout.strip() == "yes"
     assert kapi.kubectl("auth", "can-i", "patch", "pods", "-n", "mx-a", "--as=carl", "--as-group=builders",
                         check=False).stdout.strip() == "no"
+
+
+def test_bootstrap_policy_is_reconciled_at_start(fresh_kapi):
+    """Bootstrap roles and bindings get back what they lack at start, unless
+    they say rbac.authorization.kubernetes.io/autoupdate: "false"."""
+    k = fresh_kapi().start()
+    path = "/apis/rbac.authorization.k8s.io/v1/clusterroles/"
+    st, basic = k.json("GET", path + "system:basic-user")
+    want_rules = basic["rules"]
+    basic["rules"] = want_rules[:1]
+    assert k.json("PUT", path + "system:basic-user", basic)[0] == 200
+    st, disc = k.json("GET", path + "system:discovery")
+    disc["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"] = "false"
+    disc["rules"] = []
+    assert k.json("PUT", path + "system:discovery", disc)[0] == 200
+    crb = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:basic-user"
+    st, b = k.json("GET", crb)
+    b["subjects"] = []
+    assert k.json("PUT", crb, b)[0] == 200
+    k.stop()
+    k.start()
+    st, basic = k.json("GET", path + "system:basic-user")
+    assert basic["rules"] == want_rules
+    st, disc = k.json("GET", path + "system:discovery")
+    assert disc.get("rules") in ([], None)
+    st, b = k.json("GET", crb)
+    assert {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"} in b["subjects"]
+    k.stop()

@@ -219,6 +219,121 @@ static void test_watch_initial_state_and_expired_start(void **state)
     assert_int_equal(err, KAPI_STORE_FUTURE_REV);
 }
 
+
+/* ---- re-list after compaction ----
+ * A store wrapper whose watch can be ended as if the revision it was at had
+ * been compacted (what an etcd outage plus a compaction does): the cache must
+ * re-list, drop its watchers and serve the store's present state. */
+struct breaking_store {
+    struct kapi_store base;
+    struct kapi_store *inner;
+    kapi_store_watch_fn fn;
+    void *ctx;
+    long inner_id;
+    bool refuse_next;  /* the next watch() says COMPACTED */
+    int watches;
+};
+
+static int bs_write(struct kapi_store *s, const struct kapi_write *w, struct kapi_write_result *r)
+{ return kapi_store_write(((struct breaking_store *)s)->inner, w, r); }
+static int bs_get(struct kapi_store *s, const char *key, struct kapi_kv *out)
+{ return kapi_store_get(((struct breaking_store *)s)->inner, key, out); }
+static int bs_range(struct kapi_store *s, const char *start, const char *end, size_t limit, struct kapi_kv **out,
+                    size_t *n, int64_t *rev, bool *more)
+{
+    struct kapi_store *in = ((struct breaking_store *)s)->inner;
+    return in->ops->range(in, start, end, limit, out, n, rev, more);
+}
+static int bs_revisions(struct kapi_store *s, int64_t *cur, int64_t *comp)
+{
+    struct kapi_store *in = ((struct breaking_store *)s)->inner;
+    return in->ops->revisions(in, cur, comp);
+}
+static long bs_watch(struct kapi_store *s, const char *start, const char *end, int64_t after, kapi_store_watch_fn fn,
+                     void *ctx)
+{
+    struct breaking_store *b = (struct breaking_store *)s;
+    b->watches++;
+    if (b->refuse_next) {
+        b->refuse_next = false;
+        return -KAPI_STORE_COMPACTED;
+    }
+    b->fn = fn;
+    b->ctx = ctx;
+    b->inner_id = b->inner->ops->watch(b->inner, start, end, after, fn, ctx);
+    return b->inner_id;
+}
+static void bs_unwatch(struct kapi_store *s, long id)
+{
+    struct breaking_store *b = (struct breaking_store *)s;
+    if (b->inner_id > 0)
+        b->inner->ops->unwatch(b->inner, b->inner_id);
+    b->inner_id = 0;
+    (void)id;
+}
+static int bs_compact(struct kapi_store *s, int64_t rev)
+{
+    struct kapi_store *in = ((struct breaking_store *)s)->inner;
+    return in->ops->compact(in, rev);
+}
+static void bs_close(struct kapi_store *s) { (void)s; }
+
+static const struct kapi_store_ops bs_ops = {
+    .name = "breaking", .write = bs_write, .get = bs_get, .range = bs_range, .revisions = bs_revisions,
+    .watch = bs_watch, .unwatch = bs_unwatch, .compact = bs_compact, .close = bs_close,
+};
+
+static void test_relist_after_compaction(void **state)
+{
+    struct fx *f = *state;
+    struct breaking_store bs = {.base = {.ops = &bs_ops}, .inner = f->store};
+    struct kapi_cache *c = kapi_cache_new(&bs.base);
+    struct kapi_rcache *cms = kapi_cache_register(c, "/registry/configmaps/");
+    assert_int_equal(kapi_cache_start(c), 0);
+    struct kapi_cache_filter all = {.ns = ""};
+    int err = 0;
+    struct kapi_watcher *w = kapi_rcache_watch(c, cms, &all, kapi_cache_rev(c), "v1", &err);
+    assert_non_null(w);
+    /* the cache stops hearing from the store; meanwhile objects change and
+     * history is compacted */
+    bs.inner->ops->unwatch(bs.inner, bs.inner_id);
+    bs.inner_id = 0;
+    put(f, "a", "during", NULL, KAPI_WRITE_CREATE, 0);
+    struct kapi_write del = {.op = KAPI_WRITE_DELETE, .key = "/registry/configmaps/a/pre"};
+    struct kapi_write_result r = {0};
+    assert_int_equal(kapi_store_write(f->store, &del, &r), 0);
+    kapi_write_result_dispose(&r);
+    int64_t cur = 0, comp = 0;
+    assert_int_equal(f->store->ops->revisions(f->store, &cur, &comp), 0);
+    assert_int_equal(f->store->ops->compact(f->store, cur), 0);
+    /* the watch ends as a compacted one would */
+    bs.refuse_next = true;
+    bs.fn(bs.ctx, NULL, KAPI_STORE_COMPACTED);
+    /* the cache re-lists: the new object is there, the deleted one gone */
+    assert_int_equal(kapi_cache_sync(c, 5000), 0);
+    struct kapi_cobj *o = kapi_rcache_get(cms, "/registry/configmaps/a/during");
+    assert_non_null(o);
+    kapi_cobj_unref(o);
+    assert_null(kapi_rcache_get(cms, "/registry/configmaps/a/pre"));
+    /* its client watchers were closed so they re-list too */
+    struct kapi_watch_item it;
+    int rc;
+    while ((rc = kapi_watcher_next(w, &it, 2000)) == 1) {
+        kapi_blob_unref(it.frame);
+        kapi_cobj_unref(it.obj);
+    }
+    assert_int_equal(rc, -1);
+    /* and it follows the store again */
+    put(f, "a", "after", NULL, KAPI_WRITE_CREATE, 0);
+    assert_int_equal(kapi_cache_sync(c, 5000), 0);
+    o = kapi_rcache_get(cms, "/registry/configmaps/a/after");
+    assert_non_null(o);
+    kapi_cobj_unref(o);
+    assert_true(bs.watches >= 3);
+    kapi_watcher_free(w);
+    kapi_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_replay_live_and_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_initial_state_and_expired_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relist_after_compaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

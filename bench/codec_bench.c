@@ -1,6 +1,7 @@
 /* Codec micro-benchmark: decode and encode of a ~2 KB Pod, in ns per
  * operation, with a floor measured in the same run (one pass over the same
- * bytes). Build: see bench/run.sh. Usage: codec_bench [iterations] */
+ * bytes). Build: see bench/run.sh. Usage: codec_bench [iterations [only]]:
+ * with `only`, just the operations whose label contains it run (for perf). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,12 @@ static double now_ns(void)
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+static const char *only;
+
 #define RUN(label, body)                                                      \
     do {                                                                      \
+        if (only && !strstr(label, only))                                     \
+            break;                                                            \
         double t0 = now_ns();                                                 \
         for (long i = 0; i < iters; i++) {                                    \
             body;                                                             \
@@ -59,6 +64,7 @@ static double now_ns(void)
 int main(int argc, char **argv)
 {
     long iters = argc > 1 ? atol(argv[1]) : 200000;
+    only = argc > 2 ? argv[2] : NULL;
     size_t len = strlen(pod_json);
     printf("Pod JSON: %zu bytes, %ld iterations\n\n| operation | time |\n|---|---|\n", len, iters);
     volatile unsigned sink = 0;

@@ -747,7 +747,8 @@ static size_t fold_dups(struct parser *ps, size_t top, struct kapi_member *m, si
         for (size_t i = 1; i < n; i++) {
             size_t j = 0;
             for (; j < k; j++)
-                if (m[j].klen == m[i].klen && memcmp(m[j].key, m[i].key, m[i].klen) == 0)
+                if (m[j].klen == m[i].klen && m[j].key[0] == m[i].key[0] &&
+                    memcmp(m[j].key, m[i].key, m[i].klen) == 0)
                     break;
             if (j < k) {
                 m[j].val = m[i].val;
@@ -798,6 +799,9 @@ static int dup_cmp(const void *a, const void *b)
 static inline void skip_ws(struct parser *ps)
 {
     const unsigned char *q = ps->p, *end = ps->end;
+    /* compact JSON has no whitespace: one test and out */
+    if (LIKELY(q < end && *q > ' '))
+        return;
     while (q < end && ws_tab[*q])
         q++;
     ps->p = q;

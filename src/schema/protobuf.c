@@ -960,17 +960,35 @@ KAPI_PRINTF(2, 3) static int efail(struct enc *e, const char *fmt, ...)
     return -1;
 }
 
-static int put(struct enc *e, const void *p, size_t n)
+static int put_slow(struct enc *e, const void *p, size_t n)
 {
     if (kapi_buf_append(e->out, p, n) < 0)
         return efail(e, "protobuf: output larger than the buffer limit");
     return 0;
 }
 
-static int put_varint(struct enc *e, uint64_t v)
+/* Most writes fit the buffer's spare room (and its limit): copy in place. */
+static inline int put(struct enc *e, const void *p, size_t n)
 {
-    uint8_t b[10];
-    return put(e, b, varint_put(v, b));
+    struct kapi_buf *b = e->out;
+    if (b->cap - b->len <= n || b->max - b->len < n)
+        return put_slow(e, p, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
+
+static inline int put_varint(struct enc *e, uint64_t v)
+{
+    struct kapi_buf *b = e->out;
+    if (v < 0x80 && b->cap - b->len > 1 && b->max > b->len) {
+        b->data[b->len++] = (char)v;
+        b->data[b->len] = 0;
+        return 0;
+    }
+    uint8_t tmp[10];
+    return put(e, tmp, varint_put(v, tmp));
 }
 
 static int put_tag(struct enc *e, uint32_t num, unsigned wt)

@@ -240,31 +240,31 @@ static const char *split_quantity(const char *str, size_t end, struct parsed *p)
     return NULL;
 }
 
-static bool suffix_eq(const struct parsed *p, const char *s)
-{
-    return strlen(s) == p->suffix_len && memcmp(p->suffix, s, p->suffix_len) == 0;
-}
-
 /* upstream's suffixHandler.interpret. */
 static bool interpret_suffix(const struct parsed *p, int *base, int32_t *exp, enum qformat *fmt)
 {
-    static const struct { const char *s; int32_t e; } dec[] = {
-        {"n", -9}, {"u", -6}, {"m", -3}, {"", 0}, {"k", 3},
-        {"M", 6}, {"G", 9}, {"T", 12}, {"P", 15}, {"E", 18},
-    };
-    static const struct { const char *s; int32_t e; } bin[] = {
-        {"Ki", 10}, {"Mi", 20}, {"Gi", 30}, {"Ti", 40}, {"Pi", 50}, {"Ei", 60},
-    };
-    for (size_t i = 0; i < KAPI_ARRAY_LEN(dec); i++)
-        if (suffix_eq(p, dec[i].s)) {
-            *base = 10, *exp = dec[i].e, *fmt = Q_DECSI;
+    /* decimal SI: "", one letter; binary SI: a letter and 'i' */
+    static const char dec_letters[] = "numkMGTPE";
+    static const int32_t dec_exp[] = {-9, -6, -3, 3, 6, 9, 12, 15, 18};
+    static const char bin_letters[] = "KMGTPE";
+    if (p->suffix_len == 0) {
+        *base = 10, *exp = 0, *fmt = Q_DECSI;
+        return true;
+    }
+    if (p->suffix_len == 1 && p->suffix[0]) {
+        const char *at = strchr(dec_letters, p->suffix[0]);
+        if (at) {
+            *base = 10, *exp = dec_exp[at - dec_letters], *fmt = Q_DECSI;
             return true;
         }
-    for (size_t i = 0; i < KAPI_ARRAY_LEN(bin); i++)
-        if (suffix_eq(p, bin[i].s)) {
-            *base = 2, *exp = bin[i].e, *fmt = Q_BINSI;
+    }
+    if (p->suffix_len == 2 && p->suffix[1] == 'i' && p->suffix[0]) {
+        const char *at = strchr(bin_letters, p->suffix[0]);
+        if (at) {
+            *base = 2, *exp = 10 * (int32_t)(at - bin_letters + 1), *fmt = Q_BINSI;
             return true;
         }
+    }
     if (p->suffix_len > 1 && (p->suffix[0] == 'e' || p->suffix[0] == 'E')) {
         /* strconv.ParseInt(s, 10, 64): optional sign, digits, no overflow */
         const char *s = p->suffix + 1, *e = p->suffix + p->suffix_len;

@@ -1,8 +1,13 @@
 /* Lookups over the generated type tables (types_gen.c). */
 #include "schema.h"
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "../base/base.h"
 
 static int cmp_name_len(const char *a, const char *b, size_t blen)
 {
@@ -80,21 +85,75 @@ const struct kapi_schema_field *kapi_schema_msg_field(const struct kapi_schema_m
     return i < m->nfields ? &kapi_schema_fields[m->first_field + i] : NULL;
 }
 
+/* Field by JSON name. Every decode, check and encode looks up each member
+ * of each object, so this is a hash probe, not a search: one open-addressing
+ * table per message (at least twice as many slots as fields), built once for
+ * all messages on first use. A slot holds the field's index + 1. */
+static uint16_t *name_slots;      /* all tables, back to back */
+static uint32_t *name_table;      /* per message: offset of its table */
+static uint8_t *name_bits;        /* per message: log2 of its table size */
+static pthread_once_t name_once = PTHREAD_ONCE_INIT;
+
+static inline uint32_t name_hash(const char *s, size_t n)
+{
+    /* length and three bytes tell nearly all fields of one message apart */
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n) {
+        h ^= (uint32_t)(unsigned char)s[0];
+        h ^= (uint32_t)(unsigned char)s[n - 1] << 8;
+        h ^= (uint32_t)(unsigned char)s[n / 2] << 16;
+    }
+    h *= 0x85EBCA6Bu;
+    return h ^ (h >> 15);
+}
+
+static inline bool name_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static void name_index_init(void)
+{
+    size_t total = 0;
+    name_table = kapi_xmalloc((kapi_schema_nmsgs ? kapi_schema_nmsgs : 1) * sizeof(*name_table));
+    name_bits = kapi_xmalloc(kapi_schema_nmsgs ? kapi_schema_nmsgs : 1);
+    for (size_t i = 0; i < kapi_schema_nmsgs; i++) {
+        unsigned bits = 1;
+        while ((1u << bits) < 2u * kapi_schema_msgs[i].nfields)
+            bits++;
+        name_table[i] = (uint32_t)total;
+        name_bits[i] = (uint8_t)bits;
+        total += 1u << bits;
+    }
+    name_slots = kapi_xcalloc(total ? total : 1, sizeof(*name_slots));
+    for (size_t i = 0; i < kapi_schema_nmsgs; i++) {
+        const struct kapi_schema_msg *m = &kapi_schema_msgs[i];
+        uint16_t *t = &name_slots[name_table[i]];
+        uint32_t mask = (1u << name_bits[i]) - 1;
+        for (size_t k = 0; k < m->nfields; k++) {
+            const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + k];
+            uint32_t h = name_hash(f->name, f->name_len) & mask;
+            while (t[h])
+                h = (h + 1) & mask;
+            t[h] = (uint16_t)(k + 1);
+        }
+    }
+}
+
 const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_schema_msg *m,
                                                           const char *name, size_t len)
 {
-    const uint16_t *order = &kapi_schema_byname[m->byname];
-    size_t lo = 0, hi = m->nfields;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + order[mid]];
-        int c = cmp_name_len(f->name, name, len);
-        if (c == 0)
+    pthread_once(&name_once, name_index_init);
+    size_t mi = (size_t)(m - kapi_schema_msgs);
+    const uint16_t *t = &name_slots[name_table[mi]];
+    uint32_t mask = (1u << name_bits[mi]) - 1;
+    for (uint32_t h = name_hash(name, len) & mask; t[h]; h = (h + 1) & mask) {
+        const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + t[h] - 1];
+        if (f->name_len == len && name_eq(f->name, name, len))
             return f;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
     }
     return NULL;
 }
@@ -127,7 +186,3 @@ const struct kapi_schema_field *kapi_schema_field_by_number(const struct kapi_sc
     return i ? &kapi_schema_fields[m->first_field + i - 1] : NULL;
 }
 
-const struct kapi_schema_msg *kapi_schema_field_msg(const struct kapi_schema_field *f)
-{
-    return f->msg >= 0 ? &kapi_schema_msgs[f->msg] : NULL;
-}

@@ -129,6 +129,9 @@ const struct kapi_schema_field *kapi_schema_field_lookup(const struct kapi_schem
 const struct kapi_schema_field *kapi_schema_field_by_number(const struct kapi_schema_msg *m,
                                                             uint32_t number);
 /* The message type of a MESSAGE field (or of a map's values), else NULL. */
-const struct kapi_schema_msg *kapi_schema_field_msg(const struct kapi_schema_field *f);
+static inline const struct kapi_schema_msg *kapi_schema_field_msg(const struct kapi_schema_field *f)
+{
+    return f->msg >= 0 ? &kapi_schema_msgs[f->msg] : NULL;
+}
 
 #endif

@@ -63,28 +63,11 @@ static void flat_init(void)
         typemeta[i] = has_typemeta(&kapi_schema_msgs[i]);
 }
 
-/* Declared field by JSON name: binary search over the by-name index using
- * the stored name lengths (no strlen per probe). */
-static const struct kapi_schema_field *field_by_name(const struct kapi_schema_msg *m,
-                                                     const char *key, size_t klen)
+/* Declared field by JSON name (the schema's hashed index). */
+static inline const struct kapi_schema_field *field_by_name(const struct kapi_schema_msg *m,
+                                                            const char *key, size_t klen)
 {
-    const uint16_t *order = &kapi_schema_byname[m->byname];
-    size_t lo = 0, hi = m->nfields;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + order[mid]];
-        size_t fl = f->name_len;
-        int c = memcmp(f->name, key, fl < klen ? fl : klen);
-        if (c == 0)
-            c = (fl > klen) - (fl < klen);
-        if (c == 0)
-            return f;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return kapi_schema_field_by_name(m, key, klen);
 }
 
 static size_t msg_index(const struct kapi_schema_msg *m)
@@ -118,6 +101,14 @@ static const struct kapi_schema_field *lookup(const struct kapi_schema_msg *m, c
     return NULL;
 }
 
+static inline bool same_name(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* lookup() for the members of one object in turn: most bodies list fields in
  * the type's own order (Go clients, kubectl, anything we wrote), so the
  * field after the previous match is tried first, without a search. */
@@ -126,7 +117,7 @@ static const struct kapi_schema_field *next_field(const struct kapi_schema_msg *
 {
     for (size_t i = *hint; i < m->nfields && i < *hint + 2; i++) {
         const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + i];
-        if (f->name_len == klen && !(f->flags & KAPI_SCHEMA_F_INLINE) && memcmp(f->name, key, klen) == 0) {
+        if (f->name_len == klen && !(f->flags & KAPI_SCHEMA_F_INLINE) && same_name(f->name, key, klen)) {
             *pos = flat_base[f - kapi_schema_fields];
             *hint = i + 1;
             return f;
@@ -271,6 +262,7 @@ struct tc {
     size_t ndups;
     int quiet;                /* inside values Go decodes non-strictly */
     int depth;
+    struct seg segbuf[48];    /* segs until a path is deeper */
 };
 
 static const char *spell(struct tc *t, bool go_only);
@@ -317,16 +309,23 @@ static void note_dups(struct tc *t)
     }
 }
 
-static void seg_push(struct tc *t, const char *key, size_t klen, bool go)
+static void seg_grow(struct tc *t)
 {
-    if (t->nsegs == t->capsegs) {
-        t->capsegs = t->capsegs ? t->capsegs * 2 : 32;
-        t->segs = kapi_xrealloc(t->segs, t->capsegs * sizeof(*t->segs));
-    }
+    size_t cap = t->capsegs * 2;
+    struct seg *n = kapi_pool_alloc(t->pool, cap * sizeof(*n));
+    memcpy(n, t->segs, t->nsegs * sizeof(*n));
+    t->segs = n;
+    t->capsegs = cap;
+}
+
+static inline void seg_push(struct tc *t, const char *key, size_t klen, bool go)
+{
+    if (t->nsegs == t->capsegs)
+        seg_grow(t);
     t->segs[t->nsegs++] = (struct seg){key, klen, go};
 }
 
-static void seg_pop(struct tc *t)
+static inline void seg_pop(struct tc *t)
 {
     t->nsegs--;
 }
@@ -1066,8 +1065,20 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
             note_dups(t);
             seg_pop(t);
         }
-        if (v->u.obj.len > 1)
-            qsort(v->u.obj.members, v->u.obj.len, sizeof(struct kapi_member), member_cmp);
+        /* map keys come out sorted, as Go writes maps */
+        size_t n = v->u.obj.len;
+        struct kapi_member *ms = v->u.obj.members;
+        if (n > 16) {
+            qsort(ms, n, sizeof(*ms), member_cmp);
+        } else {
+            for (size_t i = 1; i < n; i++) {
+                struct kapi_member x = ms[i];
+                size_t j = i;
+                for (; j > 0 && member_cmp(&ms[j - 1], &x) > 0; j--)
+                    ms[j] = ms[j - 1];
+                ms[j] = x;
+            }
+        }
         return;
     }
     if (f->flags & KAPI_SCHEMA_F_REPEATED) {
@@ -1113,14 +1124,17 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
         return;
     }
     t->depth++;
+    /* Members kept are compacted in place, each with its output position;
+     * they are only reordered when the body was not in canonical order. */
     size_t n = v->u.obj.len, out = 0;
-    struct keyed small[32];
-    struct keyed *ks = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*ks));
+    struct kapi_member *members = v->u.obj.members;
+    unsigned small[32];
+    unsigned *posv = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*posv));
     const struct kapi_schema_msg *saved_struct = t->gostruct;
     bool sorted = true;
     size_t hint = 0;
     for (size_t i = 0; i < n; i++) {
-        struct kapi_member *mem = &v->u.obj.members[i];
+        struct kapi_member *mem = &members[i];
         unsigned pos = 0;
         const struct kapi_schema_field *f = NULL;
         bool meta = false;
@@ -1158,64 +1172,63 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
             break;
         if (!keep)
             continue;
-        if (out && pos < ks[out - 1].key)
+        if (out && pos < posv[out - 1])
             sorted = false;
-        ks[out].key = pos;
-        ks[out].m = *mem;
+        posv[out] = pos;
+        if (out != i)
+            members[out] = *mem;
         out++;
     }
     t->depth--;
     if (t->fatal)
         return;
+    v->u.obj.len = out;
     if (!sorted) {
         if (out <= 16) {
             for (size_t i = 1; i < out; i++) {
-                struct keyed x = ks[i];
+                struct kapi_member x = members[i];
+                unsigned xp = posv[i];
                 size_t j = i;
-                for (; j > 0 && ks[j - 1].key > x.key; j--)
-                    ks[j] = ks[j - 1];
-                ks[j] = x;
+                for (; j > 0 && posv[j - 1] > xp; j--) {
+                    members[j] = members[j - 1];
+                    posv[j] = posv[j - 1];
+                }
+                members[j] = x;
+                posv[j] = xp;
             }
         } else {
+            struct keyed *ks = kapi_pool_alloc(t->pool, out * sizeof(*ks));
+            for (size_t i = 0; i < out; i++)
+                ks[i] = (struct keyed){posv[i], members[i]};
             qsort(ks, out, sizeof(*ks), keyed_cmp);
+            for (size_t i = 0; i < out; i++) {
+                members[i] = ks[i].m;
+                posv[i] = ks[i].key;
+            }
         }
     }
     /* ObjectMeta.creationTimestamp is a plain struct in Go: its JSON always
      * carries it, as null when unset (pod templates show it that way). */
-    bool add_ct = false;
-    unsigned ct_pos = 0;
     static const struct kapi_schema_msg *object_meta;
     if (!object_meta)
         object_meta = kapi_schema_msg_find("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta");
-    if (m == object_meta &&
-        lookup(m, "creationTimestamp", 17, &ct_pos) != NULL) {
-        add_ct = true;
-        for (size_t i = 0; i < out; i++)
-            if (ks[i].m.klen == 17 && memcmp(ks[i].m.key, "creationTimestamp", 17) == 0)
-                add_ct = false;
-    }
-    if (add_ct) {
-        if (v->u.obj.cap < out + 1) {
-            v->u.obj.members = kapi_pool_alloc(t->pool, (out + 1) * sizeof(struct kapi_member));
-            v->u.obj.cap = out + 1;
-        }
-        size_t j = 0;
-        for (size_t i = 0; i <= out; i++) {
-            if (j == i && (i == out || ks[i].key > ct_pos + 2)) {
-                struct kapi_member *nm = &v->u.obj.members[j++];
-                nm->key = "creationTimestamp";
-                nm->klen = 17;
-                nm->val = kapi_value_null(t->pool);
-            }
-            if (i < out)
-                v->u.obj.members[j++] = ks[i].m;
-        }
-        v->u.obj.len = out + 1;
+    unsigned ct_pos = 0;
+    if (m != object_meta || lookup(m, "creationTimestamp", 17, &ct_pos) == NULL)
         return;
+    size_t at = 0;
+    for (; at < out && posv[at] < ct_pos + 2; at++)
+        ;
+    if (at < out && posv[at] == ct_pos + 2)
+        return;  /* present */
+    if (v->u.obj.cap < out + 1) {
+        struct kapi_member *nm = kapi_pool_alloc(t->pool, (out + 1) * sizeof(*nm));
+        memcpy(nm, members, out * sizeof(*nm));
+        v->u.obj.members = members = nm;
+        v->u.obj.cap = out + 1;
     }
-    for (size_t i = 0; i < out; i++)
-        v->u.obj.members[i] = ks[i].m;
-    v->u.obj.len = out;
+    memmove(&members[at + 1], &members[at], (out - at) * sizeof(*members));
+    members[at] = (struct kapi_member){.key = "creationTimestamp", .klen = 17, .val = kapi_value_null(t->pool)};
+    v->u.obj.len = out + 1;
 }
 
 int kapi_field_validation_parse(const char *s, enum kapi_field_validation def,
@@ -1241,6 +1254,8 @@ int kapi_typed_check(struct kapi_pool *pool, const struct kapi_schema_msg *msg,
     pthread_once(&flat_once, flat_init);
     memset(res, 0, sizeof(*res));
     struct tc t = {.pool = pool};
+    t.segs = t.segbuf;
+    t.capsegs = KAPI_ARRAY_LEN(t.segbuf);
     tpath_init(&t.scratch);
     size_t nd = 0;
     for (const struct kapi_json_dup *d = dups; d; d = d->next)
@@ -1257,7 +1272,6 @@ int kapi_typed_check(struct kapi_pool *pool, const struct kapi_schema_msg *msg,
         check_object(&t, msg, obj, true);
     }
     tpath_dispose(&t.scratch);
-    free(t.segs);
     res->type_error = t.fatal ? t.fatal : t.saved;
     res->unknown = t.strict;
     res->nunknown = t.nstrict;

@@ -232,7 +232,13 @@ def test_eviction_spends_the_budget(kapi):
     for i in range(3):
         pod(kapi, "pdb-ev", f"q-{i}", labels, owned_by=rs)
     pdb(kapi, "pdb-ev", "q", labels, minAvailable=2)
-    wait_counts(kapi, "pdb-ev", "q", (3, 2, 3, 1))
+    p0 = wait_counts(kapi, "pdb-ev", "q", (3, 2, 3, 1))
+    # a dry run checks the budget but changes nothing
+    st, _, data = kapi.request("POST", "/api/v1/namespaces/pdb-ev/pods/q-0/eviction?dryRun=All",
+                               {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "q-0"}})
+    assert st == 201
+    assert kapi.json("GET", "/api/v1/namespaces/pdb-ev/pods/q-0")[0] == 200
+    assert get_pdb(kapi, "pdb-ev", "q")["metadata"]["resourceVersion"] == p0["metadata"]["resourceVersion"]
     st, _, data = evict(kapi, "pdb-ev", "q-0")
     assert st == 201 and json.loads(data)["status"] == "Success"
     assert kapi.json("GET", "/api/v1/namespaces/pdb-ev/pods/q-0")[0] == 404
@@ -304,3 +310,27 @@ def test_controller_can_be_disabled(fresh_kapi):
     assert "status" not in get_pdb(k, "default", "off") or counts(get_pdb(k, "default", "off")) == (None,) * 4
     st, _, data = evict(k, "default", "off-0")
     assert st == 429 and "still being processed" in json.loads(data)["details"]["causes"][0]["message"]
+    # with nobody recomputing, what eviction writes stays visible
+    path = "/apis/policy/v1/namespaces/default/poddisruptionbudgets/off/status"
+    st, _ = k.json("PATCH", path, {"status": {"observedGeneration": 1, "disruptionsAllowed": -1, "currentHealthy": 2,
+                                              "desiredHealthy": 1, "expectedPods": 2}}, headers=MERGE)
+    assert st == 200
+    st, _, data = evict(k, "default", "off-0")
+    assert st == 403 and json.loads(data)["message"] == \
+        'poddisruptionbudget.policy "off" is forbidden: pdb disruptions allowed is negative'
+    st, _ = k.json("PATCH", path, {"status": {"disruptionsAllowed": 1}}, headers=MERGE)
+    assert st == 200
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    assert evict(k, "default", "off-0")[0] == 201
+    assert k.json("GET", "/api/v1/namespaces/default/pods/off-0")[0] == 404
+    s = get_pdb(k, "default", "off")["status"]
+    assert s["disruptionsAllowed"] == 0 and list(s["disruptedPods"]) == ["off-0"]
+    when = datetime.datetime.strptime(s["disruptedPods"]["off-0"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    assert before <= when <= before + datetime.timedelta(seconds=30)
+    assert [(c["type"], c["status"], c["reason"]) for c in s["conditions"]] == \
+        [("DisruptionAllowed", "False", "InsufficientPods")]
+    # and the next eviction finds nothing left to spend
+    st, _, data = evict(k, "default", "off-1")
+    assert st == 429 and json.loads(data)["details"]["causes"][0]["message"] == \
+        "The disruption budget off needs 1 healthy pods and has 2 currently"

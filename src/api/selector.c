@@ -433,6 +433,113 @@ fail:
     return NULL;
 }
 
+/* One requirement of a metav1.LabelSelector, checked as upstream's
+ * NewRequirement checks it (key, value count for the operator, values). */
+static bool object_requirement(struct parser *p, struct kapi_label_req *r, const char *key,
+                               enum kapi_label_op op, const struct kapi_value *vals)
+{
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    size_t nm = kapi_is_qualified_name(key, msgs);
+    if (nm) {
+        struct kapi_field_errors errs = {0};
+        kapi_ferr_invalid(p->pool, &errs, "key", key, join_msgs(p->pool, msgs, nm));
+        p->err = kapi_field_errors_aggregate(p->pool, &errs);
+        return false;
+    }
+    struct strset set = {0};
+    for (size_t i = 0; vals && vals->type == KAPI_V_ARRAY && i < vals->u.arr.len; i++) {
+        const char *v = kapi_value_cstr(vals->u.arr.items[i]);
+        set_add(p->pool, &set, v ? v : "");
+    }
+    const char *bad = NULL;
+    if ((op == KAPI_LABEL_IN || op == KAPI_LABEL_NOT_IN) && set.len == 0)
+        bad = "for 'in', 'notin' operators, values set can't be empty";
+    else if (op == KAPI_LABEL_EQUALS && set.len != 1)
+        bad = "exact-match compatibility requires one single value";
+    else if ((op == KAPI_LABEL_EXISTS || op == KAPI_LABEL_NOT_EXISTS) && set.len != 0)
+        bad = "values set must be empty for exists and does not exist";
+    if (bad) {
+        /* field.Invalid prints the []string with Go's %#v */
+        struct kapi_buf b;
+        kapi_buf_init(&b, 0);
+        kapi_buf_puts(&b, "[]string{");
+        for (size_t i = 0; i < set.len; i++) {
+            if (i)
+                kapi_buf_puts(&b, ", ");
+            kapi_go_quote_buf(&b, set.items[i], strlen(set.items[i]));
+        }
+        kapi_buf_putc(&b, '}');
+        p->err = kapi_pool_printf(p->pool, "values: Invalid value: %.*s: %s", (int)b.len, b.data, bad);
+        kapi_buf_dispose(&b);
+        return false;
+    }
+    set_finish(&set);
+    *r = (struct kapi_label_req){.key = key, .op = op, .values = set.items, .nvalues = set.len};
+    return new_requirement(p, r);
+}
+
+struct kapi_label_selector *kapi_label_selector_from_object(struct kapi_pool *pool, const struct kapi_value *sel,
+                                                            const char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!sel || sel->type != KAPI_V_OBJECT)
+        return NULL;
+    const struct kapi_value *ml = kapi_obj_get(sel, "matchLabels");
+    const struct kapi_value *me = kapi_obj_get(sel, "matchExpressions");
+    size_t nml = ml && ml->type == KAPI_V_OBJECT ? ml->u.obj.len : 0;
+    size_t nme = me && me->type == KAPI_V_ARRAY ? me->u.arr.len : 0;
+    struct kapi_label_selector *out = kapi_pool_calloc(pool, sizeof(*out));
+    out->reqs = kapi_pool_calloc(pool, (nml + nme ? nml + nme : 1) * sizeof(*out->reqs));
+    struct parser p = {.pool = pool};
+    for (size_t i = 0; i < nml; i++) {
+        const char *v = kapi_value_cstr(ml->u.obj.members[i].val);
+        struct kapi_value one = {.type = KAPI_V_ARRAY};
+        struct kapi_value *item = kapi_value_str(pool, v ? v : "");
+        one.u.arr.items = &item;
+        one.u.arr.len = 1;
+        if (!object_requirement(&p, &out->reqs[out->nreqs], ml->u.obj.members[i].key, KAPI_LABEL_EQUALS, &one))
+            goto fail;
+        out->nreqs++;
+    }
+    for (size_t i = 0; i < nme; i++) {
+        const struct kapi_value *e = me->u.arr.items[i];
+        const char *key = kapi_obj_get_str(e, "key"), *op = kapi_obj_get_str(e, "operator");
+        enum kapi_label_op o;
+        if (op && strcmp(op, "In") == 0)
+            o = KAPI_LABEL_IN;
+        else if (op && strcmp(op, "NotIn") == 0)
+            o = KAPI_LABEL_NOT_IN;
+        else if (op && strcmp(op, "Exists") == 0)
+            o = KAPI_LABEL_EXISTS;
+        else if (op && strcmp(op, "DoesNotExist") == 0)
+            o = KAPI_LABEL_NOT_EXISTS;
+        else {
+            p.err = kapi_pool_printf(pool, "%s is not a valid label selector operator",
+                                     kapi_go_quote(pool, op ? op : "", op ? strlen(op) : 0));
+            goto fail;
+        }
+        if (!object_requirement(&p, &out->reqs[out->nreqs], key ? key : "", o, kapi_obj_get(e, "values")))
+            goto fail;
+        out->nreqs++;
+    }
+    /* sorted by key as labels.NewSelector().Add keeps them */
+    for (size_t i = 1; i < out->nreqs; i++) {
+        struct kapi_label_req r = out->reqs[i];
+        size_t j = i;
+        while (j > 0 && strcmp(out->reqs[j - 1].key, r.key) > 0) {
+            out->reqs[j] = out->reqs[j - 1];
+            j--;
+        }
+        out->reqs[j] = r;
+    }
+    return out;
+fail:
+    if (err)
+        *err = p.err;
+    return NULL;
+}
+
 static bool req_has_value(const struct kapi_label_req *r, const char *v)
 {
     for (size_t i = 0; i < r->nvalues; i++)

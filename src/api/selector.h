@@ -41,6 +41,13 @@ struct kapi_label_selector {
  * values ("unable to parse requirement: ..."). */
 struct kapi_label_selector *kapi_label_selector_parse(struct kapi_pool *pool, const char *s, size_t len,
                                                       const char **err);
+/* A metav1.LabelSelector object ({matchLabels, matchExpressions}) as
+ * upstream's LabelSelectorAsSelector turns it into a selector: {} selects
+ * everything. NULL (and *err NULL) when sel is absent or not an object,
+ * which upstream reads as "selects nothing"; NULL with *err set for an
+ * operator or requirement the conversion rejects. */
+struct kapi_label_selector *kapi_label_selector_from_object(struct kapi_pool *pool, const struct kapi_value *sel,
+                                                            const char **err);
 /* labels: an object of strings; NULL or a non-object means "no labels". */
 bool kapi_label_selector_matches(const struct kapi_label_selector *sel, const struct kapi_value *labels);
 bool kapi_label_selector_empty(const struct kapi_label_selector *sel); /* NULL counts as empty */

@@ -26,6 +26,7 @@
 #include "../apiext/crd.h"
 #include "../audit/audit.h"
 #include "../controllers/clusterrole_aggregation.h"
+#include "../controllers/disruption.h"
 #include "../controllers/endpoints_reconciler.h"
 #include "../controllers/event_ttl.h"
 #include "../controllers/resourcequota.h"
@@ -397,6 +398,9 @@ int main(int argc, char **argv)
     struct kapi_podgc *podgc = kapi_flags_controller_enabled(&fl, "pod-garbage-collector")
                                    ? kapi_podgc_start(store, cache, registry)
                                    : NULL;
+    struct kapi_disruption *disruption = kapi_flags_controller_enabled(&fl, "disruption-controller")
+                                             ? kapi_disruption_start(store, cache, registry)
+                                             : NULL;
     struct kapi_cractl *cractl = NULL;
     if (kapi_flags_controller_enabled(&fl, "clusterrole-aggregation"))
         cractl = kapi_cractl_start(store, cache, registry);
@@ -521,6 +525,7 @@ int main(int argc, char **argv)
     kapi_crdctl_stop(crdctl);
     kapi_cractl_stop(cractl);
     kapi_podgc_stop(podgc);
+    kapi_disruption_stop(disruption);
     kapi_evttl_stop(evttl);
     kapi_rqctl_stop(rqctl);
     kapi_nsctl_stop(nsctl);

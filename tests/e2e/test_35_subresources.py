@@ -84,6 +84,11 @@ def test_eviction_and_disruption_budgets(kapi):
     assert kapi.json("GET", "/api/v1/namespaces/default/pods/evict1")[0] == 404
     # a budget that allows no disruption refuses with 429
     assert kapi.json("POST", "/api/v1/namespaces/default/pods", pod("evict2", {"app": "guarded"}))[0] == 201
+    # a Pending pod is not guarded (upstream's canIgnorePDB): make it Running and Ready
+    st, _ = kapi.json("PATCH", "/api/v1/namespaces/default/pods/evict2/status",
+                      {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}},
+                      headers={"Content-Type": "application/merge-patch+json"})
+    assert st == 200
     st, _ = kapi.json("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
                       {"metadata": {"name": "guard"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}})
     assert st == 201

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/selector.h"
+#include "codec/json.h"
 #include "codec/value.h"
 
 static struct kapi_pool *pool;
@@ -405,6 +406,47 @@ static void test_field_matches(void **state)
     assert_true(fmatch("a=x\\,y\\=z\\\\", odd));
 }
 
+/* metav1.LabelSelector objects, as LabelSelectorAsSelector converts them. */
+static struct kapi_label_selector *obj_sel(const char *json, const char **err)
+{
+    struct kapi_json_error jerr;
+    struct kapi_value *v = kapi_json_parse(pool, json, strlen(json), NULL, &jerr);
+    assert_non_null(v);
+    return kapi_label_selector_from_object(pool, v, err);
+}
+
+static void test_label_from_object(void **state)
+{
+    const char *err = "unset";
+    /* absent: nothing (NULL without an error); {}: everything */
+    assert_null(kapi_label_selector_from_object(pool, NULL, &err));
+    assert_null(err);
+    struct kapi_label_selector *s = obj_sel("{}", &err);
+    assert_non_null(s);
+    assert_true(kapi_label_selector_empty(s));
+    assert_true(kapi_label_selector_matches(s, labels("a=b", NULL)));
+    s = obj_sel("{\"matchLabels\":{\"z\":\"1\",\"a\":\"b\"},"
+                "\"matchExpressions\":[{\"key\":\"t\",\"operator\":\"In\",\"values\":[\"y\",\"x\"]},"
+                "{\"key\":\"gone\",\"operator\":\"DoesNotExist\"},{\"key\":\"n\",\"operator\":\"NotIn\",\"values\":[\"q\"]},"
+                "{\"key\":\"e\",\"operator\":\"Exists\"}]}", &err);
+    assert_non_null(s);
+    assert_string_equal(kapi_label_selector_string(pool, s), "a=b,e,!gone,n notin (q),t in (x,y),z=1");
+    assert_true(kapi_label_selector_matches(s, labels("a=b", "z=1", "t=x", "e=", NULL)));
+    assert_false(kapi_label_selector_matches(s, labels("a=b", "z=1", "t=x", "e=", "gone=1", NULL)));
+    assert_false(kapi_label_selector_matches(s, labels("a=b", "z=1", "t=w", "e=", NULL)));
+    assert_false(kapi_label_selector_matches(s, labels("a=b", "z=1", "t=x", "e=", "n=q", NULL)));
+    assert_false(kapi_label_selector_matches(s, labels("a=b", "z=1", "t=x", NULL)));
+    /* errors upstream's conversion reports */
+    assert_null(obj_sel("{\"matchExpressions\":[{\"key\":\"k\",\"operator\":\"Gt\",\"values\":[\"1\"]}]}", &err));
+    assert_string_equal(err, "\"Gt\" is not a valid label selector operator");
+    assert_null(obj_sel("{\"matchExpressions\":[{\"key\":\"k\",\"operator\":\"In\",\"values\":[]}]}", &err));
+    assert_string_equal(err, "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty");
+    assert_null(obj_sel("{\"matchExpressions\":[{\"key\":\"k\",\"operator\":\"Exists\",\"values\":[\"a\"]}]}", &err));
+    assert_string_equal(err, "values: Invalid value: []string{\"a\"}: values set must be empty for exists and does not exist");
+    assert_null(obj_sel("{\"matchLabels\":{\"bad key\":\"v\"}}", &err));
+    assert_non_null(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_label_nul_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_label_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_label_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_label_from_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_matches, setup, teardown),

@@ -6,6 +6,7 @@
 
 #include "defaults/defaults_int.h"
 #include "../schema/schema.h"
+#include "objectmeta.h"
 
 struct kapi_value *kapi_dflt_obj(const struct kapi_value *obj, const char *key)
 {
@@ -202,6 +203,7 @@ void kapi_defaults_apply(struct kapi_pool *pool, const char *group, const char *
     } else {
         kapi_dflt_other(pool, group, version, kind, obj);
     }
+    kapi_dflt_go_zero(pool, group, version, kind, obj);
 }
 
 /* The pod's status as the pod strategy sets it on create: everything the
@@ -226,6 +228,15 @@ static void prepare_pod(struct kapi_pool *pool, struct kapi_value *pod)
     }
     kapi_dflt_put(pool, st, T, "qosClass", kapi_value_str(pool, kapi_defaults_pod_qos(pod)));
     kapi_dflt_put(pool, pod, KAPI_DT_CORE("Pod"), "status", st);
+}
+
+/* The PV strategy stamps the phase it starts in. */
+static void prepare_pv(struct kapi_pool *pool, struct kapi_value *pv)
+{
+    static const char *T = KAPI_DT_CORE("PersistentVolumeStatus");
+    struct kapi_value *st = kapi_dflt_ensure(pool, pv, KAPI_DT_CORE("PersistentVolume"), "status");
+    kapi_dflt_str(pool, st, T, "phase", "Pending");
+    kapi_dflt_put(pool, st, T, "lastPhaseTransitionTime", kapi_value_str(pool, kapi_meta_now(pool)));
 }
 
 /* A Job's selector, generated from its uid unless the user chose one by hand. */
@@ -264,8 +275,11 @@ void kapi_defaults_prepare_create(struct kapi_pool *pool, const char *group, con
     /* Upstream defaults on decode, runs the strategy, and defaults again when
      * the stored bytes are decoded for the response. */
     kapi_defaults_apply(pool, group, version, kind, obj);
+    kapi_dflt_reset_status(pool, group, version, kind, obj);
     if (group[0] == '\0' && strcmp(version, "v1") == 0 && strcmp(kind, "Pod") == 0)
         prepare_pod(pool, obj);
+    else if (group[0] == '\0' && strcmp(version, "v1") == 0 && strcmp(kind, "PersistentVolume") == 0)
+        prepare_pv(pool, obj);
     else if (strcmp(group, "batch") == 0 && strcmp(version, "v1") == 0 && strcmp(kind, "Job") == 0)
         prepare_job(pool, obj);
     else if (strcmp(group, "apiextensions.k8s.io") == 0 && strcmp(kind, "CustomResourceDefinition") == 0)

@@ -50,6 +50,13 @@ static void requests_from_limits(struct kapi_pool *pool, struct kapi_value *c, c
     (void)type;
 }
 
+/* ResourceRequirements' two quantity maps. */
+static void resources(struct kapi_pool *pool, struct kapi_value *res)
+{
+    kapi_dflt_resource_list(pool, kapi_dflt_obj(res, "limits"));
+    kapi_dflt_resource_list(pool, kapi_dflt_obj(res, "requests"));
+}
+
 static void container(struct kapi_pool *pool, struct kapi_value *c, const char *type, bool is_pod,
                       bool host_network)
 {
@@ -64,6 +71,7 @@ static void container(struct kapi_pool *pool, struct kapi_value *c, const char *
     kapi_dflt_ensure(pool, c, type, "resources");
     if (is_pod)
         requests_from_limits(pool, c, type);
+    resources(pool, kapi_dflt_obj(c, "resources"));
     struct kapi_value *ports = kapi_dflt_arr(c, "ports");
     for (size_t i = 0; ports && i < ports->u.arr.len; i++) {
         struct kapi_value *p = ports->u.arr.items[i];
@@ -98,6 +106,7 @@ static void containers(struct kapi_pool *pool, struct kapi_value *spec, const ch
 static void pvc_spec(struct kapi_pool *pool, struct kapi_value *spec)
 {
     kapi_dflt_pstr(pool, spec, T("PersistentVolumeClaimSpec"), "volumeMode", "Filesystem");
+    resources(pool, kapi_dflt_obj(spec, "resources"));
 }
 
 static void downward_items(struct kapi_pool *pool, struct kapi_value *src)
@@ -200,6 +209,8 @@ void kapi_dflt_pod_spec(struct kapi_pool *pool, struct kapi_value *spec, bool is
     /* Ephemeral containers get the container defaults, but upstream leaves
      * their requests and host ports alone. */
     containers(pool, spec, "ephemeralContainers", T("EphemeralContainer"), false, false);
+    kapi_dflt_resource_list(pool, kapi_dflt_obj(spec, "overhead"));
+    resources(pool, kapi_dflt_obj(spec, "resources"));
 }
 
 void kapi_dflt_pod_template(struct kapi_pool *pool, struct kapi_value *tmpl)
@@ -214,6 +225,8 @@ void kapi_dflt_pvc(struct kapi_pool *pool, struct kapi_value *pvc)
     pvc_spec(pool, kapi_dflt_obj(pvc, "spec"));
     struct kapi_value *st = kapi_dflt_ensure(pool, pvc, T("PersistentVolumeClaim"), "status");
     kapi_dflt_str(pool, st, T("PersistentVolumeClaimStatus"), "phase", "Pending");
+    kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "capacity"));
+    kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "allocatedResources"));
 }
 
 static void pv(struct kapi_pool *pool, struct kapi_value *obj)
@@ -223,6 +236,7 @@ static void pv(struct kapi_pool *pool, struct kapi_value *obj)
     if (spec) {
         kapi_dflt_str(pool, spec, S, "persistentVolumeReclaimPolicy", "Retain");
         kapi_dflt_pstr(pool, spec, S, "volumeMode", "Filesystem");
+        kapi_dflt_resource_list(pool, kapi_dflt_obj(spec, "capacity"));
         host_path(pool, kapi_dflt_obj(spec, "hostPath"));
         rbd(pool, kapi_dflt_obj(spec, "rbd"), T("RBDPersistentVolumeSource"));
         iscsi(pool, kapi_dflt_obj(spec, "iscsi"), T("ISCSIPersistentVolumeSource"));
@@ -313,6 +327,9 @@ static void limit_range(struct kapi_pool *pool, struct kapi_value *obj)
     struct kapi_value *items = kapi_dflt_arr(kapi_dflt_obj(obj, "spec"), "limits");
     for (size_t i = 0; items && i < items->u.arr.len; i++) {
         struct kapi_value *it = items->u.arr.items[i];
+        static const char *const maps[] = {"max", "min", "default", "defaultRequest", "maxLimitRequestRatio"};
+        for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++)
+            kapi_dflt_resource_list(pool, kapi_dflt_obj(it, maps[m]));
         if (!str_is(it, "type", "Container"))
             continue;
         /* Build into scratch maps so that empty results stay absent (Go's
@@ -412,6 +429,13 @@ bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value 
         struct kapi_value *cap = kapi_dflt_obj(st, "capacity");
         if (cap && kapi_dflt_unset(st, "allocatable"))
             kapi_dflt_put(pool, st, T("NodeStatus"), "allocatable", kapi_value_clone(pool, cap));
+        kapi_dflt_resource_list(pool, cap);
+        kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "allocatable"));
+    } else if (strcmp(kind, "ResourceQuota") == 0) {
+        struct kapi_value *st = kapi_dflt_obj(obj, "status");
+        kapi_dflt_resource_list(pool, kapi_dflt_obj(kapi_dflt_obj(obj, "spec"), "hard"));
+        kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "hard"));
+        kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "used"));
     } else {
         return false;
     }

@@ -54,6 +54,18 @@ bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *vers
 bool kapi_dflt_apiext(struct kapi_pool *pool, const char *version, const char *kind, struct kapi_value *obj);
 void kapi_dflt_crd_prepare_create(struct kapi_pool *pool, struct kapi_value *obj);
 
+/* Go's always-encoded zero values (goenc.c): pod template metadata and the
+ * fixed members of a status struct, on every write. */
+void kapi_dflt_go_zero(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
+                       struct kapi_value *obj);
+/* The create strategies' status reset: whatever the client sent is replaced
+ * by the zero status (no-op for kinds without a plain status struct). */
+void kapi_dflt_reset_status(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
+                            struct kapi_value *obj);
+/* SetDefaults_ResourceList: each quantity of a resource map rounded up to
+ * milli precision (qos.c). */
+void kapi_dflt_resource_list(struct kapi_pool *pool, struct kapi_value *list);
+
 /* Shared pieces. */
 /* PodTemplateSpec defaults (the spec's, as every workload template gets). */
 void kapi_dflt_pod_template(struct kapi_pool *pool, struct kapi_value *tmpl);

@@ -77,6 +77,38 @@ static void endpoint_slice(struct kapi_pool *pool, struct kapi_value *obj)
     }
 }
 
+static struct kapi_value *hpa_policy(struct kapi_pool *pool, const char *type, int64_t value)
+{
+    struct kapi_value *p = kapi_value_object(pool);
+    kapi_obj_set(pool, p, "type", kapi_value_str(pool, type));
+    kapi_obj_set(pool, p, "value", kapi_value_int(pool, value));
+    kapi_obj_set(pool, p, "periodSeconds", kapi_value_int(pool, 15));
+    return p;
+}
+
+/* SetDefaults_HorizontalPodAutoscalerBehavior: once spec.behavior is set, both
+ * rules are filled in, each unset field (a nil pointer or nil list) from the
+ * built-in rule: scale up by max(4 pods, 100%) per 15s without a window,
+ * scale down by 100% per 15s with the window left unset (the controller's
+ * flag decides it). */
+static void hpa_rules(struct kapi_pool *pool, struct kapi_value *beh, const char *key, bool up)
+{
+    static const char *R = "k8s.io.api.autoscaling.v2.HPAScalingRules";
+    struct kapi_value *r = kapi_dflt_ensure(pool, beh, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerBehavior", key);
+    if (!r)
+        return;
+    if (up)
+        kapi_dflt_int(pool, r, R, "stabilizationWindowSeconds", 0);
+    kapi_dflt_pstr(pool, r, R, "selectPolicy", "Max");
+    if (kapi_dflt_unset(r, "policies")) {
+        struct kapi_value *ps = kapi_value_array(pool);
+        if (up)
+            kapi_arr_push(pool, ps, hpa_policy(pool, "Pods", 4));
+        kapi_arr_push(pool, ps, hpa_policy(pool, "Percent", 100));
+        kapi_dflt_put(pool, r, R, "policies", ps);
+    }
+}
+
 static void hpa_v2(struct kapi_pool *pool, struct kapi_value *obj)
 {
     static const char *S = "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec";
@@ -96,6 +128,11 @@ static void hpa_v2(struct kapi_pool *pool, struct kapi_value *obj)
         kapi_obj_set(pool, m, "resource", res);
         kapi_arr_push(pool, metrics, m);
         kapi_dflt_put(pool, spec, S, "metrics", metrics);
+    }
+    struct kapi_value *beh = kapi_dflt_obj(spec, "behavior");
+    if (beh) {
+        hpa_rules(pool, beh, "scaleUp", true);
+        hpa_rules(pool, beh, "scaleDown", false);
     }
 }
 
@@ -130,12 +167,89 @@ static void webhooks(struct kapi_pool *pool, struct kapi_value *obj, bool mutati
     }
 }
 
+/* SetDefaults_MatchResources and SetDefaults_Rule on its (exclude) rules. */
+static void match_resources(struct kapi_pool *pool, struct kapi_value *mr)
+{
+    static const char *M = "k8s.io.api.admissionregistration.v1.MatchResources";
+    if (!mr)
+        return;
+    kapi_dflt_pstr(pool, mr, M, "matchPolicy", "Equivalent");
+    if (kapi_dflt_unset(mr, "namespaceSelector"))
+        kapi_dflt_put(pool, mr, M, "namespaceSelector", kapi_value_object(pool));
+    if (kapi_dflt_unset(mr, "objectSelector"))
+        kapi_dflt_put(pool, mr, M, "objectSelector", kapi_value_object(pool));
+    const char *lists[2] = {"resourceRules", "excludeResourceRules"};
+    for (int l = 0; l < 2; l++) {
+        struct kapi_value *rules = kapi_dflt_arr(mr, lists[l]);
+        for (size_t j = 0; rules && j < rules->u.arr.len; j++)
+            kapi_dflt_pstr(pool, rules->u.arr.items[j], "k8s.io.api.admissionregistration.v1.NamedRuleWithOperations",
+                           "scope", "*");
+    }
+}
+
+/* ValidatingAdmissionPolicy (failurePolicy of its spec, which Go always has)
+ * and ValidatingAdmissionPolicyBinding (only an explicit matchResources). */
+static void admission_policy(struct kapi_pool *pool, struct kapi_value *obj, bool binding)
+{
+    if (binding) {
+        match_resources(pool, kapi_dflt_obj(kapi_dflt_obj(obj, "spec"), "matchResources"));
+        return;
+    }
+    struct kapi_value *spec = kapi_dflt_ensure(pool, obj, "k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicy",
+                                               "spec");
+    kapi_dflt_pstr(pool, spec, "k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicySpec", "failurePolicy",
+                   "Fail");
+    match_resources(pool, kapi_dflt_obj(spec, "matchConstraints"));
+}
+
+#define FC(n) "k8s.io.api.flowcontrol.v1." n
+
+/* flowcontrol.apiserver.k8s.io/v1: a FlowSchema's matchingPrecedence (its
+ * spec is a Go struct, so even a spec-less object gets one). */
+static void flow_schema(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    struct kapi_value *spec = kapi_dflt_ensure(pool, obj, FC("FlowSchema"), "spec");
+    kapi_dflt_int0(pool, spec, FC("FlowSchemaSpec"), "matchingPrecedence", 1000);
+}
+
+static void priority_level(struct kapi_pool *pool, struct kapi_value *obj)
+{
+    struct kapi_value *spec = kapi_dflt_obj(obj, "spec");
+    struct kapi_value *lim = kapi_dflt_obj(spec, "limited");
+    if (lim) {
+        static const char *L = FC("LimitedPriorityLevelConfiguration");
+        kapi_dflt_int(pool, lim, L, "nominalConcurrencyShares", 30);
+        kapi_dflt_int(pool, lim, L, "lendablePercent", 0);
+        struct kapi_value *q = kapi_dflt_obj(kapi_dflt_obj(lim, "limitResponse"), "queuing");
+        kapi_dflt_int0(pool, q, FC("QueuingConfiguration"), "queues", 64);
+        kapi_dflt_int0(pool, q, FC("QueuingConfiguration"), "handSize", 8);
+        kapi_dflt_int0(pool, q, FC("QueuingConfiguration"), "queueLengthLimit", 50);
+    }
+    struct kapi_value *ex = kapi_dflt_obj(spec, "exempt");
+    kapi_dflt_int(pool, ex, FC("ExemptPriorityLevelConfiguration"), "nominalConcurrencyShares", 0);
+    kapi_dflt_int(pool, ex, FC("ExemptPriorityLevelConfiguration"), "lendablePercent", 0);
+}
+
 bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *version,
                      const char *kind, struct kapi_value *obj)
 {
     if (is(group, "admissionregistration.k8s.io") && is(version, "v1") &&
         (is(kind, "ValidatingWebhookConfiguration") || is(kind, "MutatingWebhookConfiguration"))) {
         webhooks(pool, obj, is(kind, "MutatingWebhookConfiguration"));
+        return true;
+    }
+    if (is(group, "admissionregistration.k8s.io") && is(version, "v1") &&
+        (is(kind, "ValidatingAdmissionPolicy") || is(kind, "ValidatingAdmissionPolicyBinding"))) {
+        admission_policy(pool, obj, is(kind, "ValidatingAdmissionPolicyBinding"));
+        return true;
+    }
+    if (is(group, "flowcontrol.apiserver.k8s.io") && is(version, "v1")) {
+        if (is(kind, "FlowSchema"))
+            flow_schema(pool, obj);
+        else if (is(kind, "PriorityLevelConfiguration"))
+            priority_level(pool, obj);
+        else
+            return false;
         return true;
     }
     if (is(group, "networking.k8s.io") && is(version, "v1")) {

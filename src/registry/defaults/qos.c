@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "../../schema/quantity.h"
+
 /* Far above any real quantity; sums saturate here instead of overflowing. */
 #define NANO_MAX ((__int128)1000000000000000000LL * (__int128)1000000000000000000LL)
 
@@ -139,4 +141,36 @@ const char *kapi_defaults_pod_qos(const struct kapi_value *pod)
         if (q.has_req[r] && (!q.has_lim[r] || q.lim[r] != q.req[r]))
             guaranteed = false;
     return guaranteed && nreq == nlim ? "Guaranteed" : "Burstable";
+}
+
+/* A quantity finer than 1m becomes the next milli value up; upstream then
+ * writes it afresh in its format (an exponent stays an exponent). Quantities
+ * already at milli precision or coarser keep their text. */
+void kapi_dflt_resource_list(struct kapi_pool *pool, struct kapi_value *list)
+{
+    if (!list || list->type != KAPI_V_OBJECT)
+        return;
+    for (size_t i = 0; i < list->u.obj.len; i++) {
+        struct kapi_member *m = &list->u.obj.members[i];
+        const char *s = kapi_value_cstr(m->val);
+        __int128 v;
+        if (!s || !kapi_dflt_quantity_nano(s, &v) || v <= 0 || v >= NANO_MAX || v % 1000000 == 0)
+            continue;
+        __int128 milli = v / 1000000 + 1;
+        bool exponent = false;
+        for (const char *p = s; *p; p++)
+            if ((*p == 'e' || *p == 'E') && (p[1] == '-' || p[1] == '+' || (p[1] >= '0' && p[1] <= '9')))
+                exponent = true;
+        char digits[48];
+        size_t n = sizeof(digits);
+        digits[--n] = '\0';
+        do {
+            digits[--n] = (char)('0' + (int)(milli % 10));
+            milli /= 10;
+        } while (milli > 0 && n > 0);
+        const char *text = kapi_pool_printf(pool, "%s%s", &digits[n], exponent ? "e-3" : "m");
+        const char *out = NULL, *err = NULL;
+        if (kapi_quantity_canonical(pool, text, strlen(text), &out, &err) == 0)
+            m->val = kapi_value_str(pool, out);
+    }
 }

@@ -86,11 +86,11 @@ static void test_deployment(void **state)
         "\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx\"}]}}}}",
         "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"x\",\"labels\":{\"app\":\"x\"}},"
         "\"spec\":{\"replicas\":1,\"selector\":{\"matchLabels\":{\"app\":\"x\"}},"
-        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"x\"}},"
+        "\"template\":{\"metadata\":{\"creationTimestamp\":null,\"labels\":{\"app\":\"x\"}},"
         "\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx\"," CONTAINER_DEFAULTS
         ",\"imagePullPolicy\":\"Always\"}]," TEMPLATE_SPEC_DEFAULTS "}},"
         "\"strategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxUnavailable\":\"25%\",\"maxSurge\":\"25%\"}},"
-        "\"revisionHistoryLimit\":10,\"progressDeadlineSeconds\":600}}");
+        "\"revisionHistoryLimit\":10,\"progressDeadlineSeconds\":600},\"status\":{}}");
     struct kapi_value *spec = kapi_obj_get(d, "spec");
     assert_string_equal(keys(pool, spec),
                         "replicas,selector,template,strategy,revisionHistoryLimit,progressDeadlineSeconds");
@@ -105,7 +105,7 @@ static void test_deployment(void **state)
     check(pool, "apps", "v1", "Deployment", false,
           "{\"spec\":{\"replicas\":0,\"strategy\":{\"type\":\"Recreate\"},\"revisionHistoryLimit\":0}}",
           "{\"spec\":{\"replicas\":0,\"strategy\":{\"type\":\"Recreate\"},\"revisionHistoryLimit\":0,"
-          "\"progressDeadlineSeconds\":600}}");
+          "\"progressDeadlineSeconds\":600},\"status\":{}}");
     kapi_pool_free(pool);
 }
 
@@ -235,40 +235,48 @@ static void test_workloads(void **state)
     (void)state;
     struct kapi_pool *pool = kapi_pool_new();
     check(pool, "apps", "v1", "ReplicaSet", false, "{\"spec\":{\"template\":{\"spec\":{}}}}",
-          "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}}}}");
+          "{\"spec\":{\"replicas\":1,\"template\":{\"metadata\":{\"creationTimestamp\":null},"
+          "\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}}},\"status\":{\"replicas\":0}}");
     check(pool, "apps", "v1", "StatefulSet", false,
           "{\"spec\":{\"serviceName\":\"s\",\"template\":{\"spec\":{}},"
           "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"]}}]}}",
-          "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}},"
+          "{\"spec\":{\"replicas\":1,\"template\":{\"metadata\":{\"creationTimestamp\":null},"
+          "\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}},"
           "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],"
           "\"volumeMode\":\"Filesystem\"},\"status\":{\"phase\":\"Pending\"}}],"
           "\"serviceName\":\"s\",\"podManagementPolicy\":\"OrderedReady\","
           "\"updateStrategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"partition\":0}},"
           "\"revisionHistoryLimit\":10,"
-          "\"persistentVolumeClaimRetentionPolicy\":{\"whenDeleted\":\"Retain\",\"whenScaled\":\"Retain\"}}}");
+          "\"persistentVolumeClaimRetentionPolicy\":{\"whenDeleted\":\"Retain\",\"whenScaled\":\"Retain\"}},"
+          "\"status\":{\"replicas\":0,\"availableReplicas\":0}}");
     check(pool, "apps", "v1", "StatefulSet", false, "{\"spec\":{\"updateStrategy\":{\"type\":\"OnDelete\"}}}",
           "{\"spec\":{\"replicas\":1,\"podManagementPolicy\":\"OrderedReady\",\"updateStrategy\":{\"type\":\"OnDelete\"},"
           "\"revisionHistoryLimit\":10,"
-          "\"persistentVolumeClaimRetentionPolicy\":{\"whenDeleted\":\"Retain\",\"whenScaled\":\"Retain\"}}}");
+          "\"persistentVolumeClaimRetentionPolicy\":{\"whenDeleted\":\"Retain\",\"whenScaled\":\"Retain\"}},"
+          "\"status\":{\"replicas\":0,\"availableReplicas\":0}}");
     check(pool, "apps", "v1", "DaemonSet", false, "{\"spec\":{\"template\":{\"spec\":{}}}}",
-          "{\"spec\":{\"template\":{\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}},"
+          "{\"spec\":{\"template\":{\"metadata\":{\"creationTimestamp\":null},\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}},"
           "\"updateStrategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxUnavailable\":1,\"maxSurge\":0}},"
-          "\"revisionHistoryLimit\":10}}");
+          "\"revisionHistoryLimit\":10},\"status\":{\"currentNumberScheduled\":0,\"numberMisscheduled\":0,"
+          "\"desiredNumberScheduled\":0,\"numberReady\":0}}");
     check(pool, "batch", "v1", "CronJob", false,
           "{\"spec\":{\"schedule\":\"* * * * *\",\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"OnFailure\"}}}}}}",
           "{\"spec\":{\"schedule\":\"* * * * *\",\"concurrencyPolicy\":\"Allow\",\"suspend\":false,"
-          "\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"OnFailure\","
+          "\"jobTemplate\":{\"metadata\":{\"creationTimestamp\":null},\"spec\":{\"template\":{"
+          "\"metadata\":{\"creationTimestamp\":null},\"spec\":{\"restartPolicy\":\"OnFailure\","
           "\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\",\"securityContext\":{},"
           "\"schedulerName\":\"default-scheduler\"}}}},"
-          "\"successfulJobsHistoryLimit\":3,\"failedJobsHistoryLimit\":1}}");
+          "\"successfulJobsHistoryLimit\":3,\"failedJobsHistoryLimit\":1},\"status\":{}}");
     check(pool, "", "v1", "ReplicationController", false,
           "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"app\":\"r\"}},\"spec\":{}}}}",
           "{\"metadata\":{\"name\":\"r\",\"labels\":{\"app\":\"r\"}},\"spec\":{\"replicas\":1,\"selector\":{\"app\":\"r\"},"
-          "\"template\":{\"metadata\":{\"labels\":{\"app\":\"r\"}},\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}}}}");
+          "\"template\":{\"metadata\":{\"labels\":{\"app\":\"r\"},\"creationTimestamp\":null},"
+          "\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}}},\"status\":{\"replicas\":0}}");
     /* A PodTemplate is no Pod: no enableServiceLinks, no requests from limits. */
     check(pool, "", "v1", "PodTemplate", false,
           "{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\",\"resources\":{\"limits\":{\"cpu\":\"1\"}}}]}}}",
-          "{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\",\"resources\":{\"limits\":{\"cpu\":\"1\"}},"
+          "{\"template\":{\"metadata\":{\"creationTimestamp\":null},"
+          "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\",\"resources\":{\"limits\":{\"cpu\":\"1\"}},"
           "\"terminationMessagePath\":\"/dev/termination-log\",\"terminationMessagePolicy\":\"File\","
           "\"imagePullPolicy\":\"IfNotPresent\"}]," TEMPLATE_SPEC_DEFAULTS "}}}");
     kapi_pool_free(pool);
@@ -285,12 +293,13 @@ static void test_job_create(void **state)
         "\"batch.kubernetes.io/job-name\":\"pi\",\"controller-uid\":\"U\",\"job-name\":\"pi\"}},"
         "\"spec\":{\"parallelism\":1,\"completions\":1,\"backoffLimit\":6,"
         "\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"U\"}},\"manualSelector\":false,"
-        "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":\"U\","
+        "\"template\":{\"metadata\":{\"creationTimestamp\":null,\"labels\":{\"batch.kubernetes.io/controller-uid\":\"U\","
         "\"batch.kubernetes.io/job-name\":\"pi\",\"controller-uid\":\"U\",\"job-name\":\"pi\"}},"
         "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"pi\",\"image\":\"perl:5.34\"," CONTAINER_DEFAULTS
         ",\"imagePullPolicy\":\"IfNotPresent\"}],\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\","
         "\"securityContext\":{},\"schedulerName\":\"default-scheduler\"}},"
-        "\"completionMode\":\"NonIndexed\",\"suspend\":false,\"podReplacementPolicy\":\"TerminatingOrFailed\"}}");
+        "\"completionMode\":\"NonIndexed\",\"suspend\":false,\"podReplacementPolicy\":\"TerminatingOrFailed\"},"
+        "\"status\":{}}");
     assert_string_equal(keys(pool, kapi_obj_get(j, "spec")),
                         "parallelism,completions,backoffLimit,selector,manualSelector,template,completionMode,"
                         "suspend,podReplacementPolicy");
@@ -304,7 +313,8 @@ static void test_job_create(void **state)
         "{\"metadata\":{\"name\":\"m\",\"uid\":\"U\"},\"spec\":{\"parallelism\":3,\"backoffLimit\":2147483647,"
         "\"backoffLimitPerIndex\":1,\"manualSelector\":true,"
         "\"podFailurePolicy\":{\"rules\":[{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\","
-        "\"status\":\"True\"}]}]},\"completionMode\":\"NonIndexed\",\"suspend\":false,\"podReplacementPolicy\":\"Failed\"}}");
+        "\"status\":\"True\"}]}]},\"completionMode\":\"NonIndexed\",\"suspend\":false,\"podReplacementPolicy\":\"Failed\"},"
+        "\"status\":{}}");
     kapi_pool_free(pool);
 }
 
@@ -318,7 +328,7 @@ static void test_service(void **state)
           "{\"spec\":{\"ports\":[{\"protocol\":\"TCP\",\"port\":80,\"targetPort\":80},"
           "{\"name\":\"b\",\"protocol\":\"UDP\",\"port\":53,\"targetPort\":\"dns\"}],"
           "\"selector\":{\"app\":\"x\"},\"type\":\"ClusterIP\",\"sessionAffinity\":\"None\","
-          "\"internalTrafficPolicy\":\"Cluster\"}}");
+          "\"internalTrafficPolicy\":\"Cluster\"},\"status\":{\"loadBalancer\":{}}}");
     check(pool, "", "v1", "Service", false,
           "{\"spec\":{\"type\":\"LoadBalancer\",\"sessionAffinity\":\"ClientIP\",\"ports\":[{\"port\":443,\"targetPort\":0}]},"
           "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"1.1.1.1\"},{\"hostname\":\"h\"}]}}}",
@@ -329,7 +339,8 @@ static void test_service(void **state)
           "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"1.1.1.1\",\"ipMode\":\"VIP\"},{\"hostname\":\"h\"}]}}}");
     check(pool, "", "v1", "Service", false,
           "{\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"x.example\",\"sessionAffinityConfig\":{}}}",
-          "{\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"x.example\",\"sessionAffinity\":\"None\"}}");
+          "{\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"x.example\",\"sessionAffinity\":\"None\"},"
+          "\"status\":{\"loadBalancer\":{}}}");
     kapi_pool_free(pool);
 }
 
@@ -370,10 +381,136 @@ static void test_storage_and_misc(void **state)
           "{\"addressType\":\"IPv4\",\"ports\":[{\"name\":\"\",\"protocol\":\"TCP\",\"port\":80}]}");
     check(pool, "autoscaling", "v2", "HorizontalPodAutoscaler", false, "{\"spec\":{\"maxReplicas\":3}}",
           "{\"spec\":{\"minReplicas\":1,\"maxReplicas\":3,\"metrics\":[{\"type\":\"Resource\",\"resource\":"
-          "{\"name\":\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]}}");
+          "{\"name\":\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]},"
+          "\"status\":{\"desiredReplicas\":0}}");
     /* Unknown kinds and groups are untouched. */
     check(pool, "example.com", "v1", "Widget", true, "{\"spec\":{}}", "{\"spec\":{}}");
     check(pool, "apps", "v1beta9", "Deployment", false, "{\"spec\":{}}", "{\"spec\":{}}");
+    kapi_pool_free(pool);
+}
+
+static void test_rarer_kinds(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    /* HPA behavior: both rules filled once behavior is set; explicit fields stay. */
+    struct kapi_value *h = check(pool, "autoscaling", "v2", "HorizontalPodAutoscaler", false,
+          "{\"spec\":{\"maxReplicas\":3,\"metrics\":[{\"type\":\"Pods\"}],"
+          "\"behavior\":{\"scaleDown\":{\"stabilizationWindowSeconds\":60}}}}",
+          "{\"spec\":{\"minReplicas\":1,\"maxReplicas\":3,\"metrics\":[{\"type\":\"Pods\"}],"
+          "\"behavior\":{\"scaleUp\":{\"stabilizationWindowSeconds\":0,\"selectPolicy\":\"Max\",\"policies\":["
+          "{\"type\":\"Pods\",\"value\":4,\"periodSeconds\":15},{\"type\":\"Percent\",\"value\":100,\"periodSeconds\":15}]},"
+          "\"scaleDown\":{\"stabilizationWindowSeconds\":60,\"selectPolicy\":\"Max\",\"policies\":["
+          "{\"type\":\"Percent\",\"value\":100,\"periodSeconds\":15}]}}},\"status\":{\"desiredReplicas\":0}}");
+    assert_string_equal(keys(pool, kapi_value_path(h, "spec", "behavior", NULL)), "scaleUp,scaleDown");
+    assert_string_equal(keys(pool, kapi_value_path(h, "spec", "behavior", "scaleUp", NULL)),
+                        "stabilizationWindowSeconds,selectPolicy,policies");
+    check(pool, "autoscaling", "v2", "HorizontalPodAutoscaler", false,
+          "{\"spec\":{\"maxReplicas\":3,\"metrics\":[{\"type\":\"Pods\"}],"
+          "\"behavior\":{\"scaleUp\":{\"selectPolicy\":\"Disabled\",\"policies\":[]}}}}",
+          "{\"spec\":{\"minReplicas\":1,\"maxReplicas\":3,\"metrics\":[{\"type\":\"Pods\"}],"
+          "\"behavior\":{\"scaleUp\":{\"stabilizationWindowSeconds\":0,\"selectPolicy\":\"Disabled\",\"policies\":[]},"
+          "\"scaleDown\":{\"selectPolicy\":\"Max\",\"policies\":[{\"type\":\"Percent\",\"value\":100,\"periodSeconds\":15}]}}},"
+          "\"status\":{\"desiredReplicas\":0}}");
+    check(pool, "autoscaling", "v1", "HorizontalPodAutoscaler", false, "{\"spec\":{\"maxReplicas\":2}}",
+          "{\"spec\":{\"minReplicas\":1,\"maxReplicas\":2},\"status\":{\"currentReplicas\":0,\"desiredReplicas\":0}}");
+    /* flowcontrol v1 */
+    check(pool, "flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", false,
+          "{\"spec\":{\"priorityLevelConfiguration\":{\"name\":\"p\"}}}",
+          "{\"spec\":{\"priorityLevelConfiguration\":{\"name\":\"p\"},\"matchingPrecedence\":1000},\"status\":{}}");
+    struct kapi_value *pl = check(pool, "flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", false,
+          "{\"spec\":{\"type\":\"Limited\",\"limited\":{\"limitResponse\":{\"type\":\"Queue\",\"queuing\":{\"queues\":0}}}}}",
+          "{\"spec\":{\"type\":\"Limited\",\"limited\":{\"nominalConcurrencyShares\":30,\"limitResponse\":"
+          "{\"type\":\"Queue\",\"queuing\":{\"queues\":64,\"handSize\":8,\"queueLengthLimit\":50}},"
+          "\"lendablePercent\":0}},\"status\":{}}");
+    assert_string_equal(keys(pool, kapi_value_path(pl, "spec", "limited", NULL)),
+                        "nominalConcurrencyShares,limitResponse,lendablePercent");
+    /* an explicit 0 share is kept (a pointer in v1) */
+    check(pool, "flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", false,
+          "{\"spec\":{\"type\":\"Limited\",\"limited\":{\"nominalConcurrencyShares\":0,\"lendablePercent\":10,"
+          "\"limitResponse\":{\"type\":\"Reject\"}}}}",
+          "{\"spec\":{\"type\":\"Limited\",\"limited\":{\"nominalConcurrencyShares\":0,\"lendablePercent\":10,"
+          "\"limitResponse\":{\"type\":\"Reject\"}}},\"status\":{}}");
+    check(pool, "flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", false,
+          "{\"spec\":{\"type\":\"Exempt\",\"exempt\":{}}}",
+          "{\"spec\":{\"type\":\"Exempt\",\"exempt\":{\"nominalConcurrencyShares\":0,\"lendablePercent\":0}},"
+          "\"status\":{}}");
+    /* admission policies */
+    check(pool, "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", false,
+          "{\"spec\":{\"matchConstraints\":{\"resourceRules\":[{\"apiGroups\":[\"\"],\"apiVersions\":[\"v1\"],"
+          "\"operations\":[\"CREATE\"],\"resources\":[\"pods\"]}]},\"validations\":[{\"expression\":\"true\"}]}}",
+          "{\"spec\":{\"matchConstraints\":{\"namespaceSelector\":{},\"objectSelector\":{},\"resourceRules\":["
+          "{\"apiGroups\":[\"\"],\"apiVersions\":[\"v1\"],\"operations\":[\"CREATE\"],\"resources\":[\"pods\"],"
+          "\"scope\":\"*\"}],\"matchPolicy\":\"Equivalent\"},\"validations\":[{\"expression\":\"true\"}],"
+          "\"failurePolicy\":\"Fail\"},\"status\":{}}");
+    check(pool, "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", false,
+          "{\"spec\":{\"policyName\":\"p\",\"validationActions\":[\"Deny\"]}}",
+          "{\"spec\":{\"policyName\":\"p\",\"validationActions\":[\"Deny\"]}}");
+    check(pool, "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", false,
+          "{\"spec\":{\"policyName\":\"p\",\"matchResources\":{\"matchPolicy\":\"Exact\"}}}",
+          "{\"spec\":{\"policyName\":\"p\",\"matchResources\":{\"namespaceSelector\":{},\"objectSelector\":{},"
+          "\"matchPolicy\":\"Exact\"}}}");
+    /* plain status structs of other kinds */
+    check(pool, "policy", "v1", "PodDisruptionBudget", false, "{\"spec\":{}}",
+          "{\"spec\":{},\"status\":{\"disruptionsAllowed\":0,\"currentHealthy\":0,\"desiredHealthy\":0,"
+          "\"expectedPods\":0}}");
+    check(pool, "networking.k8s.io", "v1", "Ingress", false, "{\"spec\":{}}",
+          "{\"spec\":{},\"status\":{\"loadBalancer\":{}}}");
+    check(pool, "storage.k8s.io", "v1", "VolumeAttachment", false, "{\"spec\":{}}",
+          "{\"spec\":{},\"status\":{\"attached\":false}}");
+    kapi_pool_free(pool);
+}
+
+static void test_resource_list_rounding(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    /* finer than 1m rounds up; coarser values keep their text */
+    check(pool, "", "v1", "PodTemplate", false,
+          "{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\",\"resources\":{"
+          "\"limits\":{\"cpu\":\"100u\",\"memory\":\"1Gi\",\"x/y\":\"1500001n\",\"z\":\"1.0005\"},"
+          "\"requests\":{\"cpu\":\"1e-4\",\"memory\":\"0.5\"}}}]}}}",
+          "{\"template\":{\"metadata\":{\"creationTimestamp\":null},\"spec\":{\"containers\":[{\"name\":\"c\","
+          "\"image\":\"a:1\",\"resources\":{\"limits\":{\"cpu\":\"1m\",\"memory\":\"1Gi\",\"x/y\":\"2m\",\"z\":\"1001m\"},"
+          "\"requests\":{\"cpu\":\"1e-3\",\"memory\":\"0.5\"}},"
+          "\"terminationMessagePath\":\"/dev/termination-log\",\"terminationMessagePolicy\":\"File\","
+          "\"imagePullPolicy\":\"IfNotPresent\"}]," TEMPLATE_SPEC_DEFAULTS "}}}");
+    check(pool, "", "v1", "ResourceQuota", false, "{\"spec\":{\"hard\":{\"cpu\":\"10n\",\"pods\":\"10\"}}}",
+          "{\"spec\":{\"hard\":{\"cpu\":\"1m\",\"pods\":\"10\"}},\"status\":{}}");
+    check(pool, "", "v1", "LimitRange", false,
+          "{\"spec\":{\"limits\":[{\"type\":\"Container\",\"max\":{\"cpu\":\"1u\"}}]}}",
+          "{\"spec\":{\"limits\":[{\"type\":\"Container\",\"max\":{\"cpu\":\"1m\"},\"default\":{\"cpu\":\"1m\"},"
+          "\"defaultRequest\":{\"cpu\":\"1m\"}}]}}");
+    check(pool, "", "v1", "PersistentVolumeClaim", false,
+          "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"1n\"}}}}",
+          "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"1m\"}},\"volumeMode\":\"Filesystem\"},"
+          "\"status\":{\"phase\":\"Pending\"}}");
+    kapi_pool_free(pool);
+}
+
+/* The create strategies drop a client's status for the zero one. */
+static void test_status_on_create(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    check(pool, "apps", "v1", "ReplicaSet", true, "{\"spec\":{},\"status\":{\"replicas\":5,\"readyReplicas\":5}}",
+          "{\"spec\":{\"replicas\":1},\"status\":{\"replicas\":0}}");
+    check(pool, "", "v1", "Service", true,
+          "{\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"e\"},"
+          "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"1.1.1.1\"}]}}}",
+          "{\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"e\",\"sessionAffinity\":\"None\"},"
+          "\"status\":{\"loadBalancer\":{}}}");
+    /* an update keeps what it is given */
+    check(pool, "apps", "v1", "ReplicaSet", false, "{\"spec\":{},\"status\":{\"replicas\":5}}",
+          "{\"spec\":{\"replicas\":1},\"status\":{\"replicas\":5}}");
+    /* a PV starts Pending with the time of that phase */
+    struct kapi_value *pv = parse(pool, "{\"spec\":{},\"status\":{\"phase\":\"Bound\"}}");
+    kapi_defaults_prepare_create(pool, "", "v1", "PersistentVolume", pv);
+    assert_string_equal(kapi_value_cstr(kapi_value_path(pv, "status", "phase", NULL)), "Pending");
+    const char *t = kapi_value_cstr(kapi_value_path(pv, "status", "lastPhaseTransitionTime", NULL));
+    assert_non_null(t);
+    assert_int_equal(strlen(t), 20); /* 2006-01-02T15:04:05Z */
+    assert_string_equal(keys(pool, kapi_obj_get(pv, "status")), "phase,lastPhaseTransitionTime");
     kapi_pool_free(pool);
 }
 
@@ -389,6 +526,9 @@ int main(void)
         cmocka_unit_test(test_job_create),
         cmocka_unit_test(test_service),
         cmocka_unit_test(test_storage_and_misc),
+        cmocka_unit_test(test_rarer_kinds),
+        cmocka_unit_test(test_resource_list_rounding),
+        cmocka_unit_test(test_status_on_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -305,67 +305,6 @@ static void pod_update(struct kv_ctx *c, const struct kapi_value *spec, const st
     kapi_ferr_forbidden(c->pool, c->errs, "spec", msg);
 }
 
-/* ---- Service. */
-static const char *const SVC_TYPES[] = {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"};
-
-static bool is_iana_svc_name(const char *s) { return *s != 0; }
-
-static void service(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
-{
-    const struct kapi_value *spec = kv_get(obj, "spec");
-    const char *type = kv_str0(spec, "type");
-    const struct kapi_value *ports = kv_get(spec, "ports");
-    bool headless = !strcmp(kv_str0(spec, "clusterIP"), "None");
-    if (!strcmp(type, "ExternalName")) {
-        const char *en = kv_str0(spec, "externalName");
-        if (!*en)
-            kapi_ferr_required(c->pool, c->errs, "spec.externalName", "");
-        else
-            kv_name_msgs(c, "spec.externalName", en, kapi_is_dns1123_subdomain);
-    } else if (kv_len(ports) == 0 && !headless) {
-        kapi_ferr_required(c->pool, c->errs, "spec.ports", "");
-    }
-    bool require_name = kv_len(ports) > 1;
-    for (size_t i = 0; i < kv_len(ports); i++) {
-        const struct kapi_value *p = kv_item(ports, i);
-        const char *name = kv_str0(p, "name");
-        const char *np = kv_path(c, "spec.ports[%zu].name", i);
-        if (require_name && !*name) {
-            kapi_ferr_required(c->pool, c->errs, np, "");
-        } else if (*name) {
-            kv_name_msgs(c, np, name, kapi_is_dns1123_label);
-            for (size_t j = 0; j < i; j++)
-                if (!strcmp(kv_str0(kv_item(ports, j), "name"), name)) {
-                    kapi_ferr_duplicate(c->pool, c->errs, np, name);
-                    break;
-                }
-        }
-        int64_t port = 0;
-        kv_int(p, "port", &port);
-        kv_port_num(c, kv_path(c, "spec.ports[%zu].port", i), port);
-        kv_enum(c, kv_path(c, "spec.ports[%zu].protocol", i), kv_str(p, "protocol"), PROTOCOLS, N(PROTOCOLS));
-        const struct kapi_value *tp = kv_get(p, "targetPort");
-        if (tp && tp->type == KAPI_V_INT) {
-            kv_port_num(c, kv_path(c, "spec.ports[%zu].targetPort", i), tp->u.i);
-        } else if (tp && tp->type == KAPI_V_STRING) {
-            const char *tn = tp->u.str.s;
-            if (is_iana_svc_name(tn))
-                kv_port_name_msgs(c, kv_path(c, "spec.ports[%zu].targetPort", i), tn);
-        }
-    }
-    if (*type && !kv_in(type, SVC_TYPES, N(SVC_TYPES)))
-        kapi_ferr_not_supported(c->pool, c->errs, "spec.type", type, SVC_TYPES, N(SVC_TYPES));
-    else if (!*type)
-        kapi_ferr_required(c->pool, c->errs, "spec.type", "");
-    kapi_validate_labels(c->pool, kv_get(spec, "selector"), "spec.selector", c->errs);
-    if (old && strcmp(type, "ExternalName") && strcmp(kv_str0(kv_get(old, "spec"), "type"), "ExternalName")) {
-        const struct kapi_value *ocip = kv_get(kv_get(old, "spec"), "clusterIP");
-        const struct kapi_value *ncip = kv_get(spec, "clusterIP");
-        if (ocip && ncip)
-            kv_immutable(c, ncip, ocip, "spec.clusterIPs[0]", NULL);
-    }
-}
-
 /* ---- ConfigMap / Secret. */
 #define MAX_DATA_BYTES 1048576
 
@@ -585,7 +524,7 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
             kv_pod_template(c, tmpl, "spec.template");
         }
     } else if (!strcmp(kind, "Service")) {
-        service(c, obj, old);
+        kv_service(c, obj, old);
     } else if (!strcmp(kind, "ConfigMap")) {
         configmap(c, obj, old);
     } else if (!strcmp(kind, "Secret")) {

@@ -69,6 +69,13 @@ const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when
 bool kv_net(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
             const struct kapi_value *old);
 void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
+/* Go's net.ParseIP / ParseCIDR in k8s.io/utils' sloppy mode (apimachinery 1.33's IsValidIP / IsValidCIDR). */
+bool kv_ip_sloppy(const char *s);
+bool kv_cidr_sloppy(const char *s);
+/* upstream's ValidateNonSpecialIP: unspecified, loopback, link-local (multicast) addresses */
+void kv_non_special_ip(struct kv_ctx *c, const char *fld, const char *v);
+/* service.c: Service (ValidateService, and ValidateServiceUpdate when old is set). */
+void kv_service(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 
 /* "field is immutable" when nv != ov; repr = bad value as shown (NULL: nv's own string/number). */
 void kv_immutable(struct kv_ctx *c, const struct kapi_value *nv, const struct kapi_value *ov, const char *fld,

@@ -220,3 +220,44 @@ def test_volume_message_through_python_client(kapi):
         "reason": "FieldValueInvalid",
         "message": "Invalid value: 60: may not specify a duration less than 10 minutes",
         "field": "spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds"}]
+
+
+def test_job_and_statefulset_messages(kapi):
+    tmpl = {"metadata": {"labels": {"app": "j"}},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}], "restartPolicy": "OnFailure"}}
+    job = {"metadata": {"name": "pfp"},
+           "spec": {"template": tmpl,
+                    "podFailurePolicy": {"rules": [{"action": "FailJob",
+                                                    "onExitCodes": {"operator": "In", "values": [3, 1]}}]}}}
+    invalid(kapi, "/apis/batch/v1/namespaces/default/jobs", job, "Job", "pfp",
+            ("FieldValueInvalid", "spec.podFailurePolicy.rules[0].onExitCodes.values",
+             "Invalid value: []int32{3, 1}: must be ordered"),
+            ("FieldValueInvalid", "spec.template.spec.restartPolicy",
+             'Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified'),
+            group="batch")
+    job["spec"]["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"] = [1, 3]
+    tmpl["spec"]["restartPolicy"] = "Never"
+    st, body = kapi.json("POST", "/apis/batch/v1/namespaces/default/jobs", job)
+    assert st == 201, body
+
+    sts = {"metadata": {"name": "web"},
+           "spec": {"serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "c", "image": "nginx",
+                                                          "volumeMounts": [{"name": "data", "mountPath": "/d"}]}]}},
+                    "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                                              "spec": {"accessModes": ["ReadWriteOnce"],
+                                                       "resources": {"requests": {"storage": "1Gi"}}}}]}}
+    path = "/apis/apps/v1/namespaces/default/statefulsets"
+    st, body = kapi.json("POST", path, sts)
+    assert st == 201, body
+    body["spec"]["replicas"] = 2
+    st, body = kapi.json("PUT", path + "/web", body)
+    assert st == 200, body
+    body["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] = "2Gi"
+    st, out = kapi.json("PUT", path + "/web", body)
+    assert st == 422, out
+    assert out["message"] == (
+        "StatefulSet.apps \"web\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than "
+        "'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', "
+        "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")

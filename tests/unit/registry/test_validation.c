@@ -176,7 +176,7 @@ static void test_job_cronjob(void **state)
                       "'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':{'labels':{'a':'b'}},'spec':"
                       SPEC(CTR(""), "") "}}}";
     check("batch", "Job", job, NULL,
-          "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\"");
+          "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"");
     check("batch", "CronJob",
           "{'metadata':{'name':'cj'},'spec':{'schedule':'* * *','concurrencyPolicy':'Sometimes','jobTemplate':{'spec':"
           "{'template':{'spec':{'containers':[" CTR("") "],'restartPolicy':'Never','dnsPolicy':'ClusterFirst'}}}}}}",

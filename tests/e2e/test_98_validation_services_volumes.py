@@ -261,3 +261,18 @@ def test_job_and_statefulset_messages(kapi):
         "StatefulSet.apps \"web\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than "
         "'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', "
         "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")
+
+
+def test_service_account_has_only_object_meta_rules(kapi):
+    # upstream's ValidateServiceAccount is ObjectMeta with a DNS-subdomain name
+    path = "/api/v1/namespaces/default/serviceaccounts"
+    st, body = kapi.json("POST", path, {"metadata": {"name": "robot.v1"}, "automountServiceAccountToken": False,
+                                        "secrets": [{"name": "anything"}], "imagePullSecrets": [{"name": "pull"}]})
+    assert st == 201, body
+    st, out = kapi.json("POST", path, {"metadata": {"name": "Robot"}})
+    assert st == 422, out
+    assert out["message"] == (
+        'ServiceAccount "Robot" is invalid: metadata.name: Invalid value: "Robot": a lowercase RFC 1123 subdomain '
+        "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'example.com', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")

@@ -10,6 +10,7 @@
 #include "defaults.h"
 #include "validation.h"
 #include "kinds.h"
+#include "core/services.h"
 
 static const char *const meta_order[] = {
     "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
@@ -98,6 +99,12 @@ static int check_namespace(struct kapi_pool *pool, const struct kapi_kind *k, st
     return 0;
 }
 
+/* core/v1 Service: validated after the allocator's preparation, as upstream. */
+static bool is_service(const struct kapi_kind *k)
+{
+    return k->group[0] == 0 && strcmp(k->kind, "Service") == 0;
+}
+
 int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const char *url_ns, struct kapi_field_errors *errs, const char **bad_request)
 {
@@ -127,6 +134,8 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
     kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
+    if (is_service(k))
+        kapi_svc_prepare(pool, obj, NULL);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, NULL, errs);
     if (k->crd) {
@@ -192,6 +201,8 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
     /* The stored resourceVersion stands in for a missing one (unconditional update). */
     if (!kapi_obj_get_str(md, "resourceVersion") || !kapi_obj_get_str(md, "resourceVersion")[0])
         kapi_obj_set(pool, md, "resourceVersion", kapi_value_clone(pool, kapi_obj_get(omd, "resourceVersion")));
+    if (is_service(k))
+        kapi_svc_prepare(pool, obj, old);
     kapi_validate_object_meta_update(pool, md, omd, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, old, errs);
     if (k->crd)

@@ -410,7 +410,7 @@ void kapi_validate_kind(struct kapi_pool *pool, const char *group, const char *v
 {
     if (!obj || obj->type != KAPI_V_OBJECT || !kind)
         return;
-    struct kv_ctx c = {pool, errs};
+    struct kv_ctx c = {pool, errs, NULL, false};
     if (old && old->type != KAPI_V_OBJECT)
         old = NULL;
     if (!group || !*group) {

@@ -938,6 +938,16 @@ static void drop_type_dependent(struct kapi_pool *pool, struct kapi_value *svc, 
         kapi_obj_del(spec, "internalTrafficPolicy");
 }
 
+void kapi_svc_prepare(struct kapi_pool *pool, struct kapi_value *svc, const struct kapi_value *old)
+{
+    set_defaults(pool, svc);
+    if (old)
+        patch_allocated(pool, svc, old);
+    normalize_cluster_ips(pool, svc, old);
+    if (old)
+        drop_type_dependent(pool, svc, old);
+}
+
 static const char *ip_family(const char *ip)
 {
     uint32_t v;
@@ -1326,8 +1336,7 @@ static void release_ports(struct kapi_svc_alloc *a, const uint32_t *ports, size_
 int kapi_svc_alloc_create(struct kapi_svc_alloc *a, struct kapi_pool *pool, struct kapi_value *svc, bool dry_run,
                           struct kapi_field_errors *errs)
 {
-    set_defaults(pool, svc);
-    normalize_cluster_ips(pool, svc, NULL);
+    kapi_svc_prepare(pool, svc, NULL);
     if (!init_ip_families(pool, svc, NULL, errs))
         return KAPI_SVC_EINVALID;
     uint32_t claimed;
@@ -1457,9 +1466,7 @@ static void check_ip_update(struct kapi_pool *pool, const struct kapi_value *svc
 int kapi_svc_alloc_update(struct kapi_svc_alloc *a, struct kapi_pool *pool, struct kapi_value *svc,
                           const struct kapi_value *old, bool dry_run, struct kapi_field_errors *errs)
 {
-    set_defaults(pool, svc);
-    patch_allocated(pool, svc, old);
-    normalize_cluster_ips(pool, svc, old);
+    kapi_svc_prepare(pool, svc, old);
     size_t before = errs->len;
     check_ip_update(pool, svc, old, errs);
     if (errs->len > before)
@@ -1525,7 +1532,6 @@ int kapi_svc_alloc_update(struct kapi_svc_alloc *a, struct kapi_pool *pool, stru
                                                              (long long)port_int(p, "nodePort")));
             }
         }
-    drop_type_dependent(pool, svc, old);
     return 0;
 }
 

@@ -35,6 +35,14 @@ void kapi_svc_alloc_free(struct kapi_svc_alloc *a); /* NULL is a no-op */
  * DisableAllocatorDualWrite gate; on by default in 1.33 is the dual write). */
 void kapi_svc_alloc_set_dual_write(struct kapi_svc_alloc *a, bool on);
 
+/* The allocation-free part of upstream's beginCreate/beginUpdate and
+ * PrepareForUpdate, which upstream runs before validation: defaults type
+ * and the traffic policies, patches values the client left out of an update
+ * from old (NULL on create), keeps clusterIP/clusterIPs in step and drops
+ * fields the new type no longer uses. Idempotent; the REST layer calls it
+ * before validating a Service, create/update below call it again. */
+void kapi_svc_prepare(struct kapi_pool *pool, struct kapi_value *svc, const struct kapi_value *old);
+
 /* On create: normalises clusterIP/clusterIPs, defaults type, ipFamilies,
  * ipFamilyPolicy, internal/externalTrafficPolicy and
  * allocateLoadBalancerNodePorts, allocates or reserves the ClusterIP and the

@@ -2,6 +2,7 @@
  * ConfigMap, Secret, Namespace, PV/PVC, Event, Endpoints). */
 #include "validation_int.h"
 
+#include <regex.h>
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -12,33 +13,16 @@ static const char *const PULL_POLICIES[] = {"Always", "IfNotPresent", "Never"};
 static const char *const PROTOCOLS[] = {"SCTP", "TCP", "UDP"};
 static const char *const TERM_MSG_POLICIES[] = {"File", "FallbackToLogsOnError"};
 
-/* ---- Volumes. Returns nothing; names are looked up again by mounts. */
-static void volumes(struct kv_ctx *c, const struct kapi_value *vols, const char *fld)
+/* Whether list holds an object whose "name" is name. */
+static bool has_name_before(const struct kapi_value *list, const char *name, size_t upto)
 {
-    for (size_t i = 0; i < kv_len(vols); i++) {
-        const struct kapi_value *v = kv_item(vols, i);
-        const char *name = kv_str0(v, "name");
-        const char *p = kv_path(c, "%s[%zu].name", fld, i);
-        if (!*name) {
-            kapi_ferr_required(c->pool, c->errs, p, "");
-            continue;
-        }
-        kv_name_msgs(c, p, name, kapi_is_dns1123_label);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(kv_str0(kv_item(vols, j), "name"), name)) {
-                kapi_ferr_duplicate(c->pool, c->errs, p, name);
-                break;
-            }
-    }
-}
-
-static bool has_volume(const struct kapi_value *vols, const char *name)
-{
-    for (size_t i = 0; i < kv_len(vols); i++)
-        if (!strcmp(kv_str0(kv_item(vols, i), "name"), name))
+    for (size_t i = 0; i < kv_len(list) && i < upto; i++)
+        if (!strcmp(kv_str0(kv_item(list, i), "name"), name))
             return true;
     return false;
 }
+
+static bool has_name(const struct kapi_value *list, const char *name) { return has_name_before(list, name, (size_t)-1); }
 
 static void container_ports(struct kv_ctx *c, const struct kapi_value *ports, const char *fld)
 {
@@ -94,25 +78,6 @@ static void env(struct kv_ctx *c, const struct kapi_value *vars, const char *fld
     }
 }
 
-static void volume_mounts(struct kv_ctx *c, const struct kapi_value *mounts, const struct kapi_value *vols,
-                          const char *fld)
-{
-    for (size_t i = 0; i < kv_len(mounts); i++) {
-        const struct kapi_value *m = kv_item(mounts, i);
-        const char *name = kv_str0(m, "name"), *mp = kv_str0(m, "mountPath");
-        if (!*name)
-            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s[%zu].name", fld, i), "");
-        else if (!has_volume(vols, name))
-            kapi_ferr_not_found(c->pool, c->errs, kv_path(c, "%s[%zu].name", fld, i), name);
-        if (!*mp)
-            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s[%zu].mountPath", fld, i), "");
-        const char *sub = kv_str0(m, "subPath");
-        if (*sub && (sub[0] == '/'))
-            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s[%zu].subPath", fld, i), sub,
-                              "must be a relative path");
-    }
-}
-
 static void resources(struct kv_ctx *c, const struct kapi_value *res, const char *fld)
 {
     const struct kapi_value *lim = kv_get(res, "limits"), *req = kv_get(res, "requests");
@@ -139,7 +104,42 @@ static void resources(struct kv_ctx *c, const struct kapi_value *res, const char
     }
 }
 
-static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kapi_value *vols,
+/* AccumulateUniqueHostPorts over ctrs (from index `from`, `count` of them):
+ * a protocol/hostIP/hostPort triple may be used once. */
+static void host_port_conflicts(struct kv_ctx *c, const struct kapi_value *ctrs, size_t from, size_t count,
+                                const char *fld)
+{
+    const char **seen = kapi_pool_alloc(c->pool, sizeof(*seen) * 64);
+    size_t n = 0, cap = 64;
+    for (size_t ci = from; ci < from + count && ci < kv_len(ctrs); ci++) {
+        const struct kapi_value *ports = kv_get(kv_item(ctrs, ci), "ports");
+        for (size_t pi = 0; pi < kv_len(ports); pi++) {
+            const struct kapi_value *p = kv_item(ports, pi);
+            int64_t hp = 0;
+            kv_int(p, "hostPort", &hp);
+            if (!hp)
+                continue;
+            const char *key = kapi_pool_printf(c->pool, "%s/%s/%lld", kv_str0(p, "protocol"), kv_str0(p, "hostIP"),
+                                               (long long)hp);
+            bool dup = false;
+            for (size_t k = 0; k < n && !dup; k++)
+                dup = !strcmp(seen[k], key);
+            if (dup) {
+                kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s[%zu].ports[%zu].hostPort", fld, ci, pi), key);
+                continue;
+            }
+            if (n == cap) {
+                const char **more = kapi_pool_alloc(c->pool, sizeof(*more) * cap * 2);
+                memcpy(more, seen, sizeof(*seen) * n);
+                seen = more;
+                cap *= 2;
+            }
+            seen[n++] = key;
+        }
+    }
+}
+
+static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kv_volumes *vols,
                        const char *fld, bool required, const struct kapi_value *spec)
 {
     int64_t grace_v;
@@ -162,7 +162,7 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
                 TERM_MSG_POLICIES, N(TERM_MSG_POLICIES));
         container_ports(c, kv_get(ct, "ports"), kv_path(c, "%s.ports", p));
         env(c, kv_get(ct, "env"), kv_path(c, "%s.env", p));
-        volume_mounts(c, kv_get(ct, "volumeMounts"), vols, kv_path(c, "%s.volumeMounts", p));
+        kv_volume_mounts(c, ct, vols, p);
         kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
                 N(PULL_POLICIES));
         resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
@@ -175,29 +175,168 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
                 kapi_ferr_duplicate(c->pool, c->errs, np, name);
                 break;
             }
+        if (!required) /* init containers run one by one: conflicts within each */
+            host_port_conflicts(c, ctrs, i, 1, fld);
         if (required)
             kv_container_probes(c, ct, p, false, grace);
+    }
+    if (required) /* regular containers: conflicts across all of them */
+        host_port_conflicts(c, ctrs, 0, kv_len(ctrs), fld);
+}
+
+/* validatePodHostNetworkDeps: with hostNetwork a hostPort must equal the
+ * containerPort (in a template it may also be left 0). */
+static void host_network_deps(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    if (!kv_bool(spec, "hostNetwork"))
+        return;
+    const struct kapi_value *ctrs = kv_get(spec, "containers");
+    for (size_t i = 0; i < kv_len(ctrs); i++) {
+        const struct kapi_value *ports = kv_get(kv_item(ctrs, i), "ports");
+        for (size_t j = 0; j < kv_len(ports); j++) {
+            int64_t hp = 0, cp = 0;
+            kv_int(kv_item(ports, j), "hostPort", &hp);
+            kv_int(kv_item(ports, j), "containerPort", &cp);
+            if ((c->is_pod || hp != 0) && hp != cp)
+                kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.containers[%zu].ports[%zu].hostPort", fld, i, j),
+                                      hp, "must match `containerPort` when `hostNetwork` is true");
+        }
+    }
+}
+
+/* RelaxedDNSSearchValidation (beta, on in 1.33): underscores allowed. The
+ * 1.33 message quotes the plain subdomain regex (fixed upstream in 1.34). */
+static void dns_search(struct kv_ctx *c, const char *s, const char *fld)
+{
+    size_t n = strlen(s);
+    if (!strcmp(s, "."))
+        return;
+    char *v = kapi_pool_strndup(c->pool, s, n && s[n - 1] == '.' ? n - 1 : n);
+    if (strlen(v) > 253)
+        kapi_ferr_invalid(c->pool, c->errs, fld, v, "must be no more than 253 characters");
+    regex_t re;
+    if (regcomp(&re, "^_?[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\\._?[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*$", REG_EXTENDED | REG_NOSUB))
+        return;
+    bool ok = regexec(&re, v, 0, NULL, 0) == 0;
+    regfree(&re);
+    if (!ok)
+        kapi_ferr_invalid(c->pool, c->errs, fld, v,
+                          "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '_', '-' "
+                          "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "
+                          "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+}
+
+static const char *str_slice(struct kv_ctx *c, const struct kapi_value *arr)
+{
+    size_t n = kv_len(arr);
+    const char **v = kapi_pool_alloc(c->pool, (n ? n : 1) * sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        const char *s = kapi_value_cstr(kv_item(arr, i));
+        v[i] = s ? s : "";
+    }
+    return kapi_go_string_slice(c->pool, v, n);
+}
+
+/* validatePodDNSConfig, validateReadinessGates, validateSchedulingGates */
+static void dns_config_and_gates(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *dc = kv_get(spec, "dnsConfig");
+    const char *dp = kv_path(c, "%s.dnsConfig", fld);
+    const struct kapi_value *ns = kv_get(dc, "nameservers"), *search = kv_get(dc, "searches");
+    bool stop = false;
+    if (!strcmp(kv_str0(spec, "dnsPolicy"), "None")) {
+        if (!dc) {
+            kapi_ferr_required(c->pool, c->errs, dp, "must provide `dnsConfig` when `dnsPolicy` is None");
+            stop = true;
+        } else if (kv_len(ns) == 0) {
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.nameservers", dp),
+                               "must provide at least one DNS nameserver when `dnsPolicy` is None");
+            stop = true;
+        }
+    }
+    if (dc && !stop) {
+        if (kv_len(ns) > 3)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, kv_path(c, "%s.nameservers", dp), str_slice(c, ns),
+                          "must not have more than 3 nameservers");
+        for (size_t i = 0; i < kv_len(ns); i++) {
+            const char *ip = kapi_value_cstr(kv_item(ns, i));
+            if (!ip || !kv_ip_sloppy(ip))
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.nameservers[%zu]", dp, i), ip ? ip : "",
+                                  "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+        }
+        if (kv_len(search) > 32)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, kv_path(c, "%s.searches", dp), str_slice(c, search),
+                          "must not have more than 32 search paths");
+        size_t chars = 0;
+        for (size_t i = 0; i < kv_len(search); i++) {
+            const char *s = kapi_value_cstr(kv_item(search, i));
+            chars += (s ? strlen(s) : 0) + (i ? 1 : 0);
+        }
+        if (chars > 2048)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, kv_path(c, "%s.searches", dp), str_slice(c, search),
+                          "must not have more than 2048 characters (including spaces) in the search list");
+        for (size_t i = 0; i < kv_len(search); i++) {
+            const char *s = kapi_value_cstr(kv_item(search, i));
+            dns_search(c, s ? s : "", kv_path(c, "%s.searches[%zu]", dp, i));
+        }
+        const struct kapi_value *opts = kv_get(dc, "options");
+        for (size_t i = 0; i < kv_len(opts); i++)
+            if (!*kv_str0(kv_item(opts, i), "name"))
+                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.options[%zu]", dp, i), "must not be empty");
+    }
+    const struct kapi_value *rg = kv_get(spec, "readinessGates");
+    for (size_t i = 0; i < kv_len(rg); i++)
+        kv_name_msgs(c, kv_path(c, "%s.readinessGates[%zu].conditionType", fld, i),
+                     kv_str0(kv_item(rg, i), "conditionType"), kapi_is_qualified_name);
+    const struct kapi_value *sg = kv_get(spec, "schedulingGates");
+    for (size_t i = 0; i < kv_len(sg); i++) {
+        const char *name = kv_str0(kv_item(sg, i), "name");
+        const char *p = kv_path(c, "%s.schedulingGates[%zu]", fld, i);
+        kv_name_msgs(c, p, name, kapi_is_qualified_name);
+        if (has_name_before(sg, name, i))
+            kapi_ferr_duplicate(c->pool, c->errs, p, name);
+    }
+}
+
+/* ValidateHostAliases */
+static void host_aliases(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *ha = kv_get(spec, "hostAliases");
+    for (size_t i = 0; i < kv_len(ha); i++) {
+        const struct kapi_value *a = kv_item(ha, i);
+        const char *ip = kv_str0(a, "ip");
+        if (!kv_ip_sloppy(ip))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.hostAliases[%zu].ip", fld, i), ip,
+                              "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+        const struct kapi_value *hn = kv_get(a, "hostnames");
+        for (size_t j = 0; j < kv_len(hn); j++) {
+            const char *h = kapi_value_cstr(kv_item(hn, j));
+            kv_name_msgs(c, kv_path(c, "%s.hostAliases[%zu].hostnames[%zu]", fld, i, j), h ? h : "",
+                         kapi_is_dns1123_subdomain);
+        }
     }
 }
 
 void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
 {
-    const struct kapi_value *vols = kv_get(spec, "volumes");
-    volumes(c, vols, kv_path(c, "%s.volumes", fld));
+    const struct kv_volumes *vols = kv_volumes(c, kv_get(spec, "volumes"), kv_path(c, "%s.volumes", fld));
     containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), true, spec);
     containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), false, spec);
     /* init containers share the name space of regular ones */
     const struct kapi_value *init = kv_get(spec, "initContainers"), *ctrs = kv_get(spec, "containers");
     for (size_t i = 0; i < kv_len(init); i++) {
         const char *name = kv_str0(kv_item(init, i), "name");
-        if (*name && has_volume(ctrs, name))
+        if (*name && has_name(ctrs, name))
             kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s.initContainers[%zu].name", fld, i), name);
     }
+    host_network_deps(c, spec, fld);
     kv_enum(c, kv_path(c, "%s.restartPolicy", fld), kv_str(spec, "restartPolicy"), RESTART_POLICIES,
             N(RESTART_POLICIES));
     kv_enum(c, kv_path(c, "%s.dnsPolicy", fld), kv_str(spec, "dnsPolicy"), DNS_POLICIES, N(DNS_POLICIES));
     kapi_validate_labels(c->pool, kv_get(spec, "nodeSelector"), kv_path(c, "%s.nodeSelector", fld), c->errs);
     kv_pod_spec_scheduling(c, spec, fld);
+    dns_config_and_gates(c, spec, fld);
+    kv_pod_spec_topology(c, spec, fld);
     const char *sa = kv_str0(spec, "serviceAccountName");
     if (*sa)
         kv_name_msgs(c, kv_path(c, "%s.serviceAccountName", fld), sa, kapi_is_dns1123_subdomain);
@@ -214,6 +353,7 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
     if (*sd)
         kv_name_msgs(c, kv_path(c, "%s.subdomain", fld), sd, kapi_is_dns1123_label);
     kv_pod_spec_tolerations(c, spec, fld);
+    host_aliases(c, spec, fld);
     const char *pc = kv_str0(spec, "priorityClassName");
     if (*pc)
         kv_name_msgs(c, kv_path(c, "%s.priorityClassName", fld), pc, kapi_is_dns1123_subdomain);
@@ -303,67 +443,6 @@ static void pod_update(struct kv_ctx *c, const struct kapi_value *spec, const st
     char *msg = kapi_pool_strndup(c->pool, b.data, b.len);
     kapi_buf_dispose(&b);
     kapi_ferr_forbidden(c->pool, c->errs, "spec", msg);
-}
-
-/* ---- Service. */
-static const char *const SVC_TYPES[] = {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"};
-
-static bool is_iana_svc_name(const char *s) { return *s != 0; }
-
-static void service(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
-{
-    const struct kapi_value *spec = kv_get(obj, "spec");
-    const char *type = kv_str0(spec, "type");
-    const struct kapi_value *ports = kv_get(spec, "ports");
-    bool headless = !strcmp(kv_str0(spec, "clusterIP"), "None");
-    if (!strcmp(type, "ExternalName")) {
-        const char *en = kv_str0(spec, "externalName");
-        if (!*en)
-            kapi_ferr_required(c->pool, c->errs, "spec.externalName", "");
-        else
-            kv_name_msgs(c, "spec.externalName", en, kapi_is_dns1123_subdomain);
-    } else if (kv_len(ports) == 0 && !headless) {
-        kapi_ferr_required(c->pool, c->errs, "spec.ports", "");
-    }
-    bool require_name = kv_len(ports) > 1;
-    for (size_t i = 0; i < kv_len(ports); i++) {
-        const struct kapi_value *p = kv_item(ports, i);
-        const char *name = kv_str0(p, "name");
-        const char *np = kv_path(c, "spec.ports[%zu].name", i);
-        if (require_name && !*name) {
-            kapi_ferr_required(c->pool, c->errs, np, "");
-        } else if (*name) {
-            kv_name_msgs(c, np, name, kapi_is_dns1123_label);
-            for (size_t j = 0; j < i; j++)
-                if (!strcmp(kv_str0(kv_item(ports, j), "name"), name)) {
-                    kapi_ferr_duplicate(c->pool, c->errs, np, name);
-                    break;
-                }
-        }
-        int64_t port = 0;
-        kv_int(p, "port", &port);
-        kv_port_num(c, kv_path(c, "spec.ports[%zu].port", i), port);
-        kv_enum(c, kv_path(c, "spec.ports[%zu].protocol", i), kv_str(p, "protocol"), PROTOCOLS, N(PROTOCOLS));
-        const struct kapi_value *tp = kv_get(p, "targetPort");
-        if (tp && tp->type == KAPI_V_INT) {
-            kv_port_num(c, kv_path(c, "spec.ports[%zu].targetPort", i), tp->u.i);
-        } else if (tp && tp->type == KAPI_V_STRING) {
-            const char *tn = tp->u.str.s;
-            if (is_iana_svc_name(tn))
-                kv_port_name_msgs(c, kv_path(c, "spec.ports[%zu].targetPort", i), tn);
-        }
-    }
-    if (*type && !kv_in(type, SVC_TYPES, N(SVC_TYPES)))
-        kapi_ferr_not_supported(c->pool, c->errs, "spec.type", type, SVC_TYPES, N(SVC_TYPES));
-    else if (!*type)
-        kapi_ferr_required(c->pool, c->errs, "spec.type", "");
-    kapi_validate_labels(c->pool, kv_get(spec, "selector"), "spec.selector", c->errs);
-    if (old && strcmp(type, "ExternalName") && strcmp(kv_str0(kv_get(old, "spec"), "type"), "ExternalName")) {
-        const struct kapi_value *ocip = kv_get(kv_get(old, "spec"), "clusterIP");
-        const struct kapi_value *ncip = kv_get(spec, "clusterIP");
-        if (ocip && ncip)
-            kv_immutable(c, ncip, ocip, "spec.clusterIPs[0]", NULL);
-    }
 }
 
 /* ---- ConfigMap / Secret. */
@@ -503,19 +582,6 @@ static void access_modes(struct kv_ctx *c, const struct kapi_value *spec, const 
     }
 }
 
-static void pvc(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
-{
-    const struct kapi_value *spec = kv_get(obj, "spec");
-    access_modes(c, spec, "spec.accessModes");
-    const char *st = kv_str(kv_get(kv_get(spec, "resources"), "requests"), "storage");
-    long double q;
-    if (!st)
-        kapi_ferr_required(c->pool, c->errs, "spec.resources[storage]", "");
-    else if (kv_quantity(st, &q) && q <= 0)
-        kapi_ferr_invalid(c->pool, c->errs, "spec.resources[storage]", kv_quantity_string(c, st),
-                          "must be greater than zero");
-}
-
 static void pv(struct kv_ctx *c, const struct kapi_value *obj)
 {
     const struct kapi_value *spec = kv_get(obj, "spec");
@@ -566,7 +632,11 @@ static void endpoints(struct kv_ctx *c, const struct kapi_value *obj)
 bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, const struct kapi_value *old)
 {
     if (!strcmp(kind, "Pod")) {
+        c->pod_name = kv_str0(kv_get(obj, "metadata"), "name");
+        c->is_pod = true;
         kv_pod_spec(c, kv_get(obj, "spec"), "spec");
+        c->pod_name = NULL;
+        c->is_pod = false;
         if (old)
             pod_update(c, kv_get(obj, "spec"), kv_get(old, "spec"));
     } else if (!strcmp(kind, "PodTemplate")) {
@@ -585,7 +655,7 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
             kv_pod_template(c, tmpl, "spec.template");
         }
     } else if (!strcmp(kind, "Service")) {
-        service(c, obj, old);
+        kv_service(c, obj, old);
     } else if (!strcmp(kind, "ConfigMap")) {
         configmap(c, obj, old);
     } else if (!strcmp(kind, "Secret")) {
@@ -593,7 +663,7 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
     } else if (!strcmp(kind, "Namespace")) {
         namespace(c, obj);
     } else if (!strcmp(kind, "PersistentVolumeClaim")) {
-        pvc(c, obj, old);
+        kv_pvc_spec(c, kv_get(obj, "spec"), "spec");
     } else if (!strcmp(kind, "PersistentVolume")) {
         pv(c, obj);
     } else if (!strcmp(kind, "Event")) {

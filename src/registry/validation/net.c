@@ -324,7 +324,19 @@ static void network_policy(struct kv_ctx *c, const struct kapi_value *obj, const
 
 /* ---- EndpointSlice. */
 
-static void non_special_ip(struct kv_ctx *c, const char *fld, const char *v)
+bool kv_ip_sloppy(const char *s)
+{
+    struct kv_ip ip;
+    return s && parse_ip(s, strlen(s), &ip, NULL);
+}
+
+bool kv_cidr_sloppy(const char *s)
+{
+    struct kv_cidr cd;
+    return s && parse_cidr(s, &cd, NULL);
+}
+
+void kv_non_special_ip(struct kv_ctx *c, const char *fld, const char *v)
 {
     struct kv_ip ip;
     if (!parse_ip(v, strlen(v), &ip, NULL)) {
@@ -414,11 +426,11 @@ static void endpoint_slice(struct kv_ctx *c, const struct kapi_value *obj, const
                 if (!strcmp(at, "IPv4")) {
                     if (!ok || !ip.v4)
                         kapi_ferr_invalid(c->pool, c->errs, p, a, "must be a valid IPv4 address");
-                    non_special_ip(c, p, a);
+                    kv_non_special_ip(c, p, a);
                 } else if (!strcmp(at, "IPv6")) {
                     if (!ok || ip.v4)
                         kapi_ferr_invalid(c->pool, c->errs, p, a, "must be a valid IPv6 address");
-                    non_special_ip(c, p, a);
+                    kv_non_special_ip(c, p, a);
                 } else if (!strcmp(at, "FQDN")) {
                     fqdn(c, p, a);
                 } else if (!strcmp(at, "IP") && !ok) {

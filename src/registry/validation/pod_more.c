@@ -211,7 +211,7 @@ static void id_range(struct kv_ctx *c, const struct kapi_value *o, const char *k
 }
 
 /* A path that stays below its base: not absolute, no ".." element. */
-static void local_descending_path(struct kv_ctx *c, const char *p, const char *fld)
+void kv_local_descending_path(struct kv_ctx *c, const char *p, const char *fld)
 {
     if (p[0] == '/')
         kapi_ferr_invalid(c->pool, c->errs, fld, p, "must be a relative path");
@@ -243,7 +243,7 @@ static void seccomp_profile(struct kv_ctx *c, const struct kapi_value *sp, const
         if (!lp)
             kapi_ferr_required(c->pool, c->errs, lpp, "must be set when seccomp type is Localhost");
         else
-            local_descending_path(c, lp, lpp);
+            kv_local_descending_path(c, lp, lpp);
     } else if (lp) {
         kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, lpp, go_seccomp(c, sp),
                       "can only be set when seccomp type is Localhost");
@@ -713,6 +713,10 @@ void kv_pod_spec_scheduling(struct kv_ctx *c, const struct kapi_value *spec, con
     pod_security_context(c, spec, kv_path(c, "%s.securityContext", fld));
     if (kv_get(spec, "affinity"))
         affinity(c, kv_get(spec, "affinity"), kv_path(c, "%s.affinity", fld));
+}
+
+void kv_pod_spec_topology(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
     topology_spread(c, kv_get(spec, "topologySpreadConstraints"), kv_path(c, "%s.topologySpreadConstraints", fld));
 }
 

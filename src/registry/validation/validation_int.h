@@ -8,6 +8,8 @@
 struct kv_ctx {
     struct kapi_pool *pool;
     struct kapi_field_errors *errs;
+    const char *pod_name; /* metadata.name while validating a Pod (ephemeral volume PVC names) */
+    bool is_pod;          /* upstream's PodValidationOptions.ResourceIsPod */
 };
 
 /* Path building: kv_path(c, "%s.containers[%zu]", base, i). */
@@ -59,16 +61,37 @@ void kv_container_security_context(struct kv_ctx *c, const struct kapi_value *sc
 void kv_container_probes(struct kv_ctx *c, const struct kapi_value *ct, const char *fld, bool init,
                          const int64_t *grace);
 bool kv_host_users(const struct kapi_value *spec);
-/* pod securityContext, affinity, topologySpreadConstraints */
+/* pod securityContext and affinity; then (after dnsConfig and the gates) topologySpreadConstraints */
 void kv_pod_spec_scheduling(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+void kv_pod_spec_topology(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_pod_spec_tolerations(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld);
 void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld);
 const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when valid */
+/* volumes.c: the volumes that validated (upstream's vols map), by name. */
+struct kv_volumes {
+    const char **names;
+    const struct kapi_value **src;
+    size_t n;
+};
+struct kv_volumes *kv_volumes(struct kv_ctx *c, const struct kapi_value *vols, const char *fld);
+/* volumeMounts and volumeDevices of container ct at path ctr */
+void kv_volume_mounts(struct kv_ctx *c, const struct kapi_value *ct, const struct kv_volumes *vs, const char *ctr);
+void kv_pvc_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+void kv_pvc_template(struct kv_ctx *c, const struct kapi_value *t, const char *fld);
+/* not absolute, no ".." element (upstream's validateLocalDescendingPath) */
+void kv_local_descending_path(struct kv_ctx *c, const char *p, const char *fld);
 /* net.c: NetworkPolicy, EndpointSlice, Node. */
 bool kv_net(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
             const struct kapi_value *old);
 void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
+/* Go's net.ParseIP / ParseCIDR in k8s.io/utils' sloppy mode (apimachinery 1.33's IsValidIP / IsValidCIDR). */
+bool kv_ip_sloppy(const char *s);
+bool kv_cidr_sloppy(const char *s);
+/* upstream's ValidateNonSpecialIP: unspecified, loopback, link-local (multicast) addresses */
+void kv_non_special_ip(struct kv_ctx *c, const char *fld, const char *v);
+/* service.c: Service (ValidateService, and ValidateServiceUpdate when old is set). */
+void kv_service(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 
 /* "field is immutable" when nv != ov; repr = bad value as shown (NULL: nv's own string/number). */
 void kv_immutable(struct kv_ctx *c, const struct kapi_value *nv, const struct kapi_value *ov, const char *fld,

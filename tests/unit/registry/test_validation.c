@@ -176,7 +176,7 @@ static void test_job_cronjob(void **state)
                       "'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':{'labels':{'a':'b'}},'spec':"
                       SPEC(CTR(""), "") "}}}";
     check("batch", "Job", job, NULL,
-          "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\"");
+          "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"");
     check("batch", "CronJob",
           "{'metadata':{'name':'cj'},'spec':{'schedule':'* * *','concurrencyPolicy':'Sometimes','jobTemplate':{'spec':"
           "{'template':{'spec':{'containers':[" CTR("") "],'restartPolicy':'Never','dnsPolicy':'ClusterFirst'}}}}}}",
@@ -192,15 +192,20 @@ static void test_job_cronjob(void **state)
 static void test_service(void **state)
 {
     (void)state;
-    check("", "Service", "{'spec':{'type':'ClusterIP','ports':[{'port':80,'protocol':'TCP','targetPort':80}]}}", NULL, "");
-    check("", "Service", "{'spec':{'type':'ClusterIP'}}", NULL, "spec.ports: Required value");
+    /* defaulted as the REST layer hands them over; the rules: test_validation_svc.c */
+#define SVCD "'sessionAffinity':'None','internalTrafficPolicy':'Cluster'"
+    check("", "Service", "{'spec':{'type':'ClusterIP'," SVCD ",'ports':[{'port':80,'protocol':'TCP','targetPort':80}]}}",
+          NULL, "");
+    check("", "Service", "{'spec':{'type':'ClusterIP'," SVCD "}}", NULL, "spec.ports: Required value");
     check("", "Service",
-          "{'spec':{'type':'ClusterIP','ports':[{'port':80,'protocol':'TCP','targetPort':80},"
+          "{'spec':{'type':'ClusterIP'," SVCD ",'ports':[{'port':80,'protocol':'TCP','targetPort':80},"
           "{'port':70000,'protocol':'TCP','targetPort':80}]}}",
           NULL,
           "[spec.ports[0].name: Required value, spec.ports[1].name: Required value, spec.ports[1].port: Invalid value: "
           "70000: must be between 1 and 65535, inclusive]");
-    check("", "Service", "{'spec':{'type':'ExternalName'}}", NULL, "spec.externalName: Required value");
+    check("", "Service", "{'spec':{'type':'ExternalName','sessionAffinity':'None'}}", NULL,
+          "spec.externalName: Required value");
+#undef SVCD
 }
 
 static void test_configmap_secret(void **state)

@@ -162,10 +162,13 @@ static const char *subject_key(struct kapi_pool *p, const char *bns, const char 
         return kapi_pool_printf(p, "%su\x1f%s", pre, name);
     if (strcmp(kind, "Group") == 0)
         return kapi_pool_printf(p, "%sg\x1f%s", pre, name);
-    /* A service account is matched by the user name its tokens carry; the
-     * subject's namespace is required (an empty one never matches). */
-    if (strcmp(kind, "ServiceAccount") == 0 && sns && sns[0])
-        return kapi_pool_printf(p, "%su\x1f" SA_PREFIX "%s:%s", pre, sns, name);
+    /* A service account is matched by the user name its tokens carry. A
+     * subject without a namespace means the binding's own (RoleBindings);
+     * in a ClusterRoleBinding it matches nobody. */
+    if (strcmp(kind, "ServiceAccount") == 0) {
+        const char *ns = sns && sns[0] ? sns : bns;
+        return ns[0] ? kapi_pool_printf(p, "%su\x1f" SA_PREFIX "%s:%s", pre, ns, name) : NULL;
+    }
     return NULL;
 }
 

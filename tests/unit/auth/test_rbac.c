@@ -206,9 +206,13 @@ static void test_role_bindings_namespaced(void **state)
     assert_false(R("carol", NULL, "list", "", "configmaps", "", "", ""));
     assert_true(R("carol", NULL, "get", "apps", "deployments", "", "dev", "d"));
     assert_false(R("carol", NULL, "get", "apps", "deployments", "", "prod", "d"));
-    /* a ServiceAccount subject without namespace never matches (upstream
-     * validation requires one; the authorizer treats it as empty) */
-    assert_false(R("system:serviceaccount:dev:default", NULL, "get", "apps", "deployments", "", "dev", "d"));
+    /* a ServiceAccount subject without namespace in a RoleBinding is the
+     * binding's namespace's account */
+    assert_true(R("system:serviceaccount:dev:default", NULL, "get", "apps", "deployments", "", "dev", "d"));
+    assert_false(R("system:serviceaccount:prod:default", NULL, "get", "apps", "deployments", "", "dev", "d"));
+    /* in a ClusterRoleBinding it matches nobody */
+    crb(f, "all-deploy", "deploy-viewer", "[{\"kind\":\"ServiceAccount\",\"name\":\"default\"}]");
+    assert_false(R("system:serviceaccount:prod:default", NULL, "get", "apps", "deployments", "", "prod", "d"));
     /* a Role of the same name in another namespace is not used */
     rb(f, "prod", "edit-cm", "Role", "cm-editor", "[{\"kind\":\"User\",\"name\":\"carol\"}]");
     assert_false(R("carol", NULL, "create", "", "configmaps", "", "prod", ""));

@@ -91,15 +91,12 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
         obj = r->kind->view_in(r->pool, r->kind, obj);
     const struct kapi_kind *sk = r->kind->storage_kind ? r->kind->storage_kind : r->kind;
     const char *given_name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL)); /* before generateName */
-    struct kapi_field_errors errs = {0};
+    /* Upstream's order: decode and defaults, field tracking, mutating
+     * admission (NamespaceLifecycle first), escalation checks, the
+     * strategy's preparation and validation (422), validating admission. */
     const char *bad = NULL;
-    if (kapi_meta_prepare_create(r->pool, sk, obj, r->ns, &errs, &bad) < 0) {
+    if (kapi_meta_default_create(r->pool, sk, obj, r->ns, &bad) < 0) {
         kapi_respond_error(r, 400, "BadRequest", bad);
-        return;
-    }
-    const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
-    if (errs.len) {
-        kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, name ? name : "", &errs));
         return;
     }
     if (kapi_rest_sync(r) < 0)
@@ -107,17 +104,32 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
     if (kapi_rest_check_namespace(r) < 0)
         return;
     kapi_rest_track_fields(r, NULL, obj);
+    struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
+    if (r->srv->admission) {
+        struct kapi_status *st = NULL;
+        if (kapi_admission_mutate_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, NULL, r->ns, obj,
+                                     NULL, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
+            kapi_respond_status(r, st);
+            return;
+        }
+    }
     struct kapi_status *est = NULL; /* RBAC escalation prevention (rbac_escalation.h) */
     struct kapi_rbac_write ew = {&r->user, r->kind->group, r->kind->resource, r->ns, r->name, given_name, obj, NULL};
     if (r->srv->rbac && kapi_rbac_check_escalation(r->srv->rbac, r->pool, &ew, &est) < 0) {
         kapi_respond_status(r, est);
         return;
     }
+    struct kapi_field_errors errs = {0};
+    kapi_meta_validate_create(r->pool, sk, obj, &errs);
+    const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
+    if (errs.len) {
+        kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, name ? name : "", &errs));
+        return;
+    }
     if (r->srv->admission) {
         struct kapi_status *st = NULL;
-        struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
-        if (kapi_admission_admit_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, NULL, r->ns, obj,
-                                    NULL, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
+        if (kapi_admission_validate_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, NULL, r->ns,
+                                       obj, NULL, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
             kapi_respond_status(r, st);
             return;
         }

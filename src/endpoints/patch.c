@@ -154,17 +154,11 @@ static void handle_apply(struct kapi_req *r)
         if (r->kind->view_in)
             obj = r->kind->view_in(r->pool, r->kind, obj);
         obj = kapi_sub_merge(r, old, obj);
-        struct kapi_field_errors errs = {0};
         const char *bad = NULL;
-        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
-                                     &errs, &bad) < 0) {
+        if (kapi_meta_default_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+                                     &bad) < 0) {
             kapi_cobj_unref(cur);
             kapi_respond_error(r, 400, "BadRequest", bad);
-            return;
-        }
-        if (errs.len) {
-            kapi_cobj_unref(cur);
-            kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));
             return;
         }
         /* the live resourceVersion: an apply retries on conflicts */
@@ -263,17 +257,11 @@ void kapi_handle_patch(struct kapi_req *r)
         if (r->kind->view_in)
             obj = r->kind->view_in(r->pool, r->kind, obj);
         obj = kapi_sub_merge(r, old, obj);
-        struct kapi_field_errors errs = {0};
         const char *bad = NULL;
-        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
-                                     &errs, &bad) < 0) {
+        if (kapi_meta_default_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+                                     &bad) < 0) {
             kapi_cobj_unref(cur);
             kapi_respond_error(r, 400, "BadRequest", bad);
-            return;
-        }
-        if (errs.len) {
-            kapi_cobj_unref(cur);
-            kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));
             return;
         }
         /* A resourceVersion the patch itself set is a precondition: no retry. */

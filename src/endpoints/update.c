@@ -45,12 +45,18 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         kapi_respond_object_json(r, 200, current->json->data, current->json->len);
         return 0;
     }
+    /* As for create: field tracking, mutating admission, escalation
+     * checks, the strategy's preparation and validation, validating
+     * admission (upstream's order inside its update). */
     kapi_rest_track_fields(r, old, obj);
-    bool deleting = kapi_obj_get(md, "deletionTimestamp") != NULL && !has_finalizers(obj);
-    if (deleting && r->kind->group[0] == 0 && strcmp(r->kind->resource, "namespaces") == 0) {
-        /* a namespace also waits for its spec finalizers (namespaces/finalize) */
-        struct kapi_value *sf = kapi_value_path(obj, "spec", "finalizers", NULL);
-        deleting = !sf || sf->type != KAPI_V_ARRAY || sf->u.arr.len == 0;
+    struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
+    if (r->srv->admission) {
+        struct kapi_status *st = NULL;
+        if (kapi_admission_mutate_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource,
+                                     r->ns, obj, old, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
+            kapi_respond_status(r, st);
+            return KAPI_STORE_IO;
+        }
     }
     struct kapi_status *est = NULL; /* RBAC escalation prevention (rbac_escalation.h) */
     struct kapi_rbac_write ew = {&r->user, r->kind->group, r->kind->resource, r->ns, r->name, r->name, obj, old};
@@ -58,11 +64,24 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         kapi_respond_status(r, est);
         return KAPI_STORE_IO;
     }
+    struct kapi_field_errors errs = {0};
+    kapi_meta_validate_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, &errs);
+    if (errs.len) {
+        kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));
+        return KAPI_STORE_IO;
+    }
+    md = kapi_obj_get(obj, "metadata");
+    bool deleting = kapi_obj_get(md, "deletionTimestamp") != NULL && !has_finalizers(obj);
+    if (deleting && r->kind->group[0] == 0 && strcmp(r->kind->resource, "namespaces") == 0) {
+        /* a namespace also waits for its spec finalizers (namespaces/finalize) */
+        struct kapi_value *sf = kapi_value_path(obj, "spec", "finalizers", NULL);
+        deleting = !sf || sf->type != KAPI_V_ARRAY || sf->u.arr.len == 0;
+    }
     if (r->srv->admission) {
         struct kapi_status *st = NULL;
-        struct kapi_admission_opts ao = kapi_rest_admission_opts(r);
-        if (kapi_admission_admit_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource, r->subresource,
-                                    r->ns, obj, old, &r->user, kapi_rest_dry_run(r), &ao, &st) < 0) {
+        if (kapi_admission_validate_ex(r->srv->admission, r->pool, r->kind->group, r->kind->resource,
+                                       r->subresource, r->ns, obj, old, &r->user, kapi_rest_dry_run(r), &ao,
+                                       &st) < 0) {
             kapi_respond_status(r, st);
             return KAPI_STORE_IO;
         }
@@ -158,15 +177,11 @@ void kapi_handle_update(struct kapi_req *r)
     if (r->kind->view_in)
         obj = r->kind->view_in(r->pool, r->kind, obj);
     obj = kapi_sub_merge(r, old, obj);
-    struct kapi_field_errors errs = {0};
     const char *bad = NULL;
-    if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
-                                 &errs, &bad) < 0) {
+    if (kapi_meta_default_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+                                 &bad) < 0)
         kapi_respond_error(r, 400, "BadRequest", bad);
-    } else if (errs.len) {
-        kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));
-    } else {
+    else
         kapi_rest_store_update(r, obj, cur, false);
-    }
     kapi_cobj_unref(cur);
 }

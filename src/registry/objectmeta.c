@@ -105,8 +105,8 @@ static bool is_service(const struct kapi_kind *k)
     return k->group[0] == 0 && strcmp(k->kind, "Service") == 0;
 }
 
-int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                             const char *url_ns, struct kapi_field_errors *errs, const char **bad_request)
+int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const char *url_ns, const char **bad_request)
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     if (check_namespace(pool, k, md, url_ns, bad_request) < 0)
@@ -134,16 +134,34 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
     kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
+    if (k->crd)
+        kapi_crd_prepare_create(pool, k, obj);
+    return 0;
+}
+
+void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                               struct kapi_field_errors *errs)
+{
+    struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
+    /* the create strategy again, on what mutating admission left (a pod's
+     * qosClass follows the resources LimitRanger filled in) */
+    kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     if (is_service(k))
         kapi_svc_prepare(pool, obj, NULL);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, NULL, errs);
-    if (k->crd) {
-        kapi_crd_prepare_create(pool, k, obj);
+    if (k->crd)
         kapi_crd_validate(pool, k, obj, NULL, errs);
-    }
     kapi_kind_prepare_create(pool, k, obj); /* after validation, like a strategy's Canonicalize */
     kapi_meta_canonicalize(pool, obj);
+}
+
+int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const char *url_ns, struct kapi_field_errors *errs, const char **bad_request)
+{
+    if (kapi_meta_default_create(pool, k, obj, url_ns, bad_request) < 0)
+        return -1;
+    kapi_meta_validate_create(pool, k, obj, errs);
     return 0;
 }
 
@@ -167,9 +185,8 @@ static bool spec_changed(const struct kapi_value *a, const struct kapi_value *b)
     return false;
 }
 
-int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
-                             const char **bad_request)
+int kapi_meta_default_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const struct kapi_value *old, const char *url_ns, const char **bad_request)
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     const struct kapi_value *omd = kapi_obj_get(old, "metadata");
@@ -192,15 +209,25 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
     kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
     kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
     kapi_defaults_apply(pool, k->group, k->version, k->kind, obj);
+    /* The stored resourceVersion stands in for a missing one (unconditional update). */
+    if (!kapi_obj_get_str(md, "resourceVersion") || !kapi_obj_get_str(md, "resourceVersion")[0])
+        kapi_obj_set(pool, md, "resourceVersion", kapi_value_clone(pool, kapi_obj_get(omd, "resourceVersion")));
+    if (is_service(k)) /* again after admission; here so an unchanged PUT compares equal */
+        kapi_svc_prepare(pool, obj, old);
+    return 0;
+}
+
+void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                               const struct kapi_value *old, struct kapi_field_errors *errs)
+{
+    struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
+    const struct kapi_value *omd = kapi_obj_get(old, "metadata");
     if (k->flags & KAPI_KIND_GENERATION) {
         struct kapi_value *g = kapi_obj_get(md, "generation");
         int64_t gen = g && g->type == KAPI_V_INT ? g->u.i : 0;
         if (spec_changed(obj, old))
             kapi_obj_set(pool, md, "generation", kapi_value_int(pool, gen + 1));
     }
-    /* The stored resourceVersion stands in for a missing one (unconditional update). */
-    if (!kapi_obj_get_str(md, "resourceVersion") || !kapi_obj_get_str(md, "resourceVersion")[0])
-        kapi_obj_set(pool, md, "resourceVersion", kapi_value_clone(pool, kapi_obj_get(omd, "resourceVersion")));
     if (is_service(k))
         kapi_svc_prepare(pool, obj, old);
     kapi_validate_object_meta_update(pool, md, omd, errs);
@@ -209,6 +236,15 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
         kapi_crd_validate(pool, k, obj, old, errs);
     kapi_kind_prepare_update(pool, k, obj, old);
     kapi_meta_canonicalize(pool, obj);
+}
+
+int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
+                             const char **bad_request)
+{
+    if (kapi_meta_default_update(pool, k, obj, old, url_ns, bad_request) < 0)
+        return -1;
+    kapi_meta_validate_update(pool, k, obj, old, errs);
     return 0;
 }
 

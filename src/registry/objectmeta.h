@@ -19,6 +19,20 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
 int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
                              const char **bad_request);
+/* The two halves of the above, for the REST paths, which run mutating
+ * admission between them as upstream does (decode and defaults, mutating
+ * admission, then the strategy's preparation and validation):
+ * default_* fill system fields and apply defaults (-1 with *bad_request as
+ * above); validate_* bump generation (updates), validate into errs, and
+ * canonicalize. */
+int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const char *url_ns, const char **bad_request);
+void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                               struct kapi_field_errors *errs);
+int kapi_meta_default_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                             const struct kapi_value *old, const char *url_ns, const char **bad_request);
+void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                               const struct kapi_value *old, struct kapi_field_errors *errs);
 /* kind/apiVersion/metadata first, metadata keys in ObjectMeta's order. */
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj);
 /* The object's bytes as stored: compact JSON without resourceVersion. The

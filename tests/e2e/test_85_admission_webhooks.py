@@ -56,7 +56,12 @@ class AdmissionWebhook:
                     if req["resource"]["resource"] == "configmaps":
                         resp["warnings"] = [f"configmap {name} checked by webhook"]
                 elif self.path.startswith("/mutate"):
-                    if obj.get("metadata", {}).get("labels") is None:
+                    labels = obj.get("metadata", {}).get("labels") or {}
+                    if "fix-me" in labels:  # replaces an invalid label set
+                        patch = [{"op": "replace", "path": "/metadata/labels", "value": {"mutated": "yes"}}]
+                    elif "break-me" in labels:  # produces an invalid object
+                        patch = [{"op": "add", "path": "/metadata/labels/not~1valid~1key", "value": "x"}]
+                    elif obj.get("metadata", {}).get("labels") is None:
                         patch = [{"op": "add", "path": "/metadata/labels", "value": {"mutated": "yes"}}]
                     else:
                         patch = [{"op": "add", "path": "/metadata/labels/mutated", "value": "yes"}]
@@ -193,6 +198,40 @@ def test_mutation_is_stored(kapi, hook):
     kapi.kubectl("label", "configmap", "good", "-n", WH_NS, "extra=1")
     cm = json.loads(kapi.kubectl("get", "configmap", "good", "-n", WH_NS, "-o", "json").stdout)
     assert cm["metadata"]["labels"] == {"mutated": "yes", "extra": "1"}
+
+
+def test_mutation_comes_before_validation(kapi, hook):
+    """As upstream: mutating admission runs before the object is validated,
+    so a webhook may repair an object and must not break one."""
+    fixed = configmap("repaired", {"fix-me": "not a valid label value!"})
+
+    def repaired():
+        kapi.json("DELETE", f"/api/v1/namespaces/{WH_NS}/configmaps/repaired")
+        status, body = kapi.json("POST", f"/api/v1/namespaces/{WH_NS}/configmaps", fixed)
+        assert status == 201, body
+        assert body["metadata"]["labels"] == {"mutated": "yes"}
+    eventually(repaired)
+    # without the webhook (namespace not selected) the same body is invalid
+    status, body = kapi.json("POST", f"/api/v1/namespaces/{OFF_NS}/configmaps", fixed)
+    assert status == 422 and body["reason"] == "Invalid", body
+    # what a webhook adds is validated too
+    status, body = kapi.json("POST", f"/api/v1/namespaces/{WH_NS}/configmaps", configmap("broken", {"break-me": "1"}))
+    assert status == 422, body
+    assert body["details"]["causes"][0]["field"] == "metadata.labels"
+    assert "not/valid/key" in body["details"]["causes"][0]["message"]
+    # on update as well
+    kapi.kubectl("create", "configmap", "to-break", "-n", WH_NS, "--from-literal=a=b")
+    p = kapi.kubectl("label", "configmap", "to-break", "-n", WH_NS, "break-me=1", check=False)
+    assert p.returncode != 0 and "is invalid" in p.stderr, p.stderr
+
+
+def test_missing_namespace_before_validation(kapi):
+    """NamespaceLifecycle is the first mutating plugin: an invalid object in a
+    namespace that does not exist gets 404 for the namespace, not 422."""
+    status, body = kapi.json("POST", "/api/v1/namespaces/no-such-ns/configmaps",
+                             configmap("x", {"bad": "not a valid label value!"}))
+    assert status == 404, body
+    assert body["message"] == 'namespaces "no-such-ns" not found'
 
 
 def test_namespace_selector(kapi, hook):

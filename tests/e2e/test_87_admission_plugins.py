@@ -209,3 +209,32 @@ def test_csr_approval_needs_approve_on_signer(kapi):
     st, out = retry_until(approve) or as_jane(kapi, "PUT", path + "/approval", cur)
     assert st == 200, out
     assert out["status"]["conditions"][0]["type"] == "Approved"
+
+
+def test_limitranger_defaults_and_qos_class(kapi):
+    """LimitRanger fills container resources from the namespace's LimitRange
+    before the pod strategy computes status.qosClass, so the class follows
+    the filled-in values (upstream: mutating admission, then
+    PrepareForCreate)."""
+    kapi.kubectl("create", "namespace", "lr-e2e")
+    create(kapi, "/api/v1/namespaces/lr-e2e/limitranges",
+           {"metadata": {"name": "defaults"},
+            "spec": {"limits": [{"type": "Container", "default": {"cpu": "200m", "memory": "64Mi"}}]}})
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+
+    def created():
+        st, out = kapi.json("POST", "/api/v1/namespaces/lr-e2e/pods", pod)
+        if st == 201 and "resources" in out["spec"]["containers"][0] and \
+                out["spec"]["containers"][0]["resources"].get("limits"):
+            return out
+        if st == 201:  # the LimitRange was not seen yet: try again
+            kapi.json("DELETE", "/api/v1/namespaces/lr-e2e/pods/p?gracePeriodSeconds=0")
+        return None
+    out = retry_until(created)
+    assert out, "LimitRange defaults never applied"
+    res = out["spec"]["containers"][0]["resources"]
+    # a LimitRange's default doubles as its defaultRequest
+    assert res == {"limits": {"cpu": "200m", "memory": "64Mi"}, "requests": {"cpu": "200m", "memory": "64Mi"}}
+    assert out["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == \
+        "LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c"
+    assert out["status"]["qosClass"] == "Guaranteed"

@@ -384,6 +384,19 @@ static const char *rfc3339_error(struct kapi_pool *pool, const char *v)
 
 /* ---- streaming a backend's body back ---- */
 
+/* The headers upstream's filters put on every answer: Audit-Id, and
+ * Cache-Control unless the backend set one. hdrs must have room for 2 more. */
+static size_t add_filter_headers(struct kapi_req *r, struct kapi_http_header *hdrs, size_t n)
+{
+    bool cc = false;
+    for (size_t i = 0; i < n; i++)
+        cc |= strcasecmp(hdrs[i].name, "Cache-Control") == 0;
+    hdrs[n++] = (struct kapi_http_header){"Audit-Id", kapi_req_audit_id(r)};
+    if (!cc)
+        hdrs[n++] = (struct kapi_http_header){"Cache-Control", "no-cache, private"};
+    return n;
+}
+
 /* Relays the open stream s's body to the client as a chunked response,
  * each piece sent as it arrives, until the body ends or the client goes. */
 static void relay_body(struct kapi_req *r, struct kapi_http_client_stream *s, int status,
@@ -393,13 +406,18 @@ static void relay_body(struct kapi_req *r, struct kapi_http_client_stream *s, in
     if (kapi_http_stream_begin(r->http, status, hdrs, nhdrs) < 0)
         return;
     char *buf = kapi_xmalloc(SPLICE_BUF);
+    int64_t next_check = kapi_now_ms() + 500;
     for (;;) {
-        long n = kapi_http_client_stream_read(s, buf, SPLICE_BUF, 1000);
-        if (n == KAPI_HTTP_CLIENT_AGAIN) {
+        long n = kapi_http_client_stream_read(s, buf, SPLICE_BUF, 500);
+        /* A client that left, or a server stopping, ends the stream even
+         * while the backend keeps sending. */
+        if (n == KAPI_HTTP_CLIENT_AGAIN || kapi_now_ms() >= next_check) {
+            next_check = kapi_now_ms() + 500;
             if (kapi_http_client_gone(r->http))
                 break;
-            continue;
         }
+        if (n == KAPI_HTTP_CLIENT_AGAIN)
+            continue;
         if (n <= 0) {
             if (n < 0)
                 kapi_log(1, "connect: backend stream for %s broke: %s", r->http->target,
@@ -569,8 +587,10 @@ static void handle_log(struct kapi_req *r)
         sep = '&';
     }
     if (since_time) {
-        char ts[21];
-        kapi_time_rfc3339(since_unix, ts);
+        /* "" and "null" decode to the zero time, which Go prints as year 1 */
+        char ts[21] = "0001-01-01T00:00:00Z";
+        if (*since_time && strcmp(since_time, "null") != 0)
+            kapi_time_rfc3339(since_unix, ts);
         kapi_buf_printf(&u, "%csinceTime=", sep);
         query_escape(&u, ts);
         sep = '&';
@@ -608,8 +628,8 @@ static void handle_log(struct kapi_req *r)
         else
             kapi_respond_status(r, generic_server_response(r, code, name, body));
     } else {
-        struct kapi_http_header h[1] = {{"Content-Type", "text/plain"}};
-        relay_body(r, s, 200, h, 1);
+        struct kapi_http_header h[3] = {{"Content-Type", "text/plain"}};
+        relay_body(r, s, 200, h, add_filter_headers(r, h, 1));
     }
     kapi_http_client_stream_close(s);
 }
@@ -808,7 +828,7 @@ static struct kapi_http_header *response_headers(struct kapi_req *r, struct kapi
     size_t n;
     const struct kapi_http_header *h = kapi_http_client_stream_headers(s, &n);
     const char *conn = stream_header(s, "Connection");
-    struct kapi_http_header *out = kapi_pool_alloc(r->pool, (n + 2) * sizeof(*out)); /* room for Connection */
+    struct kapi_http_header *out = kapi_pool_alloc(r->pool, (n + 4) * sizeof(*out)); /* room for 3 more */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const char *nm = h[i].name;
@@ -905,6 +925,7 @@ static void proxy_to(struct kapi_req *r, const struct proxy_target *t)
     }
     size_t nrh;
     struct kapi_http_header *rh = response_headers(r, s, t->authority, t->prepend, &nrh);
+    nrh = add_filter_headers(r, rh, nrh);
     if (upgrade) /* a refused upgrade: the answer goes back and the connection closes */
         rh[nrh++] = (struct kapi_http_header){"Connection", "close"};
     const char *cl = stream_header(s, "Content-Length");
@@ -929,24 +950,35 @@ static void handle_stream(struct kapi_req *r, const char *what)
     const char *name = r->name;
     bool portforward = strcmp(what, "portForward") == 0;
     const char *container = portforward ? NULL : kapi_req_param(r, "container");
-    /* PortForwardOptions.ports: each value an int32 */
+    /* PortForwardOptions.ports: every value split at commas, each part a
+     * 16-bit unsigned number (Convert_Slice_string_To_Slice_int32). */
     struct kapi_buf ports;
     kapi_buf_init(&ports, 0);
-    if (portforward) {
-        for (size_t i = 0; i < r->nparams; i++) {
-            if (strcmp(r->params[i].name, "ports") != 0)
-                continue;
-            const char *v = r->params[i].value;
-            char *end;
-            errno = 0;
-            long long x = strtoll(v, &end, 10);
-            if (!*v || *end || errno || x < INT32_MIN || x > INT32_MAX) {
+    for (size_t i = 0; portforward && i < r->nparams; i++) {
+        if (strcmp(r->params[i].name, "ports") != 0)
+            continue;
+        const char *v = r->params[i].value;
+        for (;;) {
+            size_t n = strcspn(v, ",");
+            const char *part = kapi_pool_strndup(p, v, n);
+            bool digits = n > 0;
+            unsigned long long x = 0;
+            for (size_t k = 0; k < n && digits; k++) {
+                digits = part[k] >= '0' && part[k] <= '9';
+                if (digits && x <= 0xffffffffull)
+                    x = x * 10 + (unsigned long long)(part[k] - '0');
+            }
+            if (!digits || x > 65535) {
                 kapi_buf_dispose(&ports);
-                bad_request(r, kapi_pool_printf(p, "strconv.ParseInt: parsing %s: %s", kapi_go_quote(p, v, strlen(v)),
-                                                errno == ERANGE || (*v && !*end) ? "value out of range" : "invalid syntax"));
+                bad_request(r, kapi_pool_printf(p, "cannot convert to []int32: strconv.ParseUint: parsing %s: %s",
+                                                kapi_go_quote(p, part, n),
+                                                digits ? "value out of range" : "invalid syntax"));
                 return;
             }
-            kapi_buf_printf(&ports, "%s%lld", ports.len ? "," : "", x);
+            kapi_buf_printf(&ports, "%s%llu", ports.len ? "," : "", x);
+            if (!v[n])
+                break;
+            v += n + 1;
         }
     }
     if (kapi_rest_sync(r) < 0) {

@@ -359,6 +359,7 @@ def test_log_stream_is_chunked(env):
     head = data.split(b"\r\n\r\n")[0].decode().lower()
     assert head.startswith("http/1.1 200")
     assert "transfer-encoding: chunked" in head and "content-type: text/plain" in head
+    assert "audit-id: " in head and "cache-control: no-cache, private" in head
 
 
 def test_log_errors(env):
@@ -475,8 +476,8 @@ def test_attach_and_portforward_paths(env):
     k, kubelet = env["kapi"], env["kubelet"]
     for sub, want_path, query in (("attach?container=b&stdout=1&stderr=1", f"/attach/{NS}/two/b",
                                    {"error": ["1"], "output": ["1"]}),
-                                  ("portforward?ports=8080&ports=9090", f"/portForward/{NS}/two",
-                                   {"port": ["8080,9090"]})):
+                                  ("portforward?ports=8080,9090&ports=7070", f"/portForward/{NS}/two",
+                                   {"port": ["8080,9090,7070"]})):
         s = k.raw_socket()
         s.sendall((f"POST /api/v1/namespaces/{NS}/pods/two/{sub} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
                    "Upgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n").encode())
@@ -501,6 +502,12 @@ def test_exec_errors(env):
     assert code == 400 and st["message"] == "container nope is not valid for pod one"
     code, st = status_of(k, f"{base}/pending/portforward?ports=80", method="POST", headers=up)
     assert code == 400 and st["message"] == "pod pending does not have a host assigned"
+    code, st = status_of(k, f"{base}/one/portforward?ports=80,abc", method="POST", headers=up)
+    assert code == 400
+    assert st["message"] == 'cannot convert to []int32: strconv.ParseUint: parsing "abc": invalid syntax'
+    code, st = status_of(k, f"{base}/one/portforward?ports=70000", method="POST", headers=up)
+    assert code == 400
+    assert st["message"] == 'cannot convert to []int32: strconv.ParseUint: parsing "70000": value out of range'
     # pods/log takes only GET
     code, st = status_of(k, f"{base}/one/log", method="POST")
     assert code == 405
@@ -635,5 +642,44 @@ def test_kubelet_certificate_verified(env, fresh_kapi):
         # ?insecureSkipTLSVerifyBackend=true skips it, as upstream's log transport does
         code, _, body = k.request("GET", f"/api/v1/namespaces/{NS}/pods/one/log?insecureSkipTLSVerifyBackend=true")
         assert code == 200 and body.startswith(f"{NS}/one/app one".encode())
+    finally:
+        kubelet.stop()
+
+
+def test_stop_ends_spliced_sessions(env, fresh_kapi):
+    """SIGTERM with an exec session and a followed log open: both end and
+    kapi exits in time."""
+    k = fresh_kapi("--shutdown-grace-period", "3s").start()
+    kubelet = FakeKubelet(*env["pki"]["kubelet"], client_ca=os.path.join(k.data_dir, "pki", "ca.crt"))
+    try:
+        k.kubectl("create", "namespace", NS)
+        make_node(k, "n1", kubelet.port)
+        make_pod(k, "one", ["app"], node="n1")
+        make_pod(k, "slowpod", ["slow"], node="n1")
+        s = k.raw_socket()
+        s.sendall((f"POST /api/v1/namespaces/{NS}/pods/one/exec?command=sh&stdin=1&stdout=1 HTTP/1.1\r\n"
+                   "Host: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n").encode())
+        assert read_until(s, b"hello from kubelet\n").startswith(b"HTTP/1.1 101 ")
+        logs = k.raw_socket()
+        logs.sendall(f"GET /api/v1/namespaces/{NS}/pods/slowpod/log?follow=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert b"slow line 0" in read_until(logs, b"slow line 0")
+        start = time.time()
+        assert k.stop() == 0
+        assert time.time() - start < 10
+        # both handlers noticed the stop themselves, within the grace period
+        assert "grace period over" not in k.read_log()
+        s.settimeout(5)
+        rest = b""
+        while True:
+            try:
+                chunk = s.recv(4096)
+            except (ssl.SSLError, OSError):
+                break
+            if not chunk:
+                break
+            rest += chunk
+        assert b"hello" not in rest  # nothing new, just the close
+        s.close()
+        logs.close()
     finally:
         kubelet.stop()

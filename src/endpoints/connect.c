@@ -676,8 +676,11 @@ static bool is_upgrade_request(const struct kapi_http_request *h)
  * authentication and impersonation filters delete them). */
 static bool consumed_header(const char *name)
 {
+    /* Host and Content-Length are the client's own to set, and Expect was
+     * answered here (the body is already read). */
     return strcasecmp(name, "Authorization") == 0 || strncasecmp(name, "Impersonate-", 12) == 0 ||
-           strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0;
+           strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
+           strcasecmp(name, "Expect") == 0;
 }
 
 /* The client's headers for the backend, plus X-Forwarded-For and, when

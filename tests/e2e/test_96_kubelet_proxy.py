@@ -683,3 +683,36 @@ def test_stop_ends_spliced_sessions(env, fresh_kapi):
         logs.close()
     finally:
         kubelet.stop()
+
+
+def test_rbac_applies_to_connect_subresources(env):
+    """The subresources are authorized like any other: get pods/log does
+    not grant create pods/exec (SPDY POST) or get pods/exec (WebSocket GET)."""
+    from conftest import TOKEN
+    k = env["kapi"]
+    apply(k, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+              "metadata": {"name": "log-reader", "namespace": NS},
+              "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get"]}]})
+    apply(k, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+              "metadata": {"name": "log-reader", "namespace": NS},
+              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "log-reader"},
+              "subjects": [{"kind": "User", "name": "jane"}]})
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    deadline = time.time() + 10
+    while True:
+        code, _, body = k.request("GET", f"/api/v1/namespaces/{NS}/pods/one/log", headers=auth, client_cert=False)
+        if code == 200 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert code == 200 and body.startswith(f"{NS}/one/app one".encode())
+    up = dict(auth, Connection="Upgrade", Upgrade="SPDY/3.1")
+    code, _, body = k.request("POST", f"/api/v1/namespaces/{NS}/pods/one/exec?command=ls&stdout=1", headers=up,
+                              client_cert=False)
+    st = json.loads(body)
+    assert code == 403 and st["message"] == ('pods "one" is forbidden: User "jane" cannot create resource '
+                                             '"pods/exec" in API group "" in the namespace "kp"')
+    code, _, body = k.request("GET", f"/api/v1/namespaces/{NS}/pods/one/exec?command=ls&stdout=1",
+                              headers=dict(up, Upgrade="websocket"), client_cert=False)
+    assert code == 403 and 'cannot get resource "pods/exec"' in json.loads(body)["message"]
+    code, _, body = k.request("GET", "/api/v1/nodes/n1/proxy/hello", headers=auth, client_cert=False)
+    assert code == 403 and 'cannot get resource "nodes/proxy"' in json.loads(body)["message"]

@@ -25,6 +25,16 @@ struct kapi_node_authz;
 struct kapi_admission;
 struct kapi_audit;
 
+/* How the server reaches kubelets (--kubelet-* flags). */
+struct kapi_kubelet_config {
+    char *client_cert_pem, *client_key_pem; /* our identity; NULL: none */
+    char *ca_pem;                 /* --kubelet-certificate-authority; NULL: the kubelet's certificate is not
+                                     verified, as upstream does without the flag */
+    const char *preferred[8];     /* --kubelet-preferred-address-types, in order */
+    size_t npreferred;
+    int timeout_ms;               /* --kubelet-timeout: connecting and the TLS handshake */
+};
+
 /* Everything a request handler needs, built once by the server. */
 struct kapi_apiserver {
     struct kapi_store *store;
@@ -40,6 +50,7 @@ struct kapi_apiserver {
     struct kapi_node_authz *node_authz; /* NULL: no Node in --authorization-mode (or AlwaysAllow) */
     struct kapi_admission *admission;  /* the built-in admission chain */
     struct kapi_audit *audit;          /* NULL: no --audit-policy-file */
+    const struct kapi_kubelet_config *kubelet; /* NULL: defaults, no client certificate */
     int max_inflight;            /* --max-requests-inflight (non-mutating) */
     int max_mutating_inflight;   /* --max-mutating-requests-inflight */
     _Atomic int inflight, mutating_inflight;

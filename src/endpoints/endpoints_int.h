@@ -117,6 +117,12 @@ struct kapi_value *kapi_table_for_objects(struct kapi_req *r, struct kapi_value 
  * 400 was sent. */
 int kapi_list_params(struct kapi_req *r, int64_t *rv, int64_t *limit);
 
+/* connect.c: pods/log, exec, attach, portforward, and the pod, service
+ * and node proxies (the subresources served by calling a kubelet or an
+ * endpoint). */
+bool kapi_is_connect(const struct kapi_req *r);
+void kapi_handle_connect(struct kapi_req *r);
+
 /* resource verbs: one file each */
 void kapi_handle_get(struct kapi_req *r);
 void kapi_handle_list(struct kapi_req *r);

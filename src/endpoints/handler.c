@@ -579,13 +579,17 @@ static void serve_resource(struct kapi_req *r)
             kapi_handle_eviction(r);
         return;
     }
+    if (kapi_is_connect(r)) {
+        kapi_handle_connect(r);
+        return;
+    }
     static const char *const write_subs[] = {"status", "scale", "finalize", "ephemeralcontainers", "approval"};
     bool known_sub = false;
     for (size_t i = 0; r->subresource && i < KAPI_ARRAY_LEN(write_subs); i++)
         known_sub |= strcmp(r->subresource, write_subs[i]) == 0;
     if (r->subresource && (!known_sub ||
                            (strcmp(verb, "get") != 0 && strcmp(verb, "update") != 0 && strcmp(verb, "patch") != 0))) {
-        /* The other subresources (log, exec, eviction, binding...) come later. */
+        /* Anything else on a subresource is not served. */
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
         return;
     }
@@ -762,7 +766,9 @@ static void handle(struct kapi_req *r, int64_t start)
         }
     }
     if (resource_request) {
-        if (kapi_negotiate_output(r) == 0)
+        /* The connect subresources answer in the backend's own format:
+         * Accept is not negotiated (their errors are JSON). */
+        if (kapi_is_connect(r) || kapi_negotiate_output(r) == 0)
             serve_resource(r);
     } else if (discovery_path(http->path)) {
         serve_discovery(r);

@@ -28,9 +28,10 @@ static size_t split_path(struct kapi_pool *pool, const char *path, const char **
 
 int kapi_request_info(struct kapi_req *r)
 {
-    const char *seg[20];
-    size_t n = split_path(r->pool, r->http->path, seg, 20);
-    if (n > 20 || n < 3)
+    /* Proxy subpaths can be deep: up to 64 segments in all. */
+    const char *seg[64];
+    size_t n = split_path(r->pool, r->http->path, seg, 64);
+    if (n > 64 || n < 3)
         return -1;
     size_t i;
     if (strcmp(seg[0], "api") == 0) {

@@ -201,7 +201,7 @@ int kapi_http_client_parse_url(const char *url, struct kapi_http_client_url *out
 
 /* ---- response parser ---- */
 
-enum { RP_HEAD, RP_LEN, RP_CHUNKED, RP_EOF, RP_DONE, RP_ERROR };
+enum { RP_HEAD, RP_LEN, RP_CHUNKED, RP_EOF, RP_DONE, RP_ERROR, RP_UPGRADED };
 #define RP_MORE 0
 #define RP_COMPLETE 1
 #define RP_FAIL (-1)
@@ -220,7 +220,34 @@ struct rparser {
     int status;
     char *content_type, *location;
     char err[256];
+    /* Streaming mode (kapi_http_client_open): a 101 ends the head and what
+     * follows is raw (RP_UPGRADED); the final head's headers are kept. */
+    bool allow_upgrade, keep_headers;
+    struct kapi_http_header *hdrs; /* heap name/value strings */
+    size_t nhdrs, hdrs_cap;
 };
+
+static void rp_clear_headers(struct rparser *p)
+{
+    for (size_t i = 0; i < p->nhdrs; i++) {
+        free((char *)p->hdrs[i].name);
+        free((char *)p->hdrs[i].value);
+    }
+    free(p->hdrs);
+    p->hdrs = NULL;
+    p->nhdrs = p->hdrs_cap = 0;
+}
+
+static void rp_keep_header(struct rparser *p, const char *name, size_t nlen, const char *v, size_t vlen)
+{
+    if (p->nhdrs == p->hdrs_cap) {
+        p->hdrs_cap = p->hdrs_cap ? p->hdrs_cap * 2 : 16;
+        p->hdrs = kapi_xrealloc(p->hdrs, p->hdrs_cap * sizeof(*p->hdrs));
+    }
+    p->hdrs[p->nhdrs].name = kapi_xstrndup(name, nlen);
+    p->hdrs[p->nhdrs].value = kapi_xstrndup(v, vlen);
+    p->nhdrs++;
+}
 
 static void rp_init(struct rparser *p, size_t max_body)
 {
@@ -237,6 +264,7 @@ static void rp_dispose(struct rparser *p)
     free(p->content_type);
     free(p->location);
     p->content_type = p->location = NULL;
+    rp_clear_headers(p);
 }
 
 static int rp_fail(struct rparser *p, const char *fmt, ...) KAPI_PRINTF(2, 3);
@@ -313,6 +341,7 @@ static int rp_head(struct rparser *p, const char *head, size_t len)
     uint64_t clen = 0;
     char *ctype = NULL, *loc = NULL;
     int status = 0;
+    rp_clear_headers(p); /* an earlier 1xx head's */
     while (line < end) {
         const char *nl = memchr(line, '\n', (size_t)(end - line));
         if (!nl)
@@ -380,6 +409,8 @@ static int rp_head(struct rparser *p, const char *head, size_t len)
                 return rp_fail(p, "malformed MIME header line: %s", quote(line, n, q));
             }
         size_t vlen = (size_t)(ve - v);
+        if (p->keep_headers)
+            rp_keep_header(p, line, nlen, v, vlen);
         if (nlen == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
             if (parse_length(v, vlen, &have_len, &clen) < 0) {
                 free(ctype);
@@ -405,6 +436,15 @@ static int rp_head(struct rparser *p, const char *head, size_t len)
         }
         line = nl + 1;
     }
+    if (status == 101 && p->allow_upgrade) {
+        /* Switching protocols: the head is final and what follows is the
+         * new protocol's bytes. */
+        p->status = status;
+        p->content_type = ctype;
+        p->location = loc;
+        p->phase = RP_UPGRADED;
+        return 0;
+    }
     if (status == 101) {
         free(ctype);
         free(loc);
@@ -413,6 +453,7 @@ static int rp_head(struct rparser *p, const char *head, size_t len)
     if (status < 200) {
         free(ctype);
         free(loc);
+        rp_clear_headers(p);
         if (++p->informational > MAX_INFORMATIONAL)
             return rp_fail(p, "too many 1xx informational responses");
         p->phase = RP_HEAD;
@@ -466,6 +507,7 @@ static int rp_body(struct rparser *p, const char *data, size_t len)
         return RP_MORE;
     }
     case RP_EOF:
+    case RP_UPGRADED:
         if (kapi_buf_append(&p->body, data, len) < 0)
             return rp_too_large(p);
         return RP_MORE;
@@ -529,6 +571,7 @@ static int rp_eof(struct rparser *p)
     case RP_CHUNKED:
         return rp_fail(p, "unexpected EOF");
     case RP_EOF:
+    case RP_UPGRADED:
         p->phase = RP_DONE;
         return RP_COMPLETE;
     case RP_DONE:
@@ -545,6 +588,31 @@ static void rp_result(struct rparser *p, struct kapi_http_client_resp *out)
     out->content_type = p->content_type;
     out->location = p->location;
     p->content_type = p->location = NULL;
+    out->headers = p->hdrs;
+    out->nheaders = p->nhdrs;
+    p->hdrs = NULL;
+    p->nhdrs = p->hdrs_cap = 0;
+}
+
+int kapi_http_client_parse_stream_pieces(const char *data, size_t len, size_t step, struct kapi_http_client_resp *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct rparser p;
+    rp_init(&p, SIZE_MAX);
+    p.allow_upgrade = p.keep_headers = true;
+    if (!step)
+        step = len ? len : 1;
+    int rc = RP_MORE;
+    for (size_t off = 0; rc == RP_MORE && off < len; off += step)
+        rc = rp_feed(&p, data + off, len - off < step ? len - off : step);
+    if (rc == RP_MORE)
+        rc = rp_eof(&p);
+    if (rc == RP_COMPLETE)
+        rp_result(&p, out);
+    else
+        snprintf(out->err, sizeof(out->err), "%s", p.err);
+    rp_dispose(&p);
+    return rc == RP_COMPLETE ? 0 : -1;
 }
 
 int kapi_http_client_parse_response_pieces(const char *data, size_t len, size_t max_body, size_t step,
@@ -583,6 +651,13 @@ void kapi_http_client_resp_dispose(struct kapi_http_client_resp *r)
     free(r->location);
     r->body = r->content_type = r->location = NULL;
     r->body_len = 0;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        free((char *)r->headers[i].name);
+        free((char *)r->headers[i].value);
+    }
+    free(r->headers);
+    r->headers = NULL;
+    r->nheaders = 0;
 }
 
 /* ---- TLS contexts, cached by (CA, client cert, client key) ---- */
@@ -1279,12 +1354,14 @@ static int build_head(const struct kapi_http_client_req *req, const struct kapi_
 {
     const char *ua = req->user_agent ? req->user_agent : "kapi";
     const char *ct = req->content_type ? req->content_type : "application/json";
-    if (!value_ok(ua) || !value_ok(ct)) {
+    if (!value_ok(ua) || !value_ok(ct) || (req->upgrade && (!value_ok(req->upgrade) || !*req->upgrade))) {
         seterr(err, errlen, "invalid header field value");
         return -1;
     }
     bool has_accept = false;
-    kapi_buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", method, u->target, u->authority, ua);
+    kapi_buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, u->target, u->authority);
+    if (!req->forward)
+        kapi_buf_printf(b, "User-Agent: %s\r\n", ua);
     for (size_t i = 0; i < req->nheaders; i++) {
         const struct kapi_http_header *h = &req->headers[i];
         if (!token_ok(h->name)) {
@@ -1295,7 +1372,16 @@ static int build_head(const struct kapi_http_client_req *req, const struct kapi_
             seterr(err, errlen, "invalid header field value for \"%s\"", h->name);
             return -1;
         }
-        if (!header_allowed(h->name)) {
+        /* A proxy forwards the client's own Content-Type, User-Agent,
+         * Accept, ...; the framing and connection headers stay ours. */
+        bool ok = req->forward ? strcasecmp(h->name, "host") != 0 && strcasecmp(h->name, "content-length") != 0 &&
+                                     strcasecmp(h->name, "transfer-encoding") != 0 &&
+                                     strcasecmp(h->name, "connection") != 0 && strcasecmp(h->name, "upgrade") != 0 &&
+                                     strcasecmp(h->name, "te") != 0 && strcasecmp(h->name, "trailer") != 0 &&
+                                     strcasecmp(h->name, "keep-alive") != 0 &&
+                                     strcasecmp(h->name, "proxy-connection") != 0
+                               : header_allowed(h->name);
+        if (!ok) {
             seterr(err, errlen, "header \"%s\" is set by the client itself", h->name);
             return -1;
         }
@@ -1303,15 +1389,18 @@ static int build_head(const struct kapi_http_client_req *req, const struct kapi_
             has_accept = true;
         kapi_buf_printf(b, "%s: %s\r\n", h->name, h->value);
     }
-    if (!has_accept)
+    if (!has_accept && !req->forward)
         kapi_buf_puts(b, "Accept: application/json, */*\r\n");
     bool body_method = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
     if (req->body_len || body_method) {
-        if (req->body_len)
+        if (req->body_len && !req->forward)
             kapi_buf_printf(b, "Content-Type: %s\r\n", ct);
         kapi_buf_printf(b, "Content-Length: %zu\r\n", req->body_len);
     }
-    kapi_buf_puts(b, "Connection: close\r\n\r\n");
+    if (req->upgrade)
+        kapi_buf_printf(b, "Connection: Upgrade\r\nUpgrade: %s\r\n\r\n", req->upgrade);
+    else
+        kapi_buf_puts(b, "Connection: close\r\n\r\n");
     return 0;
 }
 
@@ -1324,7 +1413,7 @@ static void method_op(const char *m, char out[24])
     out[i] = 0;
 }
 
-static void fail_url(struct kapi_http_client_resp *resp, const char *method, const char *url, const char *msg)
+void kapi_http_client_format_error(char *out, size_t outlen, const char *method, const char *url, const char *msg)
 {
     char op[24], shown[208];
     method_op(method, op);
@@ -1336,8 +1425,140 @@ static void fail_url(struct kapi_http_client_resp *resp, const char *method, con
         m += 3;
     }
     shown[m] = 0;
-    snprintf(resp->err, sizeof(resp->err), "%s \"%s\": %s", op, shown, msg);
+    snprintf(out, outlen, "%s \"%s\": %s", op, shown, msg);
+}
+
+static void fail_url(struct kapi_http_client_resp *resp, const char *method, const char *url, const char *msg)
+{
+    kapi_http_client_format_error(resp->err, sizeof(resp->err), method, url, msg);
     resp->status = 0;
+}
+
+/* One exchange's connection state, shared by kapi_http_client_do and the
+ * streaming API. */
+struct exchange {
+    struct conn c;
+    SSL_CTX *ctx;
+    struct addrinfo *addrs;
+    struct kapi_http_client_url u;
+    char vname[256];
+    char write_err[400]; /* a failed write whose answer may still be readable */
+};
+
+static void exchange_close(struct exchange *x, bool clean)
+{
+    if (x->c.ssl) {
+        if (clean) {
+            ERR_clear_error();
+            SSL_shutdown(x->c.ssl); /* one non-blocking close_notify; no wait for the peer's */
+        }
+        SSL_free(x->c.ssl);
+        x->c.ssl = NULL;
+    }
+    ERR_clear_error();
+    if (x->c.fd >= 0)
+        close(x->c.fd);
+    x->c.fd = -1;
+    if (x->addrs)
+        freeaddrinfo(x->addrs);
+    x->addrs = NULL;
+    SSL_CTX_free(x->ctx);
+    x->ctx = NULL;
+}
+
+/* Connects, handshakes and sends the request. -1 with msg (Go-style, without
+ * the "Get url:" prefix) on failure. A failed write that is not a timeout
+ * is kept in x->write_err and reported only if no answer can be read. */
+static int exchange_start(const struct kapi_http_client_req *req, const char *method, struct exchange *x,
+                          char *msg, size_t msglen)
+{
+    const char *url = req->url ? req->url : "";
+    struct kapi_buf head;
+    kapi_buf_init(&head, 0);
+    int rc = -1;
+    if (kapi_http_client_parse_url(url, &x->u, msg, msglen) < 0)
+        goto out;
+    if (!x->u.https && !req->allow_http) {
+        seterr(msg, msglen, "http:// URLs are not allowed (https required)");
+        goto out;
+    }
+    if (build_head(req, &x->u, method, &head, msg, msglen) < 0)
+        goto out;
+    if (x->u.https) {
+        x->ctx = get_ctx(req, msg, msglen);
+        if (!x->ctx)
+            goto out;
+    }
+    if (resolve(&x->c, &x->u, &x->addrs) < 0 || tcp_connect(&x->c, x->addrs) < 0) {
+        seterr(msg, msglen, "%s", x->c.err);
+        goto out;
+    }
+    if (x->u.https) {
+        /* A trailing dot names the same host: Go drops it for matching and SNI. */
+        char *name = x->vname;
+        snprintf(x->vname, sizeof(x->vname), "%s",
+                 req->server_name && *req->server_name ? req->server_name : x->u.host);
+        size_t nlen = strlen(name);
+        if (nlen > 1 && name[nlen - 1] == '.')
+            name[nlen - 1] = 0;
+        unsigned char ipbuf[16];
+        x->c.name = name;
+        x->c.name_is_ip = inet_pton(AF_INET, name, ipbuf) == 1 || inet_pton(AF_INET6, name, ipbuf) == 1;
+        x->c.ssl = SSL_new(x->ctx);
+        if (!x->c.ssl || SSL_set_fd(x->c.ssl, x->c.fd) != 1) {
+            seterr(msg, msglen, "tls: cannot create connection");
+            goto out;
+        }
+        if (req->insecure_skip_verify) {
+            SSL_set_verify(x->c.ssl, SSL_VERIFY_NONE, NULL);
+            if (!x->c.name_is_ip)
+                SSL_set_tlsext_host_name(x->c.ssl, name);
+        } else {
+            X509_VERIFY_PARAM *vp = SSL_get0_param(x->c.ssl);
+            X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                                    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+            int ok;
+            if (x->c.name_is_ip) {
+                ok = X509_VERIFY_PARAM_set1_ip_asc(vp, name);
+            } else {
+                /* No SNI for IP literals (RFC 6066), as Go does. */
+                ok = X509_VERIFY_PARAM_set1_host(vp, name, 0) == 1 && SSL_set_tlsext_host_name(x->c.ssl, name) == 1;
+            }
+            if (ok != 1) {
+                ERR_clear_error();
+                seterr(msg, msglen, "tls: invalid server name");
+                goto out;
+            }
+        }
+        SSL_set_connect_state(x->c.ssl);
+        if (conn_handshake(&x->c) < 0) {
+            seterr(msg, msglen, "%s", x->c.err);
+            goto out;
+        }
+    }
+
+    /* Small bodies go out with the head in one write (one TLS record). */
+    bool wrote = true;
+    if (req->body_len && req->body_len <= 16384) {
+        kapi_buf_append(&head, req->body, req->body_len);
+        wrote = conn_write(&x->c, head.data, head.len) == 0;
+    } else {
+        wrote = conn_write(&x->c, head.data, head.len) == 0 &&
+                (!req->body_len || conn_write(&x->c, req->body, req->body_len) == 0);
+    }
+    if (!wrote) {
+        if (x->c.timed_out) {
+            seterr(msg, msglen, "%s", x->c.err);
+            goto out;
+        }
+        /* The server may have answered early (413, say) and closed: Go's
+         * transport still reads that response, so try. */
+        snprintf(x->write_err, sizeof(x->write_err), "%s", x->c.err);
+    }
+    rc = 0;
+out:
+    kapi_buf_dispose(&head);
+    return rc;
 }
 
 int kapi_http_client_do(const struct kapi_http_client_req *req, struct kapi_http_client_resp *resp)
@@ -1345,22 +1566,22 @@ int kapi_http_client_do(const struct kapi_http_client_req *req, struct kapi_http
     memset(resp, 0, sizeof(*resp));
     const char *method = req->method ? req->method : "POST";
     const char *url = req->url ? req->url : "";
-    char msg[400], vname[256];
+    char msg[400];
     if (!token_ok(method)) {
         char q[48];
         snprintf(resp->err, sizeof(resp->err), "net/http: invalid method \"%s\"", quote(method, strlen(method), q));
         return -1;
     }
-    struct kapi_http_client_url *u = kapi_xmalloc(sizeof(*u));
-    struct conn c = {.fd = -1};
-    SSL_CTX *ctx = NULL;
-    struct addrinfo *addrs = NULL;
-    struct kapi_buf head;
+    if (req->upgrade) {
+        fail_url(resp, method, url, "net/http: an upgrade needs kapi_http_client_open");
+        return -1;
+    }
+    struct exchange *x = kapi_xcalloc(1, sizeof(*x));
+    x->c.fd = -1;
     struct rparser p;
-    kapi_buf_init(&head, 0);
     rp_init(&p, req->max_response);
     int rc = -1;
-    c.deadline = kapi_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms : KAPI_HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
+    x->c.deadline = kapi_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms : KAPI_HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
 
     /* SIGPIPE: TLS writes use write(2), which raises it on a reset socket.
      * Block it on this thread for the exchange and swallow one we caused. */
@@ -1375,89 +1596,14 @@ int kapi_http_client_do(const struct kapi_http_client_req *req, struct kapi_http
         was_pending = sigismember(&pending, SIGPIPE) == 1;
     }
 
-    if (kapi_http_client_parse_url(url, u, msg, sizeof(msg)) < 0) {
+    if (exchange_start(req, method, x, msg, sizeof(msg)) < 0) {
         fail_url(resp, method, url, msg);
         goto out;
     }
-    if (!u->https && !req->allow_http) {
-        fail_url(resp, method, url, "http:// URLs are not allowed (https required)");
-        goto out;
-    }
-    if (build_head(req, u, method, &head, msg, sizeof(msg)) < 0) {
-        fail_url(resp, method, url, msg);
-        goto out;
-    }
-    if (u->https) {
-        ctx = get_ctx(req, msg, sizeof(msg));
-        if (!ctx) {
-            fail_url(resp, method, url, msg);
-            goto out;
-        }
-    }
-    if (resolve(&c, u, &addrs) < 0 || tcp_connect(&c, addrs) < 0) {
-        fail_url(resp, method, url, c.err);
-        goto out;
-    }
-    if (u->https) {
-        /* A trailing dot names the same host: Go drops it for matching and SNI. */
-        char *name = vname;
-        snprintf(vname, sizeof(vname), "%s", req->server_name && *req->server_name ? req->server_name : u->host);
-        size_t nlen = strlen(name);
-        if (nlen > 1 && name[nlen - 1] == '.')
-            name[nlen - 1] = 0;
-        unsigned char ipbuf[16];
-        c.name = name;
-        c.name_is_ip = inet_pton(AF_INET, name, ipbuf) == 1 || inet_pton(AF_INET6, name, ipbuf) == 1;
-        c.ssl = SSL_new(ctx);
-        if (!c.ssl || SSL_set_fd(c.ssl, c.fd) != 1) {
-            fail_url(resp, method, url, "tls: cannot create connection");
-            goto out;
-        }
-        X509_VERIFY_PARAM *vp = SSL_get0_param(c.ssl);
-        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-        int ok;
-        if (c.name_is_ip) {
-            ok = X509_VERIFY_PARAM_set1_ip_asc(vp, name);
-        } else {
-            /* No SNI for IP literals (RFC 6066), as Go does. */
-            ok = X509_VERIFY_PARAM_set1_host(vp, name, 0) == 1 && SSL_set_tlsext_host_name(c.ssl, name) == 1;
-        }
-        if (ok != 1) {
-            ERR_clear_error();
-            fail_url(resp, method, url, "tls: invalid server name");
-            goto out;
-        }
-        SSL_set_connect_state(c.ssl);
-        if (conn_handshake(&c) < 0) {
-            fail_url(resp, method, url, c.err);
-            goto out;
-        }
-    }
-
-    /* Small bodies go out with the head in one write (one TLS record). */
-    bool wrote = true;
-    if (req->body_len && req->body_len <= 16384) {
-        kapi_buf_append(&head, req->body, req->body_len);
-        wrote = conn_write(&c, head.data, head.len) == 0;
-    } else {
-        wrote = conn_write(&c, head.data, head.len) == 0 &&
-                (!req->body_len || conn_write(&c, req->body, req->body_len) == 0);
-    }
-    char write_err[400] = "";
-    if (!wrote) {
-        if (c.timed_out) {
-            fail_url(resp, method, url, c.err);
-            goto out;
-        }
-        /* The server may have answered early (413, say) and closed: Go's
-         * transport still reads that response, so try. */
-        snprintf(write_err, sizeof(write_err), "%s", c.err);
-    }
-
     char *buf = kapi_xmalloc(16384);
     int prc = RP_MORE;
     while (prc == RP_MORE) {
-        ssize_t n = conn_read(&c, buf, 16384);
+        ssize_t n = conn_read(&x->c, buf, 16384);
         if (n < 0)
             break;
         prc = n == 0 ? rp_eof(&p) : rp_feed(&p, buf, (size_t)n);
@@ -1466,32 +1612,19 @@ int kapi_http_client_do(const struct kapi_http_client_req *req, struct kapi_http
     if (prc == RP_COMPLETE) {
         rp_result(&p, resp);
         rc = 0;
-    } else if (write_err[0]) {
-        fail_url(resp, method, url, write_err);
+    } else if (x->write_err[0]) {
+        fail_url(resp, method, url, x->write_err);
     } else if (prc == RP_FAIL) {
         /* A response too large or malformed, or a bare EOF. */
         fail_url(resp, method, url, p.err);
     } else {
-        fail_url(resp, method, url, c.err);
+        fail_url(resp, method, url, x->c.err);
     }
 
 out:
-    if (c.ssl) {
-        if (rc == 0) {
-            ERR_clear_error();
-            SSL_shutdown(c.ssl); /* one non-blocking close_notify; no wait for the peer's */
-        }
-        SSL_free(c.ssl);
-    }
-    ERR_clear_error();
-    if (c.fd >= 0)
-        close(c.fd);
-    if (addrs)
-        freeaddrinfo(addrs);
-    SSL_CTX_free(ctx);
-    kapi_buf_dispose(&head);
+    exchange_close(x, rc == 0);
+    free(x);
     rp_dispose(&p);
-    free(u);
     if (!was_blocked) {
         if (!was_pending) {
             sigpending(&pending);
@@ -1503,4 +1636,202 @@ out:
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     }
     return rc;
+}
+
+/* ---- streaming ---- */
+
+struct kapi_http_client_stream {
+    struct exchange x;
+    struct rparser p;
+    size_t body_off;    /* bytes of p.body already handed out */
+    bool eof;           /* the body (or, upgraded, the raw stream) ended */
+    char err[512];
+};
+
+struct kapi_http_client_stream *kapi_http_client_open(const struct kapi_http_client_req *req, char *err,
+                                                      size_t errlen)
+{
+    const char *method = req->method ? req->method : "GET";
+    char msg[400];
+    if (!token_ok(method)) {
+        char q[48];
+        seterr(err, errlen, "net/http: invalid method \"%s\"", quote(method, strlen(method), q));
+        return NULL;
+    }
+    struct kapi_http_client_stream *s = kapi_xcalloc(1, sizeof(*s));
+    s->x.c.fd = -1;
+    rp_init(&s->p, SIZE_MAX);
+    s->p.keep_headers = true;
+    s->p.allow_upgrade = req->upgrade != NULL;
+    s->x.c.deadline = kapi_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms : KAPI_HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
+    if (exchange_start(req, method, &s->x, msg, sizeof(msg)) < 0) {
+        seterr(err, errlen, "%s", msg);
+        kapi_http_client_stream_close(s);
+        return NULL;
+    }
+    /* The head gets its own deadline: a backend may think before it answers. */
+    if (req->head_timeout_ms > 0)
+        s->x.c.deadline = kapi_now_ms() + req->head_timeout_ms;
+    char buf[4096];
+    int prc = RP_MORE;
+    while (s->p.phase == RP_HEAD && prc == RP_MORE) {
+        ssize_t n = conn_read(&s->x.c, buf, sizeof(buf));
+        if (n < 0)
+            break;
+        prc = n == 0 ? rp_eof(&s->p) : rp_feed(&s->p, buf, (size_t)n);
+    }
+    if (s->p.phase == RP_HEAD || s->p.phase == RP_ERROR) {
+        const char *why = s->x.write_err[0] ? s->x.write_err : prc == RP_FAIL ? s->p.err : s->x.c.err;
+        seterr(err, errlen, "%s", why);
+        kapi_http_client_stream_close(s);
+        return NULL;
+    }
+    if (s->p.phase == RP_DONE)
+        s->eof = true;
+    return s;
+}
+
+int kapi_http_client_stream_status(const struct kapi_http_client_stream *s) { return s->p.status; }
+
+const struct kapi_http_header *kapi_http_client_stream_headers(const struct kapi_http_client_stream *s, size_t *n)
+{
+    *n = s->p.nhdrs;
+    return s->p.hdrs;
+}
+
+const char *kapi_http_client_stream_error(const struct kapi_http_client_stream *s) { return s->err; }
+
+/* Hands out buffered bytes; 0 when there are none. */
+static size_t take_buffered(struct kapi_http_client_stream *s, void *buf, size_t n)
+{
+    size_t avail = s->p.body.len - s->body_off;
+    if (!avail)
+        return 0;
+    size_t m = avail < n ? avail : n;
+    memcpy(buf, s->p.body.data + s->body_off, m);
+    s->body_off += m;
+    if (s->body_off == s->p.body.len) {
+        kapi_buf_reset(&s->p.body);
+        s->body_off = 0;
+    }
+    return m;
+}
+
+long kapi_http_client_stream_read(struct kapi_http_client_stream *s, void *buf, size_t n, int timeout_ms)
+{
+    if (s->p.phase == RP_UPGRADED)
+        return KAPI_HTTP_CLIENT_ERR;
+    for (;;) {
+        size_t m = take_buffered(s, buf, n);
+        if (m)
+            return (long)m;
+        if (s->eof || s->p.phase == RP_DONE)
+            return 0;
+        if (s->p.phase == RP_ERROR)
+            return KAPI_HTTP_CLIENT_ERR;
+        char tmp[16384];
+        s->x.c.timed_out = false;
+        s->x.c.deadline = kapi_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        ssize_t r = conn_read(&s->x.c, tmp, sizeof(tmp));
+        if (r < 0) {
+            if (s->x.c.timed_out)
+                return KAPI_HTTP_CLIENT_AGAIN;
+            snprintf(s->err, sizeof(s->err), "%s", s->x.c.err);
+            return KAPI_HTTP_CLIENT_ERR;
+        }
+        int prc = r == 0 ? rp_eof(&s->p) : rp_feed(&s->p, tmp, (size_t)r);
+        if (prc == RP_FAIL) {
+            snprintf(s->err, sizeof(s->err), "%s", s->p.err);
+            return KAPI_HTTP_CLIENT_ERR;
+        }
+        if (prc == RP_COMPLETE)
+            s->eof = true;
+    }
+}
+
+int kapi_http_client_stream_fd(const struct kapi_http_client_stream *s) { return s->x.c.fd; }
+
+bool kapi_http_client_stream_raw_pending(const struct kapi_http_client_stream *s)
+{
+    return s->p.body.len > s->body_off || (s->x.c.ssl && SSL_has_pending(s->x.c.ssl));
+}
+
+long kapi_http_client_stream_raw_read(struct kapi_http_client_stream *s, void *buf, size_t n)
+{
+    if (s->p.phase != RP_UPGRADED && s->p.phase != RP_DONE)
+        return KAPI_HTTP_CLIENT_ERR;
+    size_t m = take_buffered(s, buf, n);
+    if (m)
+        return (long)m;
+    if (s->eof)
+        return 0;
+    if (n > INT32_MAX)
+        n = INT32_MAX;
+    ERR_clear_error();
+    errno = 0;
+    ssize_t r;
+    if (s->x.c.ssl) {
+        int sr = SSL_read(s->x.c.ssl, buf, (int)n);
+        if (sr > 0)
+            return sr;
+        int e = SSL_get_error(s->x.c.ssl, sr);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            return KAPI_HTTP_CLIENT_AGAIN;
+        ERR_clear_error();
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
+            s->eof = true;
+            return 0;
+        }
+        ssl_error(&s->x.c, sr, e, "read");
+        snprintf(s->err, sizeof(s->err), "%s", s->x.c.err);
+        return KAPI_HTTP_CLIENT_ERR;
+    }
+    r = recv(s->x.c.fd, buf, n, 0);
+    if (r > 0)
+        return (long)r;
+    if (r == 0) {
+        s->eof = true;
+        return 0;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return KAPI_HTTP_CLIENT_AGAIN;
+    snprintf(s->err, sizeof(s->err), "read: %s", errtext(errno));
+    return KAPI_HTTP_CLIENT_ERR;
+}
+
+long kapi_http_client_stream_raw_write(struct kapi_http_client_stream *s, const void *buf, size_t n)
+{
+    if (s->p.phase != RP_UPGRADED && s->p.phase != RP_DONE)
+        return KAPI_HTTP_CLIENT_ERR;
+    if (n > INT32_MAX)
+        n = INT32_MAX;
+    ERR_clear_error();
+    errno = 0;
+    if (s->x.c.ssl) {
+        int r = SSL_write(s->x.c.ssl, buf, (int)n);
+        if (r > 0)
+            return r;
+        int e = SSL_get_error(s->x.c.ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            return KAPI_HTTP_CLIENT_AGAIN;
+        ssl_error(&s->x.c, r, e, "write");
+        snprintf(s->err, sizeof(s->err), "%s", s->x.c.err);
+        return KAPI_HTTP_CLIENT_ERR;
+    }
+    ssize_t r = send(s->x.c.fd, buf, n, MSG_NOSIGNAL);
+    if (r > 0)
+        return (long)r;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return KAPI_HTTP_CLIENT_AGAIN;
+    snprintf(s->err, sizeof(s->err), "write: %s", errtext(r < 0 ? errno : EPIPE));
+    return KAPI_HTTP_CLIENT_ERR;
+}
+
+void kapi_http_client_stream_close(struct kapi_http_client_stream *s)
+{
+    if (!s)
+        return;
+    exchange_close(&s->x, false);
+    rp_dispose(&s->p);
+    free(s);
 }

@@ -84,6 +84,26 @@ void kapi_http_stream_end(struct kapi_http_request *req);
  * (cheap: a non-blocking poll). Long-running handlers check it. */
 bool kapi_http_client_gone(struct kapi_http_request *req);
 
+/* Taking over the connection, for a handler that switches protocols (a
+ * 101 answer to an Upgrade request, relayed from a backend). hijack writes
+ * head[0..len) as given: the caller builds the status line and every header
+ * (no Date, no framing are added). The request then counts as answered, and
+ * the connection is closed when the handler returns: it never goes back to
+ * the keep-alive pool. From then on the handler moves bytes itself:
+ * raw_read never blocks and returns >0 bytes (first any the client sent
+ * along with its request), 0 at the end of the stream, KAPI_HTTP_RAW_AGAIN
+ * when nothing is there (poll raw_fd for POLLIN unless raw_pending), -1 on an
+ * error or once the server is stopping. raw_write never blocks either: it
+ * returns the bytes written (all of them), KAPI_HTTP_RAW_AGAIN (poll raw_fd
+ * for POLLOUT, then call again with the same buffer and length, as OpenSSL
+ * requires), or -1. Handler thread only. */
+#define KAPI_HTTP_RAW_AGAIN (-2)
+int kapi_http_hijack(struct kapi_http_request *req, const void *head, size_t len);
+int kapi_http_raw_fd(struct kapi_http_request *req);
+bool kapi_http_raw_pending(struct kapi_http_request *req);
+long kapi_http_raw_read(struct kapi_http_request *req, void *buf, size_t n);
+long kapi_http_raw_write(struct kapi_http_request *req, const void *buf, size_t n);
+
 typedef void (*kapi_http_handler_fn)(void *ctx, struct kapi_http_request *req);
 
 struct kapi_http_config {

@@ -125,6 +125,7 @@ struct txn {
     bool streaming;
     bool stream_raw;            /* HTTP/1.0: no chunked, close delimits */
     bool stream_ended;
+    bool hijacked;              /* the handler owns the byte stream (kapi_http_hijack) */
 };
 
 /* ---- small helpers ---- */
@@ -632,6 +633,73 @@ void kapi_http_stream_end(struct kapi_http_request *req)
     t->stream_ended = true;
     if (!t->stream_raw && !t->head_only)
         (void)conn_write(t->c, "0\r\n\r\n", 5);
+}
+
+int kapi_http_hijack(struct kapi_http_request *req, const void *head, size_t len)
+{
+    struct txn *t = req->conn;
+    if (t->responded)
+        return -1;
+    t->responded = true;
+    t->hijacked = true;
+    t->keep_alive = false; /* the connection never goes back to the keep-alive pool */
+    if (t->c->dead)
+        return -1;
+    return len ? conn_write(t->c, head, len) : 0;
+}
+
+int kapi_http_raw_fd(struct kapi_http_request *req)
+{
+    struct txn *t = req->conn;
+    return t->c->fd;
+}
+
+bool kapi_http_raw_pending(struct kapi_http_request *req)
+{
+    struct txn *t = req->conn;
+    return t->w->rend > t->w->rstart || SSL_has_pending(t->c->ssl);
+}
+
+long kapi_http_raw_read(struct kapi_http_request *req, void *buf, size_t n)
+{
+    struct txn *t = req->conn;
+    struct worker *w = t->w;
+    if (!t->hijacked || n == 0)
+        return -1;
+    /* Bytes the client sent right after its request came in with it. */
+    if (w->rend > w->rstart) {
+        size_t m = w->rend - w->rstart;
+        if (m > n)
+            m = n;
+        memcpy(buf, w->rbuf + w->rstart, m);
+        w->rstart += m;
+        return (long)m;
+    }
+    if (stopping(t->c->srv))
+        return -1;
+    long r = conn_read(t->c, buf, n, 0, false);
+    if (r == RD_AGAIN)
+        return KAPI_HTTP_RAW_AGAIN;
+    return r < 0 ? -1 : r;
+}
+
+long kapi_http_raw_write(struct kapi_http_request *req, const void *buf, size_t n)
+{
+    struct txn *t = req->conn;
+    struct conn *c = t->c;
+    if (!t->hijacked || c->dead || n == 0)
+        return -1;
+    if (n > INT_MAX)
+        n = INT_MAX;
+    int r = SSL_write(c->ssl, buf, (int)n);
+    if (r > 0)
+        return r;
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+        return KAPI_HTTP_RAW_AGAIN;
+    ERR_clear_error();
+    c->dead = true;
+    return -1;
 }
 
 bool kapi_http_client_gone(struct kapi_http_request *req)

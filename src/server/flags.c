@@ -65,6 +65,11 @@ static const struct flag flags[] = {
     {"authentication-token-webhook-config-file", F_STR, OFF(authn_webhook_config_file), "kubeconfig of a TokenReview webhook for bearer tokens"},
     {"authentication-token-webhook-cache-ttl", F_DURATION_S, OFF(authn_webhook_cache_ttl_s), "how long webhook answers are cached (default 2m0s)"},
     {"authentication-token-webhook-version", F_STR, OFF(authn_webhook_version), "TokenReview version sent to the webhook: v1 (default) or v1beta1"},
+    {"kubelet-client-certificate", F_STR, OFF(kubelet_client_certificate), "client certificate for TLS to kubelets (default: kapi's admin certificate from pki/)"},
+    {"kubelet-client-key", F_STR, OFF(kubelet_client_key), "key of --kubelet-client-certificate"},
+    {"kubelet-certificate-authority", F_STR, OFF(kubelet_certificate_authority), "CA bundle for kubelets' serving certificates (default: not verified, as upstream)"},
+    {"kubelet-preferred-address-types", F_STR, OFF(kubelet_preferred_address_types), "node address types to reach kubelets by, in order (default Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP)"},
+    {"kubelet-timeout", F_DURATION_S, OFF(kubelet_timeout_s), "time to connect to a kubelet (default 5s)"},
     {"oidc-issuer-url", F_STR, OFF(oidc_issuer_url), "https URL of the OpenID issuer whose ID tokens are accepted"},
     {"oidc-client-id", F_STR, OFF(oidc_client_id), "the audience ID tokens must carry"},
     {"oidc-username-claim", F_STR, OFF(oidc_username_claim), "claim holding the user name (default sub)"},
@@ -163,6 +168,8 @@ int kapi_flags_parse(int argc, char **argv, struct kapi_flags *f, char *err, siz
     f->authn_webhook_cache_ttl_s = 120;
     f->authn_webhook_version = "v1";
     f->oidc_username_claim = "sub";
+    f->kubelet_preferred_address_types = "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP";
+    f->kubelet_timeout_s = 5;
     bool list_set[KAPI_ARRAY_LEN(flags)] = {0}; /* a list flag's first use replaces its default */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

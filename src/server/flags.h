@@ -45,6 +45,9 @@ struct kapi_flags {
     const char *authn_webhook_config_file;     /* --authentication-token-webhook-config-file */
     int authn_webhook_cache_ttl_s;             /* --authentication-token-webhook-cache-ttl (default 2m) */
     const char *authn_webhook_version;         /* --authentication-token-webhook-version (default v1) */
+    const char *kubelet_client_certificate, *kubelet_client_key, *kubelet_certificate_authority;
+    const char *kubelet_preferred_address_types; /* comma list (default Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP) */
+    int kubelet_timeout_s;                       /* --kubelet-timeout (default 5s) */
     const char *oidc_issuer_url, *oidc_client_id, *oidc_username_claim, *oidc_username_prefix,
         *oidc_groups_claim, *oidc_groups_prefix, *oidc_ca_file, *oidc_required_claim, *oidc_signing_algs;
 };

@@ -60,6 +60,60 @@ _Noreturn static int fail(const char *fmt, const char *a, const char *b)
     _exit(1);
 }
 
+/* A whole PEM file (up to 1 MiB), or NULL. */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = kapi_xmalloc((1u << 20) + 1);
+    size_t n = fread(buf, 1, 1u << 20, f);
+    fclose(f);
+    buf[n] = 0;
+    if (!n || !strstr(buf, "-----BEGIN")) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The --kubelet-* flags. Without --kubelet-client-certificate kapi uses the
+ * admin client certificate of its own PKI (system:masters, which a kubelet
+ * that asks the API server about its callers lets through). */
+static void kubelet_setup(struct kapi_kubelet_config *kc, const struct kapi_flags *fl, const struct kapi_pki *pki)
+{
+    memset(kc, 0, sizeof(*kc));
+    const char *cert = fl->kubelet_client_certificate, *key = fl->kubelet_client_key;
+    if ((cert && *cert) != (key && *key))
+        fail("--kubelet-client-certificate and --kubelet-client-key go together%s%s", "", "");
+    if (!cert || !*cert) {
+        cert = pki->admin_cert;
+        key = pki->admin_key;
+    }
+    kc->client_cert_pem = read_pem(cert);
+    kc->client_key_pem = read_pem(key);
+    if (!kc->client_cert_pem || !kc->client_key_pem)
+        fail("cannot read the kubelet client certificate %s or key %s", cert, key);
+    const char *ca = fl->kubelet_certificate_authority;
+    if (ca && *ca && !(kc->ca_pem = read_pem(ca)))
+        fail("--kubelet-certificate-authority: cannot read %s%s", ca, "");
+    static const char *const known[] = {"Hostname", "InternalDNS", "InternalIP", "ExternalDNS", "ExternalIP"};
+    const char *p = fl->kubelet_preferred_address_types ? fl->kubelet_preferred_address_types : "";
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        size_t k = 0;
+        while (k < KAPI_ARRAY_LEN(known) && !(strlen(known[k]) == n && strncmp(known[k], p, n) == 0))
+            k++;
+        if (k == KAPI_ARRAY_LEN(known) || kc->npreferred == KAPI_ARRAY_LEN(kc->preferred))
+            fail("--kubelet-preferred-address-types: invalid value %s%s", p, "");
+        kc->preferred[kc->npreferred++] = known[k];
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    kc->timeout_ms = fl->kubelet_timeout_s > 0 ? fl->kubelet_timeout_s * 1000 : 5000;
+}
+
 /* Service-account tokens need sa.key, which a first start generates in the
  * background (RSA keys take a while): the token machinery is published when
  * the key is there, so start-up does not wait for it. */
@@ -442,6 +496,9 @@ int main(int argc, char **argv)
         .node_authz = node_authz,
         .admission = admission,
     };
+    struct kapi_kubelet_config kubelet_cfg;
+    kubelet_setup(&kubelet_cfg, &fl, &pki);
+    srv.kubelet = &kubelet_cfg;
     if (fl.audit_policy_file) {
         struct kapi_audit_opts ao = {.policy_file = fl.audit_policy_file, .log_path = fl.audit_log_path,
                                      .max_size_mb = fl.audit_log_maxsize, .max_backups = fl.audit_log_maxbackup};
@@ -553,6 +610,9 @@ int main(int argc, char **argv)
     kapi_oidc_free(authn_fam.oidc);
     kapi_webhook_token_free(authn_fam.webhook);
     kapi_audit_free(srv.audit);
+    free(kubelet_cfg.client_cert_pem);
+    free(kubelet_cfg.client_key_pem);
+    free(kubelet_cfg.ca_pem);
     kapi_pki_dispose(&pki);
     free(endpoints_buf);
     free(pki_dir);

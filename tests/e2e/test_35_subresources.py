@@ -46,7 +46,8 @@ def test_status_subresource_split(kapi):
 
 
 def test_unserved_subresource_is_405(kapi):
-    st, err = kapi.json("GET", "/api/v1/namespaces/default/pods/x/log")
+    # pods/log is served for GET only (tests/e2e/test_96_kubelet_proxy.py)
+    st, err = kapi.json("POST", "/api/v1/namespaces/default/pods/x/log", {})
     assert st == 405 and err["reason"] == "MethodNotAllowed"
 
 

@@ -2,7 +2,8 @@
  * (src/http/client.c). The first byte picks a body limit and a read size;
  * the rest is what the server sent before closing. The response is parsed
  * whole and again in pieces of that size: both must agree, and a success
- * must respect the limit. The rest of the input is also tried as a URL. */
+ * must respect the limit. The streaming variant (101 final, headers kept)
+ * gets the same checks. The rest of the input is also tried as a URL. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (whole.status != 0 || whole.body || !whole.err[0] || strcmp(whole.err, pieces.err) != 0)
             abort();
+    }
+    kapi_http_client_resp_dispose(&whole);
+    kapi_http_client_resp_dispose(&pieces);
+
+    /* The streaming parser (kapi_http_client_open): 101 is final and the
+     * headers are kept. Whole and in pieces must agree too. */
+    a = kapi_http_client_parse_stream_pieces(in, len, 0, &whole);
+    b = kapi_http_client_parse_stream_pieces(in, len, step, &pieces);
+    if (a != b)
+        abort();
+    if (a == 0) {
+        if (whole.status < 101 || whole.status > 599 || (whole.status < 200 && whole.status != 101))
+            abort();
+        if (whole.status != pieces.status || whole.body_len != pieces.body_len ||
+            memcmp(whole.body, pieces.body, whole.body_len) != 0 || whole.nheaders != pieces.nheaders)
+            abort();
+        for (size_t i = 0; i < whole.nheaders; i++) {
+            if (strcmp(whole.headers[i].name, pieces.headers[i].name) != 0 ||
+                strcmp(whole.headers[i].value, pieces.headers[i].value) != 0)
+                abort();
+            if (!whole.headers[i].name[0] || strpbrk(whole.headers[i].name, " :\r\n") ||
+                strpbrk(whole.headers[i].value, "\r\n"))
+                abort();
+        }
+    } else if (whole.headers || strcmp(whole.err, pieces.err) != 0) {
+        abort();
     }
     kapi_http_client_resp_dispose(&whole);
     kapi_http_client_resp_dispose(&pieces);

@@ -1158,10 +1158,53 @@ static void test_concurrent(void **state)
     free(url);
 }
 
+/* The parser as kapi_http_client_open runs it: 101 is final, the bytes
+ * after it are the new protocol's, and the final head's headers are kept. */
+static void test_parse_stream(void **state)
+{
+    static const char up[] = "HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\n"
+                             "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+                             "X-Stream-Protocol-Version:  v4.channel.k8s.io \r\n\r\n\x00\x01raw bytes";
+    static const size_t steps[] = {0, 1, 2, 7, 64};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(steps); i++) {
+        struct kapi_http_client_resp r;
+        assert_int_equal(kapi_http_client_parse_stream_pieces(up, sizeof(up) - 1, steps[i], &r), 0);
+        assert_int_equal(r.status, 101);
+        assert_int_equal(r.nheaders, 3); /* the 100's header is not kept */
+        assert_string_equal(r.headers[0].name, "Connection");
+        assert_string_equal(r.headers[1].value, "SPDY/3.1");
+        assert_string_equal(r.headers[2].name, "X-Stream-Protocol-Version");
+        assert_string_equal(r.headers[2].value, "v4.channel.k8s.io");
+        assert_int_equal(r.body_len, 11);
+        assert_memory_equal(r.body, "\x00\x01raw bytes", 11);
+        kapi_http_client_resp_dispose(&r);
+    }
+    /* Ordinary framing, no cap on the body; headers kept in order. */
+    struct kapi_http_client_resp r;
+    static const char chunked[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nline\n\r\n0\r\n\r\n";
+    assert_int_equal(kapi_http_client_parse_stream_pieces(chunked, sizeof(chunked) - 1, 3, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.nheaders, 2);
+    assert_string_equal(r.body, "line\n");
+    kapi_http_client_resp_dispose(&r);
+    /* The webhook parser still refuses a 101. */
+    assert_int_equal(kapi_http_client_parse_response(up, sizeof(up) - 1, 0, &r), -1);
+    assert_non_null(strstr(r.err, "unexpected 101"));
+    kapi_http_client_resp_dispose(&r);
+    /* A broken head is an error in both. */
+    static const char bad[] = "HTTP/1.1 101 OK\r\nBad Header\r\n\r\n";
+    assert_int_equal(kapi_http_client_parse_stream_pieces(bad, sizeof(bad) - 1, 0, &r), -1);
+    assert_non_null(strstr(r.err, "malformed MIME header line"));
+    assert_null(r.headers);
+    kapi_http_client_resp_dispose(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_url),
+        cmocka_unit_test(test_parse_stream),
         cmocka_unit_test(test_parse_response),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_wrong_ca),

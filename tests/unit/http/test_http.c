@@ -11,6 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <ctype.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -131,6 +133,7 @@ static atomic_int last_error = -1;
 static atomic_int sync_flag;
 static atomic_int watch_ended_gone;
 static atomic_int handler_calls;
+static atomic_int hijack_done;
 
 static void echo(void *ctx, struct kapi_http_request *req)
 {
@@ -170,6 +173,39 @@ static void echo(void *ctx, struct kapi_http_request *req)
     }
     if (strcmp(req->path, "/noresp") == 0)
         return;
+    if (strcmp(req->path, "/hijack") == 0) {
+        /* Switches protocols, then answers each byte upper-cased until
+         * the client closes; "q" ends it from this side. */
+        static const char head[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n";
+        if (kapi_http_hijack(req, head, sizeof(head) - 1) < 0)
+            return;
+        assert_int_equal(kapi_http_respond(req, 200, NULL, 0, "no", 2), -1); /* already answered */
+        char buf[256];
+        for (;;) {
+            long n = kapi_http_raw_read(req, buf, sizeof(buf));
+            if (n == KAPI_HTTP_RAW_AGAIN) {
+                if (kapi_http_raw_pending(req))
+                    continue;
+                struct pollfd pf = {.fd = kapi_http_raw_fd(req), .events = POLLIN};
+                poll(&pf, 1, 1000);
+                continue;
+            }
+            if (n <= 0)
+                break;
+            bool quit = memchr(buf, 'q', (size_t)n) != NULL;
+            for (long i = 0; i < n; i++)
+                buf[i] = (char)toupper((unsigned char)buf[i]);
+            long w;
+            while ((w = kapi_http_raw_write(req, buf, (size_t)n)) == KAPI_HTTP_RAW_AGAIN) {
+                struct pollfd pf = {.fd = kapi_http_raw_fd(req), .events = POLLOUT};
+                poll(&pf, 1, 1000);
+            }
+            if (w != n || quit)
+                break;
+        }
+        atomic_fetch_add(&hijack_done, 1);
+        return;
+    }
     char *orgs = kapi_pool_strdup(req->pool, "");
     for (size_t i = 0; i < req->peer.norgs; i++)
         orgs = kapi_pool_printf(req->pool, "%s%s%s", orgs, i ? "," : "", req->peer.orgs[i]);
@@ -674,6 +710,47 @@ static void test_streaming(void **state)
     kapi_http_server_stop(srv, 1000);
 }
 
+/* kapi_http_hijack: the 101 head goes out as given, bytes the client sent
+ * along with its request come first, then both directions flow until one
+ * side ends, and the connection is not reused. */
+static void test_hijack(void **state)
+{
+    struct kapi_http_config cfg = base_cfg();
+    struct kapi_http_server *srv = start(&cfg);
+    struct client *c = cli_connect(kapi_http_server_port(srv), NULL, NULL);
+    assert_int_equal(cli_sends(c, "GET /hijack HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n"
+                                  "early"),
+                     0);
+    while (!strstr(c->buf, "EARLY"))
+        assert_true(cli_fill(c));
+    assert_string_equal(c->buf, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\nEARLY");
+    cli_consume(c, c->len);
+    assert_int_equal(cli_sends(c, "abc"), 0);
+    while (c->len < 3)
+        assert_true(cli_fill(c));
+    assert_string_equal(c->buf, "ABC");
+    cli_consume(c, c->len);
+    /* The handler ends the exchange: the connection closes, no keep-alive. */
+    assert_int_equal(cli_sends(c, "q"), 0);
+    while (cli_fill(c))
+        ;
+    assert_string_equal(c->buf, "Q");
+    assert_true(c->eof);
+    cli_close(c);
+
+    /* The client closing ends the handler's loop too. */
+    c = cli_connect(kapi_http_server_port(srv), NULL, NULL);
+    assert_int_equal(cli_sends(c, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    while (!strstr(c->buf, "\r\n\r\n"))
+        assert_true(cli_fill(c));
+    int before = atomic_load(&hijack_done);
+    cli_close(c);
+    for (int i = 0; i < 300 && atomic_load(&hijack_done) == before; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&hijack_done), before + 1);
+    kapi_http_server_stop(srv, 1000);
+}
+
 static void test_client_certs(void **state)
 {
     struct kapi_http_config cfg = base_cfg();
@@ -856,6 +933,7 @@ int main(void)
         cmocka_unit_test(test_body_too_large),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_streaming),
+        cmocka_unit_test(test_hijack),
         cmocka_unit_test(test_client_certs),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_max_connections),

@@ -157,14 +157,16 @@ def test_pod_conditions_via_status(kapi):
     st, _, raw = kapi.request(
         "PATCH", "/api/v1/namespaces/default/pods/zp/status",
         {"status": {"conditions": [{"type": "Ready", "status": "True"}],
-                    "containerStatuses": [{"name": "c", "image": "nginx:1.25", "state": {"running": {}}}]}},
+                    "containerStatuses": [{"name": "c", "image": "nginx:1.25", "state": {"running": {}},
+                                           "allocatedResources": {"cpu": "100u"}}]}},
         headers={"Content-Type": "application/merge-patch+json"})
     assert st == 200, raw
     obj, meta = body(raw)
     want = {"phase": "Pending",
             "conditions": [{"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": None}],
             "containerStatuses": [{"name": "c", "state": {"running": {"startedAt": None}}, "lastState": {},
-                                   "ready": False, "restartCount": 0, "image": "nginx:1.25", "imageID": ""}],
+                                   "ready": False, "restartCount": 0, "image": "nginx:1.25", "imageID": "",
+                                   "allocatedResources": {"cpu": "1m"}}],  # SetDefaults_ResourceList
             "qosClass": "BestEffort"}
     same(obj["status"], want)
     same(get(kapi, "/api/v1/namespaces/default/pods/zp")[0]["status"], want)

@@ -281,6 +281,18 @@ static void test_go_zero_values(void **state)
                              "{\"running\":{\"startedAt\":null}},\"lastState\":{},\"ready\":false,\"restartCount\":0,"
                              "\"image\":\"\",\"imageID\":\"\"}]}");
     free(got);
+    /* the resource lists of container statuses are rounded to milli precision too */
+    pod = parse(pool, "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\"}]},\"status\":{"
+                      "\"containerStatuses\":[{\"name\":\"c\",\"allocatedResources\":{\"cpu\":\"100u\"},"
+                      "\"resources\":{\"limits\":{\"cpu\":\"1.0005\"},\"requests\":{\"memory\":\"1e-4\"}}}],"
+                      "\"initContainerStatuses\":[{\"name\":\"i\",\"allocatedResources\":{\"cpu\":\"250m\"}}]}}");
+    kapi_defaults_apply(pool, "", "v1", "Pod", pod);
+    struct kapi_value *cs = kapi_value_path(pod, "status", "containerStatuses", NULL)->u.arr.items[0];
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "allocatedResources", "cpu", NULL)), "1m");
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "resources", "limits", "cpu", NULL)), "1001m");
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "resources", "requests", "memory", NULL)), "1e-3");
+    cs = kapi_value_path(pod, "status", "initContainerStatuses", NULL)->u.arr.items[0];
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "allocatedResources", "cpu", NULL)), "250m");
     /* a resourceFieldRef's zero divisor is written "0"; a PLC's limitResponse {type: ""} */
     pod = parse(pool, "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\",\"env\":[{\"name\":\"L\","
                       "\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.cpu\"}}}]}]}}");

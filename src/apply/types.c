@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../apiext/schema.h"
+#include "../registry/defaults.h"
 #include "../schema/schema.h"
 #include "ssa_int.h"
 
@@ -523,8 +524,14 @@ static struct kapi_value *zero_msg(struct kapi_pool *pool, const struct kapi_sch
 
 struct kapi_value *ssa_zero_object(struct kapi_pool *pool, struct kapi_ssa_type t)
 {
-    if (ssa_type_is_builtin(t) && BT_MODE(t.aux) == BT_MSG && t.node)
-        return zero_msg(pool, t.node, true, 0);
+    if (ssa_type_is_builtin(t) && BT_MODE(t.aux) == BT_MSG && t.node) {
+        struct kapi_value *o = zero_msg(pool, t.node, true, 0);
+        /* and the zero members Go's encoder writes inside them (Node
+         * status.nodeInfo's strings, a template's creationTimestamp: null):
+         * present on both sides of a create, so nobody owns them */
+        kapi_dflt_go_zero_msg(pool, ((const struct kapi_schema_msg *)t.node)->full_name, o);
+        return o;
+    }
     return kapi_value_object(pool);
 }
 

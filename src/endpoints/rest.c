@@ -305,8 +305,28 @@ int kapi_rest_track_fields(struct kapi_req *r, const struct kapi_value *old, str
     if (r->fields_tracked || !r->kind || (!r->kind->msg && !r->kind->crd))
         return 0;
     const char *err = NULL;
-    if (kapi_ssa_update(r->pool, ssa_type(r->kind), r->kind->api_version, old, obj, kapi_rest_manager(r),
-                        r->subresource ? r->subresource : "", kapi_meta_now(r->pool), &err) < 0) {
+    /* A kind that is a view of another's storage (events.k8s.io/v1 Events):
+     * fields are owned as the request's version writes them, as upstream
+     * computes them on the object in the request's version; the result is
+     * copied back into obj's metadata. */
+    struct kapi_value *target = obj;
+    if (r->kind->view_in && r->kind->view_out) {
+        target = r->kind->view_out(r->pool, r->kind, obj);
+        old = old ? r->kind->view_out(r->pool, r->kind, old) : NULL;
+        if (!target)
+            target = obj;
+    }
+    int rc = kapi_ssa_update(r->pool, ssa_type(r->kind), r->kind->api_version, old, target, kapi_rest_manager(r),
+                             r->subresource ? r->subresource : "", kapi_meta_now(r->pool), &err);
+    if (target != obj) {
+        struct kapi_value *md = kapi_obj_ensure_obj(r->pool, obj, "metadata");
+        const struct kapi_value *mf = kapi_value_path(target, "metadata", "managedFields", NULL);
+        if (mf)
+            kapi_obj_set(r->pool, md, "managedFields", (struct kapi_value *)mf);
+        else
+            kapi_obj_del(md, "managedFields");
+    }
+    if (rc < 0) {
         /* as upstream: garbage is dropped rather than stored */
         kapi_log(1, "managedFields of %s/%s not tracked: %s", r->kind->resource, r->name ? r->name : "",
                  err ? err : "?");

@@ -222,6 +222,9 @@ static void prepare_pod(struct kapi_pool *pool, struct kapi_value *pod)
         kapi_obj_set(pool, cond, "reason", kapi_value_str(pool, "SchedulingGated"));
         kapi_obj_set(pool, cond, "message",
                      kapi_value_str(pool, "Scheduling is blocked due to non-empty scheduling gates"));
+        /* added through UpdatePodCondition, which stamps the transition */
+        kapi_dflt_put(pool, cond, KAPI_DT_CORE("PodCondition"), "lastTransitionTime",
+                      kapi_value_str(pool, kapi_meta_now(pool)));
         struct kapi_value *conds = kapi_value_array(pool);
         kapi_arr_push(pool, conds, cond);
         kapi_dflt_put(pool, st, T, "conditions", conds);

@@ -26,6 +26,13 @@ void kapi_defaults_apply(struct kapi_pool *pool, const char *group, const char *
 void kapi_defaults_prepare_create(struct kapi_pool *pool, const char *group, const char *version,
                                   const char *kind, struct kapi_value *obj);
 
+/* Adds the members Go's encoder writes for zero fields (goenc.c) to obj, an
+ * instance of the proto message msg ("k8s.io.api.events.v1.Event"), and to
+ * every nested instance of a listed message. For views that are not written
+ * through the defaulting pass (the events.k8s.io/v1 view of an Event) and
+ * for the server-side apply zero object. */
+void kapi_dflt_go_zero_msg(struct kapi_pool *pool, const char *msg, struct kapi_value *obj);
+
 /* The pod QoS class of a v1 Pod (after defaulting): "BestEffort",
  * "Burstable" or "Guaranteed", as upstream's GetPodQOS computes it. */
 const char *kapi_defaults_pod_qos(const struct kapi_value *pod);

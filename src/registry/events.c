@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "defaults.h"
+
 /* core name <-> events.k8s.io name; members not listed keep their name. */
 static const char *const renames[][2] = {
     {"involvedObject", "regarding"},
@@ -48,7 +50,17 @@ static struct kapi_value *convert(struct kapi_pool *pool, const struct kapi_valu
 
 struct kapi_value *kapi_event_core_to_v1(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *core)
 {
-    return convert(pool, core, 0, "events.k8s.io/v1", v1_order, KAPI_ARRAY_LEN(v1_order));
+    struct kapi_value *out = convert(pool, core, 0, "events.k8s.io/v1", v1_order, KAPI_ARRAY_LEN(v1_order));
+    /* core/v1 always writes these two strings; events.k8s.io/v1 omits them when empty */
+    static const char *const omitempty[] = {"reportingController", "reportingInstance"};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(omitempty); i++) {
+        const struct kapi_value *v = kapi_obj_get(out, omitempty[i]);
+        if (v && v->type == KAPI_V_STRING && v->u.str.len == 0)
+            kapi_obj_del(out, omitempty[i]);
+    }
+    /* and the events.k8s.io/v1 type's own zero members (eventTime: null, regarding: {}, ...) */
+    kapi_dflt_go_zero_msg(pool, "k8s.io.api.events.v1.Event", out);
+    return out;
 }
 
 struct kapi_value *kapi_event_v1_to_core(struct kapi_pool *pool, const struct kapi_kind *k, const struct kapi_value *ev)

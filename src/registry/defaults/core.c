@@ -399,10 +399,25 @@ static void secret_string_data(struct kapi_pool *pool, struct kapi_value *obj)
     kapi_obj_del(obj, "stringData");
 }
 
+/* The resource lists of a pod's container statuses (written by kubelets):
+ * the generated defaulter rounds them as it does the spec's. */
+static void status_resources(struct kapi_pool *pool, struct kapi_value *status)
+{
+    static const char *const lists[] = {"initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"};
+    for (size_t l = 0; l < KAPI_ARRAY_LEN(lists); l++) {
+        struct kapi_value *arr = kapi_dflt_arr(status, lists[l]);
+        for (size_t i = 0; arr && i < arr->u.arr.len; i++) {
+            kapi_dflt_resource_list(pool, kapi_dflt_obj(arr->u.arr.items[i], "allocatedResources"));
+            resources(pool, kapi_dflt_obj(arr->u.arr.items[i], "resources"));
+        }
+    }
+}
+
 bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value *obj)
 {
     if (strcmp(kind, "Pod") == 0) {
         kapi_dflt_pod_spec(pool, kapi_dflt_obj(obj, "spec"), true);
+        status_resources(pool, kapi_dflt_obj(obj, "status"));
     } else if (strcmp(kind, "PodTemplate") == 0) {
         kapi_dflt_pod_template(pool, kapi_dflt_obj(obj, "template"));
     } else if (strcmp(kind, "ReplicationController") == 0) {

@@ -54,14 +54,19 @@ bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *vers
 bool kapi_dflt_apiext(struct kapi_pool *pool, const char *version, const char *kind, struct kapi_value *obj);
 void kapi_dflt_crd_prepare_create(struct kapi_pool *pool, struct kapi_value *obj);
 
-/* Go's always-encoded zero values (goenc.c): pod template metadata and the
- * fixed members of a status struct, on every write. */
+/* Go's always-encoded zero values (goenc.c): every member encoding/json
+ * writes for a zero Go field (non-pointer structs, zero times as null, plain
+ * scalars without omitempty), added wherever the object holds an instance of
+ * a listed message. Runs on every write. */
 void kapi_dflt_go_zero(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
                        struct kapi_value *obj);
 /* The create strategies' status reset: whatever the client sent is replaced
- * by the zero status (no-op for kinds without a plain status struct). */
+ * by the zero status (no-op for kinds whose strategy keeps it). */
 void kapi_dflt_reset_status(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
                             struct kapi_value *obj);
+/* For the unit test: the table is sorted and names only known fields. */
+bool kapi_dflt_go_zero_table_sorted(void);
+
 /* SetDefaults_ResourceList: each quantity of a resource map rounded up to
  * milli precision (qos.c). */
 void kapi_dflt_resource_list(struct kapi_pool *pool, struct kapi_value *list);

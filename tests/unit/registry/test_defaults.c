@@ -12,6 +12,8 @@
 
 #include "codec/json.h"
 #include "registry/defaults.h"
+#include "registry/defaults/defaults_int.h"
+#include "registry/events.h"
 
 static struct kapi_value *parse(struct kapi_pool *pool, const char *json)
 {
@@ -152,7 +154,7 @@ static void test_pod_volumes_and_gates(void **state)
     (void)state;
     struct kapi_pool *pool = kapi_pool_new();
     check(pool, "", "v1", "Pod", true,
-        "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"hostNetwork\":true,\"schedulingGates\":[{\"name\":\"g\"}],"
+        "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"hostNetwork\":true,"
         "\"volumes\":[{\"name\":\"a\"},{\"name\":\"b\",\"configMap\":{\"name\":\"cm\"}},"
         "{\"name\":\"c\",\"secret\":{\"secretName\":\"s\",\"defaultMode\":256}},{\"name\":\"d\",\"hostPath\":{\"path\":\"/x\"}},"
         "{\"name\":\"e\",\"projected\":{\"sources\":[{\"serviceAccountToken\":{\"path\":\"t\"}},"
@@ -171,7 +173,8 @@ static void test_pod_volumes_and_gates(void **state)
         "{\"downwardAPI\":{\"items\":[{\"path\":\"n\",\"fieldRef\":{\"apiVersion\":\"v1\",\"fieldPath\":\"metadata.name\"}}]}}],"
         "\"defaultMode\":420}},"
         "{\"name\":\"f\",\"downwardAPI\":{\"defaultMode\":420}},{\"name\":\"g\",\"persistentVolumeClaim\":{\"claimName\":\"c\"}},"
-        "{\"name\":\"h\",\"ephemeral\":{\"volumeClaimTemplate\":{\"spec\":{\"volumeMode\":\"Filesystem\"}}}}],"
+        "{\"name\":\"h\",\"ephemeral\":{\"volumeClaimTemplate\":{\"metadata\":{\"creationTimestamp\":null},"
+        "\"spec\":{\"volumeMode\":\"Filesystem\"}}}}],"
         "\"initContainers\":[{\"name\":\"i\",\"image\":\"busybox@sha256:"
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"resources\":{\"requests\":{\"cpu\":\"1\"}},"
         "\"terminationMessagePath\":\"/dev/termination-log\",\"terminationMessagePolicy\":\"File\","
@@ -182,10 +185,137 @@ static void test_pod_volumes_and_gates(void **state)
         "\"imagePullPolicy\":\"Never\"}],"
         "\"restartPolicy\":\"Always\",\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\","
         "\"hostNetwork\":true,\"securityContext\":{},\"schedulerName\":\"default-scheduler\","
-        "\"enableServiceLinks\":true,\"schedulingGates\":[{\"name\":\"g\"}]},"
-        "\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
-        "\"reason\":\"SchedulingGated\",\"message\":\"Scheduling is blocked due to non-empty scheduling gates\"}],"
-        "\"qosClass\":\"Burstable\"}}");
+        "\"enableServiceLinks\":true},"
+        "\"status\":{\"phase\":\"Pending\",\"qosClass\":\"Burstable\"}}");
+    kapi_pool_free(pool);
+}
+
+/* The SchedulingGated condition goes through UpdatePodCondition: a
+ * transition time of now, and Go writes the zero lastProbeTime as null. */
+static void test_pod_gated_condition(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_value *pod = parse(pool, "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"schedulingGates\":[{\"name\":\"g\"}],"
+                                         "\"containers\":[{\"name\":\"c\",\"image\":\"a:1\"}]}}");
+    kapi_defaults_prepare_create(pool, "", "v1", "Pod", pod);
+    struct kapi_value *st = kapi_obj_get(pod, "status");
+    assert_string_equal(keys(pool, st), "phase,conditions,qosClass");
+    struct kapi_value *c = kapi_obj_get(st, "conditions")->u.arr.items[0];
+    assert_string_equal(keys(pool, c), "type,status,lastProbeTime,lastTransitionTime,reason,message");
+    assert_int_equal(kapi_obj_get(c, "lastProbeTime")->type, KAPI_V_NULL);
+    const char *t = kapi_obj_get_str(c, "lastTransitionTime");
+    assert_non_null(t);
+    assert_int_equal(strlen(t), strlen("2006-01-02T15:04:05Z"));
+    assert_string_equal(kapi_obj_get_str(c, "reason"), "SchedulingGated");
+    kapi_pool_free(pool);
+}
+
+/* Go's always-encoded zero values (goenc.c), wherever the message sits. */
+static void test_go_zero_values(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    assert_true(kapi_dflt_go_zero_table_sorted());
+#define NODE_INFO                                                                                      \
+    "\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\",\"kernelVersion\":\"\",\"osImage\":\"\"," \
+    "\"containerRuntimeVersion\":\"\",\"kubeletVersion\":\"\",\"kubeProxyVersion\":\"\",\"operatingSystem\":\"\"," \
+    "\"architecture\":\"\"}"
+    /* Node: spec and status structs, DaemonEndpoint's Port, NodeSystemInfo's ten strings */
+    struct kapi_value *n = check(pool, "", "v1", "Node", true, "{\"metadata\":{\"name\":\"n\"}}",
+          "{\"metadata\":{\"name\":\"n\"},\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":0}},"
+          NODE_INFO "}}");
+    assert_string_equal(keys(pool, kapi_value_path(n, "status", "nodeInfo", NULL)),
+                        "machineID,systemUUID,bootID,kernelVersion,osImage,containerRuntimeVersion,kubeletVersion,"
+                        "kubeProxyVersion,operatingSystem,architecture");
+    /* what the client sent stays; conditions get their two times as null, in Go order */
+    n = check(pool, "", "v1", "Node", false,
+          "{\"status\":{\"nodeInfo\":{\"kubeletVersion\":\"v1.33.0\"},\"capacity\":{\"cpu\":\"2\"},"
+          "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"R\"}]}}",
+          "{\"spec\":{},\"status\":{\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\","
+          "\"kernelVersion\":\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\",\"kubeletVersion\":\"v1.33.0\","
+          "\"kubeProxyVersion\":\"\",\"operatingSystem\":\"\",\"architecture\":\"\"},\"capacity\":{\"cpu\":\"2\"},"
+          "\"allocatable\":{\"cpu\":\"2\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
+          "\"lastHeartbeatTime\":null,\"lastTransitionTime\":null,\"reason\":\"R\"}],"
+          "\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":0}}}}");
+    assert_string_equal(keys(pool, kapi_value_path(n, "status", "conditions", NULL)->u.arr.items[0]),
+                        "type,status,lastHeartbeatTime,lastTransitionTime,reason");
+    /* core/v1 Event */
+    struct kapi_value *ev = check(pool, "", "v1", "Event", true,
+          "{\"metadata\":{\"name\":\"e\",\"namespace\":\"d\"},\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},"
+          "\"reason\":\"R\",\"message\":\"m\",\"type\":\"Normal\"}",
+          "{\"metadata\":{\"name\":\"e\",\"namespace\":\"d\"},\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},"
+          "\"reason\":\"R\",\"message\":\"m\",\"source\":{},\"firstTimestamp\":null,\"lastTimestamp\":null,"
+          "\"type\":\"Normal\",\"eventTime\":null,\"reportingComponent\":\"\",\"reportingInstance\":\"\"}");
+    assert_string_equal(keys(pool, ev), "metadata,involvedObject,reason,message,source,firstTimestamp,lastTimestamp,"
+                                        "type,eventTime,reportingComponent,reportingInstance");
+    check(pool, "", "v1", "Event", false, "{\"series\":{\"count\":2}}",
+          "{\"involvedObject\":{},\"source\":{},\"firstTimestamp\":null,\"lastTimestamp\":null,\"eventTime\":null,"
+          "\"series\":{\"count\":2,\"lastObservedTime\":null},\"reportingComponent\":\"\",\"reportingInstance\":\"\"}");
+    /* its events.k8s.io/v1 view: that type's zero members, and the two
+     * reporting strings omitted when empty */
+    struct kapi_value *v1 = kapi_event_core_to_v1(pool, NULL, ev);
+    char *got = to_json(v1);
+    assert_string_equal(got, "{\"kind\":\"Event\",\"apiVersion\":\"events.k8s.io/v1\","
+                             "\"metadata\":{\"name\":\"e\",\"namespace\":\"d\"},\"eventTime\":null,\"reason\":\"R\","
+                             "\"regarding\":{\"kind\":\"Pod\",\"name\":\"p\"},\"note\":\"m\",\"type\":\"Normal\","
+                             "\"deprecatedSource\":{},\"deprecatedFirstTimestamp\":null,\"deprecatedLastTimestamp\":null}");
+    free(got);
+    /* an old-style stored event without the zero members reads back the same way */
+    v1 = kapi_event_core_to_v1(pool, NULL, parse(pool, "{\"metadata\":{\"name\":\"e\"},\"reportingComponent\":\"k\","
+                                                      "\"series\":{\"count\":3}}"));
+    got = to_json(v1);
+    assert_string_equal(got, "{\"kind\":\"Event\",\"apiVersion\":\"events.k8s.io/v1\",\"metadata\":{\"name\":\"e\"},"
+                             "\"eventTime\":null,\"series\":{\"count\":3,\"lastObservedTime\":null},"
+                             "\"reportingController\":\"k\",\"regarding\":{},\"deprecatedSource\":{},"
+                             "\"deprecatedFirstTimestamp\":null,\"deprecatedLastTimestamp\":null}");
+    free(got);
+    /* pod conditions and container statuses (status written by a kubelet) */
+    struct kapi_value *pod = parse(pool, "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\"}]},"
+                                         "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}],"
+                                         "\"containerStatuses\":[{\"name\":\"c\",\"state\":{\"running\":{}}}]}}");
+    kapi_defaults_apply(pool, "", "v1", "Pod", pod);
+    got = to_json(kapi_obj_get(pod, "status"));
+    assert_string_equal(got, "{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastProbeTime\":null,"
+                             "\"lastTransitionTime\":null}],\"containerStatuses\":[{\"name\":\"c\",\"state\":"
+                             "{\"running\":{\"startedAt\":null}},\"lastState\":{},\"ready\":false,\"restartCount\":0,"
+                             "\"image\":\"\",\"imageID\":\"\"}]}");
+    free(got);
+    /* the resource lists of container statuses are rounded to milli precision too */
+    pod = parse(pool, "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\"}]},\"status\":{"
+                      "\"containerStatuses\":[{\"name\":\"c\",\"allocatedResources\":{\"cpu\":\"100u\"},"
+                      "\"resources\":{\"limits\":{\"cpu\":\"1.0005\"},\"requests\":{\"memory\":\"1e-4\"}}}],"
+                      "\"initContainerStatuses\":[{\"name\":\"i\",\"allocatedResources\":{\"cpu\":\"250m\"}}]}}");
+    kapi_defaults_apply(pool, "", "v1", "Pod", pod);
+    struct kapi_value *cs = kapi_value_path(pod, "status", "containerStatuses", NULL)->u.arr.items[0];
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "allocatedResources", "cpu", NULL)), "1m");
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "resources", "limits", "cpu", NULL)), "1001m");
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "resources", "requests", "memory", NULL)), "1e-3");
+    cs = kapi_value_path(pod, "status", "initContainerStatuses", NULL)->u.arr.items[0];
+    assert_string_equal(kapi_value_cstr(kapi_value_path(cs, "allocatedResources", "cpu", NULL)), "250m");
+    /* a resourceFieldRef's zero divisor is written "0"; a PLC's limitResponse {type: ""} */
+    pod = parse(pool, "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\",\"env\":[{\"name\":\"L\","
+                      "\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.cpu\"}}}]}]}}");
+    kapi_defaults_apply(pool, "", "v1", "Pod", pod);
+    struct kapi_value *env = kapi_value_path(pod, "spec", "containers", NULL)->u.arr.items[0];
+    env = kapi_obj_get(env, "env")->u.arr.items[0];
+    assert_string_equal(kapi_value_cstr(kapi_value_path(env, "valueFrom", "resourceFieldRef", "divisor", NULL)), "0");
+    check(pool, "flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", false,
+          "{\"spec\":{\"type\":\"Limited\",\"limited\":{}}}",
+          "{\"spec\":{\"type\":\"Limited\",\"limited\":{\"nominalConcurrencyShares\":30,\"limitResponse\":{\"type\":\"\"},"
+          "\"lendablePercent\":0}},\"status\":{}}");
+    /* NetworkPolicy podSelector, PriorityClass value, ControllerRevision data/revision, Role rules */
+    check(pool, "networking.k8s.io", "v1", "NetworkPolicy", false, "{\"spec\":{}}",
+          "{\"spec\":{\"podSelector\":{},\"policyTypes\":[\"Ingress\"]}}");
+    check(pool, "scheduling.k8s.io", "v1", "PriorityClass", false, "{}", "{\"value\":0,\"preemptionPolicy\":\"PreemptLowerPriority\"}");
+    check(pool, "apps", "v1", "ControllerRevision", false, "{}", "{\"data\":null,\"revision\":0}");
+    check(pool, "rbac.authorization.k8s.io", "v1", "ClusterRole", false, "{\"aggregationRule\":{}}",
+          "{\"rules\":null,\"aggregationRule\":{}}");
+    /* a null sent for a struct or a string is its zero value; for a time it stays null */
+    check(pool, "", "v1", "Event", false,
+          "{\"involvedObject\":null,\"source\":null,\"reportingComponent\":null,\"eventTime\":null}",
+          "{\"involvedObject\":{},\"source\":{},\"firstTimestamp\":null,\"lastTimestamp\":null,\"eventTime\":null,"
+          "\"reportingComponent\":\"\",\"reportingInstance\":\"\"}");
     kapi_pool_free(pool);
 }
 
@@ -242,7 +372,8 @@ static void test_workloads(void **state)
           "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"]}}]}}",
           "{\"spec\":{\"replicas\":1,\"template\":{\"metadata\":{\"creationTimestamp\":null},"
           "\"spec\":{" TEMPLATE_SPEC_DEFAULTS "}},"
-          "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],"
+          "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\",\"creationTimestamp\":null},"
+          "\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],"
           "\"volumeMode\":\"Filesystem\"},\"status\":{\"phase\":\"Pending\"}}],"
           "\"serviceName\":\"s\",\"podManagementPolicy\":\"OrderedReady\","
           "\"updateStrategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"partition\":0}},"
@@ -313,7 +444,8 @@ static void test_job_create(void **state)
         "{\"metadata\":{\"name\":\"m\",\"uid\":\"U\"},\"spec\":{\"parallelism\":3,\"backoffLimit\":2147483647,"
         "\"backoffLimitPerIndex\":1,\"manualSelector\":true,"
         "\"podFailurePolicy\":{\"rules\":[{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\","
-        "\"status\":\"True\"}]}]},\"completionMode\":\"NonIndexed\",\"suspend\":false,\"podReplacementPolicy\":\"Failed\"},"
+        "\"status\":\"True\"}]}]},\"template\":{\"metadata\":{\"creationTimestamp\":null}},"
+        "\"completionMode\":\"NonIndexed\",\"suspend\":false,\"podReplacementPolicy\":\"Failed\"},"
         "\"status\":{}}");
     kapi_pool_free(pool);
 }
@@ -378,7 +510,7 @@ static void test_storage_and_misc(void **state)
     check(pool, "storage.k8s.io", "v1", "StorageClass", false, "{\"provisioner\":\"p\"}",
           "{\"provisioner\":\"p\",\"reclaimPolicy\":\"Delete\",\"volumeBindingMode\":\"Immediate\"}");
     check(pool, "discovery.k8s.io", "v1", "EndpointSlice", false, "{\"addressType\":\"IPv4\",\"ports\":[{\"port\":80}]}",
-          "{\"addressType\":\"IPv4\",\"ports\":[{\"name\":\"\",\"protocol\":\"TCP\",\"port\":80}]}");
+          "{\"addressType\":\"IPv4\",\"endpoints\":null,\"ports\":[{\"name\":\"\",\"protocol\":\"TCP\",\"port\":80}]}");
     check(pool, "autoscaling", "v2", "HorizontalPodAutoscaler", false, "{\"spec\":{\"maxReplicas\":3}}",
           "{\"spec\":{\"minReplicas\":1,\"maxReplicas\":3,\"metrics\":[{\"type\":\"Resource\",\"resource\":"
           "{\"name\":\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]},"
@@ -457,7 +589,7 @@ static void test_rarer_kinds(void **state)
     check(pool, "networking.k8s.io", "v1", "Ingress", false, "{\"spec\":{}}",
           "{\"spec\":{},\"status\":{\"loadBalancer\":{}}}");
     check(pool, "storage.k8s.io", "v1", "VolumeAttachment", false, "{\"spec\":{}}",
-          "{\"spec\":{},\"status\":{\"attached\":false}}");
+          "{\"spec\":{\"source\":{}},\"status\":{\"attached\":false}}");
     kapi_pool_free(pool);
 }
 
@@ -520,6 +652,8 @@ int main(void)
         cmocka_unit_test(test_deployment),
         cmocka_unit_test(test_pod_create),
         cmocka_unit_test(test_pod_volumes_and_gates),
+        cmocka_unit_test(test_pod_gated_condition),
+        cmocka_unit_test(test_go_zero_values),
         cmocka_unit_test(test_qos),
         cmocka_unit_test(test_pull_policy),
         cmocka_unit_test(test_workloads),

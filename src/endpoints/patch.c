@@ -156,7 +156,7 @@ static void handle_apply(struct kapi_req *r)
         obj = kapi_sub_merge(r, old, obj);
         struct kapi_field_errors errs = {0};
         const char *bad = NULL;
-        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns, r->subresource,
                                      &errs, &bad) < 0) {
             kapi_cobj_unref(cur);
             kapi_respond_error(r, 400, "BadRequest", bad);
@@ -265,7 +265,7 @@ void kapi_handle_patch(struct kapi_req *r)
         obj = kapi_sub_merge(r, old, obj);
         struct kapi_field_errors errs = {0};
         const char *bad = NULL;
-        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+        if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns, r->subresource,
                                      &errs, &bad) < 0) {
             kapi_cobj_unref(cur);
             kapi_respond_error(r, 400, "BadRequest", bad);

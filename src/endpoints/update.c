@@ -160,7 +160,7 @@ void kapi_handle_update(struct kapi_req *r)
     obj = kapi_sub_merge(r, old, obj);
     struct kapi_field_errors errs = {0};
     const char *bad = NULL;
-    if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns,
+    if (kapi_meta_prepare_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, r->ns, r->subresource,
                                  &errs, &bad) < 0) {
         kapi_respond_error(r, 400, "BadRequest", bad);
     } else if (errs.len) {

@@ -15,10 +15,12 @@
 int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const char *url_ns, struct kapi_field_errors *errs, const char **bad_request);
 /* Carries system fields over from old, bumps generation when anything but
- * metadata and status changed (for kinds that keep one), validates. */
+ * metadata and status changed (for kinds that keep one), validates: with the
+ * rules of the subresource's strategy when subresource is "status" (or
+ * another one with its own rules), else with the main ones. */
 int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
-                             const char **bad_request);
+                             const struct kapi_value *old, const char *url_ns, const char *subresource,
+                             struct kapi_field_errors *errs, const char **bad_request);
 /* kind/apiVersion/metadata first, metadata keys in ObjectMeta's order. */
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj);
 /* The object's bytes as stored: compact JSON without resourceVersion. The

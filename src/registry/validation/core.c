@@ -448,7 +448,7 @@ static void pod_update(struct kv_ctx *c, const struct kapi_value *spec, const st
 /* ---- ConfigMap / Secret. */
 #define MAX_DATA_BYTES 1048576
 
-static void config_key(struct kv_ctx *c, const char *field, const char *key)
+void kv_config_key(struct kv_ctx *c, const char *field, const char *key)
 {
     size_t n = strlen(key);
     bool ok = n > 0;
@@ -509,7 +509,7 @@ static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const stru
     size_t total = 0;
     for (size_t i = 0; i < kv_len(data); i++) {
         const struct kapi_member *m = &data->u.obj.members[i];
-        config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
         if (kv_get(bin, m->key))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "data[%s]", m->key), m->key,
                               "duplicate of key present in binaryData");
@@ -517,7 +517,7 @@ static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const stru
     }
     for (size_t i = 0; i < kv_len(bin); i++) {
         const struct kapi_member *m = &bin->u.obj.members[i];
-        config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
+        kv_config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
         total += b64_len(m->val);
     }
     if (total > MAX_DATA_BYTES)
@@ -532,7 +532,7 @@ static void secret(struct kv_ctx *c, const struct kapi_value *obj, const struct 
     size_t total = 0;
     for (size_t i = 0; i < kv_len(data); i++) {
         const struct kapi_member *m = &data->u.obj.members[i];
-        config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
         total += b64_len(m->val);
     }
     if (total > MAX_DATA_BYTES)

@@ -61,20 +61,109 @@ static bool env_name_ok(const char *s)
     return true;
 }
 
+/* ValidateNameFunc messages (DNS subdomain), as Invalid errors at field. */
+static void subdomain_name(struct kv_ctx *c, const char *field, const char *name, bool prefix)
+{
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    size_t n = kapi_name_dns_subdomain(name, prefix, msgs);
+    for (size_t i = 0; i < n; i++)
+        kapi_ferr_invalid(c->pool, c->errs, field, name, msgs[i]);
+}
+
+/* validateConfigMapKeySelector / validateSecretKeySelector */
+static void key_selector(struct kv_ctx *c, const struct kapi_value *sel, const char *fld)
+{
+    subdomain_name(c, kv_path(c, "%s.name", fld), kv_str0(sel, "name"), false);
+    const char *key = kv_str0(sel, "key");
+    if (!*key)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.key", fld), "");
+    else
+        kv_config_key(c, kv_path(c, "%s.key", fld), key);
+}
+
+/* validateEnvVarValueFrom */
+static void env_value_from(struct kv_ctx *c, const struct kapi_value *ev, const char *fld)
+{
+    static const char *const ENV_FIELD_PATHS[] = {"metadata.name", "metadata.namespace", "metadata.uid",
+                                                  "spec.nodeName", "spec.serviceAccountName", "status.hostIP",
+                                                  "status.hostIPs", "status.podIP", "status.podIPs"};
+    const struct kapi_value *vf = kv_get(ev, "valueFrom");
+    if (!vf)
+        return;
+    int n = 0;
+    const struct kapi_value *src;
+    if ((src = kv_get(vf, "fieldRef"))) {
+        n++;
+        kv_object_field_selector(c, src, ENV_FIELD_PATHS, N(ENV_FIELD_PATHS), kv_path(c, "%s.fieldRef", fld));
+    }
+    if ((src = kv_get(vf, "resourceFieldRef"))) {
+        n++;
+        kv_resource_field_selector(c, src, kv_path(c, "%s.resourceFieldRef", fld), false);
+    }
+    if ((src = kv_get(vf, "configMapKeyRef"))) {
+        n++;
+        key_selector(c, src, kv_path(c, "%s.configMapKeyRef", fld));
+    }
+    if ((src = kv_get(vf, "secretKeyRef"))) {
+        n++;
+        key_selector(c, src, kv_path(c, "%s.secretKeyRef", fld));
+    }
+    if (n == 0)
+        kapi_ferr_invalid(c->pool, c->errs, fld, "",
+                          "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`");
+    else if (*kv_str0(ev, "value"))
+        kapi_ferr_invalid(c->pool, c->errs, fld, "", "may not be specified when `value` is not empty");
+    else if (n > 1)
+        kapi_ferr_invalid(c->pool, c->errs, fld, "", "may not have more than one field specified at a time");
+}
+
+static const char ENV_NAME_MSG[] =
+    "a valid environment variable name must consist only of printable ASCII characters other than '='";
+
 static void env(struct kv_ctx *c, const struct kapi_value *vars, const char *fld)
 {
     for (size_t i = 0; i < kv_len(vars); i++) {
-        const char *name = kv_str0(kv_item(vars, i), "name");
+        const struct kapi_value *ev = kv_item(vars, i);
+        const char *name = kv_str0(ev, "name");
         const char *p = kv_path(c, "%s[%zu].name", fld, i);
         /* 1.33 has RelaxedEnvironmentVariableValidation on: any printable ASCII but '='. */
         if (!*name) {
             kapi_ferr_required(c->pool, c->errs, p, "");
             kapi_ferr_invalid(c->pool, c->errs, p, name, "environment variable name must be non-empty");
         } else if (!env_name_ok(name)) {
-            kapi_ferr_invalid(c->pool, c->errs, p, name,
-                              "a valid environment variable name must consist only of printable ASCII "
-                              "characters other than '='");
+            kapi_ferr_invalid(c->pool, c->errs, p, name, ENV_NAME_MSG);
         }
+        env_value_from(c, ev, kv_path(c, "%s[%zu].valueFrom", fld, i));
+    }
+}
+
+/* ValidateEnvFrom */
+static void env_from(struct kv_ctx *c, const struct kapi_value *list, const char *fld)
+{
+    for (size_t i = 0; i < kv_len(list); i++) {
+        const struct kapi_value *ef = kv_item(list, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        const char *prefix = kv_str0(ef, "prefix");
+        if (*prefix && !env_name_ok(prefix))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.prefix", p), prefix, ENV_NAME_MSG);
+        int n = 0;
+        static const char *const refs[] = {"configMapRef", "secretRef"};
+        for (size_t k = 0; k < N(refs); k++) {
+            const struct kapi_value *ref = kv_get(ef, refs[k]);
+            if (!ref)
+                continue;
+            n++;
+            const char *name = kv_str0(ref, "name");
+            const char *np = kv_path(c, "%s.%s.name", p, refs[k]);
+            if (!*name)
+                kapi_ferr_required(c->pool, c->errs, np, "");
+            else
+                subdomain_name(c, np, name, true);
+        }
+        if (n == 0)
+            kapi_ferr_invalid(c->pool, c->errs, fld, "", "must specify one of: `configMapRef` or `secretRef`");
+        else if (n > 1)
+            kapi_ferr_invalid(c->pool, c->errs, fld, "", "may not have more than one field specified at a time");
     }
 }
 
@@ -162,6 +251,7 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
                 TERM_MSG_POLICIES, N(TERM_MSG_POLICIES));
         container_ports(c, kv_get(ct, "ports"), kv_path(c, "%s.ports", p));
         env(c, kv_get(ct, "env"), kv_path(c, "%s.env", p));
+        env_from(c, kv_get(ct, "envFrom"), kv_path(c, "%s.envFrom", p));
         kv_volume_mounts(c, ct, vols, p);
         kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
                 N(PULL_POLICIES));

@@ -860,9 +860,10 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
         }
     } else if (!strcmp(group, "policy")) {
         if (!strcmp(kind, "PodDisruptionBudget")) {
+            /* ValidatePodDisruptionBudgetStatusUpdate (policy/v1): conditions, then the counters */
             static const char *const K[] = {"disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"};
-            nonneg_all(c, st, K, N(K));
             kv_meta_conditions(c, kv_get(st, "conditions"), "status.conditions");
+            nonneg_all(c, st, K, N(K));
         }
     }
     return true;

@@ -176,14 +176,14 @@ static void test_workloads(void **state)
           "{'status':{'disruptionsAllowed':-1,'conditions':[{'type':'DisruptionAllowed','status':'Maybe','reason':'no good'},"
           "{'type':'DisruptionAllowed','status':'True','reason':'X','lastTransitionTime':'2024-01-01T00:00:00Z'}]}}",
           "{'status':{}}",
-          "[status.disruptionsAllowed: Invalid value: -1: must be greater than or equal to 0, "
-          "status.conditions[0].status: Unsupported value: \"Maybe\": supported values: \"False\", \"True\", \"Unknown\", "
+          "[status.conditions[0].status: Unsupported value: \"Maybe\": supported values: \"False\", \"True\", \"Unknown\", "
           "status.conditions[0].lastTransitionTime: Required value: must be set, "
           "status.conditions[0].reason: Invalid value: \"no good\": a condition reason must start with alphabetic "
           "character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an "
           "alphanumeric character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or "
           "'ReasonA:ReasonB', regex used for validation is '[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?'), "
-          "status.conditions[1].type: Duplicate value: \"DisruptionAllowed\"]");
+          "status.conditions[1].type: Duplicate value: \"DisruptionAllowed\", "
+          "status.disruptionsAllowed: Invalid value: -1: must be greater than or equal to 0]");
 }
 
 #define JOB(spec, status) "{'spec':" spec ",'status':" status "}"

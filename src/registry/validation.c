@@ -432,5 +432,9 @@ bool kapi_validate_subresource(struct kapi_pool *pool, const char *group, const 
     struct kv_ctx c = {pool, errs, NULL, false};
     if (!strcmp(subresource, "status"))
         return kv_status(&c, group ? group : "", kind, obj, old);
+    if (!strcmp(subresource, "ephemeralcontainers") && (!group || !*group) && !strcmp(kind, "Pod")) {
+        kv_pod_ephemeral_update(&c, obj, old);
+        return true;
+    }
     return false;
 }

@@ -228,12 +228,41 @@ static void host_port_conflicts(struct kv_ctx *c, const struct kapi_value *ctrs,
     }
 }
 
+enum ctr_kind { CT_REGULAR, CT_INIT, CT_EPHEMERAL };
+
+/* EphemeralContainerCommon fields other than the allowed ones, in the
+ * struct's order (validateFieldAllowList). */
+static const char *const EPHEMERAL_FORBIDDEN[] = {"ports",         "resources",      "resizePolicy",
+                                                   "restartPolicy", "livenessProbe",  "readinessProbe",
+                                                   "startupProbe",  "lifecycle"};
+
+/* a field set to something other than its Go zero value */
+static bool non_zero(const struct kapi_value *v)
+{
+    if (!v)
+        return false;
+    switch (v->type) {
+    case KAPI_V_OBJECT: {
+        for (size_t i = 0; i < v->u.obj.len; i++)
+            if (non_zero(v->u.obj.members[i].val))
+                return true;
+        return false;
+    }
+    case KAPI_V_ARRAY: return v->u.arr.len > 0;
+    case KAPI_V_STRING: return v->u.str.len > 0;
+    case KAPI_V_INT: return v->u.i != 0;
+    case KAPI_V_BOOL: return v->u.b;
+    default: return false;
+    }
+}
+
 static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kv_volumes *vols,
-                       const char *fld, bool required, const struct kapi_value *spec)
+                       const char *fld, enum ctr_kind kind, const struct kapi_value *spec)
 {
     int64_t grace_v;
     const int64_t *grace = kv_int(spec, "terminationGracePeriodSeconds", &grace_v) ? &grace_v : NULL;
     bool host_users = kv_host_users(spec);
+    bool required = kind == CT_REGULAR;
     if (required && kv_len(ctrs) == 0)
         kapi_ferr_required(c->pool, c->errs, fld, "");
     for (size_t i = 0; i < kv_len(ctrs); i++) {
@@ -258,6 +287,36 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
         resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
         kv_container_security_context(c, kv_get(ct, "securityContext"), kv_path(c, "%s.securityContext", p),
                                       host_users);
+        if (kind == CT_EPHEMERAL) {
+            /* validateContainerOnlyForPod, then the rules of validateEphemeralContainers */
+            const char *img = kv_str0(ct, "image");
+            size_t il = strlen(img);
+            if (il && (img[0] == ' ' || img[0] == '\t' || img[0] == '\n' || img[0] == '\r' || img[0] == '\v' ||
+                       img[0] == '\f' || img[il - 1] == ' ' || img[il - 1] == '\t' || img[il - 1] == '\n' ||
+                       img[il - 1] == '\r' || img[il - 1] == '\v' || img[il - 1] == '\f'))
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.image", p), img,
+                                  "must not have leading or trailing whitespace");
+            const struct kapi_value *reg = kv_get(spec, "containers"), *init = kv_get(spec, "initContainers");
+            if (has_name(reg, name) || has_name(init, name) || has_name_before(ctrs, name, i))
+                kapi_ferr_duplicate(c->pool, c->errs, np, name);
+            const char *target = kv_str0(ct, "targetContainerName");
+            if (*target && !has_name(reg, target) && !has_name(init, target))
+                kapi_ferr_not_found(c->pool, c->errs, kv_path(c, "%s.targetContainerName", p), target);
+            for (size_t k = 0; k < N(EPHEMERAL_FORBIDDEN); k++)
+                if (non_zero(kv_get(ct, EPHEMERAL_FORBIDDEN[k])))
+                    kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", p, EPHEMERAL_FORBIDDEN[k]),
+                                        "cannot be set for an Ephemeral Container");
+            const struct kapi_value *vms = kv_get(ct, "volumeMounts");
+            for (size_t k = 0; k < kv_len(vms); k++) {
+                if (*kv_str0(kv_item(vms, k), "subPath"))
+                    kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.volumeMounts[%zu].subPath", p, k),
+                                        "cannot be set for an Ephemeral Container");
+                if (*kv_str0(kv_item(vms, k), "subPathExpr"))
+                    kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.volumeMounts[%zu].subPathExpr", p, k),
+                                        "cannot be set for an Ephemeral Container");
+            }
+            continue;
+        }
         if (!required) /* init containers: restartPolicy and probes before the duplicate check */
             kv_container_probes(c, ct, p, true, grace);
         for (size_t j = 0; *name && j < i; j++)
@@ -410,8 +469,8 @@ static void host_aliases(struct kv_ctx *c, const struct kapi_value *spec, const 
 void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
 {
     const struct kv_volumes *vols = kv_volumes(c, kv_get(spec, "volumes"), kv_path(c, "%s.volumes", fld));
-    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), true, spec);
-    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), false, spec);
+    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), CT_REGULAR, spec);
+    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), CT_INIT, spec);
     /* init containers share the name space of regular ones */
     const struct kapi_value *init = kv_get(spec, "initContainers"), *ctrs = kv_get(spec, "containers");
     for (size_t i = 0; i < kv_len(init); i++) {
@@ -419,6 +478,8 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
         if (*name && has_name(ctrs, name))
             kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s.initContainers[%zu].name", fld, i), name);
     }
+    containers(c, kv_get(spec, "ephemeralContainers"), vols, kv_path(c, "%s.ephemeralContainers", fld), CT_EPHEMERAL,
+               spec);
     host_network_deps(c, spec, fld);
     kv_enum(c, kv_path(c, "%s.restartPolicy", fld), kv_str(spec, "restartPolicy"), RESTART_POLICIES,
             N(RESTART_POLICIES));
@@ -456,6 +517,9 @@ void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char
     kapi_validate_annotations(c->pool, kv_get(meta, "annotations"), kv_path(c, "%s.metadata.annotations", fld),
                               c->errs);
     kv_pod_spec(c, kv_get(tmpl, "spec"), kv_path(c, "%s.spec", fld));
+    if (kv_len(kv_get(kv_get(tmpl, "spec"), "ephemeralContainers")))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.spec.ephemeralContainers", fld),
+                            "ephemeral containers not allowed in pod template");
 }
 
 /* ---- Pod update: only images, activeDeadlineSeconds, added tolerations
@@ -719,14 +783,63 @@ static void endpoints(struct kv_ctx *c, const struct kapi_value *obj)
     }
 }
 
+/* validatePodMetadataAndSpec's spec part */
+static void pod_spec(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    c->pod_name = kv_str0(kv_get(obj, "metadata"), "name");
+    c->is_pod = true;
+    kv_pod_spec(c, kv_get(obj, "spec"), "spec");
+    c->pod_name = NULL;
+    c->is_pod = false;
+}
+
+void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    pod_spec(c, obj);
+    if (kv_get(kv_get(kv_get(old, "metadata"), "annotations"), "kubernetes.io/config.mirror")) {
+        /* upstream answers with this error alone */
+        c->errs->len = 0;
+        kapi_ferr_forbidden(c->pool, c->errs, "", "static pods do not support ephemeral containers");
+        return;
+    }
+    const struct kapi_value *nec = kv_get(kv_get(obj, "spec"), "ephemeralContainers");
+    const struct kapi_value *oec = kv_get(kv_get(old, "spec"), "ephemeralContainers");
+    for (size_t i = 0; i < kv_len(oec); i++) {
+        const struct kapi_value *o = kv_item(oec, i), *n = NULL;
+        const char *name = kv_str0(o, "name");
+        for (size_t j = 0; j < kv_len(nec) && !n; j++)
+            if (!strcmp(kv_str0(kv_item(nec, j), "name"), name))
+                n = kv_item(nec, j);
+        const char *q = kapi_go_quote(c->pool, name, strlen(name));
+        if (!n) {
+            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers",
+                                kapi_pool_printf(c->pool, "existing ephemeral containers %s may not be removed\n", q));
+        } else if (!kapi_value_equal(o, n)) {
+            /* upstream appends a Go cmp.Diff of core.EphemeralContainer; kapi
+             * names the changed fields (docs/internals/validation.md) */
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_buf_printf(&b, "existing ephemeral containers %s may not be changed\n  core.EphemeralContainer{\n", q);
+            for (size_t k = 0; k < kv_len(n); k++)
+                if (!kapi_value_equal(n->u.obj.members[k].val, kapi_obj_get(o, n->u.obj.members[k].key)))
+                    kapi_buf_printf(&b, "  \t%s: changed,\n", n->u.obj.members[k].key);
+            for (size_t k = 0; k < kv_len(o); k++)
+                if (!kapi_obj_get(n, o->u.obj.members[k].key))
+                    kapi_buf_printf(&b, "  \t%s: removed,\n", o->u.obj.members[k].key);
+            kapi_buf_puts(&b, "  }\n");
+            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers", kapi_pool_strndup(c->pool, b.data, b.len));
+            kapi_buf_dispose(&b);
+        }
+    }
+}
+
 bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, const struct kapi_value *old)
 {
     if (!strcmp(kind, "Pod")) {
-        c->pod_name = kv_str0(kv_get(obj, "metadata"), "name");
-        c->is_pod = true;
-        kv_pod_spec(c, kv_get(obj, "spec"), "spec");
-        c->pod_name = NULL;
-        c->is_pod = false;
+        pod_spec(c, obj);
+        /* ValidatePodCreate: only the ephemeralcontainers subresource adds them */
+        if (!old && kv_len(kv_get(kv_get(obj, "spec"), "ephemeralContainers")))
+            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers", "cannot be set on create");
         if (old)
             pod_update(c, kv_get(obj, "spec"), kv_get(old, "spec"));
     } else if (!strcmp(kind, "PodTemplate")) {

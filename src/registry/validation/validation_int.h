@@ -104,6 +104,8 @@ void kv_resource_field_selector(struct kv_ctx *c, const struct kapi_value *fs, c
  * ObjectMeta part); false for a kind whose status write runs the main rules. */
 bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
                const struct kapi_value *old);
+/* ValidatePodEphemeralContainersUpdate without its ObjectMeta part. */
+void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 /* Node status parts shared by create, update and /status (net.c). */
 void kv_node_resources(struct kv_ctx *c, const struct kapi_value *obj);
 /* Go's time.Time String() of an RFC 3339 timestamp ("2024-01-02 03:04:05 +0000 UTC"). */

@@ -226,3 +226,61 @@ def test_env_sources_with_kubectl(kapi):
         {"name": "B", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}}]
     manifest["spec"]["containers"][0]["envFrom"] = [{"prefix": "P_", "configMapRef": {"name": "cm"}}]
     kapi.kubectl("create", "-f", "-", input=json.dumps(manifest))
+
+
+def test_job_update_rules(kapi):
+    job = {"metadata": {"name": "jupd"},
+           "spec": {"managedBy": "not a path",
+                    "template": {"spec": {"containers": [{"name": "c", "image": "busybox"}],
+                                          "restartPolicy": "Never"}}}}
+    st, out = kapi.json("POST", "/apis/batch/v1/namespaces/default/jobs", job)
+    assert st == 422
+    status_422(out, "Job", "jupd", [("FieldValueInvalid", "spec.managedBy",
+                                     'Invalid value: "not a path": must be a domain-prefixed path (such as '
+                                     '"acme.io/foo")')], group="batch")
+    job["spec"]["managedBy"] = "example.com/ctrl"
+    job["spec"]["suspend"] = True
+    st, out = kapi.json("POST", "/apis/batch/v1/namespaces/default/jobs", job)
+    assert st == 201, out
+    # a suspended job that never started may move to other nodes...
+    kapi.kubectl("patch", "job", "jupd", "--type=merge", "-p",
+                 '{"spec":{"template":{"spec":{"nodeSelector":{"zone":"a"}}}}}')
+    # ...but its containers stay, and managedBy stays
+    p = kapi.kubectl("patch", "job", "jupd", "--type=merge", "-p",
+                     '{"spec":{"managedBy":"example.com/other"}}', check=False)
+    assert ('The Job "jupd" is invalid: spec.managedBy: Invalid value: "example.com/other": field is immutable'
+            in p.stderr)
+    st, out = kapi.json("PATCH", "/apis/batch/v1/namespaces/default/jobs/jupd", {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": "busybox:2"}]}}}}, headers=MERGE)
+    assert st == 422
+    assert [(c["field"], c["message"]) for c in out["details"]["causes"]] == [
+        ("spec.template", "Invalid value: core.PodTemplateSpec{...}: field is immutable")]
+
+
+def test_pvc_update_rules(kapi):
+    base = "/api/v1/namespaces/default/persistentvolumeclaims"
+    st, out = kapi.json("POST", base, {"metadata": {"name": "grow"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}}})
+    assert st == 201, out
+    st, out = kapi.json("PATCH", base + "/grow", {"spec": {"resources": {"requests": {"storage": "3Gi"}}}},
+                        headers=MERGE)
+    assert st == 422
+    assert out["details"]["causes"][0]["field"] == "spec"
+    assert out["details"]["causes"][0]["message"].startswith(
+        "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for "
+        "bound claims\n")
+    st, out = kapi.json("PATCH", base + "/grow/status", {"status": {"phase": "Bound",
+                                                                      "capacity": {"storage": "2Gi"}}},
+                        headers=MERGE)
+    assert st == 200, out
+    # a bound claim passes validation when it grows; the PersistentVolumeClaimResize
+    # admission plugin (after validation) then wants a resizable storage class
+    p = kapi.kubectl("patch", "pvc", "grow", "--type=merge", "-p",
+                     '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}', check=False)
+    assert "only dynamically provisioned pvc can be resized" in p.stderr
+    st, out = kapi.json("PATCH", base + "/grow", {"spec": {"resources": {"requests": {"storage": "1Gi"}}}},
+                        headers=MERGE)
+    assert st == 422
+    status_422(out, "PersistentVolumeClaim", "grow", [
+        ("FieldValueForbidden", "spec.resources.requests.storage",
+         "Forbidden: field can not be less than status.capacity")])

@@ -153,6 +153,14 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
             kapi_obj_set(p, out, "status", kapi_value_clone(p, st));
         else
             kapi_obj_del(out, "status");
+        /* podStatusStrategy: the immutable qosClass is backfilled when a
+         * client (old kubelets) drops it */
+        if (!r->kind->group[0] && strcmp(r->kind->kind, "Pod") == 0) {
+            const char *oq = kapi_value_cstr(kapi_value_path(old, "status", "qosClass", NULL));
+            const char *nq = kapi_value_cstr(kapi_value_path(out, "status", "qosClass", NULL));
+            if (oq && (!nq || !nq[0]))
+                kapi_obj_set(p, kapi_obj_ensure_obj(p, out, "status"), "qosClass", kapi_value_str(p, oq));
+        }
     } else if (kapi_sub_is(r, "finalize") || kapi_sub_is(r, "ephemeralcontainers") || kapi_sub_is(r, "approval")) {
         /* each changes one field of the stored object and nothing else */
         const char *parent = kapi_sub_is(r, "approval") ? "status" : "spec";

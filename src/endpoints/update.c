@@ -65,7 +65,8 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         return KAPI_STORE_IO;
     }
     struct kapi_field_errors errs = {0};
-    kapi_meta_validate_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old, &errs);
+    kapi_meta_validate_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old,
+                              r->subresource, &errs);
     if (errs.len) {
         kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));
         return KAPI_STORE_IO;

@@ -218,7 +218,7 @@ int kapi_meta_default_update(struct kapi_pool *pool, const struct kapi_kind *k, 
 }
 
 void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                               const struct kapi_value *old, struct kapi_field_errors *errs)
+                               const struct kapi_value *old, const char *subresource, struct kapi_field_errors *errs)
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     const struct kapi_value *omd = kapi_obj_get(old, "metadata");
@@ -231,7 +231,8 @@ void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k
     if (is_service(k))
         kapi_svc_prepare(pool, obj, old);
     kapi_validate_object_meta_update(pool, md, omd, errs);
-    kapi_validate_kind(pool, k->group, k->version, k->kind, obj, old, errs);
+    if (!kapi_validate_subresource(pool, k->group, k->version, k->kind, subresource, obj, old, errs))
+        kapi_validate_kind(pool, k->group, k->version, k->kind, obj, old, errs);
     if (k->crd)
         kapi_crd_validate(pool, k, obj, old, errs);
     kapi_kind_prepare_update(pool, k, obj, old);
@@ -239,12 +240,12 @@ void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k
 }
 
 int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
-                             const char **bad_request)
+                             const struct kapi_value *old, const char *url_ns, const char *subresource,
+                             struct kapi_field_errors *errs, const char **bad_request)
 {
     if (kapi_meta_default_update(pool, k, obj, old, url_ns, bad_request) < 0)
         return -1;
-    kapi_meta_validate_update(pool, k, obj, old, errs);
+    kapi_meta_validate_update(pool, k, obj, old, subresource, errs);
     return 0;
 }
 

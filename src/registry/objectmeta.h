@@ -15,10 +15,12 @@
 int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const char *url_ns, struct kapi_field_errors *errs, const char **bad_request);
 /* Carries system fields over from old, bumps generation when anything but
- * metadata and status changed (for kinds that keep one), validates. */
+ * metadata and status changed (for kinds that keep one), validates: with the
+ * rules of the subresource's strategy when subresource is "status" (or
+ * another one with its own rules), else with the main ones. */
 int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                             const struct kapi_value *old, const char *url_ns, struct kapi_field_errors *errs,
-                             const char **bad_request);
+                             const struct kapi_value *old, const char *url_ns, const char *subresource,
+                             struct kapi_field_errors *errs, const char **bad_request);
 /* The two halves of the above, for the REST paths, which run mutating
  * admission between them as upstream does (decode and defaults, mutating
  * admission, then the strategy's preparation and validation):
@@ -32,7 +34,7 @@ void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k
 int kapi_meta_default_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const struct kapi_value *old, const char *url_ns, const char **bad_request);
 void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                               const struct kapi_value *old, struct kapi_field_errors *errs);
+                               const struct kapi_value *old, const char *subresource, struct kapi_field_errors *errs);
 /* kind/apiVersion/metadata first, metadata keys in ObjectMeta's order. */
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj);
 /* The object's bytes as stored: compact JSON without resourceVersion. The

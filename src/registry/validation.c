@@ -421,3 +421,20 @@ void kapi_validate_kind(struct kapi_pool *pool, const char *group, const char *v
         return;
     kv_other(&c, group, kind, obj, old);
 }
+
+bool kapi_validate_subresource(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
+                               const char *subresource, const struct kapi_value *obj,
+                               const struct kapi_value *old, struct kapi_field_errors *errs)
+{
+    (void)version;
+    if (!subresource || !obj || obj->type != KAPI_V_OBJECT || !kind || !old || old->type != KAPI_V_OBJECT)
+        return false;
+    struct kv_ctx c = {pool, errs, NULL, false};
+    if (!strcmp(subresource, "status"))
+        return kv_status(&c, group ? group : "", kind, obj, old);
+    if (!strcmp(subresource, "ephemeralcontainers") && (!group || !*group) && !strcmp(kind, "Pod")) {
+        kv_pod_ephemeral_update(&c, obj, old);
+        return true;
+    }
+    return false;
+}

@@ -16,4 +16,11 @@ void kapi_validate_kind(struct kapi_pool *pool, const char *group, const char *v
                         const struct kapi_value *obj, const struct kapi_value *old,
                         struct kapi_field_errors *errs);
 
+/* A write to a subresource ("status", "ephemeralcontainers") of a built-in
+ * kind: runs that subresource strategy's rules instead of the main ones and
+ * returns true; false when the main rules apply (kapi_validate_kind). */
+bool kapi_validate_subresource(struct kapi_pool *pool, const char *group, const char *version, const char *kind,
+                               const char *subresource, const struct kapi_value *obj,
+                               const struct kapi_value *old, struct kapi_field_errors *errs);
+
 #endif

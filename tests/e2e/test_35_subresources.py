@@ -28,7 +28,7 @@ def test_status_subresource_split(kapi):
     base = "/apis/apps/v1/namespaces/default/deployments/spl"
     merge = {"Content-Type": "application/merge-patch+json"}
     # /status changes status only
-    st, d = kapi.json("PATCH", base + "/status", {"status": {"readyReplicas": 3}, "spec": {"replicas": 9},
+    st, d = kapi.json("PATCH", base + "/status", {"status": {"replicas": 3, "readyReplicas": 3}, "spec": {"replicas": 9},
                                                   "metadata": {"labels": {"sneaky": "x"}}}, headers=merge)
     assert st == 200 and d["status"]["readyReplicas"] == 3 and d["spec"]["replicas"] == 1
     assert "sneaky" not in d["metadata"].get("labels", {})

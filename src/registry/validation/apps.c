@@ -551,6 +551,20 @@ static void job_spec(struct kv_ctx *c, const struct kapi_value *spec, const char
             kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.backoffLimitPerIndex", fld),
                                "when maxFailedIndexes is specified");
     }
+    const char *mb = kv_str(spec, "managedBy");
+    if (mb) {
+        /* apimachinery's IsDomainPrefixedPath (the host part), then the length */
+        const char *mp = kv_path(c, "%s.managedBy", fld);
+        const char *slash = strchr(mb, '/');
+        if (!*mb)
+            kapi_ferr_required(c->pool, c->errs, mp, "");
+        else if (!slash || slash == mb || !slash[1])
+            kapi_ferr_invalid(c->pool, c->errs, mp, mb, "must be a domain-prefixed path (such as \"acme.io/foo\")");
+        else
+            kv_name_msgs(c, mp, kapi_pool_strndup(c->pool, mb, (size_t)(slash - mb)), kapi_is_dns1123_subdomain);
+        if (strlen(mb) > 63)
+            kapi_ferr_too_long(c->pool, c->errs, mp, 63);
+    }
     const char *cm = kv_str(spec, "completionMode");
     static const char *const modes[] = {"NonIndexed", "Indexed"};
     bool indexed = cm && !strcmp(cm, "Indexed");
@@ -633,17 +647,89 @@ static void job_spec(struct kv_ctx *c, const struct kapi_value *spec, const char
     }
 }
 
+/* validatePodTemplateUpdate: the template is immutable, except the
+ * scheduling directives of a suspended job that never started. */
+static void job_template_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    const struct kapi_value *nt = kv_get(kv_get(obj, "spec"), "template");
+    const struct kapi_value *ot = kv_get(kv_get(old, "spec"), "template");
+    struct kapi_value *cmp = ot ? kapi_value_clone(c->pool, ot) : NULL;
+    bool mutable_sched = kv_bool(kv_get(old, "spec"), "suspend") && !kv_get(kv_get(old, "status"), "startTime");
+    if (mutable_sched && cmp && cmp->type == KAPI_V_OBJECT) {
+        struct kapi_value *cmd = kapi_obj_ensure_obj(c->pool, cmp, "metadata");
+        struct kapi_value *cspec = kapi_obj_ensure_obj(c->pool, cmp, "spec");
+        const struct kapi_value *nmd = kv_get(nt, "metadata"), *nspec = kv_get(nt, "spec");
+        static const char *const md_keys[] = {"annotations", "labels"};
+        static const char *const spec_keys[] = {"nodeSelector", "tolerations", "schedulingGates"};
+        for (size_t i = 0; i < N(md_keys); i++) {
+            if (kv_get(nmd, md_keys[i]))
+                kapi_obj_set(c->pool, cmd, md_keys[i], kapi_value_clone(c->pool, kv_get(nmd, md_keys[i])));
+            else
+                kapi_obj_del(cmd, md_keys[i]);
+        }
+        for (size_t i = 0; i < N(spec_keys); i++) {
+            if (kv_get(nspec, spec_keys[i]))
+                kapi_obj_set(c->pool, cspec, spec_keys[i], kapi_value_clone(c->pool, kv_get(nspec, spec_keys[i])));
+            else
+                kapi_obj_del(cspec, spec_keys[i]);
+        }
+        /* node affinity may change; the rest of the affinity may not */
+        const struct kapi_value *naff = kv_get(nspec, "affinity");
+        struct kapi_value *caff = kapi_obj_get(cspec, "affinity");
+        if (!naff && caff && caff->type == KAPI_V_OBJECT) {
+            kapi_obj_del(caff, "nodeAffinity");
+            if (kv_len(caff) == 0)
+                kapi_obj_del(cspec, "affinity");
+        } else if (naff && !caff) {
+            struct kapi_value *a = kapi_value_object(c->pool);
+            if (kv_get(naff, "nodeAffinity"))
+                kapi_obj_set(c->pool, a, "nodeAffinity", kapi_value_clone(c->pool, kv_get(naff, "nodeAffinity")));
+            kapi_obj_set(c->pool, cspec, "affinity", a);
+        } else if (naff && caff && caff->type == KAPI_V_OBJECT) {
+            if (kv_get(naff, "nodeAffinity"))
+                kapi_obj_set(c->pool, caff, "nodeAffinity", kapi_value_clone(c->pool, kv_get(naff, "nodeAffinity")));
+            else
+                kapi_obj_del(caff, "nodeAffinity");
+        }
+    }
+    if (!(nt ? cmp && kapi_value_equal(nt, cmp) : !cmp))
+        /* upstream prints the whole internal core.PodTemplateSpec with %#v */
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.template", "core.PodTemplateSpec{...}",
+                      "field is immutable");
+}
+
 static void job(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
 {
     job_spec(c, kv_get(obj, "spec"), "spec", true);
-    if (old) {
-        selector_immutable(c, obj, old);
-        const struct kapi_value *ns = kv_get(obj, "spec"), *os = kv_get(old, "spec");
-        kv_immutable(c, kv_get(ns, "completions"), kv_get(os, "completions"), "spec.completions", NULL);
-        kv_immutable(c, kv_get(ns, "completionMode"), kv_get(os, "completionMode"), "spec.completionMode", NULL);
-        kv_immutable(c, kv_get(ns, "backoffLimitPerIndex"), kv_get(os, "backoffLimitPerIndex"),
-                     "spec.backoffLimitPerIndex", NULL);
+    if (!old)
+        return;
+    /* ValidateJobSpecUpdate */
+    const struct kapi_value *ns = kv_get(obj, "spec"), *os = kv_get(old, "spec");
+    const struct kapi_value *nc = kv_get(ns, "completions"), *oc = kv_get(os, "completions");
+    if (strcmp(kv_str0(ns, "completionMode"), "Indexed")) {
+        kv_immutable(c, nc, oc, "spec.completions", NULL);
+    } else if (!(nc ? oc && kapi_value_equal(nc, oc) : !oc) && nc) {
+        /* elastic Indexed jobs: completions change together with parallelism */
+        const struct kapi_value *np = kv_get(ns, "parallelism");
+        if (!np || !kapi_value_equal(nc, np))
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.completions", kv_repr(c, nc),
+                          "can only be modified in tandem with spec.parallelism");
     }
+    selector_immutable(c, obj, old);
+    job_template_update(c, obj, old);
+    kv_immutable(c, kv_get(ns, "completionMode"), kv_get(os, "completionMode"), "spec.completionMode", NULL);
+    if (!(kv_get(ns, "podFailurePolicy") ? kv_get(os, "podFailurePolicy") &&
+                                               kapi_value_equal(kv_get(ns, "podFailurePolicy"), kv_get(os, "podFailurePolicy"))
+                                         : !kv_get(os, "podFailurePolicy")))
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.podFailurePolicy",
+                      kv_get(ns, "podFailurePolicy") ? "batch.PodFailurePolicy{...}" : "null", "field is immutable");
+    kv_immutable(c, kv_get(ns, "backoffLimitPerIndex"), kv_get(os, "backoffLimitPerIndex"),
+                 "spec.backoffLimitPerIndex", NULL);
+    kv_immutable(c, kv_get(ns, "managedBy"), kv_get(os, "managedBy"), "spec.managedBy", NULL);
+    const struct kapi_value *nsp = kv_get(ns, "successPolicy"), *osp = kv_get(os, "successPolicy");
+    if (!(nsp ? osp && kapi_value_equal(nsp, osp) : !osp))
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.successPolicy",
+                      nsp ? go_success_policy(c, nsp) : "null", "field is immutable");
 }
 
 /* Cron: 5 space-separated fields, or one of the @ macros. */

@@ -61,20 +61,109 @@ static bool env_name_ok(const char *s)
     return true;
 }
 
+/* ValidateNameFunc messages (DNS subdomain), as Invalid errors at field. */
+static void subdomain_name(struct kv_ctx *c, const char *field, const char *name, bool prefix)
+{
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    size_t n = kapi_name_dns_subdomain(name, prefix, msgs);
+    for (size_t i = 0; i < n; i++)
+        kapi_ferr_invalid(c->pool, c->errs, field, name, msgs[i]);
+}
+
+/* validateConfigMapKeySelector / validateSecretKeySelector */
+static void key_selector(struct kv_ctx *c, const struct kapi_value *sel, const char *fld)
+{
+    subdomain_name(c, kv_path(c, "%s.name", fld), kv_str0(sel, "name"), false);
+    const char *key = kv_str0(sel, "key");
+    if (!*key)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.key", fld), "");
+    else
+        kv_config_key(c, kv_path(c, "%s.key", fld), key);
+}
+
+/* validateEnvVarValueFrom */
+static void env_value_from(struct kv_ctx *c, const struct kapi_value *ev, const char *fld)
+{
+    static const char *const ENV_FIELD_PATHS[] = {"metadata.name", "metadata.namespace", "metadata.uid",
+                                                  "spec.nodeName", "spec.serviceAccountName", "status.hostIP",
+                                                  "status.hostIPs", "status.podIP", "status.podIPs"};
+    const struct kapi_value *vf = kv_get(ev, "valueFrom");
+    if (!vf)
+        return;
+    int n = 0;
+    const struct kapi_value *src;
+    if ((src = kv_get(vf, "fieldRef"))) {
+        n++;
+        kv_object_field_selector(c, src, ENV_FIELD_PATHS, N(ENV_FIELD_PATHS), kv_path(c, "%s.fieldRef", fld));
+    }
+    if ((src = kv_get(vf, "resourceFieldRef"))) {
+        n++;
+        kv_resource_field_selector(c, src, kv_path(c, "%s.resourceFieldRef", fld), false);
+    }
+    if ((src = kv_get(vf, "configMapKeyRef"))) {
+        n++;
+        key_selector(c, src, kv_path(c, "%s.configMapKeyRef", fld));
+    }
+    if ((src = kv_get(vf, "secretKeyRef"))) {
+        n++;
+        key_selector(c, src, kv_path(c, "%s.secretKeyRef", fld));
+    }
+    if (n == 0)
+        kapi_ferr_invalid(c->pool, c->errs, fld, "",
+                          "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`");
+    else if (*kv_str0(ev, "value"))
+        kapi_ferr_invalid(c->pool, c->errs, fld, "", "may not be specified when `value` is not empty");
+    else if (n > 1)
+        kapi_ferr_invalid(c->pool, c->errs, fld, "", "may not have more than one field specified at a time");
+}
+
+static const char ENV_NAME_MSG[] =
+    "a valid environment variable name must consist only of printable ASCII characters other than '='";
+
 static void env(struct kv_ctx *c, const struct kapi_value *vars, const char *fld)
 {
     for (size_t i = 0; i < kv_len(vars); i++) {
-        const char *name = kv_str0(kv_item(vars, i), "name");
+        const struct kapi_value *ev = kv_item(vars, i);
+        const char *name = kv_str0(ev, "name");
         const char *p = kv_path(c, "%s[%zu].name", fld, i);
         /* 1.33 has RelaxedEnvironmentVariableValidation on: any printable ASCII but '='. */
         if (!*name) {
             kapi_ferr_required(c->pool, c->errs, p, "");
             kapi_ferr_invalid(c->pool, c->errs, p, name, "environment variable name must be non-empty");
         } else if (!env_name_ok(name)) {
-            kapi_ferr_invalid(c->pool, c->errs, p, name,
-                              "a valid environment variable name must consist only of printable ASCII "
-                              "characters other than '='");
+            kapi_ferr_invalid(c->pool, c->errs, p, name, ENV_NAME_MSG);
         }
+        env_value_from(c, ev, kv_path(c, "%s[%zu].valueFrom", fld, i));
+    }
+}
+
+/* ValidateEnvFrom */
+static void env_from(struct kv_ctx *c, const struct kapi_value *list, const char *fld)
+{
+    for (size_t i = 0; i < kv_len(list); i++) {
+        const struct kapi_value *ef = kv_item(list, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        const char *prefix = kv_str0(ef, "prefix");
+        if (*prefix && !env_name_ok(prefix))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.prefix", p), prefix, ENV_NAME_MSG);
+        int n = 0;
+        static const char *const refs[] = {"configMapRef", "secretRef"};
+        for (size_t k = 0; k < N(refs); k++) {
+            const struct kapi_value *ref = kv_get(ef, refs[k]);
+            if (!ref)
+                continue;
+            n++;
+            const char *name = kv_str0(ref, "name");
+            const char *np = kv_path(c, "%s.%s.name", p, refs[k]);
+            if (!*name)
+                kapi_ferr_required(c->pool, c->errs, np, "");
+            else
+                subdomain_name(c, np, name, true);
+        }
+        if (n == 0)
+            kapi_ferr_invalid(c->pool, c->errs, fld, "", "must specify one of: `configMapRef` or `secretRef`");
+        else if (n > 1)
+            kapi_ferr_invalid(c->pool, c->errs, fld, "", "may not have more than one field specified at a time");
     }
 }
 
@@ -139,12 +228,41 @@ static void host_port_conflicts(struct kv_ctx *c, const struct kapi_value *ctrs,
     }
 }
 
+enum ctr_kind { CT_REGULAR, CT_INIT, CT_EPHEMERAL };
+
+/* EphemeralContainerCommon fields other than the allowed ones, in the
+ * struct's order (validateFieldAllowList). */
+static const char *const EPHEMERAL_FORBIDDEN[] = {"ports",         "resources",      "resizePolicy",
+                                                   "restartPolicy", "livenessProbe",  "readinessProbe",
+                                                   "startupProbe",  "lifecycle"};
+
+/* a field set to something other than its Go zero value */
+static bool non_zero(const struct kapi_value *v)
+{
+    if (!v)
+        return false;
+    switch (v->type) {
+    case KAPI_V_OBJECT: {
+        for (size_t i = 0; i < v->u.obj.len; i++)
+            if (non_zero(v->u.obj.members[i].val))
+                return true;
+        return false;
+    }
+    case KAPI_V_ARRAY: return v->u.arr.len > 0;
+    case KAPI_V_STRING: return v->u.str.len > 0;
+    case KAPI_V_INT: return v->u.i != 0;
+    case KAPI_V_BOOL: return v->u.b;
+    default: return false;
+    }
+}
+
 static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kv_volumes *vols,
-                       const char *fld, bool required, const struct kapi_value *spec)
+                       const char *fld, enum ctr_kind kind, const struct kapi_value *spec)
 {
     int64_t grace_v;
     const int64_t *grace = kv_int(spec, "terminationGracePeriodSeconds", &grace_v) ? &grace_v : NULL;
     bool host_users = kv_host_users(spec);
+    bool required = kind == CT_REGULAR;
     if (required && kv_len(ctrs) == 0)
         kapi_ferr_required(c->pool, c->errs, fld, "");
     for (size_t i = 0; i < kv_len(ctrs); i++) {
@@ -162,12 +280,43 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
                 TERM_MSG_POLICIES, N(TERM_MSG_POLICIES));
         container_ports(c, kv_get(ct, "ports"), kv_path(c, "%s.ports", p));
         env(c, kv_get(ct, "env"), kv_path(c, "%s.env", p));
+        env_from(c, kv_get(ct, "envFrom"), kv_path(c, "%s.envFrom", p));
         kv_volume_mounts(c, ct, vols, p);
         kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
                 N(PULL_POLICIES));
         resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
         kv_container_security_context(c, kv_get(ct, "securityContext"), kv_path(c, "%s.securityContext", p),
                                       host_users);
+        if (kind == CT_EPHEMERAL) {
+            /* validateContainerOnlyForPod, then the rules of validateEphemeralContainers */
+            const char *img = kv_str0(ct, "image");
+            size_t il = strlen(img);
+            if (il && (img[0] == ' ' || img[0] == '\t' || img[0] == '\n' || img[0] == '\r' || img[0] == '\v' ||
+                       img[0] == '\f' || img[il - 1] == ' ' || img[il - 1] == '\t' || img[il - 1] == '\n' ||
+                       img[il - 1] == '\r' || img[il - 1] == '\v' || img[il - 1] == '\f'))
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.image", p), img,
+                                  "must not have leading or trailing whitespace");
+            const struct kapi_value *reg = kv_get(spec, "containers"), *init = kv_get(spec, "initContainers");
+            if (has_name(reg, name) || has_name(init, name) || has_name_before(ctrs, name, i))
+                kapi_ferr_duplicate(c->pool, c->errs, np, name);
+            const char *target = kv_str0(ct, "targetContainerName");
+            if (*target && !has_name(reg, target) && !has_name(init, target))
+                kapi_ferr_not_found(c->pool, c->errs, kv_path(c, "%s.targetContainerName", p), target);
+            for (size_t k = 0; k < N(EPHEMERAL_FORBIDDEN); k++)
+                if (non_zero(kv_get(ct, EPHEMERAL_FORBIDDEN[k])))
+                    kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", p, EPHEMERAL_FORBIDDEN[k]),
+                                        "cannot be set for an Ephemeral Container");
+            const struct kapi_value *vms = kv_get(ct, "volumeMounts");
+            for (size_t k = 0; k < kv_len(vms); k++) {
+                if (*kv_str0(kv_item(vms, k), "subPath"))
+                    kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.volumeMounts[%zu].subPath", p, k),
+                                        "cannot be set for an Ephemeral Container");
+                if (*kv_str0(kv_item(vms, k), "subPathExpr"))
+                    kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.volumeMounts[%zu].subPathExpr", p, k),
+                                        "cannot be set for an Ephemeral Container");
+            }
+            continue;
+        }
         if (!required) /* init containers: restartPolicy and probes before the duplicate check */
             kv_container_probes(c, ct, p, true, grace);
         for (size_t j = 0; *name && j < i; j++)
@@ -320,8 +469,8 @@ static void host_aliases(struct kv_ctx *c, const struct kapi_value *spec, const 
 void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
 {
     const struct kv_volumes *vols = kv_volumes(c, kv_get(spec, "volumes"), kv_path(c, "%s.volumes", fld));
-    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), true, spec);
-    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), false, spec);
+    containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), CT_REGULAR, spec);
+    containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), CT_INIT, spec);
     /* init containers share the name space of regular ones */
     const struct kapi_value *init = kv_get(spec, "initContainers"), *ctrs = kv_get(spec, "containers");
     for (size_t i = 0; i < kv_len(init); i++) {
@@ -329,6 +478,8 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
         if (*name && has_name(ctrs, name))
             kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s.initContainers[%zu].name", fld, i), name);
     }
+    containers(c, kv_get(spec, "ephemeralContainers"), vols, kv_path(c, "%s.ephemeralContainers", fld), CT_EPHEMERAL,
+               spec);
     host_network_deps(c, spec, fld);
     kv_enum(c, kv_path(c, "%s.restartPolicy", fld), kv_str(spec, "restartPolicy"), RESTART_POLICIES,
             N(RESTART_POLICIES));
@@ -366,6 +517,9 @@ void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char
     kapi_validate_annotations(c->pool, kv_get(meta, "annotations"), kv_path(c, "%s.metadata.annotations", fld),
                               c->errs);
     kv_pod_spec(c, kv_get(tmpl, "spec"), kv_path(c, "%s.spec", fld));
+    if (kv_len(kv_get(kv_get(tmpl, "spec"), "ephemeralContainers")))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.spec.ephemeralContainers", fld),
+                            "ephemeral containers not allowed in pod template");
 }
 
 /* ---- Pod update: only images, activeDeadlineSeconds, added tolerations
@@ -448,7 +602,7 @@ static void pod_update(struct kv_ctx *c, const struct kapi_value *spec, const st
 /* ---- ConfigMap / Secret. */
 #define MAX_DATA_BYTES 1048576
 
-static void config_key(struct kv_ctx *c, const char *field, const char *key)
+void kv_config_key(struct kv_ctx *c, const char *field, const char *key)
 {
     size_t n = strlen(key);
     bool ok = n > 0;
@@ -509,7 +663,7 @@ static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const stru
     size_t total = 0;
     for (size_t i = 0; i < kv_len(data); i++) {
         const struct kapi_member *m = &data->u.obj.members[i];
-        config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
         if (kv_get(bin, m->key))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "data[%s]", m->key), m->key,
                               "duplicate of key present in binaryData");
@@ -517,7 +671,7 @@ static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const stru
     }
     for (size_t i = 0; i < kv_len(bin); i++) {
         const struct kapi_member *m = &bin->u.obj.members[i];
-        config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
+        kv_config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
         total += b64_len(m->val);
     }
     if (total > MAX_DATA_BYTES)
@@ -532,7 +686,7 @@ static void secret(struct kv_ctx *c, const struct kapi_value *obj, const struct 
     size_t total = 0;
     for (size_t i = 0; i < kv_len(data); i++) {
         const struct kapi_member *m = &data->u.obj.members[i];
-        config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
         total += b64_len(m->val);
     }
     if (total > MAX_DATA_BYTES)
@@ -582,6 +736,84 @@ static void access_modes(struct kv_ctx *c, const struct kapi_value *spec, const 
     }
 }
 
+/* ValidatePersistentVolumeClaimUpdate after the spec rules: the spec is
+ * immutable but for volumeName (set once), the storage class (upgraded from
+ * the beta annotation or from nil) and, for a bound claim, the storage
+ * request; a request may not go down to status.capacity
+ * (RecoverVolumeExpansionFailure, on in 1.33). */
+static const char SC_ANNOTATION[] = "volume.beta.kubernetes.io/storage-class";
+
+static void pvc_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    const struct kapi_value *ns = kv_get(obj, "spec"), *os = kv_get(old, "spec");
+    const struct kapi_value *nann = kv_get(kv_get(obj, "metadata"), "annotations");
+    const struct kapi_value *oann = kv_get(kv_get(old, "metadata"), "annotations");
+    struct kapi_value *nclone = ns ? kapi_value_clone(c->pool, ns) : kapi_value_object(c->pool);
+    struct kapi_value *oclone = os ? kapi_value_clone(c->pool, os) : kapi_value_object(c->pool);
+    if (!*kv_str0(os, "volumeName")) {
+        if (kv_get(ns, "volumeName"))
+            kapi_obj_set(c->pool, oclone, "volumeName", kapi_value_clone(c->pool, kv_get(ns, "volumeName")));
+        else
+            kapi_obj_del(oclone, "volumeName");
+    }
+    const char *osc_ann = kv_str(oann, SC_ANNOTATION), *nsc_ann = kv_str(nann, SC_ANNOTATION);
+    const char *osc = kv_str(os, "storageClassName"), *nsc = kv_str(ns, "storageClassName");
+    if (osc_ann && !osc && nsc && !strcmp(nsc, osc_ann) && (!nsc_ann || !strcmp(nsc_ann, osc_ann))) {
+        /* validateStorageClassUpgradeFromAnnotation */
+        kapi_obj_del(nclone, "storageClassName");
+    } else {
+        if (strcmp(nsc_ann ? nsc_ann : "", osc_ann ? osc_ann : ""))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "metadata.annotations.%s", SC_ANNOTATION),
+                              nsc_ann ? nsc_ann : "", "field is immutable");
+        /* validateStorageClassUpgradeFromNil */
+        if (nsc && !osc && (!osc_ann || !strcmp(nsc, osc_ann)))
+            kapi_obj_set(c->pool, nclone, "storageClassName", kapi_value_str(c->pool, nsc));
+        if (nsc && !osc && (!osc_ann || !strcmp(nsc, osc_ann)))
+            kapi_obj_set(c->pool, oclone, "storageClassName", kapi_value_str(c->pool, nsc));
+    }
+    bool bound = !strcmp(kv_str0(kv_get(obj, "status"), "phase"), "Bound");
+    struct kapi_value *nreq = kapi_value_path(nclone, "resources", "requests", NULL);
+    if (bound && nreq && nreq->type == KAPI_V_OBJECT) {
+        const struct kapi_value *ostor = kv_get(kv_get(kv_get(os, "resources"), "requests"), "storage");
+        if (ostor)
+            kapi_obj_set(c->pool, nreq, "storage", kapi_value_clone(c->pool, ostor));
+        else
+            kapi_obj_del(nreq, "storage");
+    }
+    if (bound && kv_get(nclone, "volumeAttributesClassName")) {
+        if (kv_get(oclone, "volumeAttributesClassName"))
+            kapi_obj_set(c->pool, nclone, "volumeAttributesClassName",
+                         kapi_value_clone(c->pool, kv_get(oclone, "volumeAttributesClassName")));
+        else
+            kapi_obj_del(nclone, "volumeAttributesClassName");
+    }
+    if (!kapi_value_equal(nclone, oclone)) {
+        /* upstream appends a Go cmp.Diff of core.PersistentVolumeClaimSpec; kapi
+         * names the changed fields (docs/internals/validation.md) */
+        struct kapi_buf b;
+        kapi_buf_init(&b, 0);
+        kapi_buf_puts(&b, "spec is immutable after creation except resources.requests and volumeAttributesClassName "
+                          "for bound claims\n  core.PersistentVolumeClaimSpec{\n");
+        for (size_t i = 0; i < kv_len(nclone); i++)
+            if (!kapi_value_equal(nclone->u.obj.members[i].val, kapi_obj_get(oclone, nclone->u.obj.members[i].key)))
+                kapi_buf_printf(&b, "  \t%s: changed,\n", nclone->u.obj.members[i].key);
+        for (size_t i = 0; i < kv_len(oclone); i++)
+            if (!kapi_obj_get(nclone, oclone->u.obj.members[i].key))
+                kapi_buf_printf(&b, "  \t%s: removed,\n", oclone->u.obj.members[i].key);
+        kapi_buf_puts(&b, "  }\n");
+        kapi_ferr_forbidden(c->pool, c->errs, "spec", kapi_pool_strndup(c->pool, b.data, b.len));
+        kapi_buf_dispose(&b);
+    }
+    long double nsz = 0, osz = 0, ssz = 0;
+    kv_quantity(kv_str(kv_get(kv_get(ns, "resources"), "requests"), "storage"), &nsz);
+    kv_quantity(kv_str(kv_get(kv_get(os, "resources"), "requests"), "storage"), &osz);
+    kv_quantity(kv_str(kv_get(kv_get(old, "status"), "capacity"), "storage"), &ssz);
+    if (nsz < osz && nsz <= ssz)
+        kapi_ferr_forbidden(c->pool, c->errs, "spec.resources.requests.storage",
+                            "field can not be less than status.capacity");
+    kv_immutable(c, kv_get(ns, "volumeMode"), kv_get(os, "volumeMode"), "volumeMode", NULL);
+}
+
 static void pv(struct kv_ctx *c, const struct kapi_value *obj)
 {
     const struct kapi_value *spec = kv_get(obj, "spec");
@@ -629,14 +861,63 @@ static void endpoints(struct kv_ctx *c, const struct kapi_value *obj)
     }
 }
 
+/* validatePodMetadataAndSpec's spec part */
+static void pod_spec(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    c->pod_name = kv_str0(kv_get(obj, "metadata"), "name");
+    c->is_pod = true;
+    kv_pod_spec(c, kv_get(obj, "spec"), "spec");
+    c->pod_name = NULL;
+    c->is_pod = false;
+}
+
+void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    pod_spec(c, obj);
+    if (kv_get(kv_get(kv_get(old, "metadata"), "annotations"), "kubernetes.io/config.mirror")) {
+        /* upstream answers with this error alone */
+        c->errs->len = 0;
+        kapi_ferr_forbidden(c->pool, c->errs, "", "static pods do not support ephemeral containers");
+        return;
+    }
+    const struct kapi_value *nec = kv_get(kv_get(obj, "spec"), "ephemeralContainers");
+    const struct kapi_value *oec = kv_get(kv_get(old, "spec"), "ephemeralContainers");
+    for (size_t i = 0; i < kv_len(oec); i++) {
+        const struct kapi_value *o = kv_item(oec, i), *n = NULL;
+        const char *name = kv_str0(o, "name");
+        for (size_t j = 0; j < kv_len(nec) && !n; j++)
+            if (!strcmp(kv_str0(kv_item(nec, j), "name"), name))
+                n = kv_item(nec, j);
+        const char *q = kapi_go_quote(c->pool, name, strlen(name));
+        if (!n) {
+            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers",
+                                kapi_pool_printf(c->pool, "existing ephemeral containers %s may not be removed\n", q));
+        } else if (!kapi_value_equal(o, n)) {
+            /* upstream appends a Go cmp.Diff of core.EphemeralContainer; kapi
+             * names the changed fields (docs/internals/validation.md) */
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_buf_printf(&b, "existing ephemeral containers %s may not be changed\n  core.EphemeralContainer{\n", q);
+            for (size_t k = 0; k < kv_len(n); k++)
+                if (!kapi_value_equal(n->u.obj.members[k].val, kapi_obj_get(o, n->u.obj.members[k].key)))
+                    kapi_buf_printf(&b, "  \t%s: changed,\n", n->u.obj.members[k].key);
+            for (size_t k = 0; k < kv_len(o); k++)
+                if (!kapi_obj_get(n, o->u.obj.members[k].key))
+                    kapi_buf_printf(&b, "  \t%s: removed,\n", o->u.obj.members[k].key);
+            kapi_buf_puts(&b, "  }\n");
+            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers", kapi_pool_strndup(c->pool, b.data, b.len));
+            kapi_buf_dispose(&b);
+        }
+    }
+}
+
 bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, const struct kapi_value *old)
 {
     if (!strcmp(kind, "Pod")) {
-        c->pod_name = kv_str0(kv_get(obj, "metadata"), "name");
-        c->is_pod = true;
-        kv_pod_spec(c, kv_get(obj, "spec"), "spec");
-        c->pod_name = NULL;
-        c->is_pod = false;
+        pod_spec(c, obj);
+        /* ValidatePodCreate: only the ephemeralcontainers subresource adds them */
+        if (!old && kv_len(kv_get(kv_get(obj, "spec"), "ephemeralContainers")))
+            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers", "cannot be set on create");
         if (old)
             pod_update(c, kv_get(obj, "spec"), kv_get(old, "spec"));
     } else if (!strcmp(kind, "PodTemplate")) {
@@ -664,6 +945,8 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
         namespace(c, obj);
     } else if (!strcmp(kind, "PersistentVolumeClaim")) {
         kv_pvc_spec(c, kv_get(obj, "spec"), "spec");
+        if (old)
+            pvc_update(c, obj, old);
     } else if (!strcmp(kind, "PersistentVolume")) {
         pv(c, obj);
     } else if (!strcmp(kind, "Event")) {

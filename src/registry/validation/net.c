@@ -523,30 +523,81 @@ static void node_taints(struct kv_ctx *c, const struct kapi_value *taints)
     }
 }
 
-static void node_config_source(struct kv_ctx *c, const struct kapi_value *src)
+/* validateConfigMapNodeConfigSourceSpec / ...Status (status: uid and
+ * resourceVersion required instead of forbidden), then the common part. */
+static void node_config_source(struct kv_ctx *c, const struct kapi_value *src, const char *fld, bool status)
 {
     const struct kapi_value *cm = kv_get(src, "configMap");
     if (cm) {
-        if (*kv_str0(cm, "uid"))
-            kapi_ferr_forbidden(c->pool, c->errs, "spec.configSource.configMap.uid", "uid must not be set in spec");
-        if (*kv_str0(cm, "resourceVersion"))
-            kapi_ferr_forbidden(c->pool, c->errs, "spec.configSource.configMap.resourceVersion",
-                                "resourceVersion must not be set in spec");
+        const char *p = kv_path(c, "%s.configMap", fld);
+        if (status) {
+            if (!*kv_str0(cm, "uid"))
+                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.uid", p), "uid must be set in status");
+            if (!*kv_str0(cm, "resourceVersion"))
+                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.resourceVersion", p),
+                                   "resourceVersion must be set in status");
+        } else {
+            if (*kv_str0(cm, "uid"))
+                kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.uid", p), "uid must not be set in spec");
+            if (*kv_str0(cm, "resourceVersion"))
+                kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.resourceVersion", p),
+                                    "resourceVersion must not be set in spec");
+        }
         static const char *const req[] = {"namespace", "name", "kubeletConfigKey"};
         for (size_t i = 0; i < N(req); i++) {
             const char *v = kv_str0(cm, req[i]);
-            const char *p = kv_path(c, "spec.configSource.configMap.%s", req[i]);
+            const char *fp = kv_path(c, "%s.%s", p, req[i]);
             if (!*v)
-                kapi_ferr_required(c->pool, c->errs, p, kapi_pool_printf(c->pool, "%s must be set", req[i]));
+                kapi_ferr_required(c->pool, c->errs, fp, kapi_pool_printf(c->pool, "%s must be set", req[i]));
             else if (i == 0)
-                kv_name_msgs(c, p, v, kapi_is_dns1123_label);
+                kv_name_msgs(c, fp, v, kapi_is_dns1123_label);
             else if (i == 1)
-                kv_name_msgs(c, p, v, kapi_is_dns1123_subdomain);
+                kv_name_msgs(c, fp, v, kapi_is_dns1123_subdomain);
+            else
+                kv_config_key(c, fp, v);
         }
     } else {
-        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.configSource",
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld,
                       "core.NodeConfigSource{ConfigMap:(*core.ConfigMapNodeConfigSource)(nil)}",
                       "exactly one reference subfield must be non-nil");
+    }
+}
+
+void kv_node_resources(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    static const char *const keys[] = {"capacity", "allocatable"};
+    const struct kapi_value *st = kv_get(obj, "status");
+    for (size_t k = 0; k < N(keys); k++) {
+        const struct kapi_value *l = kv_get(st, keys[k]);
+        for (size_t i = 0; i < kv_len(l) && l->type == KAPI_V_OBJECT; i++) {
+            const struct kapi_member *m = &l->u.obj.members[i];
+            const char *s = kapi_value_cstr(m->val);
+            long double q;
+            if (s && kv_quantity(s, &q) && q < 0)
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "status.%s.%s", keys[k], m->key),
+                                  kv_quantity_string(c, s), "must be greater than or equal to 0");
+        }
+    }
+}
+
+/* ValidateNodeUpdate's status checks: unique addresses. */
+static void node_addresses(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *addrs = kv_get(kv_get(obj, "status"), "addresses");
+    for (size_t i = 1; i < kv_len(addrs); i++) {
+        const struct kapi_value *a = kv_item(addrs, i);
+        for (size_t j = 0; j < i; j++) {
+            const struct kapi_value *b = kv_item(addrs, j);
+            if (!strcmp(kv_str0(a, "type"), kv_str0(b, "type")) && !strcmp(kv_str0(a, "address"), kv_str0(b, "address"))) {
+                const char *t = kv_str0(a, "type"), *ad = kv_str0(a, "address");
+                kapi_ferr_add(c->pool, c->errs, KAPI_FERR_DUPLICATE, kv_path(c, "status.addresses[%zu]", i),
+                              kapi_pool_printf(c->pool, "core.NodeAddress{Type:%s, Address:%s}",
+                                               kapi_go_quote(c->pool, t, strlen(t)),
+                                               kapi_go_quote(c->pool, ad, strlen(ad))),
+                              NULL);
+                break;
+            }
+        }
     }
 }
 
@@ -555,6 +606,7 @@ void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_v
     const struct kapi_value *spec = kv_get(obj, "spec");
     if (!old) {
         node_taints(c, kv_get(spec, "taints"));
+        kv_node_resources(c, obj);
         const struct kapi_value *cidrs = kv_get(spec, "podCIDRs");
         for (size_t i = 0; i < kv_len(cidrs); i++) {
             const char *v = kapi_value_cstr(kv_item(cidrs, i));
@@ -602,6 +654,8 @@ void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_v
         }
         return;
     }
+    kv_node_resources(c, obj);
+    node_addresses(c, obj);
     const struct kapi_value *ospec = kv_get(old, "spec");
     const struct kapi_value *oc = kv_get(ospec, "podCIDRs"), *nc = kv_get(spec, "podCIDRs");
     static const char MSG_CIDR_CHANGE[] = "node updates may not change podCIDR except from \"\" to valid";
@@ -619,7 +673,12 @@ void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_v
         kapi_ferr_forbidden(c->pool, c->errs, "spec.providerID",
                             "node updates may not change providerID except from \"\" to valid");
     if (kv_get(spec, "configSource"))
-        node_config_source(c, kv_get(spec, "configSource"));
+        node_config_source(c, kv_get(spec, "configSource"), "spec.configSource", false);
+    const struct kapi_value *cfg = kv_get(kv_get(obj, "status"), "config");
+    static const char *const cfg_keys[] = {"assigned", "active", "lastKnownGood"};
+    for (size_t i = 0; cfg && i < N(cfg_keys); i++)
+        if (kv_get(cfg, cfg_keys[i]))
+            node_config_source(c, kv_get(cfg, cfg_keys[i]), kv_path(c, "status.config.%s", cfg_keys[i]), true);
     node_taints(c, kv_get(spec, "taints"));
     if (strcmp(kv_str0(spec, "externalID"), kv_str0(ospec, "externalID")))
         kapi_ferr_forbidden(c->pool, c->errs, "spec.externalID", "may not be updated");

@@ -93,6 +93,26 @@ void kv_non_special_ip(struct kv_ctx *c, const char *fld, const char *v);
 /* service.c: Service (ValidateService, and ValidateServiceUpdate when old is set). */
 void kv_service(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 
+/* IsConfigMapKey messages for key at field (configMap/secret keys, env key refs). */
+void kv_config_key(struct kv_ctx *c, const char *field, const char *key);
+/* validateObjectFieldSelector (valid: the accepted unsubscripted paths, sorted)
+ * and validateContainerResourceFieldSelector (volume: containerName required). */
+void kv_object_field_selector(struct kv_ctx *c, const struct kapi_value *fs, const char *const *valid,
+                              size_t nvalid, const char *fld);
+void kv_resource_field_selector(struct kv_ctx *c, const struct kapi_value *fs, const char *fld, bool volume);
+/* status.c: the status strategies' rules (ValidateXStatusUpdate without the
+ * ObjectMeta part); false for a kind whose status write runs the main rules. */
+bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
+               const struct kapi_value *old);
+/* ValidatePodEphemeralContainersUpdate without its ObjectMeta part. */
+void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
+/* Node status parts shared by create, update and /status (net.c). */
+void kv_node_resources(struct kv_ctx *c, const struct kapi_value *obj);
+/* Go's time.Time String() of an RFC 3339 timestamp ("2024-01-02 03:04:05 +0000 UTC"). */
+const char *kv_go_time(struct kv_ctx *c, const char *rfc3339);
+/* metav1 ValidateConditions over a list of metav1.Condition at fld. */
+void kv_meta_conditions(struct kv_ctx *c, const struct kapi_value *conds, const char *fld);
+
 /* "field is immutable" when nv != ov; repr = bad value as shown (NULL: nv's own string/number). */
 void kv_immutable(struct kv_ctx *c, const struct kapi_value *nv, const struct kapi_value *ov, const char *fld,
                   const char *repr);

@@ -100,7 +100,7 @@ static bool split_subscript(struct kv_ctx *c, const char *fp, const char **path,
 }
 
 /* validateObjectFieldSelector */
-static void object_field_selector(struct kv_ctx *c, const struct kapi_value *fs, const char *const *valid,
+void kv_object_field_selector(struct kv_ctx *c, const struct kapi_value *fs, const char *const *valid,
                                   size_t nvalid, const char *fld)
 {
     const char *av = kv_str0(fs, "apiVersion"), *fp = kv_str0(fs, "fieldPath");
@@ -175,7 +175,7 @@ static void resource_divisor(struct kv_ctx *c, const char *res, const struct kap
 }
 
 /* validateContainerResourceFieldSelector (volume = true: containerName required) */
-static void resource_field_selector(struct kv_ctx *c, const struct kapi_value *fs, const char *fld, bool volume)
+void kv_resource_field_selector(struct kv_ctx *c, const struct kapi_value *fs, const char *fld, bool volume)
 {
     const char *res = kv_str0(fs, "resource");
     if (volume && !*kv_str0(fs, "containerName"))
@@ -196,12 +196,12 @@ static void downward_file(struct kv_ctx *c, const struct kapi_value *f, const ch
     local_non_reserved_path(c, kv_str0(f, "path"), kv_path(c, "%s.path", fld));
     const struct kapi_value *fr = kv_get(f, "fieldRef"), *rr = kv_get(f, "resourceFieldRef");
     if (fr) {
-        object_field_selector(c, fr, VOLUME_FIELD_PATHS, N(VOLUME_FIELD_PATHS), kv_path(c, "%s.fieldRef", fld));
+        kv_object_field_selector(c, fr, VOLUME_FIELD_PATHS, N(VOLUME_FIELD_PATHS), kv_path(c, "%s.fieldRef", fld));
         if (rr)
             kapi_ferr_invalid(c->pool, c->errs, fld, "resource",
                               "fieldRef and resourceFieldRef can not be specified simultaneously");
     } else if (rr) {
-        resource_field_selector(c, rr, kv_path(c, "%s.resourceFieldRef", fld), true);
+        kv_resource_field_selector(c, rr, kv_path(c, "%s.resourceFieldRef", fld), true);
     } else {
         kapi_ferr_required(c->pool, c->errs, fld, "one of fieldRef and resourceFieldRef is required");
     }

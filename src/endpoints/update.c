@@ -39,12 +39,7 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
             kapi_rest_store_error(r, KAPI_STORE_CONFLICT, r->name);
         return KAPI_STORE_CONFLICT;
     }
-    /* Nothing changed: upstream answers with the stored object, no write. */
     struct kapi_value *old = kapi_cobj_value(current, r->pool);
-    if (old && kapi_value_equal(old, obj)) {
-        kapi_respond_object_json(r, 200, current->json->data, current->json->len);
-        return 0;
-    }
     /* As for create: field tracking, mutating admission, escalation
      * checks, the strategy's preparation and validation, validating
      * admission (upstream's order inside its update). */
@@ -86,6 +81,13 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
             kapi_respond_status(r, st);
             return KAPI_STORE_IO;
         }
+    }
+    /* Nothing changed once every step ran (managedFields a client left out
+     * come from the stored object): upstream answers with the stored
+     * object and writes nothing. */
+    if (old && kapi_value_equal(old, obj)) {
+        kapi_respond_object_json(r, 200, current->json->data, current->json->len);
+        return 0;
     }
     bool svc = kapi_rest_is_service(r) && !r->subresource;
     if (svc) {

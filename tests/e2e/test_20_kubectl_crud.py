@@ -75,6 +75,28 @@ def test_replace_and_conflict(kapi):
             'please apply your changes to the latest version and try again') in p.stderr
 
 
+def test_unchanged_replace_writes_nothing(kapi):
+    """kubectl hides managedFields, so a replace of what `get` printed has
+    none: the stored ones are kept and, nothing having changed, nothing is
+    written (same resourceVersion, no watch event), as upstream."""
+    kapi.kubectl("create", "-f", "-", input=cm_yaml("rep-noop"))
+    before = kapi.json("GET", "/api/v1/namespaces/default/configmaps/rep-noop")[1]
+    printed = kapi.kubectl("get", "cm", "rep-noop", "-o", "yaml").stdout
+    assert "managedFields" not in printed
+    kapi.kubectl("replace", "-f", "-", input=printed)
+    after = kapi.json("GET", "/api/v1/namespaces/default/configmaps/rep-noop")[1]
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["metadata"]["managedFields"] == before["metadata"]["managedFields"]
+    # a real change is written, and the stored managedFields stay the base
+    changed = yaml.safe_load(printed)
+    changed["data"] = {"k": "v2"}
+    kapi.kubectl("replace", "-f", "-", input=yaml.safe_dump(changed))
+    after = kapi.json("GET", "/api/v1/namespaces/default/configmaps/rep-noop")[1]
+    assert after["metadata"]["resourceVersion"] != before["metadata"]["resourceVersion"]
+    managers = [m["manager"] for m in after["metadata"]["managedFields"]]
+    assert managers == ["kubectl-create", "kubectl-replace"], managers
+
+
 def test_namespaces(kapi):
     names = kapi.kubectl("get", "ns", "-o", "name").stdout.split()
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):

@@ -99,8 +99,6 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
         kapi_respond_error(r, 400, "BadRequest", bad);
         return;
     }
-    if (kapi_rest_sync(r) < 0)
-        return;
     if (kapi_rest_check_namespace(r) < 0)
         return;
     kapi_rest_track_fields(r, NULL, obj);

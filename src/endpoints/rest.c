@@ -142,20 +142,43 @@ void kapi_rest_filter_apply(struct kapi_rest_filter *f, struct kapi_cache_filter
     }
 }
 
+/* The namespace as the cache has it: NULL if missing, *terminating. */
+static struct kapi_value *cached_namespace(struct kapi_req *r, bool *terminating)
+{
+    const struct kapi_kind *nsk = kapi_registry_find(r->srv->registry, "", "v1", "namespaces");
+    struct kapi_cobj *ns = kapi_rcache_get(nsk->rc, kapi_registry_key(r->pool, nsk, "", r->ns));
+    *terminating = false;
+    if (!ns)
+        return NULL;
+    struct kapi_value *v = kapi_cobj_value(ns, r->pool);
+    kapi_cobj_unref(ns);
+    const char *phase = kapi_value_cstr(kapi_value_path(v, "status", "phase", NULL));
+    *terminating = phase && strcmp(phase, "Terminating") == 0;
+    return v;
+}
+
 int kapi_rest_check_namespace(struct kapi_req *r)
 {
     if (!r->kind->res->namespaced)
         return 0;
-    const struct kapi_kind *nsk = kapi_registry_find(r->srv->registry, "", "v1", "namespaces");
-    struct kapi_cobj *ns = kapi_rcache_get(nsk->rc, kapi_registry_key(r->pool, nsk, "", r->ns));
-    if (!ns) {
+    /* From the cache, as upstream's plugin reads its informer; only a miss
+     * (or a terminating namespace) waits for the cache to hold every
+     * acknowledged write and looks again, so a namespace created just
+     * before (through any instance) is seen, and the common case costs no
+     * round trip to the store. */
+    bool create = strcmp(r->verb, "create") == 0;
+    bool terminating;
+    struct kapi_value *v = cached_namespace(r, &terminating);
+    if (!v || (create && terminating)) {
+        if (kapi_rest_sync(r) < 0)
+            return -1;
+        v = cached_namespace(r, &terminating);
+    }
+    if (!v) {
         kapi_respond_status(r, kapi_status_not_found(r->pool, "", "namespaces", r->ns));
         return -1;
     }
-    struct kapi_value *v = kapi_cobj_value(ns, r->pool);
-    kapi_cobj_unref(ns);
-    const char *phase = kapi_value_cstr(kapi_value_path(v, "status", "phase", NULL));
-    if (strcmp(r->verb, "create") == 0 && phase && strcmp(phase, "Terminating") == 0) {
+    if (create && terminating) {
         /* NamespaceLifecycle's answer */
         struct kapi_status *st = kapi_status_forbidden(
             r->pool, r->kind->group, r->kind->resource, r->name ? r->name : "",

@@ -113,6 +113,13 @@ def test_three_instances_three_etcd_members(tmp_path, cluster):
     instances = [a, b, c]
     try:
         a.kubectl("create", "namespace", NS)
+        # a namespace made through a takes creates through b at once (b's
+        # cache may not have it yet: b looks again after catching up)
+        for i in range(3):
+            ns = f"{NS}-x{i}"
+            assert a.json("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})[0] == 201
+            st, body = b.json("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "first"}})
+            assert st == 201, body
         # writes through a, read and watched through b and c
         events = []
 

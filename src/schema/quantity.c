@@ -408,6 +408,8 @@ static void put_digits(struct kapi_buf *b, const struct bn *u, size_t from)
 }
 
 /* upstream's CanonicalizeBytes for a parsed quantity. */
+static const char *const bin_suffix[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+
 static void format_quantity(struct quantity *q, struct kapi_buf *b)
 {
     if (q->u.n == 0) {
@@ -434,7 +436,6 @@ static void format_quantity(struct quantity *q, struct kapi_buf *b)
             v /= 1024;
             k++;
         }
-        static const char *const bsuf[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
         char digits[24];
         size_t nd = 0;
         do {
@@ -443,7 +444,7 @@ static void format_quantity(struct quantity *q, struct kapi_buf *b)
         } while (v);
         while (nd)
             kapi_buf_putc(b, digits[--nd]);
-        kapi_buf_puts(b, bsuf[k]);
+        kapi_buf_puts(b, bin_suffix[k]);
         return;
     }
     size_t tz = bn_low_zeros(&q->u);
@@ -507,8 +508,29 @@ int kapi_quantity_canonical(struct kapi_pool *pool, const char *s, size_t len,
             return -1;
         }
     }
+    uint64_t whole = 0;
     if (keep) {
         *out = kapi_pool_strndup(pool, s, len);
+    } else if (q.fmt == Q_BINSI && !q.neg && q.scale == 0 && bn_to_u64(&q.u, &whole) && whole >= 1024) {
+        /* a whole number of bytes: format_quantity's binary branch without
+         * a heap buffer (the common "128Mi" case) */
+        int k = 0;
+        while (whole % 1024 == 0 && k < 6) {
+            whole /= 1024;
+            k++;
+        }
+        char tmp[32];
+        size_t n = sizeof(tmp);
+        tmp[--n] = 0;
+        if (k > 0) {
+            tmp[--n] = bin_suffix[k][1];
+            tmp[--n] = bin_suffix[k][0];
+        }
+        do {
+            tmp[--n] = (char)('0' + whole % 10);
+            whole /= 10;
+        } while (whole);
+        *out = kapi_pool_strndup(pool, tmp + n, strlen(tmp + n));
     } else {
         struct kapi_buf b;
         kapi_buf_init(&b, 0);

@@ -107,14 +107,6 @@ static inline uint32_t name_hash(const char *s, size_t n)
     return h ^ (h >> 15);
 }
 
-static inline bool name_eq(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 static void name_index_init(void)
 {
     size_t total = 0;
@@ -152,7 +144,7 @@ const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_sche
     uint32_t mask = (1u << name_bits[mi]) - 1;
     for (uint32_t h = name_hash(name, len) & mask; t[h]; h = (h + 1) & mask) {
         const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + t[h] - 1];
-        if (f->name_len == len && name_eq(f->name, name, len))
+        if (f->name_len == len && kapi_schema_name_eq(f->name, name, len))
             return f;
     }
     return NULL;

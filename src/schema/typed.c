@@ -101,14 +101,6 @@ static const struct kapi_schema_field *lookup(const struct kapi_schema_msg *m, c
     return NULL;
 }
 
-static inline bool same_name(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 /* lookup() for the members of one object in turn: most bodies list fields in
  * the type's own order (Go clients, kubectl, anything we wrote), so the
  * field after the previous match is tried first, without a search. */
@@ -117,7 +109,7 @@ static const struct kapi_schema_field *next_field(const struct kapi_schema_msg *
 {
     for (size_t i = *hint; i < m->nfields && i < *hint + 2; i++) {
         const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + i];
-        if (f->name_len == klen && !(f->flags & KAPI_SCHEMA_F_INLINE) && same_name(f->name, key, klen)) {
+        if (f->name_len == klen && !(f->flags & KAPI_SCHEMA_F_INLINE) && kapi_schema_name_eq(f->name, key, klen)) {
             *pos = flat_base[f - kapi_schema_fields];
             *hint = i + 1;
             return f;

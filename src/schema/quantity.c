@@ -468,6 +468,32 @@ static void format_quantity(struct quantity *q, struct kapi_buf *b)
         kapi_buf_puts(b, dsuf[(exponent + 9) / 3]);
 }
 
+bool kapi_quantity_plain_canonical(const char *s, size_t len)
+{
+    size_t nd = 0;
+    uint64_t v = 0;
+    while (nd < len && nd < 19 && s[nd] >= '0' && s[nd] <= '9')
+        v = v * 10 + (uint64_t)(s[nd++] - '0');
+    if (nd == 0 || s[0] == '0')
+        return false;
+    const char *suf = s + nd;
+    size_t sl = len - nd;
+    if (sl == 2 && suf[1] == 'i' && suf[0]) {
+        /* binary: kept when the count is not a whole number of the next
+         * unit up and the bytes fit in an int64 */
+        const char *at = strchr("KMGTPE", suf[0]);
+        if (!at)
+            return false;
+        unsigned e = 10u * (unsigned)(at - "KMGTPE" + 1);
+        return nd <= 15 && v % 1024 != 0 && v < (UINT64_C(1) << (63 - e));
+    }
+    /* decimal: upstream keeps the text when it has at most 18 digits, no
+     * leading zero and does not end in 000 */
+    if (sl > 1 || (sl == 1 && (!suf[0] || !strchr("numkMGTPE", suf[0]))))
+        return false;
+    return nd <= 18 && v % 1000 != 0;
+}
+
 int kapi_quantity_canonical(struct kapi_pool *pool, const char *s, size_t len,
                             const char **out, const char **err)
 {

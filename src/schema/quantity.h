@@ -21,4 +21,10 @@
 int kapi_quantity_canonical(struct kapi_pool *pool, const char *s, size_t len,
                             const char **out, const char **err);
 
+/* Whether s[0..len) is a plain integer with a suffix that
+ * kapi_quantity_canonical would give back unchanged ("100m", "128Mi",
+ * "3"), decided without parsing; false means "ask kapi_quantity_canonical",
+ * not "not canonical". */
+bool kapi_quantity_plain_canonical(const char *s, size_t len);
+
 #endif

@@ -824,6 +824,8 @@ static void check_quantity(struct tc *t, struct kapi_value **slot)
     size_t n;
     switch (v->type) {
     case KAPI_V_STRING:
+        if (kapi_quantity_plain_canonical(v->u.str.s, v->u.str.len))
+            return;  /* kept as written: nothing to parse or replace */
         s = v->u.str.s, n = v->u.str.len;
         /* UnmarshalJSON trims spaces inside the quotes */
         while (n && (*s == ' ' || (*s >= '\t' && *s <= '\r')))

@@ -1,13 +1,15 @@
 /* libFuzzer target for schema/typed: any JSON body, checked as a Pod, a
  * Deployment and a CustomResourceDefinition, must give either an error or a
  * canonical object that a second check accepts unchanged (no findings, same
- * bytes): canonicalization is a fixed point. */
+ * bytes): canonicalization is a fixed point. Short inputs are also tried as
+ * quantities: the shortcut for plain ones must agree with the full parse. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
 #include "codec/json.h"
+#include "schema/quantity.h"
 #include "schema/schema.h"
 #include "schema/typed.h"
 
@@ -62,6 +64,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 64 * 1024)
         return 0;
+    /* the input as a quantity: the typed check's shortcut must agree with
+     * the full parse */
+    if (size < 64) {
+        char q[64];
+        memcpy(q, data, size);
+        q[size] = 0;
+        if (kapi_quantity_plain_canonical(q, size)) {
+            struct kapi_pool *pool = kapi_pool_new();
+            const char *out, *err;
+            if (kapi_quantity_canonical(pool, q, size, &out, &err) != 0 || strcmp(out, q) != 0)
+                abort();
+            kapi_pool_free(pool);
+        }
+    }
     check_as(data, size, "", "v1", "Pod");
     check_as(data, size, "apps", "v1", "Deployment");
     check_as(data, size, "apiextensions.k8s.io", "v1", "CustomResourceDefinition");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -114,12 +115,48 @@ static void test_errors(void **state)
                         "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
 }
 
+/* The shortcut the typed check takes must agree with the full parse: every
+ * text it calls canonical comes back unchanged, and the everyday forms are
+ * recognised. */
+static void test_plain_canonical_agrees(void **state)
+{
+    (void)state;
+    static const char *const suffixes[] = {"", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi",
+                                           "Ti", "Pi", "Ei", "e3", "K", "i", "mi", "Mii", " "};
+    static const char *const numbers[] = {"1", "7", "8", "10", "100", "128", "999", "1000", "1023", "1024",
+                                          "1536", "2048", "4096", "123456", "1000000", "012", "0",
+                                          "999999999999999", "1000000000000000", "123456789012345678",
+                                          "1234567890123456789", "9223372036854775807", "1.5", "-5", "+5"};
+    struct kapi_pool *pool = kapi_pool_new();
+    size_t yes = 0;
+    for (size_t i = 0; i < sizeof(numbers) / sizeof(*numbers); i++)
+        for (size_t j = 0; j < sizeof(suffixes) / sizeof(*suffixes); j++) {
+            char in[64];
+            snprintf(in, sizeof(in), "%s%s", numbers[i], suffixes[j]);
+            if (!kapi_quantity_plain_canonical(in, strlen(in)))
+                continue;
+            yes++;
+            const char *out, *err;
+            if (kapi_quantity_canonical(pool, in, strlen(in), &out, &err) != 0 || strcmp(out, in) != 0)
+                fail_msg("%s: shortcut says canonical, full parse gives %s", in, out ? out : err);
+        }
+    assert_true(yes > 100);
+    assert_true(kapi_quantity_plain_canonical("100m", 4));
+    assert_true(kapi_quantity_plain_canonical("128Mi", 5));
+    assert_true(kapi_quantity_plain_canonical("3", 1));
+    assert_false(kapi_quantity_plain_canonical("1000m", 5));
+    assert_false(kapi_quantity_plain_canonical("1024Mi", 6));
+    assert_false(kapi_quantity_plain_canonical("0", 1));
+    kapi_pool_free(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canonical),
         cmocka_unit_test(test_kept_verbatim),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_plain_canonical_agrees),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

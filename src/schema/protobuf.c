@@ -11,6 +11,7 @@
 #include "../codec/json.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1328,10 +1329,22 @@ static int encode_field(struct enc *e, const struct kapi_schema_field *f, const 
         size_t n = v->u.obj.len;
         if (!n)
             return 0;
-        const struct kapi_member **ms = kapi_xmalloc(n * sizeof(*ms));
+        /* entries in key order, as Go writes maps */
+        const struct kapi_member *small[16];
+        const struct kapi_member **ms = n <= KAPI_ARRAY_LEN(small) ? small : kapi_xmalloc(n * sizeof(*ms));
         for (size_t i = 0; i < n; i++)
             ms[i] = &v->u.obj.members[i];
-        qsort(ms, n, sizeof(*ms), keyed_cmp);
+        if (ms == small) {
+            for (size_t i = 1; i < n; i++) {
+                const struct kapi_member *x = ms[i];
+                size_t j = i;
+                for (; j > 0 && keyed_cmp(&ms[j - 1], &x) > 0; j--)
+                    ms[j] = ms[j - 1];
+                ms[j] = x;
+            }
+        } else {
+            qsort(ms, n, sizeof(*ms), keyed_cmp);
+        }
         int rc = 0;
         for (size_t i = 0; i < n && !rc; i++) {
             size_t mark;
@@ -1339,7 +1352,8 @@ static int encode_field(struct enc *e, const struct kapi_schema_field *f, const 
                  put_bytes_field(e, 1, ms[i]->key, ms[i]->klen) || encode_elem(e, f, 2, ms[i]->val) ||
                  len_end(e, mark);
         }
-        free(ms);
+        if (ms != small)
+            free(ms);
         return rc ? -1 : 0;
     }
     if (f->flags & KAPI_SCHEMA_F_REPEATED) {
@@ -1368,10 +1382,89 @@ static bool null_when_empty(const struct kapi_schema_msg *m)
     }
 }
 
+/* Messages with an inline (embedded) field, which is written even when
+ * absent: computed once. */
+static uint8_t *inline_msgs;
+static pthread_once_t inline_once = PTHREAD_ONCE_INIT;
+
+static void inline_init(void)
+{
+    inline_msgs = kapi_xcalloc(kapi_schema_nmsgs ? kapi_schema_nmsgs : 1, 1);
+    for (size_t i = 0; i < kapi_schema_nmsgs; i++)
+        for (size_t k = 0; k < kapi_schema_msgs[i].nfields; k++)
+            if (kapi_schema_fields[kapi_schema_msgs[i].first_field + k].flags & KAPI_SCHEMA_F_INLINE)
+                inline_msgs[i] = 1;
+}
+
+/* One field of a plain message, null members as Go writes them. */
+static int encode_member(struct enc *e, const struct kapi_schema_field *f, const struct kapi_value *fv)
+{
+    if (fv->type == KAPI_V_NULL) {
+        /* Types whose empty message reads as null (zero times, raw
+         * extensions without bytes) go out as that empty message, as Go
+         * writes them when they are not pointers; other nulls are unset. */
+        const struct kapi_schema_msg *fm = kapi_schema_field_msg(f);
+        if (fm && !(f->flags & (KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) && null_when_empty(fm))
+            return encode_msg_field(e, f->number, fm, NULL);
+        return 0;
+    }
+    return encode_field(e, f, fv);
+}
+
+/* The declared field a member names: the one after the previous match
+ * first (objects are mostly in declaration order), else the index. */
+static inline const struct kapi_schema_field *member_field(const struct kapi_schema_msg *m,
+                                                           const struct kapi_member *mb, size_t *hint)
+{
+    const struct kapi_schema_field *base = &kapi_schema_fields[m->first_field];
+    const struct kapi_schema_field *f = NULL;
+    for (size_t k = *hint; k < m->nfields && k < *hint + 2 && !f; k++)
+        if (base[k].name_len == mb->klen && kapi_schema_name_eq(base[k].name, mb->key, mb->klen))
+            f = &base[k];
+    if (!f)
+        f = kapi_schema_field_by_name(m, mb->key, mb->klen);
+    if (f)
+        *hint = (size_t)(f - base) + 1;
+    return f;
+}
+
 static int encode_plain(struct enc *e, const struct kapi_schema_msg *m, const struct kapi_value *v)
 {
     if (v->type != KAPI_V_OBJECT)
         return efail(e, "protobuf: %s: expected object", m->name);
+    pthread_once(&inline_once, inline_init);
+    size_t hint = 0;
+    if (!inline_msgs[m - kapi_schema_msgs] && v->u.obj.len <= 64) {
+        /* The members present, ordered by field number (the last duplicate
+         * key wins): work in the object's size, not the type's. */
+        struct slot {
+            uint32_t number;
+            const struct kapi_schema_field *f;
+            const struct kapi_value *val;
+        } sl[64];
+        size_t n = 0;
+        for (size_t i = 0; i < v->u.obj.len; i++) {
+            const struct kapi_member *mb = &v->u.obj.members[i];
+            const struct kapi_schema_field *f = member_field(m, mb, &hint);
+            if (!f)
+                continue;
+            size_t j = n;
+            while (j > 0 && sl[j - 1].number > f->number)
+                j--;
+            if (j > 0 && sl[j - 1].f == f) {
+                sl[j - 1].val = mb->val;
+                continue;
+            }
+            for (size_t k = n; k > j; k--)
+                sl[k] = sl[k - 1];
+            sl[j] = (struct slot){f->number, f, mb->val};
+            n++;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (encode_member(e, sl[i].f, sl[i].val))
+                return -1;
+        return 0;
+    }
     /* member index per declared field; the last duplicate key wins */
     size_t stackpos[64];
     size_t *pos = m->nfields <= KAPI_ARRAY_LEN(stackpos) ? stackpos : kapi_xmalloc(m->nfields * sizeof(*pos));
@@ -1379,8 +1472,7 @@ static int encode_plain(struct enc *e, const struct kapi_schema_msg *m, const st
         pos[i] = SIZE_MAX;
     const struct kapi_schema_field *base = &kapi_schema_fields[m->first_field];
     for (size_t i = 0; i < v->u.obj.len; i++) {
-        const struct kapi_member *mb = &v->u.obj.members[i];
-        const struct kapi_schema_field *f = kapi_schema_field_by_name(m, mb->key, mb->klen);
+        const struct kapi_schema_field *f = member_field(m, &v->u.obj.members[i], &hint);
         if (f)
             pos[f - base] = i;
     }
@@ -1397,17 +1489,7 @@ static int encode_plain(struct enc *e, const struct kapi_schema_msg *m, const st
         }
         if (pos[fi] == SIZE_MAX)
             continue;
-        const struct kapi_value *fv = v->u.obj.members[pos[fi]].val;
-        if (fv->type == KAPI_V_NULL) {
-            /* Types whose empty message reads as null (zero times, raw
-             * extensions without bytes) go out as that empty message, as Go
-             * writes them when they are not pointers; other nulls are unset. */
-            const struct kapi_schema_msg *fm = kapi_schema_field_msg(f);
-            if (fm && !(f->flags & (KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) && null_when_empty(fm))
-                rc = encode_msg_field(e, f->number, fm, NULL);
-            continue;
-        }
-        rc = encode_field(e, f, fv);
+        rc = encode_member(e, f, v->u.obj.members[pos[fi]].val);
     }
     if (pos != stackpos)
         free(pos);

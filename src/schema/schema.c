@@ -52,11 +52,46 @@ static const struct kapi_schema_msg *find_in_pkg(const struct kapi_schema_pkg *p
     return msg_search(p->first_msg, (size_t)p->first_msg + p->nmsgs, full);
 }
 
+static const struct kapi_schema_msg *kind_find(const char *group, const char *version, const char *kind);
+
+/* Every encode and decode asks for its kind: the last few answers are kept
+ * per thread (keys copied; oversized ones are not cached). */
+#define KIND_CACHE 4
+struct kind_cache_ent {
+    char group[64], version[16], kind[64];
+    const struct kapi_schema_msg *m;
+};
+static _Thread_local struct kind_cache_ent kind_cache[KIND_CACHE];
+static _Thread_local unsigned kind_cache_next;
+
 const struct kapi_schema_msg *kapi_schema_kind_find(const char *group, const char *version,
                                                     const char *kind)
 {
     if (!group || !version || !kind || !*kind)
         return NULL;
+    size_t gl = strlen(group), vl = strlen(version), kl = strlen(kind);
+    bool cacheable = gl < sizeof(kind_cache[0].group) && vl < sizeof(kind_cache[0].version) &&
+                     kl < sizeof(kind_cache[0].kind);
+    if (cacheable)
+        for (unsigned i = 0; i < KIND_CACHE; i++) {
+            struct kind_cache_ent *e = &kind_cache[i];
+            if (e->m && strcmp(e->kind, kind) == 0 && strcmp(e->version, version) == 0 &&
+                strcmp(e->group, group) == 0)
+                return e->m;
+        }
+    const struct kapi_schema_msg *m = kind_find(group, version, kind);
+    if (m && cacheable) {
+        struct kind_cache_ent *e = &kind_cache[kind_cache_next++ % KIND_CACHE];
+        memcpy(e->group, group, gl + 1);
+        memcpy(e->version, version, vl + 1);
+        memcpy(e->kind, kind, kl + 1);
+        e->m = m;
+    }
+    return m;
+}
+
+static const struct kapi_schema_msg *kind_find(const char *group, const char *version, const char *kind)
+{
     const struct kapi_schema_pkg *own = NULL, *meta = NULL;
     for (size_t i = 0; i < kapi_schema_npkgs && (!own || !meta); i++) {
         const struct kapi_schema_pkg *p = &kapi_schema_pkgs[i];

@@ -147,3 +147,42 @@ def test_image_pull_secrets_accept_any_name(kapi):
     st, out = kapi.json("POST", "/api/v1/namespaces/default/pods", pod)
     assert st == 201, out
     assert out["spec"]["imagePullSecrets"][1] == {"name": "Not_A_Name"}
+
+
+def test_persistent_volume_spec_rules(kapi):
+    path = "/api/v1/persistentvolumes"
+    base = {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"]}
+    st, out = kapi.json("POST", path, {"metadata": {"name": "pvbad"}, "spec": dict(base)})
+    assert st == 422, out
+    status_422(out, "PersistentVolume", "pvbad",
+               [("FieldValueRequired", "spec", "Required value: must specify a volume type")])
+    st, out = kapi.json("POST", path, {"metadata": {"name": "pvbad"},
+                                       "spec": dict(base, local={"path": "/mnt/d"}, nfs={"server": "s", "path": "/x"},
+                                                    persistentVolumeReclaimPolicy="Keep")})
+    assert st == 422, out
+    status_422(out, "PersistentVolume", "pvbad", [
+        ("FieldValueNotSupported", "spec.persistentVolumeReclaimPolicy",
+         'Unsupported value: "Keep": supported values: "Delete", "Recycle", "Retain"'),
+        ("FieldValueForbidden", "spec.local", "Forbidden: may not specify more than 1 volume type")])
+    st, out = kapi.json("POST", path, {"metadata": {"name": "pvbad"},
+                                       "spec": dict(base, local={"path": "/mnt/d"})})
+    assert st == 422, out
+    status_422(out, "PersistentVolume", "pvbad", [
+        ("FieldValueRequired", "spec.nodeAffinity", "Required value: Local volume requires node affinity")])
+    manifest = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvcsi"},
+                "spec": dict(base, csi={"driver": "example.com/driver", "volumeHandle": ""})}
+    p = kapi.kubectl("create", "-f", "-", input=json.dumps(manifest), check=False)
+    assert p.returncode != 0
+    assert 'The PersistentVolume "pvcsi" is invalid: \n* spec.csi.driver: Invalid value: "example.com/driver": ' \
+        "a lowercase RFC 1123 subdomain must consist of" in p.stderr, p.stderr
+    assert "* spec.csi.volumeHandle: Required value" in p.stderr, p.stderr
+    manifest["spec"]["csi"] = {"driver": "driver.example.com", "volumeHandle": "vol-1"}
+    kapi.kubectl("create", "-f", "-", input=json.dumps(manifest))
+    affinity = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}
+    st, out = kapi.json("POST", path, {"metadata": {"name": "pvlocal"},
+                                       "spec": dict(base, local={"path": "/mnt/d"}, nodeAffinity=affinity)})
+    assert st == 201, out
+    # a PV status write is not checked against the spec rules
+    st, out = kapi.json("PATCH", path + "/pvlocal/status", {"status": {"phase": "Available"}}, headers=MERGE)
+    assert st == 200, out

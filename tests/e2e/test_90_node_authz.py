@@ -71,7 +71,7 @@ def cluster(kapi):
            {"metadata": {"name": "pv1"},
             "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
                      "claimRef": {"namespace": "default", "name": "data"},
-                     "csi": {"driver": "example.com/d", "volumeHandle": "h",
+                     "csi": {"driver": "d.example.com", "volumeHandle": "h",
                              "nodePublishSecretRef": {"namespace": "default", "name": "pvsecret"}}}})
     create(kapi, "/api/v1/persistentvolumes",
            {"metadata": {"name": "pv2"},

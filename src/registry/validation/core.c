@@ -722,20 +722,6 @@ static void secret(struct kv_ctx *c, const struct kapi_value *obj, const struct 
 }
 
 /* ---- Smaller kinds. */
-static const char *const ACCESS_MODES[] = {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"};
-
-static void access_modes(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
-{
-    const struct kapi_value *am = kv_get(spec, "accessModes");
-    if (kv_len(am) == 0)
-        kapi_ferr_required(c->pool, c->errs, fld, "at least 1 access mode is required");
-    for (size_t i = 0; i < kv_len(am); i++) {
-        const char *m = kapi_value_cstr(kv_item(am, i));
-        if (!kv_in(m, ACCESS_MODES, N(ACCESS_MODES)))
-            kapi_ferr_not_supported(c->pool, c->errs, fld, m ? m : "", ACCESS_MODES, N(ACCESS_MODES));
-    }
-}
-
 /* ValidatePersistentVolumeClaimUpdate after the spec rules: the spec is
  * immutable but for volumeName (set once), the storage class (upgraded from
  * the beta annotation or from nil) and, for a bound claim, the storage
@@ -814,13 +800,6 @@ static void pvc_update(struct kv_ctx *c, const struct kapi_value *obj, const str
     kv_immutable(c, kv_get(ns, "volumeMode"), kv_get(os, "volumeMode"), "volumeMode", NULL);
 }
 
-static void pv(struct kv_ctx *c, const struct kapi_value *obj)
-{
-    const struct kapi_value *spec = kv_get(obj, "spec");
-    access_modes(c, spec, "spec.accessModes");
-    if (!kv_str(kv_get(spec, "capacity"), "storage"))
-        kapi_ferr_required(c->pool, c->errs, "spec.capacity", "");
-}
 
 static void namespace(struct kv_ctx *c, const struct kapi_value *obj)
 {
@@ -948,7 +927,7 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
         if (old)
             pvc_update(c, obj, old);
     } else if (!strcmp(kind, "PersistentVolume")) {
-        pv(c, obj);
+        kv_pv_spec(c, kv_get(obj, "spec"), kv_str0(kv_get(obj, "metadata"), "name"));
     } else if (!strcmp(kind, "Event")) {
         event(c, obj);
     } else if (!strcmp(kind, "Endpoints")) {

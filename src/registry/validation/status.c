@@ -373,31 +373,26 @@ static void pod_status(struct kv_ctx *c, const struct kapi_value *obj, const str
     allocated_status(c, kv_get(st, "ephemeralContainerStatuses"), "status.ephemeralContainerStatuses", NULL, true);
 }
 
-/* ---- Service (ValidateLoadBalancerStatus). */
+/* ---- Service (ValidateLoadBalancerStatus) and Ingress
+ * (ValidateIngressLoadBalancerStatus): the same ip / hostname rules, ipMode
+ * only for a Service. */
 
-static void service_status(struct kv_ctx *c, const struct kapi_value *obj)
+static void lb_ingress(struct kv_ctx *c, const struct kapi_value *ing, bool service)
 {
     static const char *const MODES[] = {"Proxy", "VIP"};
-    const struct kapi_value *ing = kv_get(kv_get(kv_get(obj, "status"), "loadBalancer"), "ingress");
-    if (strcmp(kv_str0(kv_get(obj, "spec"), "type"), "LoadBalancer") && kv_len(ing)) {
-        kapi_ferr_forbidden(c->pool, c->errs, "status.loadBalancer.ingress",
-                            "may only be used when `spec.type` is 'LoadBalancer'");
-        return;
-    }
     for (size_t i = 0; i < kv_len(ing); i++) {
         const struct kapi_value *in = kv_item(ing, i);
         const char *p = kv_path(c, "status.loadBalancer.ingress[%zu]", i);
         const char *ip = kv_str0(in, "ip"), *mode = kv_str(in, "ipMode"), *host = kv_str0(in, "hostname");
         if (*ip && !kv_ip_sloppy(ip))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.ip", p), ip, IP_MSG);
-        if (!mode) {
-            if (*ip)
-                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.ipMode", p), "must be specified when `ip` is set");
-        } else if (!*ip) {
-            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.ipMode", p), "may not be specified when `ip` is not set");
-        } else if (!kv_in(mode, MODES, N(MODES))) {
-            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.ipMode", p), mode, MODES, N(MODES));
-        }
+        const char *mp = kv_path(c, "%s.ipMode", p);
+        if (service && !mode && *ip)
+            kapi_ferr_required(c->pool, c->errs, mp, "must be specified when `ip` is set");
+        else if (service && mode && !*ip)
+            kapi_ferr_forbidden(c->pool, c->errs, mp, "may not be specified when `ip` is not set");
+        else if (service && mode && !kv_in(mode, MODES, N(MODES)))
+            kapi_ferr_not_supported(c->pool, c->errs, mp, mode, MODES, N(MODES));
         if (*host) {
             kv_name_msgs(c, kv_path(c, "%s.hostname", p), host, kapi_is_dns1123_subdomain);
             if (kv_ip_sloppy(host))
@@ -405,6 +400,17 @@ static void service_status(struct kv_ctx *c, const struct kapi_value *obj)
                                   "must be a DNS name, not an IP address");
         }
     }
+}
+
+static void service_status(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *ing = kv_get(kv_get(kv_get(obj, "status"), "loadBalancer"), "ingress");
+    if (strcmp(kv_str0(kv_get(obj, "spec"), "type"), "LoadBalancer") && kv_len(ing)) {
+        kapi_ferr_forbidden(c->pool, c->errs, "status.loadBalancer.ingress",
+                            "may only be used when `spec.type` is 'LoadBalancer'");
+        return;
+    }
+    lb_ingress(c, ing, true);
 }
 
 /* ---- PersistentVolumeClaim (ValidatePersistentVolumeClaimStatusUpdate,
@@ -814,6 +820,206 @@ static void job_status(struct kv_ctx *c, const struct kapi_value *obj, const str
         omit(c, "status.conditions", "cannot set SuccessCriteriaMet=True for Job already has Complete=true conditions");
 }
 
+/* ---- ResourceQuota (ValidateResourceQuotaStatusUpdate): status.hard and
+ * status.used keys are quota resource names, values not negative. */
+
+static bool quota_hugepages(const char *k)
+{
+    return !strncmp(k, "hugepages-", 10) || !strncmp(k, "requests.hugepages-", 19);
+}
+
+static void quota_list(struct kv_ctx *c, const struct kapi_value *l, const char *fld)
+{
+    static const char *const QUOTA[] = {
+        "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.storage",
+        "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods",
+        "resourcequotas", "services", "replicationcontrollers", "secrets", "persistentvolumeclaims", "configmaps",
+        "services.nodeports", "services.loadbalancers"};
+    for (size_t i = 0; l && l->type == KAPI_V_OBJECT && i < kv_len(l); i++) {
+        const struct kapi_member *m = &l->u.obj.members[i];
+        const char *p = kv_path(c, "%s[%s]", fld, m->key);
+        size_t before = c->errs->len;
+        /* validateResourceName, then the quota list */
+        kv_name_msgs(c, p, m->key, kapi_is_qualified_name);
+        if (c->errs->len == before && !strchr(m->key, '/')) {
+            bool standard = kv_in(m->key, QUOTA, N(QUOTA)) || !strcmp(m->key, "storage") || quota_hugepages(m->key);
+            if (!standard)
+                kapi_ferr_invalid(c->pool, c->errs, p, m->key, "must be a standard resource type or fully qualified");
+        }
+        if (!strchr(m->key, '/') && !kv_in(m->key, QUOTA, N(QUOTA)) && !quota_hugepages(m->key))
+            kapi_ferr_invalid(c->pool, c->errs, p, m->key, "must be a standard resource for quota");
+        /* ValidateResourceQuantityValue: the non-negative part */
+        const char *s = kapi_value_cstr(m->val);
+        long double q;
+        if (s && kv_quantity(s, &q) && q < 0)
+            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+    }
+}
+
+/* ---- CertificateSigningRequest (ValidateCertificateSigningRequestStatusUpdate):
+ * the status half of validateCertificateSigningRequestUpdate with the
+ * status subresource's options (certificate may be set once, Approved /
+ * Denied conditions not touched). */
+
+static size_t count_type(const struct kapi_value *conds, const char *type, const struct kapi_value **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < kv_len(conds); i++)
+        if (!strcmp(kv_str0(kv_item(conds, i), "type"), type)) {
+            if (out && n < max)
+                out[n] = kv_item(conds, i);
+            n++;
+        }
+    return n;
+}
+
+static bool dup_types(const struct kapi_value *conds)
+{
+    for (size_t i = 1; i < kv_len(conds); i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(kv_str0(kv_item(conds, i), "type"), kv_str0(kv_item(conds, j), "type")))
+                return true;
+    return false;
+}
+
+/* Standard base64 (the JSON form of a []byte) into raw bytes; the typed
+ * decoder has already checked the alphabet and padding. */
+static size_t b64_decode(struct kv_ctx *c, const char *s, char **out)
+{
+    size_t n = strlen(s), o = 0;
+    char *buf = kapi_pool_alloc(c->pool, n + 1);
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+              : ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
+        if (v < 0)
+            continue;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    buf[o] = 0;
+    *out = buf;
+    return o;
+}
+
+/* validateCertificate's PEM part: Go's pem.Decode finds each
+ * "-----BEGIN T-----" ... "-----END T-----" block; headers are
+ * "Key: value" lines before the first blank line. Returns NULL when valid. */
+static const char *csr_certificate(struct kv_ctx *c, const char *data)
+{
+    int blocks = 0;
+    const char *p = data;
+    for (;;) {
+        const char *b = strstr(p, "-----BEGIN ");
+        if (!b)
+            break;
+        const char *te = strstr(b + 11, "-----");
+        const char *nl = te ? strchr(te, '\n') : NULL;
+        if (!te || memchr(b + 11, '\n', (size_t)(te - b - 11)))
+            break;
+        size_t tl = (size_t)(te - b - 11);
+        const char *end = kapi_pool_printf(c->pool, "-----END %.*s-----", (int)tl, b + 11);
+        const char *e = nl ? strstr(nl, end) : NULL;
+        if (!e) {
+            p = te + 5;
+            continue;
+        }
+        blocks++;
+        if (tl != 11 || strncmp(b + 11, "CERTIFICATE", 11))
+            return kapi_pool_printf(c->pool, "only CERTIFICATE PEM blocks are allowed, found %s",
+                                    kapi_go_quote(c->pool, b + 11, tl));
+        /* a header line holds ':' before the body starts */
+        const char *line = nl + 1;
+        const char *lend = strchr(line, '\n');
+        if (lend && lend < e && memchr(line, ':', (size_t)(lend - line)))
+            return "no PEM block headers are permitted";
+        p = e + strlen(end);
+    }
+    if (!blocks)
+        return "must contain at least one CERTIFICATE PEM block";
+    return NULL;
+}
+
+static void csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    static const char *const ALL[] = {"False", "True", "Unknown"}, *const TRUE_ONLY[] = {"True"};
+    const struct kapi_value *conds = kv_get(kv_get(obj, "status"), "conditions");
+    const struct kapi_value *oconds = kv_get(kv_get(old, "status"), "conditions");
+    bool allow_empty = false, allow_both = count_type(oconds, "Approved", NULL, 0) && count_type(oconds, "Denied", NULL, 0);
+    for (size_t i = 0; i < kv_len(oconds); i++)
+        allow_empty |= !*kv_str0(kv_item(oconds, i), "type");
+    bool allow_dup = dup_types(oconds), approved = false, denied = false;
+    for (size_t i = 0; i < kv_len(conds); i++) {
+        const struct kapi_value *cd = kv_item(conds, i);
+        const char *type = kv_str0(cd, "type"), *st = kv_str0(cd, "status");
+        const char *tp = kv_path(c, "status.conditions[%zu].type", i);
+        if (!allow_empty && !*type)
+            kapi_ferr_required(c->pool, c->errs, tp, "");
+        bool true_only = !strcmp(type, "Approved") || !strcmp(type, "Denied") || !strcmp(type, "Failed");
+        if (!*st)
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "status.conditions[%zu].status", i), "");
+        else if (true_only ? strcmp(st, "True") : !kv_in(st, ALL, N(ALL)))
+            kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "status.conditions[%zu].status", i), st,
+                                    true_only ? TRUE_ONLY : ALL, true_only ? 1 : N(ALL));
+        if (!allow_both) {
+            if (!strcmp(type, "Approved")) {
+                approved = true;
+                if (denied)
+                    kapi_ferr_invalid(c->pool, c->errs, tp, type, "Approved and Denied conditions are mutually exclusive");
+            } else if (!strcmp(type, "Denied")) {
+                denied = true;
+                if (approved)
+                    kapi_ferr_invalid(c->pool, c->errs, tp, type, "Approved and Denied conditions are mutually exclusive");
+            }
+        }
+        if (!allow_dup)
+            for (size_t j = 0; j < i; j++)
+                if (!strcmp(kv_str0(kv_item(conds, j), "type"), type)) {
+                    kapi_ferr_duplicate(c->pool, c->errs, tp, type);
+                    break;
+                }
+    }
+    const char *cert = kv_str0(kv_get(obj, "status"), "certificate");
+    const char *ocert = kv_str0(kv_get(old, "status"), "certificate");
+    bool cert_changed = strcmp(cert, ocert) != 0;
+    if (cert_changed) {
+        char *raw, *oraw;
+        b64_decode(c, cert, &raw);
+        b64_decode(c, ocert, &oraw);
+        /* a stored certificate that does not validate lets any value through */
+        const char *err = *raw ? csr_certificate(c, raw) : NULL;
+        if (err && !(*oraw && csr_certificate(c, oraw)))
+            kapi_ferr_invalid(c->pool, c->errs, "status.certificate", "<certificate data>", err);
+    }
+    static const char *const KEEP[] = {"Approved", "Denied", "Failed"};
+    for (size_t k = 0; k < N(KEEP); k++)
+        if (count_type(conds, KEEP[k], NULL, 0) < count_type(oconds, KEEP[k], NULL, 0))
+            kapi_ferr_forbidden(c->pool, c->errs, "status.conditions",
+                                kapi_pool_printf(c->pool, "updates may not remove a condition of type \"%s\"", KEEP[k]));
+    for (size_t k = 0; k < 2; k++) {
+        const struct kapi_value *nc[8], *oc[8];
+        size_t n = count_type(conds, KEEP[k], nc, 8), o = count_type(oconds, KEEP[k], oc, 8);
+        bool same_list = n == o;
+        for (size_t i = 0; same_list && i < n && i < 8; i++)
+            same_list = kapi_value_equal(nc[i], oc[i]);
+        if (n > o)
+            kapi_ferr_forbidden(c->pool, c->errs, "status.conditions",
+                                kapi_pool_printf(c->pool, "updates may not add a condition of type \"%s\"", KEEP[k]));
+        else if (n == o && !same_list)
+            /* upstream appends a cmp.Diff of the conditions */
+            kapi_ferr_forbidden(c->pool, c->errs, "status.conditions",
+                                kapi_pool_printf(c->pool, "updates may not modify a condition of type \"%s\"\n", KEEP[k]));
+    }
+    if (cert_changed && *ocert)
+        kapi_ferr_forbidden(c->pool, c->errs, "status.certificate", "updates may not modify existing certificate content");
+}
+
 /* ---- Dispatch. */
 
 bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
@@ -840,6 +1046,9 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
                                   "may only be 'Terminating' if `deletionTimestamp` is not empty");
         } else if (!strcmp(kind, "ReplicationController")) {
             replica_set_status(c, st);
+        } else if (!strcmp(kind, "ResourceQuota")) {
+            quota_list(c, kv_get(st, "hard"), "status.hard");
+            quota_list(c, kv_get(st, "used"), "status.used");
         }
     } else if (!strcmp(group, "apps")) {
         if (!strcmp(kind, "Deployment"))
@@ -858,6 +1067,12 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
             static const char *const K[] = {"currentReplicas", "desiredReplicas"};
             nonneg_all(c, st, K, N(K));
         }
+    } else if (!strcmp(group, "networking.k8s.io")) {
+        if (!strcmp(kind, "Ingress"))
+            lb_ingress(c, kv_get(kv_get(st, "loadBalancer"), "ingress"), false);
+    } else if (!strcmp(group, "certificates.k8s.io")) {
+        if (!strcmp(kind, "CertificateSigningRequest"))
+            csr_status(c, obj, old);
     } else if (!strcmp(group, "policy")) {
         if (!strcmp(kind, "PodDisruptionBudget")) {
             /* ValidatePodDisruptionBudgetStatusUpdate (policy/v1): conditions, then the counters */

@@ -78,6 +78,8 @@ struct kv_volumes *kv_volumes(struct kv_ctx *c, const struct kapi_value *vols, c
 /* volumeMounts and volumeDevices of container ct at path ctr */
 void kv_volume_mounts(struct kv_ctx *c, const struct kapi_value *ct, const struct kv_volumes *vs, const char *ctr);
 void kv_pvc_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+/* ValidatePersistentVolumeSpec of a PersistentVolume object (not inline) */
+void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_name);
 void kv_pvc_template(struct kv_ctx *c, const struct kapi_value *t, const char *fld);
 /* not absolute, no ".." element (upstream's validateLocalDescendingPath) */
 void kv_local_descending_path(struct kv_ctx *c, const char *p, const char *fld);

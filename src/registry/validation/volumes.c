@@ -5,6 +5,7 @@
  * volumeDevices against the volumes that validated. */
 #include "validation_int.h"
 
+#include <math.h>
 #include <regex.h>
 #include <string.h>
 
@@ -357,9 +358,17 @@ static bool iscsi_prefixed(const char *s)
     return !strncmp(s, "iqn", 3) || !strncmp(s, "eui", 3) || !strncmp(s, "naa", 3);
 }
 
+/* validateISCSIVolumeSource after targetPortal (shared with the PV form) */
+static void iscsi_rest(struct kv_ctx *c, const struct kapi_value *is, const char *fld);
+
 static void iscsi(struct kv_ctx *c, const struct kapi_value *is, const char *fld)
 {
     required_str(c, is, "targetPortal", fld);
+    iscsi_rest(c, is, fld);
+}
+
+static void iscsi_rest(struct kv_ctx *c, const struct kapi_value *is, const char *fld)
+{
     const char *iqn = kv_str0(is, "iqn");
     const char *ip = kv_path(c, "%s.iqn", fld);
     if (!*iqn)
@@ -750,6 +759,249 @@ static void image(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
     if (c->is_pod && !*kv_str0(s, "reference"))
         kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.reference", fld), "");
     kv_enum(c, kv_path(c, "%s.pullPolicy", fld), kv_str(s, "pullPolicy"), PULL_POLICIES, N(PULL_POLICIES));
+}
+
+/* ---- PersistentVolume (ValidatePersistentVolumeSpec, not inline). */
+
+/* validatePVSecretReference */
+static void pv_secret_ref(struct kv_ctx *c, const struct kapi_value *ref, const char *fld)
+{
+    const char *name = kv_str0(ref, "name"), *ns = kv_str0(ref, "namespace");
+    if (!*name)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.name", fld), "");
+    else
+        kv_name_msgs(c, kv_path(c, "%s.name", fld), name, kapi_is_dns1123_subdomain);
+    if (!*ns)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.namespace", fld), "");
+    else
+        kv_name_msgs(c, kv_path(c, "%s.namespace", fld), ns, kapi_is_dns1123_label);
+}
+
+static void pv_csi(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    static const char *const REFS[] = {"controllerPublishSecretRef", "controllerExpandSecretRef",
+                                       "nodePublishSecretRef", "nodeExpandSecretRef"};
+    csi_driver(c, kv_str0(s, "driver"), kv_path(c, "%s.driver", fld));
+    required_str(c, s, "volumeHandle", fld);
+    for (size_t i = 0; i < N(REFS); i++) {
+        const struct kapi_value *ref = kv_get(s, REFS[i]);
+        if (ref)
+            pv_secret_ref(c, ref, kv_path(c, "%s.%s", fld, REFS[i]));
+    }
+}
+
+static void pv_glusterfs(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    glusterfs(c, s, fld);
+    const char *ns = kv_str(s, "endpointsNamespace");
+    const char *p = kv_path(c, "%s.endpointsNamespace", fld);
+    if (ns && !*ns)
+        kapi_ferr_invalid(c->pool, c->errs, p, ns, "if the endpointnamespace is set, it must be a valid namespace name");
+    else if (ns)
+        kv_name_msgs(c, p, ns, kapi_is_dns1123_label);
+}
+
+/* secretRef (a SecretReference) needs both name and namespace */
+static void secret_ref_both(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    const struct kapi_value *sr = kv_get(s, "secretRef");
+    if (sr && !*kv_str0(sr, "namespace"))
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.secretRef.namespace", fld), "");
+}
+
+static void pv_cinder(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    cinder(c, s, fld);
+    secret_ref_both(c, s, fld);
+}
+
+static void pv_storageos(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    storageos(c, s, fld);
+    secret_ref_both(c, s, fld);
+}
+
+static void pv_azure_file(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    azure_file(c, s, fld);
+    const char *ns = kv_str(s, "secretNamespace");
+    if (ns && !*ns)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.secretNamespace", fld), "");
+}
+
+static void pv_local(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
+{
+    const char *p = kv_str0(s, "path");
+    if (!*p)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.path", fld), "");
+    else
+        no_backsteps(c, p, kv_path(c, "%s.path", fld));
+}
+
+/* In upstream's order: key, the path of the source's own checks, the path of
+ * the "more than 1" error (NULL: flexVolume, which has no such check). */
+static const struct {
+    const char *key, *child, *dup_child;
+    source_fn fn;
+} PV_SOURCES[] = {
+    {"hostPath", "hostPath", "hostPath", host_path},
+    {"gcePersistentDisk", "persistentDisk", "gcePersistentDisk", pd},
+    {"awsElasticBlockStore", "awsElasticBlockStore", "awsElasticBlockStore", ebs},
+    {"glusterfs", "glusterfs", "glusterfs", pv_glusterfs},
+    {"flocker", "flocker", "flocker", flocker},
+    {"nfs", "nfs", "nfs", nfs},
+    {"rbd", "rbd", "rbd", rbd},
+    {"quobyte", "quobyte", "quobyte", quobyte},
+    {"cephfs", "cephfs", "cephFS", cephfs},
+    {"iscsi", "iscsi", "iscsi", NULL},
+    {"cinder", "cinder", "cinder", pv_cinder},
+    {"fc", "fc", "fc", fc},
+    {"flexVolume", "flexVolume", NULL, flex},
+    {"azureFile", "azureFile", "azureFile", pv_azure_file},
+    {"vsphereVolume", "vsphereVolume", "vsphereVolume", vsphere},
+    {"photonPersistentDisk", "photonPersistentDisk", "photonPersistentDisk", photon},
+    {"portworxVolume", "portworxVolume", "portworxVolume", portworx},
+    {"azureDisk", "azureDisk", "azureDisk", azure_disk},
+    {"scaleIO", "scaleIO", "scaleIO", scale_io},
+    {"local", "local", "local", pv_local},
+    {"storageos", "storageos", "storageos", pv_storageos},
+    {"csi", "csi", "csi", pv_csi},
+};
+
+/* path.Clean(p) == "/" */
+static bool cleans_to_root(const char *p)
+{
+    if (*p != '/')
+        return false;
+    long depth = 0;
+    for (const char *s = p;;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 2 && !strncmp(s, "..", 2))
+            depth = depth ? depth - 1 : 0;
+        else if (n && !(n == 1 && *s == '.'))
+            depth++;
+        if (!e)
+            break;
+        s = e + 1;
+    }
+    return depth == 0;
+}
+
+/* %#v of the capacity map as NotSupported prints it (see validation.md) */
+static const char *go_resource_list(struct kv_ctx *c, const struct kapi_value *cap)
+{
+    if (!cap || cap->type != KAPI_V_OBJECT)
+        return "core.ResourceList(nil)";
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_puts(&b, "core.ResourceList{");
+    for (size_t i = 0; i < kv_len(cap); i++) {
+        const struct kapi_member *m = &cap->u.obj.members[i];
+        const char *q = kapi_value_cstr(m->val);
+        if (i)
+            kapi_buf_puts(&b, ", ");
+        kapi_go_quote_buf(&b, m->key, strlen(m->key));
+        kapi_buf_puts(&b, ":");
+        q = q ? kv_quantity_string(c, q) : "";
+        kapi_go_quote_buf(&b, q, strlen(q));
+    }
+    kapi_buf_putc(&b, '}');
+    const char *s = kapi_pool_strndup(c->pool, b.data, b.len);
+    kapi_buf_dispose(&b);
+    return s;
+}
+
+void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_name)
+{
+    static const char *const STORAGE[] = {"storage"};
+    static const char *const RECLAIM[] = {"Delete", "Recycle", "Retain"};
+    static const char *const MODES[] = {"Block", "Filesystem"};
+    const struct kapi_value *am = kv_get(spec, "accessModes");
+    if (kv_len(am) == 0)
+        kapi_ferr_required(c->pool, c->errs, "spec.accessModes", "");
+    bool rwop = false, other = false;
+    for (size_t i = 0; i < kv_len(am); i++) {
+        const char *m = kapi_value_cstr(kv_item(am, i));
+        m = m ? m : "";
+        if (!kv_in(m, ACCESS_MODES, N(ACCESS_MODES)))
+            kapi_ferr_not_supported(c->pool, c->errs, "spec.accessModes", m, ACCESS_MODES, N(ACCESS_MODES));
+        else if (!strcmp(m, "ReadWriteOncePod"))
+            rwop = true;
+        else
+            other = true;
+    }
+    if (rwop && other)
+        kapi_ferr_forbidden(c->pool, c->errs, "spec.accessModes", "may not use ReadWriteOncePod with other access modes");
+    const struct kapi_value *cap = kv_get(spec, "capacity");
+    if (kv_len(cap) == 0)
+        kapi_ferr_required(c->pool, c->errs, "spec.capacity", "");
+    if (!kv_get(cap, "storage") || kv_len(cap) > 1)
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_NOT_SUPPORTED, "spec.capacity", go_resource_list(c, cap),
+                      kapi_pool_printf(c->pool, "supported values: \"%s\"", STORAGE[0]));
+    for (size_t i = 0; cap && cap->type == KAPI_V_OBJECT && i < kv_len(cap); i++) {
+        const struct kapi_member *m = &cap->u.obj.members[i];
+        const char *q = kapi_value_cstr(m->val);
+        const char *p = kv_path(c, "spec.capacity[%s]", m->key);
+        long double v;
+        if (!q || !kv_quantity(q, &v))
+            continue;
+        /* validateBasicResource: Value() rounds up */
+        int64_t iv = (int64_t)ceill(v);
+        if (iv < 0)
+            kapi_ferr_invalid_int(c->pool, c->errs, p, iv, "must be a valid resource quantity");
+        if (v <= 0)
+            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, q), "must be greater than zero");
+    }
+    const char *reclaim = kv_str0(spec, "persistentVolumeReclaimPolicy");
+    if (*reclaim && !kv_in(reclaim, RECLAIM, N(RECLAIM)))
+        kapi_ferr_not_supported(c->pool, c->errs, "spec.persistentVolumeReclaimPolicy", reclaim, RECLAIM, N(RECLAIM));
+    const struct kapi_value *na = kv_get(spec, "nodeAffinity");
+    if (na) {
+        /* validateVolumeNodeAffinity */
+        const struct kapi_value *req = kv_get(na, "required");
+        if (req)
+            kv_node_selector(c, req, "spec.nodeAffinity.required");
+        else
+            kapi_ferr_required(c->pool, c->errs, "spec.nodeAffinity.required", "must specify required node constraints");
+    }
+    int num = 0;
+    for (size_t i = 0; i < N(PV_SOURCES); i++) {
+        const struct kapi_value *src = kv_get(spec, PV_SOURCES[i].key);
+        if (!src)
+            continue;
+        if (num > 0 && PV_SOURCES[i].dup_child) {
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "spec.%s", PV_SOURCES[i].dup_child), MORE_THAN_ONE);
+            continue;
+        }
+        num++;
+        const char *fld = kv_path(c, "spec.%s", PV_SOURCES[i].child);
+        if (PV_SOURCES[i].fn) {
+            PV_SOURCES[i].fn(c, src, fld);
+        } else { /* validateISCSIPersistentVolumeSource */
+            const char *tp = kv_str0(src, "targetPortal");
+            required_str(c, src, "targetPortal", fld);
+            if (kv_get(src, "initiatorName") && strlen(pv_name) + 1 + strlen(tp) > 64)
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.targetportal", fld), tp,
+                                  "Total length of <volume name>:<iscsi.targetPortal> must be under 64 characters if "
+                                  "iscsi.initiatorName is specified.");
+            iscsi_rest(c, src, fld);
+        }
+        if (!strcmp(PV_SOURCES[i].key, "local") && !na)
+            kapi_ferr_required(c->pool, c->errs, "spec.nodeAffinity", "Local volume requires node affinity");
+    }
+    if (num == 0)
+        kapi_ferr_required(c->pool, c->errs, "spec", "must specify a volume type");
+    const struct kapi_value *hp = kv_get(spec, "hostPath");
+    if (hp && cleans_to_root(kv_str0(hp, "path")) && !strcmp(reclaim, "Recycle"))
+        kapi_ferr_forbidden(c->pool, c->errs, "spec.persistentVolumeReclaimPolicy",
+                            "may not be 'recycle' for a hostPath mount of '/'");
+    const char *sc = kv_str0(spec, "storageClassName");
+    if (*sc)
+        kv_name_msgs(c, "spec.storageClassName", sc, kapi_is_dns1123_subdomain);
+    const char *vm = kv_str(spec, "volumeMode");
+    if (vm && !kv_in(vm, MODES, N(MODES)))
+        kapi_ferr_not_supported(c->pool, c->errs, "spec.volumeMode", vm, MODES, N(MODES));
 }
 
 /* In upstream's order; child = the path the source's own checks use (two

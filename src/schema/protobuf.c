@@ -1418,7 +1418,7 @@ static inline const struct kapi_schema_field *member_field(const struct kapi_sch
 {
     const struct kapi_schema_field *base = &kapi_schema_fields[m->first_field];
     const struct kapi_schema_field *f = NULL;
-    for (size_t k = *hint; k < m->nfields && k < *hint + 2 && !f; k++)
+    for (size_t k = *hint; k < m->nfields && k < *hint + 4 && !f; k++)
         if (base[k].name_len == mb->klen && kapi_schema_name_eq(base[k].name, mb->key, mb->klen))
             f = &base[k];
     if (!f)

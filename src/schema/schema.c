@@ -2,6 +2,7 @@
 #include "schema.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +129,7 @@ static uint16_t *name_slots;      /* all tables, back to back */
 static uint32_t *name_table;      /* per message: offset of its table */
 static uint8_t *name_bits;        /* per message: log2 of its table size */
 static pthread_once_t name_once = PTHREAD_ONCE_INIT;
+static atomic_bool name_ready;    /* set once the tables are built (skips pthread_once) */
 
 static inline uint32_t name_hash(const char *s, size_t n)
 {
@@ -168,12 +170,14 @@ static void name_index_init(void)
             t[h] = (uint16_t)(k + 1);
         }
     }
+    atomic_store_explicit(&name_ready, true, memory_order_release);
 }
 
 const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_schema_msg *m,
                                                           const char *name, size_t len)
 {
-    pthread_once(&name_once, name_index_init);
+    if (!atomic_load_explicit(&name_ready, memory_order_acquire))
+        pthread_once(&name_once, name_index_init);
     size_t mi = (size_t)(m - kapi_schema_msgs);
     const uint16_t *t = &name_slots[name_table[mi]];
     uint32_t mask = (1u << name_bits[mi]) - 1;

@@ -1220,7 +1220,8 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
         return;  /* present */
     if (v->u.obj.cap < out + 1) {
         struct kapi_member *nm = kapi_pool_alloc(t->pool, (out + 1) * sizeof(*nm));
-        memcpy(nm, members, out * sizeof(*nm));
+        if (out)
+            memcpy(nm, members, out * sizeof(*nm));
         v->u.obj.members = members = nm;
         v->u.obj.cap = out + 1;
     }

@@ -754,7 +754,9 @@ static size_t fold_dups(struct parser *ps, size_t top, struct kapi_member *m, si
                 m[j].val = m[i].val;
                 note_dup(ps, top, &m[i], offs ? offs[i] : 0);
             } else {
-                m[k++] = m[i];
+                if (k != i)
+                    m[k] = m[i];
+                k++;
             }
         }
         return k;

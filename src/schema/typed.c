@@ -6,6 +6,8 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,9 @@ static uint8_t *has_inline;   /* per message */
 static uint8_t *typemeta;     /* per message: Go type embeds TypeMeta */
 static bool has_typemeta(const struct kapi_schema_msg *m);
 static pthread_once_t flat_once = PTHREAD_ONCE_INIT;
+static atomic_bool flat_ready;
+static const struct kapi_schema_msg *object_meta; /* ObjectMeta and its creationTimestamp slot */
+static unsigned object_meta_ct_pos;
 
 static uint16_t msg_flat_size(size_t mi)
 {
@@ -61,6 +66,14 @@ static void flat_init(void)
     typemeta = kapi_xcalloc(kapi_schema_nmsgs ? kapi_schema_nmsgs : 1, 1);
     for (size_t i = 0; i < kapi_schema_nmsgs; i++)
         typemeta[i] = has_typemeta(&kapi_schema_msgs[i]);
+    object_meta = kapi_schema_msg_find("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+    const struct kapi_schema_field *ct =
+        object_meta ? kapi_schema_field_by_name(object_meta, "creationTimestamp", 17) : NULL;
+    if (!ct)
+        object_meta = NULL;
+    else
+        object_meta_ct_pos = flat_base[ct - kapi_schema_fields];
+    atomic_store_explicit(&flat_ready, true, memory_order_release);
 }
 
 /* Declared field by JSON name (the schema's hashed index). */
@@ -244,7 +257,6 @@ struct tc {
     struct kapi_pool *pool;
     struct seg *segs;         /* strict path: spec.containers[0].name; Go's */
     size_t nsegs, capsegs;    /* field stack (spec.containers.name) is the go ones */
-    struct tpath scratch;
     const struct kapi_schema_msg *gostruct;  /* Go's errorContext.Struct */
     const char *saved;        /* first type error (decoding goes on) */
     const char *fatal;        /* error from an UnmarshalJSON: decoding stops */
@@ -254,6 +266,8 @@ struct tc {
     size_t ndups;
     int quiet;                /* inside values Go decodes non-strictly */
     int depth;
+    /* not zeroed at the start (kapi_typed_check): */
+    struct tpath scratch;
     struct seg segbuf[48];    /* segs until a path is deeper */
 };
 
@@ -1056,7 +1070,8 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
                 mem->val = zero_value(t, f->kind, em);
             else
                 check_elem(t, f->kind, em, &mem->val);
-            note_dups(t);
+            if (t->ndups)
+                note_dups(t);
             seg_pop(t);
         }
         /* map keys come out sorted, as Go writes maps */
@@ -1163,7 +1178,8 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
                 keep = mem->val->type != KAPI_V_NULL;
             }
         }
-        note_dups(t);
+        if (t->ndups)
+            note_dups(t);
         t->gostruct = saved_struct;
         seg_pop(t);
         if (t->fatal)
@@ -1207,12 +1223,9 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
     }
     /* ObjectMeta.creationTimestamp is a plain struct in Go: its JSON always
      * carries it, as null when unset (pod templates show it that way). */
-    static const struct kapi_schema_msg *object_meta;
-    if (!object_meta)
-        object_meta = kapi_schema_msg_find("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta");
-    unsigned ct_pos = 0;
-    if (m != object_meta || lookup(m, "creationTimestamp", 17, &ct_pos) == NULL)
+    if (m != object_meta)
         return;
+    unsigned ct_pos = object_meta_ct_pos;
     size_t at = 0;
     for (; at < out && posv[at] < ct_pos + 2; at++)
         ;
@@ -1250,9 +1263,12 @@ int kapi_typed_check(struct kapi_pool *pool, const struct kapi_schema_msg *msg,
                      struct kapi_value *obj, const struct kapi_json_dup *dups,
                      struct kapi_typed_result *res)
 {
-    pthread_once(&flat_once, flat_init);
+    if (!atomic_load_explicit(&flat_ready, memory_order_acquire))
+        pthread_once(&flat_once, flat_init);
     memset(res, 0, sizeof(*res));
-    struct tc t = {.pool = pool};
+    struct tc t;
+    memset(&t, 0, offsetof(struct tc, scratch));
+    t.pool = pool;
     t.segs = t.segbuf;
     t.capsegs = KAPI_ARRAY_LEN(t.segbuf);
     tpath_init(&t.scratch);

@@ -128,8 +128,10 @@ void kv_immutable(struct kv_ctx *c, const struct kapi_value *nv, const struct ka
 {
     bool same = (!nv || nv->type == KAPI_V_NULL) ? (!ov || ov->type == KAPI_V_NULL)
                                                  : (ov && kapi_value_equal(nv, ov));
+    /* a nil new value prints as the string "null" (Go's field.Error) */
+    bool nil = !nv || nv->type == KAPI_V_NULL;
     if (!same)
-        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, repr ? repr : kv_repr(c, nv),
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, repr ? repr : nil ? "\"null\"" : kv_repr(c, nv),
                       "field is immutable");
 }
 

@@ -186,3 +186,32 @@ def test_persistent_volume_spec_rules(kapi):
     # a PV status write is not checked against the spec rules
     st, out = kapi.json("PATCH", path + "/pvlocal/status", {"status": {"phase": "Available"}}, headers=MERGE)
     assert st == 200, out
+
+
+def test_persistent_volume_update_rules(kapi):
+    """ValidatePersistentVolumeUpdate: the source, volumeMode and a set
+    nodeAffinity are fixed; capacity and the reclaim policy may change."""
+    path = "/api/v1/persistentvolumes"
+    affinity = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}
+    spec = {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "nodeAffinity": affinity,
+            "csi": {"driver": "d.example.com", "volumeHandle": "vol-1"}}
+    st, out = kapi.json("POST", path, {"metadata": {"name": "pvupd"}, "spec": spec})
+    assert st == 201, out
+    st, out = kapi.json("PATCH", path + "/pvupd", {"spec": {"capacity": {"storage": "2Gi"},
+                                                             "persistentVolumeReclaimPolicy": "Delete"}},
+                        headers=MERGE)
+    assert st == 200, out
+    st, out = kapi.json("PATCH", path + "/pvupd", {"spec": {"csi": {"volumeHandle": "vol-2"}}}, headers=MERGE)
+    assert st == 422, out
+    cause = out["details"]["causes"][0]
+    assert cause["reason"] == "FieldValueForbidden" and cause["field"] == "spec.persistentvolumesource"
+    assert cause["message"].startswith("Forbidden: spec.persistentvolumesource is immutable after creation\n")
+    st, out = kapi.json("PATCH", path + "/pvupd", {"spec": {"volumeMode": "Block"}}, headers=MERGE)
+    assert st == 422, out
+    status_422(out, "PersistentVolume", "pvupd",
+               [("FieldValueInvalid", "volumeMode", 'Invalid value: "Block": field is immutable')])
+    p = kapi.kubectl("patch", "pv", "pvupd", "--type=json", "-p", '[{"op":"remove","path":"/spec/nodeAffinity"}]',
+                     check=False)
+    assert p.returncode != 0
+    assert 'nodeAffinity: Invalid value: "null": field is immutable' in p.stderr, p.stderr

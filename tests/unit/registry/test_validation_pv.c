@@ -122,11 +122,44 @@ static void test_pv_sources(void **state)
           "name>:<iscsi.targetPortal> must be under 64 characters if iscsi.initiatorName is specified.");
 }
 
+static void check_update(const char *obj, const char *old, const char *want)
+{
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_field_errors errs = {0};
+    kapi_validate_kind(pool, "", "v1", "PersistentVolume", parse(pool, obj), parse(pool, old), &errs);
+    const char *got = kapi_field_errors_aggregate(pool, &errs);
+    if (strcmp(got, want) != 0)
+        fail_msg("\n got: %s\nwant: %s", got, want);
+    kapi_pool_free(pool);
+}
+
+/* ValidatePersistentVolumeUpdate: source, volumeMode and a set nodeAffinity are fixed. */
+static void test_pv_update(void **state)
+{
+    (void)state;
+    const char *old = PV(BASE AFFINITY "'csi':{'driver':'d.example.com','volumeHandle':'h'},'volumeMode':'Filesystem'");
+    /* what may change: capacity, reclaim policy, the expand secret once */
+    check_update(PV("'accessModes':['ReadWriteOnce'],'capacity':{'storage':'2Gi'},'persistentVolumeReclaimPolicy':'Delete',"
+                    AFFINITY "'csi':{'driver':'d.example.com','volumeHandle':'h','controllerExpandSecretRef':"
+                    "{'name':'s','namespace':'n'}},'volumeMode':'Filesystem'"),
+                 old, "");
+    check_update(PV(BASE AFFINITY "'csi':{'driver':'d.example.com','volumeHandle':'other'},'volumeMode':'Filesystem'"), old,
+                 "spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation\n"
+                 "  core.PersistentVolumeSource{\n  \tcsi: changed,\n  }\n");
+    check_update(PV(BASE AFFINITY "'csi':{'driver':'d.example.com','volumeHandle':'h'},'volumeMode':'Block'"), old,
+                 "volumeMode: Invalid value: \"Block\": field is immutable");
+    check_update(PV(BASE "'csi':{'driver':'d.example.com','volumeHandle':'h'},'volumeMode':'Filesystem'"), old,
+                 "nodeAffinity: Invalid value: \"null\": field is immutable");
+    /* a nodeAffinity may be added when there was none */
+    check_update(PV(BASE AFFINITY "'hostPath':{'path':'/d'}"), PV(BASE "'hostPath':{'path':'/d'}"), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pv_basics),
         cmocka_unit_test(test_pv_sources),
+        cmocka_unit_test(test_pv_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@ BUILD_DATE := $(shell git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M
 # Always-on flags live apart from CFLAGS so `make CFLAGS=...` cannot drop them.
 KAPI_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -pthread -MMD -MP \
                -DKAPI_BUILD_DATE=\"$(or $(BUILD_DATE),1970-01-01T00:00:00Z)\"
-LDLIBS  := -lssl -lcrypto -lsqlite3 -lyaml -lnghttp2 -lsodium -lpthread -lm
+LDLIBS  := -lssl -lcrypto -lsqlite3 -lyaml -lnghttp2 -lsodium -lpcre2-8 -lpthread -lm
 
 SRCS      := $(shell find src -name '*.c' ! -path src/server/main.c | sort)
 OBJS      := $(SRCS:%.c=$(BUILD)/obj/%.o)

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages kapi builds, tests and benchmarks with.
 # Idempotent and quick when everything is present.
 set -euo pipefail
-pkgs=(build-essential clang libclang-rt-14-dev libssl-dev libsqlite3-dev libyaml-dev libnghttp2-dev libsodium-dev
+pkgs=(build-essential clang libclang-rt-14-dev libssl-dev libsqlite3-dev libyaml-dev libnghttp2-dev libsodium-dev libpcre2-dev
       libcmocka-dev openssl curl python3 python3-kubernetes python3-pytest python3-yaml
       etcd-server etcd-client nginx-light wrk)
 missing=()

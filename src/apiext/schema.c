@@ -7,17 +7,18 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/goregex.h"
 #include "../codec/json.h"
 #include "../schema/schema.h"
 #include "../schema/typed.h"
 
 #define SCHEMA_MAX_DEPTH 64
 #define SCHEMA_MAX_NODES 20000
+#define SCHEMA_MAX_REGEX_BYTES (32u << 20)
 #define DATA_MAX_DEPTH 256
 
 enum {
@@ -38,8 +39,7 @@ struct kapi_crd_schema {
     int64_t max_len, min_len, max_items, min_items, max_props, min_props; /* -1 unset */
     bool unique_items;
     const char *pattern;
-    regex_t re;
-    bool re_ok;
+    struct kapi_goregex *re; /* NULL when pattern is unset or invalid */
     const char *re_err;
     const struct kapi_value *enum_v; /* array or NULL */
     struct kapi_value *def;          /* pruned default or NULL */
@@ -234,6 +234,7 @@ static const char *quote(struct kapi_pool *pool, const char *s)
 struct cctx {
     struct kapi_pool *pool;
     size_t nodes;
+    size_t re_bytes; /* compiled patterns so far, bounded by SCHEMA_MAX_REGEX_BYTES */
     char *err;
 };
 
@@ -284,72 +285,29 @@ static bool get_bool(const struct kapi_value *v)
 
 static void regex_cleanup(void *arg)
 {
-    regfree((regex_t *)arg);
+    kapi_goregex_free(arg);
 }
 
-/* Rewrites Perl-style class escapes that POSIX ERE lacks (\d \w \s and their
- * negations) into bracket expressions; everything else is passed through. */
-static char *translate_regex(struct kapi_pool *pool, const char *p)
+/* Compiles a schema's pattern with Go's syntax. Patterns of one schema may
+ * take SCHEMA_MAX_REGEX_BYTES in all; past that they count as too large. */
+static struct kapi_goregex *compile_pattern(struct kapi_pool *pool, const char *pat, size_t *budget_used,
+                                            const char **err)
 {
-    struct kapi_buf b;
-    kapi_buf_init(&b, 1 << 20);
-    bool in_bracket = false;
-    for (size_t i = 0; p[i]; i++) {
-        char c = p[i];
-        if (c == '\\' && p[i + 1]) {
-            char n = p[i + 1];
-            const char *rep = NULL;
-            switch (n) {
-            case 'd': rep = in_bracket ? "0-9" : "[0-9]"; break;
-            case 'w': rep = in_bracket ? "A-Za-z0-9_" : "[A-Za-z0-9_]"; break;
-            case 's': rep = in_bracket ? " \t\n\r\f\v" : "[ \t\n\r\f\v]"; break;
-            case 'D': rep = in_bracket ? NULL : "[^0-9]"; break;
-            case 'W': rep = in_bracket ? NULL : "[^A-Za-z0-9_]"; break;
-            case 'S': rep = in_bracket ? NULL : "[^ \t\n\r\f\v]"; break;
-            default: break;
-            }
-            if (rep) {
-                kapi_buf_puts(&b, rep);
-                i++;
-                continue;
-            }
-            if (!in_bracket && n >= '1' && n <= '9') {
-                /* RE2 has no backreferences (and glibc's can backtrack
-                 * exponentially): refuse them like Go's regexp does. */
-                kapi_buf_dispose(&b);
-                return NULL;
-            }
-            if (in_bracket) {
-                /* Inside POSIX brackets a backslash is literal. */
-                kapi_buf_putc(&b, n);
-                i++;
-                continue;
-            }
-            kapi_buf_putc(&b, c);
-            kapi_buf_putc(&b, n);
-            i++;
-            continue;
-        }
-        if (c == '[' && !in_bracket) {
-            in_bracket = true;
-            kapi_buf_putc(&b, c);
-            if (p[i + 1] == '^') {
-                kapi_buf_putc(&b, '^');
-                i++;
-            }
-            if (p[i + 1] == ']') {
-                kapi_buf_putc(&b, ']');
-                i++;
-            }
-            continue;
-        }
-        if (c == ']' && in_bracket)
-            in_bracket = false;
-        kapi_buf_putc(&b, c);
+    char *e = NULL;
+    struct kapi_goregex *re = kapi_goregex_compile(pat, strlen(pat), &e);
+    if (!re) {
+        *err = kapi_pool_strdup(pool, e);
+        free(e);
+        return NULL;
     }
-    char *s = kapi_pool_strndup(pool, b.data ? b.data : "", b.len);
-    kapi_buf_dispose(&b);
-    return s;
+    *budget_used += kapi_goregex_size(re);
+    if (*budget_used > SCHEMA_MAX_REGEX_BYTES) {
+        kapi_goregex_free(re);
+        *err = kapi_pool_printf(pool, "error parsing regexp: expression too large: `%s`", pat);
+        return NULL;
+    }
+    *err = NULL;
+    return re;
 }
 
 static struct kapi_crd_schema *compile_node(struct cctx *c, const struct kapi_value *v, int depth);
@@ -438,18 +396,9 @@ static struct kapi_crd_schema *compile_node(struct cctx *c, const struct kapi_va
     const char *pat = kapi_obj_get_str(v, "pattern");
     if (pat && pat[0]) {
         s->pattern = kapi_pool_strdup(c->pool, pat);
-        const char *tr = translate_regex(c->pool, pat);
-        int rc = tr ? regcomp(&s->re, tr, REG_EXTENDED | REG_NOSUB) : -1;
-        if (rc == -1) {
-            s->re_err = "invalid escape sequence";
-        } else if (rc == 0) {
-            s->re_ok = true;
-            kapi_pool_cleanup(c->pool, regex_cleanup, &s->re);
-        } else {
-            char eb[128];
-            regerror(rc, &s->re, eb, sizeof(eb));
-            s->re_err = kapi_pool_strdup(c->pool, eb);
-        }
+        s->re = compile_pattern(c->pool, pat, &c->re_bytes, &s->re_err);
+        if (s->re)
+            kapi_pool_cleanup(c->pool, regex_cleanup, s->re);
     }
     const struct kapi_value *e = kapi_obj_get(v, "enum");
     if (e && e->type == KAPI_V_ARRAY)
@@ -1653,12 +1602,12 @@ static void vstring(struct vctx *c, const struct kapi_crd_schema *s, const struc
         return;
     }
     if (s->pattern) {
-        if (!s->re_ok) {
+        if (!s->re) {
             verr(c, errs, C_OTHER, path,
                  kapi_pool_printf(c->pool, "%s should match '%s, but pattern is invalid: %s'", path_in(c, path),
                                   s->pattern, s->re_err ? s->re_err : "error"),
                  bad, NULL, 0, 0);
-        } else if (regexec(&s->re, d->u.str.s, 0, NULL, 0) != 0) {
+        } else if (kapi_goregex_match(s->re, d->u.str.s, d->u.str.len) != 1) {
             verr(c, errs, C_OTHER, path,
                  kapi_pool_printf(c->pool, "%s should match '%s'", path_in(c, path), s->pattern), bad, NULL, 0, 0);
         }
@@ -2203,6 +2152,7 @@ enum level { L_ROOT, L_ITEM, L_FIELD };
 struct chk {
     struct kapi_pool *pool;
     struct kapi_field_errors *errs;
+    size_t re_bytes;
 };
 
 static const char *pkey(struct kapi_pool *pool, const char *fld, const char *what, const char *key)
@@ -2252,18 +2202,12 @@ static void check_value_validation(struct chk *k, const struct kapi_value *v, bo
         check_nested(k, a, false, lvl, pchild(k->pool, fld, "not"), depth + 1);
     const char *pat = kapi_obj_get_str(v, "pattern");
     if (pat && pat[0]) {
-        regex_t re;
-        const char *tr = translate_regex(k->pool, pat);
-        int rc = tr ? regcomp(&re, tr, REG_EXTENDED | REG_NOSUB) : -1;
-        if (rc != 0) {
-            char eb[128] = "invalid escape sequence";
-            if (rc != -1)
-                regerror(rc, &re, eb, sizeof(eb));
+        const char *err = NULL;
+        struct kapi_goregex *re = compile_pattern(k->pool, pat, &k->re_bytes, &err);
+        if (!re)
             kapi_ferr_invalid(k->pool, k->errs, pchild(k->pool, fld, "pattern"), pat,
-                              kapi_pool_printf(k->pool, "must be a valid regular expression, but isn't: %s", eb));
-        } else {
-            regfree(&re);
-        }
+                              kapi_pool_printf(k->pool, "must be a valid regular expression, but isn't: %s", err));
+        kapi_goregex_free(re);
     }
 }
 

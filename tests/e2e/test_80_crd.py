@@ -621,3 +621,76 @@ def test_selectable_fields_and_deletecollection(kapi):
     assert st == 200 and out["kind"] == "RobotList"
     st, lst = kapi.json("GET", "/apis/example.tech/v1/namespaces/default/robots")
     assert [i["metadata"]["name"] for i in lst["items"]] == ["r2"]
+
+
+PATTERN_CRD = r"""
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: labels.example.net
+spec:
+  group: example.net
+  scope: Namespaced
+  names: {plural: labels, singular: label, kind: Label}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              name: {type: string, pattern: '^[a-z]+(-[a-z]+)*$'}
+              code: {type: string, pattern: '(?i)^[a-f0-9]{4}$'}
+              word: {type: string, pattern: '^\pL+\s\d+$'}
+              runs: {type: string, pattern: '^(a+)+$'}
+"""
+
+
+def test_schema_patterns_follow_go_regexp(kapi):
+    """Patterns are Go regular expressions: Perl flags, Unicode classes and Go's
+    \\s, Go's error texts for bad patterns, and no backtracking blow-up."""
+    install(kapi, PATTERN_CRD, "labels.example.net")
+    url = "/apis/example.net/v1/namespaces/default/labels"
+
+    def label(obj_name, **spec):
+        return {"apiVersion": "example.net/v1", "kind": "Label", "metadata": {"name": obj_name}, "spec": spec}
+    st, obj = kapi.json("POST", url, label("ok", name="blue-green", code="BEEF", word="caf\u00e9 42",
+                                           runs="aaaa"))
+    assert st == 201, obj
+    st, err = kapi.json("POST", url, label("bad", name="Blue_Green", code="beefy", word="cafe\u000b42"))
+    assert st == 422, err
+    causes = {c["field"]: c["message"] for c in err["details"]["causes"]}
+    assert causes == {
+        "spec.name": "Invalid value: \"Blue_Green\": spec.name in body should match '^[a-z]+(-[a-z]+)*$'",
+        "spec.code": "Invalid value: \"beefy\": spec.code in body should match '(?i)^[a-f0-9]{4}$'",
+        "spec.word": "Invalid value: \"cafe\\v42\": spec.word in body should match '^\\pL+\\s\\d+$'",
+    }, causes
+    # A subject that makes a backtracking engine run for ages is answered at once.
+    st, err = kapi.json("POST", url, label("runs", runs="a" * 100000 + "!"))
+    assert st == 422, err
+    assert [c["field"] for c in err["details"]["causes"]] == ["spec.runs"]
+    st, obj = kapi.json("POST", url, label("runs-ok", runs="a" * 100000))
+    assert st == 201
+    # Patterns Go's regexp refuses make the CRD invalid, with Go's message.
+    for pat, why in ((r"(a*)\1", r"invalid escape sequence: `\1`"),
+                     ("a++", "invalid nested repetition operator: `++`"),
+                     ("(?=x)", "invalid or unsupported Perl syntax: `(?=`"),
+                     ("(a{0,4}){0,1000}", "invalid repeat count: `{0,1000}`")):
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "pats.example.net"},
+               "spec": {"group": "example.net", "scope": "Namespaced",
+                        "names": {"plural": "pats", "singular": "pat", "kind": "Pat"},
+                        "versions": [{"name": "v1", "served": True, "storage": True,
+                                      "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                          "s": {"type": "string", "pattern": pat}}}}}]}}
+        st, err = kapi.json("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+        assert st == 422, (pat, err)
+        c = err["details"]["causes"]
+        assert c[0]["field"] == "spec.validation.openAPIV3Schema.properties[s].pattern" or \
+            c[0]["field"] == "spec.versions[0].schema.openAPIV3Schema.properties[s].pattern", c
+        assert c[0]["message"].endswith(
+            "must be a valid regular expression, but isn't: error parsing regexp: " + why), c

@@ -395,7 +395,7 @@ static void test_check(void **state)
              "at least 3 chars long");
     crdcheck("{'type':'object','properties':{'a':{'type':'string','pattern':'(a*)\\\\1'}}}",
              "spec.versions[0].schema.openAPIV3Schema.properties[a].pattern: Invalid value: \"(a*)\\\\1\": must be a "
-             "valid regular expression, but isn't: invalid escape sequence");
+             "valid regular expression, but isn't: error parsing regexp: invalid escape sequence: `\\1`");
     crdcheck("{'type':'string'}", "spec.versions[0].schema.openAPIV3Schema.type: Invalid value: \"string\": must be "
                                   "object at the root");
 }

@@ -488,6 +488,7 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
     kv_pod_spec_scheduling(c, spec, fld);
     dns_config_and_gates(c, spec, fld);
     kv_pod_spec_topology(c, spec, fld);
+    kv_pod_spec_host_process(c, spec, fld);
     const char *sa = kv_str0(spec, "serviceAccountName");
     if (*sa)
         kv_name_msgs(c, kv_path(c, "%s.serviceAccountName", fld), sa, kapi_is_dns1123_subdomain);
@@ -508,6 +509,7 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
     const char *pc = kv_str0(spec, "priorityClassName");
     if (*pc)
         kv_name_msgs(c, kv_path(c, "%s.priorityClassName", fld), pc, kapi_is_dns1123_subdomain);
+    kv_pod_spec_os(c, spec, fld);
 }
 
 void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char *fld)

@@ -284,6 +284,151 @@ static void apparmor_profile(struct kv_ctx *c, const struct kapi_value *ap, cons
     }
 }
 
+/* ---- Windows options (validateWindowsSecurityContextOptions). */
+
+/* Go's regexp walks a string by runes: one rune per valid UTF-8 sequence,
+ * one per byte that does not start one. Returns the byte length of the rune
+ * at s (n > 0 bytes left). */
+static size_t go_rune_len(const unsigned char *s, size_t n)
+{
+    unsigned char b = s[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF)
+        len = 2;
+    else if (b >= 0xE0 && b <= 0xEF)
+        len = 3;
+    else if (b >= 0xF0 && b <= 0xF4)
+        len = 4;
+    else
+        return 1;
+    if (b == 0xE0)
+        lo = 0xA0;
+    else if (b == 0xED)
+        hi = 0x9F;
+    else if (b == 0xF0)
+        lo = 0x90;
+    else if (b == 0xF4)
+        hi = 0x8F;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 1;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 1;
+    return len;
+}
+
+/* A NetBIOS domain: 1 to 15 runes, none of \ / : * ? " < > |, not starting with a dot. */
+static bool netbios_domain(const char *d, size_t n)
+{
+    static const char bad[] = "\\/:*?\"<>|";
+    size_t runes = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = go_rune_len((const unsigned char *)d + i, n - i);
+        if (l == 1 && (memchr(bad, d[i], sizeof(bad) - 1) || (runes == 0 && d[i] == '.')))
+            return false;
+        runes++;
+        i += l;
+    }
+    return runes >= 1 && runes <= 15;
+}
+
+static bool alnum(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A DNS domain: dot-separated labels of 1 to 63 letters, digits and
+ * hyphens, starting and ending with a letter or digit (either case). */
+static bool dns_domain(const char *d, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && d[i] != '.')
+            continue;
+        size_t l = i - start;
+        if (l == 0 || l > 63 || !alnum(d[start]) || !alnum(d[i - 1]))
+            return false;
+        for (size_t k = start; k < i; k++)
+            if (!alnum(d[k]) && d[k] != '-')
+                return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+static void run_as_user_name(struct kv_ctx *c, const struct kapi_value *v, const char *fld)
+{
+    const char *s = v->u.str.s;
+    size_t n = v->u.str.len;
+    const char *bad = kapi_go_quote(c->pool, s, n);
+#define RUN_AS_INVALID(msg) kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, bad, msg)
+    if (n == 0) {
+        RUN_AS_INVALID("runAsUserName cannot be an empty string");
+        return;
+    }
+    size_t slashes = 0, slash = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7F) {
+            RUN_AS_INVALID("runAsUserName cannot contain control characters");
+            return;
+        }
+        if (ch == '\\' && slashes++ == 0)
+            slash = i;
+    }
+    if (slashes > 1) {
+        RUN_AS_INVALID("runAsUserName cannot contain more than one backslash");
+        return;
+    }
+    const char *user = slashes ? s + slash + 1 : s;
+    size_t dlen = slashes ? slash : 0, ulen = slashes ? n - slash - 1 : n;
+    if (dlen >= 256)
+        RUN_AS_INVALID("runAsUserName's Domain length must be under 256 characters");
+    if (slashes && !netbios_domain(s, dlen) && !dns_domain(s, dlen))
+        RUN_AS_INVALID("runAsUserName's Domain doesn't match the NetBios nor the DNS format");
+    if (ulen == 0)
+        RUN_AS_INVALID("runAsUserName's User cannot be empty");
+    else if (ulen > 104)
+        RUN_AS_INVALID("runAsUserName's User length must not be longer than 104 characters");
+    bool dots = ulen > 0, chars = false;
+    for (size_t i = 0; i < ulen; i++) {
+        if (user[i] != '.' && user[i] != ' ')
+            dots = false;
+        if (memchr("\"/\\:;|=,+*?<>@[]", user[i], 16))
+            chars = true;
+    }
+    if (dots)
+        RUN_AS_INVALID("runAsUserName's User cannot contain only periods or spaces");
+    if (chars)
+        RUN_AS_INVALID("runAsUserName's User cannot contain the following characters: \"/\\:;|=,+*?<>@[]");
+#undef RUN_AS_INVALID
+}
+
+static void windows_options(struct kv_ctx *c, const struct kapi_value *wo, const char *fld)
+{
+    if (!wo)
+        return;
+    const char *name = kv_str(wo, "gmsaCredentialSpecName");
+    if (name)
+        kv_name_msgs(c, kv_path(c, "%s.gmsaCredentialSpecName", fld), name, kapi_is_dns1123_subdomain);
+    const struct kapi_value *spec = kv_get(wo, "gmsaCredentialSpec");
+    if (spec && spec->type == KAPI_V_STRING) {
+        const char *p = kv_path(c, "%s.gmsaCredentialSpec", fld);
+        if (spec->u.str.len == 0)
+            kapi_ferr_invalid(c->pool, c->errs, p, "", "gmsaCredentialSpec cannot be an empty string");
+        else if (spec->u.str.len > 64 * 1024)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, p,
+                          kapi_go_quote(c->pool, spec->u.str.s, spec->u.str.len),
+                          "gmsaCredentialSpec size must be under 64 KiB");
+    }
+    const struct kapi_value *user = kv_get(wo, "runAsUserName");
+    if (user && user->type == KAPI_V_STRING)
+        run_as_user_name(c, user, kv_path(c, "%s.runAsUserName", fld));
+}
+
 void kv_container_security_context(struct kv_ctx *c, const struct kapi_value *sc, const char *fld, bool host_users)
 {
     if (!sc)
@@ -313,6 +458,7 @@ void kv_container_security_context(struct kv_ctx *c, const struct kapi_value *sc
                               "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN");
         }
     }
+    windows_options(c, kv_get(sc, "windowsOptions"), kv_path(c, "%s.windowsOptions", fld));
     apparmor_profile(c, kv_get(sc, "appArmorProfile"), kv_path(c, "%s.appArmorProfile", fld));
 }
 
@@ -408,6 +554,7 @@ static void pod_security_context(struct kv_ctx *c, const struct kapi_value *spec
     if (fgp && !kv_in(fgp, fgps, N(fgps)))
         kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.fsGroupChangePolicy", fld), fgp, fgps, N(fgps));
     seccomp_profile(c, kv_get(sc, "seccompProfile"), kv_path(c, "%s.seccompProfile", fld));
+    windows_options(c, kv_get(sc, "windowsOptions"), kv_path(c, "%s.windowsOptions", fld));
     apparmor_profile(c, kv_get(sc, "appArmorProfile"), kv_path(c, "%s.appArmorProfile", fld));
     const char *sgp = kv_str(sc, "supplementalGroupsPolicy");
     static const char *const sgps[] = {"Merge", "Strict"};
@@ -723,4 +870,131 @@ void kv_pod_spec_topology(struct kv_ctx *c, const struct kapi_value *spec, const
 void kv_pod_spec_tolerations(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
 {
     tolerations(c, kv_get(spec, "tolerations"), kv_path(c, "%s.tolerations", fld));
+}
+
+/* ---- Windows pods: hostProcess (validateWindowsHostProcessPod) and the
+ * os.name rules (validateOS, validateLinux, validateWindows). */
+
+static const struct kapi_value *bool_member(const struct kapi_value *o, const char *key)
+{
+    const struct kapi_value *v = kv_get(o, key);
+    return v && v->type == KAPI_V_BOOL ? v : NULL;
+}
+
+/* The container lists in upstream's VisitContainersWithPath order. */
+static const char *const CONTAINER_LISTS[] = {"initContainers", "containers", "ephemeralContainers"};
+
+void kv_pod_spec_host_process(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *pod = bool_member(kv_get(kv_get(spec, "securityContext"), "windowsOptions"),
+                                               "hostProcess");
+    size_t count = 0, host = 0;
+    for (size_t l = 0; l < N(CONTAINER_LISTS); l++) {
+        const struct kapi_value *ctrs = kv_get(spec, CONTAINER_LISTS[l]);
+        for (size_t i = 0; i < kv_len(ctrs); i++) {
+            const struct kapi_value *ctr = bool_member(
+                kv_get(kv_get(kv_item(ctrs, i), "securityContext"), "windowsOptions"), "hostProcess");
+            count++;
+            if (pod && ctr && pod->u.b != ctr->u.b)
+                kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID,
+                              kv_path(c, "%s.%s[%zu].securityContext.windowsOptions.hostProcess", fld,
+                                      CONTAINER_LISTS[l], i),
+                              ctr->u.b ? "true" : "false",
+                              pod->u.b ? "pod hostProcess value must be identical if both are specified, was true"
+                                       : "pod hostProcess value must be identical if both are specified, was false");
+            if (ctr ? ctr->u.b : pod && pod->u.b)
+                host++;
+        }
+    }
+    if (host == 0)
+        return;
+    if (host != count)
+        kapi_ferr_invalid(c->pool, c->errs, fld, "",
+                          "If pod contains any hostProcess containers then all containers must be HostProcess containers");
+    /* (privileged containers are allowed, so "disallowed by cluster policy" never applies) */
+    if (!kv_bool(spec, "hostNetwork"))
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, kv_path(c, "%s.hostNetwork", fld), "false",
+                      "hostNetwork must be true if pod contains any hostProcess containers");
+}
+
+static void windows_forbidden(struct kv_ctx *c, const struct kapi_value *o, const char *const *keys, size_t n,
+                              const char *fld)
+{
+    for (size_t i = 0; i < n; i++)
+        if (kv_get(o, keys[i]))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", fld, keys[i]), "cannot be set for a windows pod");
+}
+
+/* validateWindows: Linux-only settings of the pod and of each container. v1
+ * keeps hostUsers, hostPID, hostIPC and shareProcessNamespace beside the
+ * securityContext (upstream's internal type has them inside it, which always
+ * exists after conversion; the paths are beside it), so the pod checks
+ * interleave the two objects. */
+static void windows_pod(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    static const char *const before[] = {"appArmorProfile", "seLinuxOptions"};
+    static const char *const middle[] = {"seccompProfile", "fsGroup", "fsGroupChangePolicy"};
+    static const char *const after[] = {"runAsUser", "runAsGroup", "supplementalGroups", "supplementalGroupsPolicy",
+                                        "seLinuxChangePolicy"};
+    static const char *const ctr_keys[] = {"appArmorProfile", "seLinuxOptions", "seccompProfile", "capabilities",
+                                           "readOnlyRootFilesystem", "privileged", "allowPrivilegeEscalation",
+                                           "procMount", "runAsUser", "runAsGroup"};
+    const struct kapi_value *sc = kv_get(spec, "securityContext");
+    const char *scp = kv_path(c, "%s.securityContext", fld);
+    windows_forbidden(c, sc, before, N(before), scp);
+    if (kv_get(spec, "hostUsers"))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.hostUsers", fld), "cannot be set for a windows pod");
+    if (kv_bool(spec, "hostPID"))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.hostPID", fld), "cannot be set for a windows pod");
+    if (kv_bool(spec, "hostIPC"))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.hostIPC", fld), "cannot be set for a windows pod");
+    windows_forbidden(c, sc, middle, N(middle), scp);
+    if (kv_len(kv_get(sc, "sysctls")) > 0)
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.sysctls", scp), "cannot be set for a windows pod");
+    if (kv_get(spec, "shareProcessNamespace"))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.shareProcessNamespace", fld),
+                            "cannot be set for a windows pod");
+    windows_forbidden(c, sc, after, N(after), scp);
+    for (size_t l = 0; l < N(CONTAINER_LISTS); l++) {
+        const struct kapi_value *ctrs = kv_get(spec, CONTAINER_LISTS[l]);
+        for (size_t i = 0; i < kv_len(ctrs); i++) {
+            const struct kapi_value *csc = kv_get(kv_item(ctrs, i), "securityContext");
+            if (csc)
+                windows_forbidden(c, csc, ctr_keys, N(ctr_keys),
+                                  kv_path(c, "%s.%s[%zu].securityContext", fld, CONTAINER_LISTS[l], i));
+        }
+    }
+}
+
+/* validateLinux: no windowsOptions anywhere. */
+static void linux_pod(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    if (kv_get(kv_get(spec, "securityContext"), "windowsOptions"))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.securityContext.windowsOptions", fld),
+                            "windows options cannot be set for a linux pod");
+    for (size_t l = 0; l < N(CONTAINER_LISTS); l++) {
+        const struct kapi_value *ctrs = kv_get(spec, CONTAINER_LISTS[l]);
+        for (size_t i = 0; i < kv_len(ctrs); i++)
+            if (kv_get(kv_get(kv_item(ctrs, i), "securityContext"), "windowsOptions"))
+                kapi_ferr_forbidden(c->pool, c->errs,
+                                    kv_path(c, "%s.%s[%zu].securityContext.windowsOptions", fld, CONTAINER_LISTS[l], i),
+                                    "windows options cannot be set for a linux pod");
+    }
+}
+
+void kv_pod_spec_os(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    const struct kapi_value *os = kv_get(spec, "os");
+    if (!os)
+        return;
+    const char *name = kv_str0(os, "name");
+    static const char *const names[] = {"linux", "windows"};
+    if (!*name)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.os.name", fld), "cannot be empty");
+    else if (!kv_in(name, names, N(names)))
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.os", fld), name, names, N(names));
+    else if (!strcmp(name, "linux"))
+        linux_pod(c, spec, fld);
+    else
+        windows_pod(c, spec, fld);
 }

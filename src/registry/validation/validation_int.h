@@ -65,6 +65,10 @@ bool kv_host_users(const struct kapi_value *spec);
 void kv_pod_spec_scheduling(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_pod_spec_topology(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_pod_spec_tolerations(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+/* validateWindowsHostProcessPod (after topologySpreadConstraints) and the
+ * os.name rules (validateOS, then validateLinux / validateWindows: last). */
+void kv_pod_spec_host_process(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+void kv_pod_spec_os(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld);
 void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld);
 const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when valid */

@@ -1,8 +1,9 @@
 /* registry/validation/pod_more: the parts of a PodSpec beyond names, ports,
  * env, mounts and resources: probes and lifecycle handlers, container and
- * pod security contexts, affinity, tolerations and topology spread
- * constraints. Paths, texts and order follow kube-apiserver 1.33's
- * ValidatePodSpec; core.c calls in at the matching points. */
+ * pod security contexts (with windowsOptions), affinity, tolerations,
+ * topology spread constraints, hostProcess and the spec.os rules. Paths,
+ * texts and order follow kube-apiserver 1.33's ValidatePodSpec; core.c calls
+ * in at the matching points. */
 #include "validation_int.h"
 
 #include <string.h>
@@ -922,7 +923,8 @@ static void windows_forbidden(struct kv_ctx *c, const struct kapi_value *o, cons
 {
     for (size_t i = 0; i < n; i++)
         if (kv_get(o, keys[i]))
-            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", fld, keys[i]), "cannot be set for a windows pod");
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", fld, keys[i]),
+                                "cannot be set for a windows pod");
 }
 
 /* validateWindows: Linux-only settings of the pod and of each container. v1

@@ -304,6 +304,8 @@ void kv_label_selector(struct kv_ctx *c, const struct kapi_value *sel, const cha
 {
     if (!sel)
         return;
+    /* metav1 ValidateLabelSelector: matchLabels first, then the expressions */
+    kapi_validate_labels(c->pool, kv_get(sel, "matchLabels"), kv_path(c, "%s.matchLabels", fld), c->errs);
     const struct kapi_value *ex = kv_get(sel, "matchExpressions");
     for (size_t i = 0; i < kv_len(ex); i++) {
         const struct kapi_value *r = kv_item(ex, i);
@@ -328,7 +330,6 @@ void kv_label_selector(struct kv_ctx *c, const struct kapi_value *sel, const cha
             kv_name_msgs(c, kv_path(c, "%s.values[%zu]", p, j), s ? s : "", kapi_is_label_value);
         }
     }
-    kapi_validate_labels(c->pool, kv_get(sel, "matchLabels"), kv_path(c, "%s.matchLabels", fld), c->errs);
 }
 
 bool kv_selector_empty(const struct kapi_value *sel)

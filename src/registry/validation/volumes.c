@@ -233,6 +233,132 @@ static bool path_seen(struct kv_ctx *c, struct path_set *s, const char *p)
     return false;
 }
 
+/* ValidateSignerName (the certificates signer-name rules): "<domain>/<path>",
+ * the domain made of DNS labels with at least one dot, the path of DNS
+ * subdomains joined by dots; only the first bad label of each part is
+ * reported. */
+static void signer_name(struct kv_ctx *c, const char *s, const char *fld)
+{
+    if (!*s) {
+        kapi_ferr_required(c->pool, c->errs, fld, "");
+        return;
+    }
+    const char *slash = strchr(s, '/');
+    if (!slash || strchr(slash + 1, '/')) {
+        kapi_ferr_invalid(c->pool, c->errs, fld, s,
+                          "must be a fully qualified domain and path of the form 'example.com/signer-name'");
+        return;
+    }
+    const char *domain = kapi_pool_strndup(c->pool, s, (size_t)(slash - s)), *path = slash + 1;
+    if (strlen(domain) > KAPI_DNS1123_SUBDOMAIN_MAX)
+        kapi_ferr_too_long(c->pool, c->errs, fld, KAPI_DNS1123_SUBDOMAIN_MAX);
+    /* domain labels are DNS labels, path labels DNS subdomains */
+    size_t (*const check[])(const char *, const char *msgs[KAPI_NAME_MSGS_MAX]) = {kapi_is_dns1123_label,
+                                                                                  kapi_is_dns1123_subdomain};
+    const char *segs[] = {domain, path};
+    for (size_t k = 0; k < 2; k++) {
+        size_t labels = 0;
+        bool reported = false;
+        for (const char *l = segs[k];; labels++) {
+            const char *dot = strchr(l, '.');
+            size_t n = dot ? (size_t)(dot - l) : strlen(l);
+            if (!reported) {
+                const char *lbl = kapi_pool_strndup(c->pool, l, n), *msgs[KAPI_NAME_MSGS_MAX];
+                size_t nm = check[k](lbl, msgs);
+                for (size_t m = 0; m < nm; m++)
+                    kapi_ferr_invalid(c->pool, c->errs, fld, segs[k],
+                                      kapi_pool_printf(c->pool, "validating label %s: %s",
+                                                       kapi_go_quote(c->pool, lbl, n), msgs[m]));
+                reported = nm > 0;
+            }
+            if (!dot) {
+                labels++;
+                break;
+            }
+            l = dot + 1;
+        }
+        if (k == 0 && labels < 2)
+            kapi_ferr_invalid(c->pool, c->errs, fld, domain,
+                              "should be a domain with at least two segments separated by dots");
+    }
+    /* a DNS subdomain, '/', then a DNS label and a DNS subdomain joined by '.' */
+    const long max = KAPI_DNS1123_SUBDOMAIN_MAX + 1 + KAPI_DNS1123_LABEL_MAX + 1 + KAPI_DNS1123_SUBDOMAIN_MAX;
+    if ((long)strlen(s) > max)
+        kapi_ferr_too_long(c->pool, c->errs, fld, max);
+}
+
+static char *replace_chr(struct kv_ctx *c, const char *s, size_t n, char from, char to)
+{
+    char *out = kapi_pool_strndup(c->pool, s, n);
+    for (char *p = out; *p; p++)
+        if (*p == from)
+            *p = to;
+    return out;
+}
+
+/* ValidateClusterTrustBundleName with the signer name the projection's name
+ * implies (the part before its last ':', with ':' read as '/'). */
+static void cluster_trust_bundle_name(struct kv_ctx *c, const char *name, const char *fld)
+{
+    const char *colon = strrchr(name, ':');
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    size_t n = 0;
+    if (!colon) {
+        n = kapi_name_dns_subdomain(name, false, msgs);
+    } else if (colon == name) { /* an empty signer name */
+        msgs[n++] = "ClusterTrustBundle without signer name must not have \":\" in its name";
+    } else {
+        const char *signer = replace_chr(c, name, (size_t)(colon - name), ':', '/');
+        const char *prefix = kapi_pool_printf(c->pool, "%s:", replace_chr(c, signer, strlen(signer), '/', ':'));
+        if (strncmp(name, prefix, strlen(prefix)))
+            msgs[n++] = kapi_pool_printf(c->pool, "ClusterTrustBundle for signerName %s must be named with prefix %s",
+                                         signer, prefix);
+        else
+            n = kapi_name_dns_subdomain(name + strlen(prefix), false, msgs);
+    }
+    for (size_t i = 0; i < n; i++)
+        kapi_ferr_invalid(c->pool, c->errs, fld, name,
+                          kapi_pool_printf(c->pool, "not a valid clustertrustbundlename: %s", msgs[i]));
+}
+
+/* A clusterTrustBundle projection at pp: either a name, or a signer name
+ * with an optional label selector; then its path. */
+static void cluster_trust_bundle(struct kv_ctx *c, const struct kapi_value *ctb, const char *pp)
+{
+    const char *name = kv_str(ctb, "name"), *signer = kv_str(ctb, "signerName");
+    const struct kapi_value *sel = kv_get(ctb, "labelSelector");
+    const char *path = kv_str0(ctb, "path");
+    if (name && signer) {
+        /* upstream's bad value is the (dereferenced) internal struct */
+        const char *repr = kapi_pool_printf(
+            c->pool,
+            "core.ClusterTrustBundleProjection{Name:(*string)(0xc000000000), SignerName:(*string)(0xc000000000), "
+            "LabelSelector:(*v1.LabelSelector)(%s), Optional:(*bool)(%s), Path:%s}",
+            sel ? "0xc000000000" : "nil", kv_get(ctb, "optional") ? "0xc000000000" : "nil",
+            kapi_go_quote(c->pool, path, strlen(path)));
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, pp, repr, "only one of name and signerName may be used");
+    } else if (name) {
+        const char *np = kv_path(c, "%s.name", pp);
+        if (!*name)
+            kapi_ferr_required(c->pool, c->errs, np, "must be a valid object name");
+        cluster_trust_bundle_name(c, name, np);
+        if (sel)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, kv_path(c, "%s.labelSelector", pp),
+                          kv_go_selector(c, sel), "labelSelector must be unset if name is specified");
+    } else if (signer) {
+        const char *sp = kv_path(c, "%s.signerName", pp);
+        if (!*signer)
+            kapi_ferr_required(c->pool, c->errs, sp, "must be a valid signer name");
+        signer_name(c, signer, sp);
+        kv_label_selector(c, sel, kv_path(c, "%s.labelSelector", pp));
+    } else {
+        kapi_ferr_required(c->pool, c->errs, pp, "either name or signerName must be specified");
+    }
+    if (!*path)
+        kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.path", pp), "");
+    local_non_reserved_path(c, path, kv_path(c, "%s.path", pp));
+}
+
 static void projected(struct kv_ctx *c, const struct kapi_value *pr, const char *fld)
 {
     file_mode(c, pr, "defaultMode", fld);
@@ -293,18 +419,8 @@ static void projected(struct kv_ctx *c, const struct kapi_value *pr, const char 
         const struct kapi_value *ctb = kv_get(s, "clusterTrustBundle");
         if (ctb) {
             num++;
-            const char *pp = kv_path(c, "%s.clusterTrustBundle", sp);
-            const char *name = kv_str(ctb, "name"), *signer = kv_str(ctb, "signerName");
-            if (!name && !signer)
-                kapi_ferr_required(c->pool, c->errs, pp, "either name or signerName must be specified");
-            else if (name && !signer && !*name)
-                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.name", pp), "must be a valid object name");
-            else if (signer && !name && !*signer)
-                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.signerName", pp), "must be a valid signer name");
+            cluster_trust_bundle(c, ctb, kv_path(c, "%s.clusterTrustBundle", sp));
             const char *path = kv_str0(ctb, "path");
-            if (!*path)
-                kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.path", pp), "");
-            local_non_reserved_path(c, path, kv_path(c, "%s.path", pp));
             if (path_seen(c, &seen, path))
                 kapi_ferr_invalid(c->pool, c->errs, fld, path, "conflicting duplicate paths");
         }
@@ -1135,6 +1251,26 @@ static bool has_key_str(const struct kapi_value *list, const char *key, const ch
     return false;
 }
 
+/* Upstream passes a container's mounts and devices to each other's checks as
+ * maps from name to path, so for the path overlap checks only the last entry
+ * of each name counts. */
+static bool map_has_path(const struct kapi_value *list, const char *key, const char *want)
+{
+    size_t n = kv_len(list);
+    for (size_t i = 0; i < n; i++) {
+        const struct kapi_value *it = kv_item(list, i);
+        if (strcmp(kv_str0(it, key), want))
+            continue;
+        const char *name = kv_str0(it, "name");
+        bool last = true;
+        for (size_t j = i + 1; j < n && last; j++)
+            last = strcmp(kv_str0(kv_item(list, j), "name"), name) != 0;
+        if (last)
+            return true;
+    }
+    return false;
+}
+
 void kv_volume_mounts(struct kv_ctx *c, const struct kapi_value *ct, const struct kv_volumes *vs, const char *ctr)
 {
     const char *fld = kv_path(c, "%s.volumeMounts", ctr);
@@ -1156,7 +1292,7 @@ void kv_volume_mounts(struct kv_ctx *c, const struct kapi_value *ct, const struc
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.mountPath", ip), mp, "must be unique");
         if (has_key_str(devs, "name", name, (size_t)-1))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.name", ip), name, "must not already exist in volumeDevices");
-        if (has_key_str(devs, "devicePath", mp, (size_t)-1))
+        if (map_has_path(devs, "devicePath", mp))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.mountPath", ip), mp,
                               "must not already exist as a path in volumeDevices");
         const char *sub = kv_str0(m, "subPath"), *expr = kv_str0(m, "subPathExpr");
@@ -1226,7 +1362,7 @@ void kv_volume_mounts(struct kv_ctx *c, const struct kapi_value *ct, const struc
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.devicePath", ip), dp, "can not contain backsteps ('..')");
         if (has_key_str(mounts, "name", name, (size_t)-1))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.name", ip), name, "must not already exist in volumeMounts");
-        if (has_key_str(mounts, "mountPath", dp, (size_t)-1))
+        if (map_has_path(mounts, "mountPath", dp))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.devicePath", ip), dp,
                               "must not already exist as a path in volumeMounts");
     }

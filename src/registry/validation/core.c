@@ -981,6 +981,8 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
         endpoints(c, obj);
     } else if (!strcmp(kind, "Node")) {
         kv_node(c, obj, old);
+    } else if (!strcmp(kind, "ResourceQuota")) {
+        kv_resource_quota(c, obj, old);
     } else {
         return false;
     }

@@ -720,6 +720,9 @@ static void job_status(struct kv_ctx *c, const struct kapi_value *obj, const str
     bool start_ch = !same(kv_get(st, "startTime"), kv_get(ost, "startTime"));
     bool ctime_ch = !same(kv_get(st, "completionTime"), kv_get(ost, "completionTime"));
     bool unc_ch = !same(kv_get(st, "uncountedTerminatedPods"), kv_get(ost, "uncountedTerminatedPods"));
+    bool scm_ch = scm != cond_true(old, "SuccessCriteriaMet");
+    bool ready_ch = !same(kv_get(st, "ready"), kv_get(ost, "ready"));
+    bool term_ch = !same(kv_get(st, "terminating"), kv_get(ost, "terminating"));
     int64_t completions = 0;
     bool has_completions = kv_int(spec, "completions", &completions);
 
@@ -763,6 +766,10 @@ static void job_status(struct kv_ctx *c, const struct kapi_value *obj, const str
     if ((start_ch || ctime_ch) && ct && stt && strcmp(ct, stt) < 0)
         kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "status.completionTime", kv_go_time(c, ct),
                       "completionTime cannot be set before startTime");
+    if ((failed_ch || fidx_ch) && failed && !ftarget)
+        omit(c, "status.conditions", "cannot set Failed=True condition without the FailureTarget=true condition");
+    if ((complete_ch || scm_ch) && complete && !scm)
+        omit(c, "status.conditions", "cannot set Complete=True condition without the SuccessCriteriaMet=true condition");
     int64_t active = ival(st, "active");
     if ((finished_ch || active_ch) && active > 0 && finished)
         kapi_ferr_invalid_int(c->pool, c->errs, "status.active", active, "active>0 is invalid for finished job");
@@ -789,6 +796,12 @@ static void job_status(struct kv_ctx *c, const struct kapi_value *obj, const str
                           "cannot set non-null failedIndexes when backoffLimitPerIndex is null");
     if ((fidx_ch || cidx_ch) && has_completions && fidx && (err = indexes_overlap(c, cidx, fidx, completions)))
         kapi_ferr_invalid(c->pool, c->errs, "status.failedIndexes", fidx, err);
+    int64_t terminating, ready;
+    if ((finished_ch || term_ch) && kv_int(st, "terminating", &terminating) && terminating > 0 && finished)
+        kapi_ferr_invalid_int(c->pool, c->errs, "status.terminating", terminating,
+                              "terminating>0 is invalid for finished job");
+    if ((ready_ch || active_ch) && kv_int(st, "ready", &ready) && ready > active)
+        kapi_ferr_invalid_int(c->pool, c->errs, "status.ready", ready, "cannot set more ready pods than active");
     if (scm && failed)
         omit(c, "status.conditions", "cannot set SuccessCriteriaMet=True and Failed=true conditions");
     if (scm && ftarget)
@@ -818,42 +831,6 @@ static void job_status(struct kv_ctx *c, const struct kapi_value *obj, const str
         omit(c, "status.conditions", "cannot disable the SuccessCriteriaMet=True condition");
     if (cond_true(old, "Complete") && !cond_true(old, "SuccessCriteriaMet") && scm)
         omit(c, "status.conditions", "cannot set SuccessCriteriaMet=True for Job already has Complete=true conditions");
-}
-
-/* ---- ResourceQuota (ValidateResourceQuotaStatusUpdate): status.hard and
- * status.used keys are quota resource names, values not negative. */
-
-static bool quota_hugepages(const char *k)
-{
-    return !strncmp(k, "hugepages-", 10) || !strncmp(k, "requests.hugepages-", 19);
-}
-
-static void quota_list(struct kv_ctx *c, const struct kapi_value *l, const char *fld)
-{
-    static const char *const QUOTA[] = {
-        "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.storage",
-        "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods",
-        "resourcequotas", "services", "replicationcontrollers", "secrets", "persistentvolumeclaims", "configmaps",
-        "services.nodeports", "services.loadbalancers"};
-    for (size_t i = 0; l && l->type == KAPI_V_OBJECT && i < kv_len(l); i++) {
-        const struct kapi_member *m = &l->u.obj.members[i];
-        const char *p = kv_path(c, "%s[%s]", fld, m->key);
-        size_t before = c->errs->len;
-        /* validateResourceName, then the quota list */
-        kv_name_msgs(c, p, m->key, kapi_is_qualified_name);
-        if (c->errs->len == before && !strchr(m->key, '/')) {
-            bool standard = kv_in(m->key, QUOTA, N(QUOTA)) || !strcmp(m->key, "storage") || quota_hugepages(m->key);
-            if (!standard)
-                kapi_ferr_invalid(c->pool, c->errs, p, m->key, "must be a standard resource type or fully qualified");
-        }
-        if (!strchr(m->key, '/') && !kv_in(m->key, QUOTA, N(QUOTA)) && !quota_hugepages(m->key))
-            kapi_ferr_invalid(c->pool, c->errs, p, m->key, "must be a standard resource for quota");
-        /* ValidateResourceQuantityValue: the non-negative part */
-        const char *s = kapi_value_cstr(m->val);
-        long double q;
-        if (s && kv_quantity(s, &q) && q < 0)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
-    }
 }
 
 /* ---- CertificateSigningRequest (ValidateCertificateSigningRequestStatusUpdate):
@@ -1047,8 +1024,9 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
         } else if (!strcmp(kind, "ReplicationController")) {
             replica_set_status(c, st);
         } else if (!strcmp(kind, "ResourceQuota")) {
-            quota_list(c, kv_get(st, "hard"), "status.hard");
-            quota_list(c, kv_get(st, "used"), "status.used");
+            /* ValidateResourceQuotaStatusUpdate */
+            kv_quota_resources(c, kv_get(st, "hard"), "status.hard");
+            kv_quota_resources(c, kv_get(st, "used"), "status.used");
         }
     } else if (!strcmp(group, "apps")) {
         if (!strcmp(kind, "Deployment"))

@@ -112,6 +112,11 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
                const struct kapi_value *old);
 /* ValidatePodEphemeralContainersUpdate without its ObjectMeta part. */
 void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
+/* quota.c: ResourceQuota (ValidateResourceQuota, ValidateResourceQuotaUpdate
+ * when old is set) and the resource list rule shared with its status
+ * strategy: each key a quota resource name, each value not negative. */
+void kv_resource_quota(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
+void kv_quota_resources(struct kv_ctx *c, const struct kapi_value *list, const char *fld);
 /* Node status parts shared by create, update and /status (net.c). */
 void kv_node_resources(struct kv_ctx *c, const struct kapi_value *obj);
 /* Go's time.Time String() of an RFC 3339 timestamp ("2024-01-02 03:04:05 +0000 UTC"). */

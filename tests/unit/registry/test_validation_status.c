@@ -202,6 +202,8 @@ static void test_job_status(void **state)
     check("batch", "Job", JOB(NI, "{'active':1,'succeeded':3,'conditions':[{'type':'Complete','status':'True'}]}"),
           running,
           "[status.completionTime: Required value: completionTime is required for Complete jobs, "
+          "status.conditions: Invalid value: cannot set Complete=True condition without the SuccessCriteriaMet=true "
+          "condition, "
           "status.active: Invalid value: 1: active>0 is invalid for finished job, "
           "status.startTime: Required value: startTime is required for finished job, "
           "status.startTime: Required value: startTime cannot be removed for unsuspended job]");

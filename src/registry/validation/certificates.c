@@ -188,23 +188,39 @@ static const char *go_bytes(struct kv_ctx *c, const unsigned char *p, size_t n, 
     return s;
 }
 
+struct X509_req_st *kapi_csr_parse(struct kapi_pool *pool, const unsigned char *pem, size_t n, const char **err)
+{
+    struct kv_ctx c = {pool, NULL, NULL, false};
+    struct pem_block b;
+    if (!pem_decode(&c, (const char *)pem, n, &b) || b.type_len != 19 || memcmp(b.type, "CERTIFICATE REQUEST", 19)) {
+        *err = "PEM block type must be CERTIFICATE REQUEST";
+        return NULL;
+    }
+    const unsigned char *q = b.der;
+    X509_REQ *req = d2i_X509_REQ(NULL, &q, (long)b.der_len);
+    if (!req) {
+        *err = "x509: malformed certificate request";
+        return NULL;
+    }
+    if (q != b.der + b.der_len) {
+        *err = "asn1: syntax error: trailing data";
+        X509_REQ_free(req);
+        return NULL;
+    }
+    return req;
+}
+
 /* validateCSR: certificates.ParseCSR, then CheckSignature. NULL when valid;
  * else the error text (Go's where kapi can tell; see docs). */
 static const char *check_request(struct kv_ctx *c, const unsigned char *pem, size_t n)
 {
-    struct pem_block b;
-    if (!pem_decode(c, (const char *)pem, n, &b) || b.type_len != 19 || memcmp(b.type, "CERTIFICATE REQUEST", 19))
-        return "PEM block type must be CERTIFICATE REQUEST";
-    const unsigned char *q = b.der;
-    X509_REQ *req = d2i_X509_REQ(NULL, &q, (long)b.der_len);
-    if (!req)
-        return "x509: malformed certificate request";
     const char *err = NULL;
+    X509_REQ *req = kapi_csr_parse(c->pool, pem, n, &err);
+    if (!req)
+        return err;
     EVP_PKEY *key = X509_REQ_get0_pubkey(req);
     int sig = X509_REQ_get_signature_nid(req);
-    if (q != b.der + b.der_len) {
-        err = "asn1: syntax error: trailing data";
-    } else if (!key) {
+    if (!key) {
         err = "x509: unsupported public key type";
     } else if (sig == NID_md5WithRSAEncryption) {
         err = "x509: cannot verify signature: insecure algorithm MD5-RSA";

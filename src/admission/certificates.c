@@ -14,15 +14,14 @@
  * The first two ask the RBAC authorizer the chain was given with
  * kapi_adm_set_authorizer; without one (--authorization-mode=AlwaysAllow)
  * everything is allowed, as upstream's AlwaysAllow authorizer would. */
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../auth/rbac.h"
+#include "../registry/validation.h"
 #include "admission.h"
 
 #define CSR_GROUP "certificates.k8s.io"
@@ -262,36 +261,6 @@ static int b64_decode(struct kapi_pool *p, const char *s, unsigned char **out, s
     return 0;
 }
 
-/* Parses the PEM CSR as upstream's ParseCSR: the first PEM block must be a
- * CERTIFICATE REQUEST. Returns the request or NULL with *err set. */
-static X509_REQ *parse_csr(struct kapi_pool *p, const unsigned char *pem, size_t len, const char **err)
-{
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    char *name = NULL, *header = NULL;
-    unsigned char *der = NULL;
-    long dlen = 0;
-    X509_REQ *req = NULL;
-    if (!bio || !PEM_read_bio(bio, &name, &header, &der, &dlen) || strcmp(name, "CERTIFICATE REQUEST") != 0) {
-        *err = "PEM block type must be CERTIFICATE REQUEST";
-    } else {
-        const unsigned char *q = der;
-        req = d2i_X509_REQ(NULL, &q, dlen);
-        if (!req)
-            *err = "x509: malformed certificate request";
-        else if (q != der + dlen) {
-            *err = "asn1: syntax error: trailing data";
-            X509_REQ_free(req);
-            req = NULL;
-        }
-    }
-    (void)p;
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(der);
-    BIO_free(bio);
-    return req;
-}
-
 static bool asks_for_masters(X509_REQ *req)
 {
     const X509_NAME *subj = X509_REQ_get_subject_name(req);
@@ -317,7 +286,7 @@ int kapi_adm_csrsubject_validate(const struct kapi_admission_attrs *at, struct k
     const char *err = NULL;
     X509_REQ *req = NULL;
     if (b64 && b64_decode(at->pool, b64, &pem, &plen) == 0)
-        req = parse_csr(at->pool, pem, plen, &err);
+        req = kapi_csr_parse(at->pool, pem, plen, &err);
     else
         err = "PEM block type must be CERTIFICATE REQUEST";
     if (!req) {

@@ -7,6 +7,7 @@
 #include "../api/status.h"
 #include "../auth/rbac_escalation.h"
 #include "../registry/core/services.h"
+#include "../registry/kinds.h"
 #include "../registry/objectmeta.h"
 #include "endpoints_int.h"
 #include "../apiext/crd.h"
@@ -117,6 +118,7 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
         kapi_respond_status(r, est);
         return;
     }
+    kapi_kind_prepare_create_user(r->pool, sk, obj, &r->user);
     struct kapi_field_errors errs = {0};
     kapi_meta_validate_create(r->pool, sk, obj, &errs);
     const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));

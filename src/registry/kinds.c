@@ -1,7 +1,63 @@
 /* Implementation of src/registry/kinds.h. */
 #include "kinds.h"
 
+#include "../auth/authn.h"
+
 #include <string.h>
+
+static bool is_csr(const struct kapi_kind *k)
+{
+    return strcmp(k->group, "certificates.k8s.io") == 0 && strcmp(k->kind, "CertificateSigningRequest") == 0;
+}
+
+void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                                   const struct kapi_user *user)
+{
+    if (!is_csr(k))
+        return;
+    struct kapi_value *spec = kapi_obj_ensure_obj(pool, obj, "spec");
+    static const char *const fields[] = {"username", "uid", "groups", "extra"};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(fields); i++)
+        kapi_obj_del(spec, fields[i]);
+    /* status starts empty: no pre-approved requests */
+    kapi_obj_set(pool, obj, "status", kapi_value_object(pool));
+    if (!user)
+        return;
+    if (user->name && user->name[0])
+        kapi_obj_set(pool, spec, "username", kapi_value_str(pool, user->name));
+    if (user->uid && user->uid[0])
+        kapi_obj_set(pool, spec, "uid", kapi_value_str(pool, user->uid));
+    if (user->ngroups) {
+        struct kapi_value *g = kapi_value_array(pool);
+        for (size_t i = 0; i < user->ngroups; i++)
+            kapi_arr_push(pool, g, kapi_value_str(pool, user->groups[i]));
+        kapi_obj_set(pool, spec, "groups", g);
+    }
+    if (user->nextra) {
+        struct kapi_value *ex = kapi_value_object(pool);
+        for (size_t i = 0; i < user->nextra; i++) {
+            struct kapi_value *vals = kapi_obj_get(ex, user->extra_keys[i]);
+            if (!vals) {
+                vals = kapi_value_array(pool);
+                kapi_obj_set(pool, ex, user->extra_keys[i], vals);
+            }
+            kapi_arr_push(pool, vals, kapi_value_str(pool, user->extra_values[i]));
+        }
+        kapi_obj_set(pool, spec, "extra", ex);
+    }
+}
+
+void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                                    const struct kapi_value *old)
+{
+    if (!is_csr(k))
+        return;
+    struct kapi_value *os = kapi_obj_get(old, "spec");
+    if (os)
+        kapi_obj_set(pool, obj, "spec", kapi_value_clone(pool, os));
+    else
+        kapi_obj_del(obj, "spec");
+}
 
 bool kapi_kind_is_namespace(const struct kapi_kind *k)
 {

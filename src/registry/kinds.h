@@ -10,6 +10,18 @@
 
 /* Applies the kind's create-time changes to a prepared object. */
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
+struct kapi_user;
+/* The create-time changes that depend on the requesting user (upstream's
+ * PrepareForCreate with the request context): a CertificateSigningRequest's
+ * spec.username/uid/groups/extra are replaced by the requester's. Runs
+ * after mutating admission, before validation. */
+void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                                   const struct kapi_user *user);
+/* The update-time changes made before validation (upstream's
+ * PrepareForUpdate of the main resource): a CertificateSigningRequest's
+ * spec is the stored one (changes are dropped, not refused). */
+void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                                    const struct kapi_value *old);
 /* Applies the kind's update-time rules (e.g. a namespace's phase and
  * name label cannot be changed by a main-resource update). */
 void kapi_kind_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,

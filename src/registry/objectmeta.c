@@ -222,6 +222,8 @@ void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     const struct kapi_value *omd = kapi_obj_get(old, "metadata");
+    if (!subresource || !*subresource)
+        kapi_kind_prepare_update_early(pool, k, obj, old);
     if (k->flags & KAPI_KIND_GENERATION) {
         struct kapi_value *g = kapi_obj_get(md, "generation");
         int64_t gen = g && g->type == KAPI_V_INT ? g->u.i : 0;

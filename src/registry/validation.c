@@ -420,7 +420,7 @@ void kapi_validate_kind(struct kapi_pool *pool, const char *group, const char *v
         kv_core(&c, kind, obj, old);
         return;
     }
-    if (kv_apps(&c, group, kind, obj, old))
+    if (kv_apps(&c, group, kind, obj, old) || kv_certificates(&c, group, kind, obj, old, false))
         return;
     kv_other(&c, group, kind, obj, old);
 }
@@ -435,6 +435,8 @@ bool kapi_validate_subresource(struct kapi_pool *pool, const char *group, const 
     struct kv_ctx c = {pool, errs, NULL, false};
     if (!strcmp(subresource, "status"))
         return kv_status(&c, group ? group : "", kind, obj, old);
+    if (!strcmp(subresource, "approval"))
+        return kv_certificates(&c, group ? group : "", kind, obj, old, true);
     if (!strcmp(subresource, "ephemeralcontainers") && (!group || !*group) && !strcmp(kind, "Pod")) {
         kv_pod_ephemeral_update(&c, obj, old);
         return true;

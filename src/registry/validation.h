@@ -23,4 +23,11 @@ bool kapi_validate_subresource(struct kapi_pool *pool, const char *group, const 
                                const char *subresource, const struct kapi_value *obj,
                                const struct kapi_value *old, struct kapi_field_errors *errs);
 
+/* Upstream's certificates.ParseCSR: the first PEM block of pem[0..n) (Go's
+ * pem.Decode rules) must be a "CERTIFICATE REQUEST" holding one PKCS#10
+ * request. Returns it (free with X509_REQ_free) or NULL with *err set to the
+ * error text (Go's where kapi reproduces it). The signature is not checked. */
+struct X509_req_st;
+struct X509_req_st *kapi_csr_parse(struct kapi_pool *pool, const unsigned char *pem, size_t n, const char **err);
+
 #endif

@@ -836,7 +836,8 @@ static void job_status(struct kv_ctx *c, const struct kapi_value *obj, const str
 /* ---- CertificateSigningRequest (ValidateCertificateSigningRequestStatusUpdate):
  * the status half of validateCertificateSigningRequestUpdate with the
  * status subresource's options (certificate may be set once, Approved /
- * Denied conditions not touched). */
+ * Denied conditions not touched); with approval, the /approval options
+ * (Approved / Denied may be added or changed, not removed). */
 
 static size_t count_type(const struct kapi_value *conds, const char *type, const struct kapi_value **out, size_t max)
 {
@@ -861,7 +862,7 @@ static bool dup_types(const struct kapi_value *conds)
 
 /* Standard base64 (the JSON form of a []byte) into raw bytes; the typed
  * decoder has already checked the alphabet and padding. */
-static size_t b64_decode(struct kv_ctx *c, const char *s, char **out)
+size_t kv_b64_decode(struct kv_ctx *c, const char *s, char **out)
 {
     size_t n = strlen(s), o = 0;
     char *buf = kapi_pool_alloc(c->pool, n + 1);
@@ -923,7 +924,7 @@ static const char *csr_certificate(struct kv_ctx *c, const char *data)
     return NULL;
 }
 
-static void csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+void kv_csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old, bool approval)
 {
     static const char *const ALL[] = {"False", "True", "Unknown"}, *const TRUE_ONLY[] = {"True"};
     const struct kapi_value *conds = kv_get(kv_get(obj, "status"), "conditions");
@@ -967,8 +968,8 @@ static void csr_status(struct kv_ctx *c, const struct kapi_value *obj, const str
     bool cert_changed = strcmp(cert, ocert) != 0;
     if (cert_changed) {
         char *raw, *oraw;
-        b64_decode(c, cert, &raw);
-        b64_decode(c, ocert, &oraw);
+        kv_b64_decode(c, cert, &raw);
+        kv_b64_decode(c, ocert, &oraw);
         /* a stored certificate that does not validate lets any value through */
         const char *err = *raw ? csr_certificate(c, raw) : NULL;
         if (err && !(*oraw && csr_certificate(c, oraw)))
@@ -979,7 +980,7 @@ static void csr_status(struct kv_ctx *c, const struct kapi_value *obj, const str
         if (count_type(conds, KEEP[k], NULL, 0) < count_type(oconds, KEEP[k], NULL, 0))
             kapi_ferr_forbidden(c->pool, c->errs, "status.conditions",
                                 kapi_pool_printf(c->pool, "updates may not remove a condition of type \"%s\"", KEEP[k]));
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < (approval ? 0 : 2); k++) {
         const struct kapi_value *nc[8], *oc[8];
         size_t n = count_type(conds, KEEP[k], nc, 8), o = count_type(oconds, KEEP[k], oc, 8);
         bool same_list = n == o;
@@ -1050,7 +1051,7 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
             lb_ingress(c, kv_get(kv_get(st, "loadBalancer"), "ingress"), false);
     } else if (!strcmp(group, "certificates.k8s.io")) {
         if (!strcmp(kind, "CertificateSigningRequest"))
-            csr_status(c, obj, old);
+            kv_csr_status(c, obj, old, false);
     } else if (!strcmp(group, "policy")) {
         if (!strcmp(kind, "PodDisruptionBudget")) {
             /* ValidatePodDisruptionBudgetStatusUpdate (policy/v1): conditions, then the counters */

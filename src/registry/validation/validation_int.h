@@ -110,6 +110,15 @@ void kv_resource_field_selector(struct kv_ctx *c, const struct kapi_value *fs, c
  * ObjectMeta part); false for a kind whose status write runs the main rules. */
 bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
                const struct kapi_value *old);
+/* CertificateSigningRequest status.conditions / status.certificate update
+ * rules; approval = the /approval subresource's options. */
+void kv_csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old, bool approval);
+/* Standard base64 (a []byte's JSON form) into NUL-terminated raw bytes; returns the length. */
+size_t kv_b64_decode(struct kv_ctx *c, const char *s, char **out);
+/* certificates.c: CertificateSigningRequest (ValidateCertificateSigningRequestCreate /
+ * Update; approval = the /approval subresource). False for other kinds. */
+bool kv_certificates(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
+                     const struct kapi_value *old, bool approval);
 /* ValidatePodEphemeralContainersUpdate without its ObjectMeta part. */
 void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 /* quota.c: ResourceQuota (ValidateResourceQuota, ValidateResourceQuotaUpdate

@@ -10,6 +10,7 @@
 #include "../api/status.h"
 #include "endpoints_int.h"
 #include "../apiext/crd.h"
+#include "../registry/kinds.h"
 
 bool kapi_sub_is(const struct kapi_req *r, const char *name)
 {
@@ -180,6 +181,7 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
         struct kapi_value *spec = kapi_obj_ensure_obj(p, out, "spec");
         kapi_obj_set(p, spec, "replicas", rep ? kapi_value_clone(p, rep) : kapi_value_int(p, 0));
     }
+    kapi_kind_prepare_subresource(p, r->kind, r->subresource, out, old);
     if (rv && rv[0])
         kapi_obj_set(p, md, "resourceVersion", kapi_value_str(p, rv));
     else

@@ -4,6 +4,7 @@
 #include "../auth/authn.h"
 
 #include <string.h>
+#include <time.h>
 
 static bool is_csr(const struct kapi_kind *k)
 {
@@ -57,6 +58,80 @@ void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_ki
         kapi_obj_set(pool, obj, "spec", kapi_value_clone(pool, os));
     else
         kapi_obj_del(obj, "spec");
+}
+
+static bool time_unset(const struct kapi_value *t)
+{
+    const char *s = kapi_value_cstr(t);
+    return !s || !s[0] || strcmp(s, "0001-01-01T00:00:00Z") == 0;
+}
+
+static bool cond_is(const struct kapi_value *c, const char *type)
+{
+    const char *t = kapi_obj_get_str(c, "type");
+    return t && strcmp(t, type) == 0;
+}
+
+/* Puts the stored conditions of one type back in place of the new ones
+ * of that type, pairwise in order, when there are as many of each. */
+static void keep_conditions(struct kapi_pool *pool, struct kapi_value *conds, const struct kapi_value *oconds,
+                            const char *type)
+{
+    size_t nn = 0, no = 0;
+    for (size_t i = 0; i < conds->u.arr.len; i++)
+        nn += cond_is(conds->u.arr.items[i], type);
+    for (size_t i = 0; oconds && i < oconds->u.arr.len; i++)
+        no += cond_is(oconds->u.arr.items[i], type);
+    if (nn != no)
+        return; /* added or removed: validation decides */
+    size_t j = 0;
+    for (size_t i = 0; i < conds->u.arr.len; i++) {
+        if (!cond_is(conds->u.arr.items[i], type))
+            continue;
+        while (!cond_is(oconds->u.arr.items[j], type))
+            j++;
+        conds->u.arr.items[i] = kapi_value_clone(pool, oconds->u.arr.items[j++]);
+    }
+}
+
+void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
+                                   struct kapi_value *obj, const struct kapi_value *old)
+{
+    if (!is_csr(k) || !subresource || (strcmp(subresource, "status") != 0 && strcmp(subresource, "approval") != 0))
+        return;
+    struct kapi_value *conds = kapi_value_path(obj, "status", "conditions", NULL);
+    if (!conds || conds->type != KAPI_V_ARRAY)
+        return;
+    const struct kapi_value *oconds = kapi_value_path(old, "status", "conditions", NULL);
+    if (oconds && oconds->type != KAPI_V_ARRAY)
+        oconds = NULL;
+    if (strcmp(subresource, "status") == 0) {
+        keep_conditions(pool, conds, oconds, "Approved");
+        keep_conditions(pool, conds, oconds, "Denied");
+    }
+    char now[21];
+    kapi_time_rfc3339((int64_t)time(NULL), now);
+    for (size_t i = 0; i < conds->u.arr.len; i++) {
+        struct kapi_value *c = conds->u.arr.items[i];
+        if (!c || c->type != KAPI_V_OBJECT)
+            continue;
+        if (time_unset(kapi_obj_get(c, "lastUpdateTime")))
+            kapi_obj_set(pool, c, "lastUpdateTime", kapi_value_str(pool, now));
+        if (!time_unset(kapi_obj_get(c, "lastTransitionTime")))
+            continue;
+        const char *type = kapi_obj_get_str(c, "type"), *status = kapi_obj_get_str(c, "status");
+        const char *since = now;
+        for (size_t j = 0; oconds && j < oconds->u.arr.len; j++) {
+            const struct kapi_value *oc = oconds->u.arr.items[j];
+            const char *ot = kapi_obj_get_str(oc, "type"), *os = kapi_obj_get_str(oc, "status");
+            const struct kapi_value *olt = kapi_obj_get(oc, "lastTransitionTime");
+            if (type && status && ot && os && !strcmp(type, ot) && !strcmp(status, os) && !time_unset(olt)) {
+                since = kapi_value_cstr(olt);
+                break;
+            }
+        }
+        kapi_obj_set(pool, c, "lastTransitionTime", kapi_value_str(pool, since));
+    }
 }
 
 bool kapi_kind_is_namespace(const struct kapi_kind *k)

@@ -22,6 +22,15 @@ void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kin
  * spec is the stored one (changes are dropped, not refused). */
 void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                     const struct kapi_value *old);
+/* The changes a subresource update makes before validation (upstream's
+ * PrepareForUpdate of the status and approval strategies): for a
+ * CertificateSigningRequest, a /status write keeps the stored Approved and
+ * Denied conditions when it neither adds nor removes any, and both /status
+ * and /approval fill in missing condition times (lastUpdateTime now;
+ * lastTransitionTime from a stored condition of the same type and status,
+ * else now). */
+void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
+                                   struct kapi_value *obj, const struct kapi_value *old);
 /* Applies the kind's update-time rules (e.g. a namespace's phase and
  * name label cannot be changed by a main-resource update). */
 void kapi_kind_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,

@@ -5,6 +5,7 @@ update keeps the stored spec, and bad requests, usages, signer names and
 expirations are refused with 422 and upstream's details.causes."""
 import base64
 import json
+import re
 import subprocess
 
 PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
@@ -61,6 +62,22 @@ def test_openssl_csr_requester_approve_and_update(kapi, tmp_path):
     assert "approved" in p.stdout
     got = json.loads(kapi.kubectl("get", "csr", "alice", "-o", "json").stdout)
     assert [c["type"] for c in got["status"]["conditions"]] == ["Approved"]
+    # the approval strategy fills in the transition time kubectl leaves out
+    approved = got["status"]["conditions"][0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", approved.get("lastTransitionTime") or ""), approved
+    assert approved.get("lastUpdateTime")
+    # a /status write keeps the stored Approved condition as it was, and
+    # times a new condition
+    sb = json.loads(json.dumps(got))
+    sb["status"]["conditions"][0]["message"] = "rewritten"
+    sb["status"]["conditions"][0]["lastTransitionTime"] = None
+    sb["status"]["conditions"].append({"type": "Failed", "status": "True", "reason": "Broken"})
+    st, out = kapi.json("PUT", PATH + "/alice/status", sb)
+    assert st == 200, out
+    conds = out["status"]["conditions"]
+    assert conds[0] == approved
+    assert conds[1]["type"] == "Failed" and conds[1]["lastTransitionTime"] and conds[1]["lastUpdateTime"]
+    got = out
     # a main-resource update keeps the stored spec (dropped, not refused)
     got["spec"]["signerName"] = "example.com/other"
     got["spec"]["usages"] = ["bogus"]
@@ -73,7 +90,7 @@ def test_openssl_csr_requester_approve_and_update(kapi, tmp_path):
     got["status"]["conditions"].append({"type": "Denied", "status": "True", "reason": "No"})
     st, out = kapi.json("PUT", PATH + "/alice/approval", got)
     assert st == 422, out
-    status_422(out, "alice", [("FieldValueInvalid", "status.conditions[1].type",
+    status_422(out, "alice", [("FieldValueInvalid", "status.conditions[2].type",
                                'Invalid value: "Denied": Approved and Denied conditions are mutually exclusive')])
 
 

@@ -63,7 +63,7 @@ kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k)
         return kapi_name_dns_label;
     if (k->group[0] == 0 && strcmp(k->resource, "services") == 0)
         return kapi_name_dns1035_label;
-    if (strcmp(k->group, "rbac.authorization.k8s.io") == 0)
+    if (strcmp(k->group, "rbac.authorization.k8s.io") == 0 || strcmp(k->group, "apiregistration.k8s.io") == 0)
         return kapi_name_path_segment;
     return kapi_name_dns_subdomain;
 }

@@ -283,6 +283,14 @@ bool kapi_dflt_other(struct kapi_pool *pool, const char *group, const char *vers
         }
     } else if (is(group, "apiextensions.k8s.io")) {
         return kapi_dflt_apiext(pool, version, kind, obj);
+    } else if (is(group, "apiregistration.k8s.io") && is(version, "v1")) {
+        if (!is(kind, "APIService"))
+            return false;
+        /* kube-aggregator's SetDefaults_ServiceReference */
+        struct kapi_value *svc = kapi_dflt_obj(kapi_dflt_obj(obj, "spec"), "service");
+        if (svc)
+            kapi_dflt_int(pool, svc, "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", "port",
+                          443);
     } else if (is(group, "discovery.k8s.io") && is(version, "v1")) {
         if (!is(kind, "EndpointSlice"))
             return false;

@@ -96,6 +96,66 @@ static void ingress(struct kv_ctx *c, const struct kapi_value *obj)
     }
 }
 
+/* kube-aggregator's ValidateAPIService (create and update alike). The name
+ * must also read `<version>.<group>`; the path-segment rules come first,
+ * from the generic ObjectMeta check (kapi_kind_name_fn). */
+static void api_service(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *spec = kv_get(obj, "spec");
+    const char *group = kv_str0(spec, "group"), *version = kv_str0(spec, "version");
+    const char *name = kv_str0(kv_get(obj, "metadata"), "name");
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    const char *want = kv_path(c, "%s.%s", version, group);
+    if (*name && kapi_name_path_segment(name, false, msgs) == 0 && strcmp(name, want) != 0)
+        kapi_ferr_invalid(c->pool, c->errs, "metadata.name", name,
+                          kv_path(c, "must be `spec.version+\".\"+spec.group`: %s", kapi_go_quote(c->pool, want, strlen(want))));
+    if (!*group && strcmp(version, "v1") != 0)
+        kapi_ferr_required(c->pool, c->errs, "spec.group", "only v1 may have an empty group and it better be legacy kube");
+    size_t n;
+    if (*group) {
+        n = kapi_is_dns1123_subdomain(group, msgs);
+        for (size_t i = 0; i < n; i++)
+            kapi_ferr_invalid(c->pool, c->errs, "spec.group", group, msgs[i]);
+    }
+    n = kapi_is_dns1035_label(version, msgs);
+    for (size_t i = 0; i < n; i++)
+        kapi_ferr_invalid(c->pool, c->errs, "spec.version", version, msgs[i]);
+    int64_t v = 0;
+    kv_int(spec, "groupPriorityMinimum", &v);
+    if (v <= 0 || v > 20000)
+        kapi_ferr_invalid_int(c->pool, c->errs, "spec.groupPriorityMinimum", v, "must be positive and less than 20000");
+    v = 0;
+    kv_int(spec, "versionPriority", &v);
+    if (v <= 0 || v > 1000)
+        kapi_ferr_invalid_int(c->pool, c->errs, "spec.versionPriority", v, "must be positive and less than 1000");
+    char *ca = NULL;
+    size_t ca_len = *kv_str0(spec, "caBundle") ? kv_b64_decode(c, kv_str0(spec, "caBundle"), &ca) : 0;
+    const struct kapi_value *skip = kv_get(spec, "insecureSkipTLSVerify");
+    bool insecure = skip && skip->type == KAPI_V_BOOL && skip->u.b;
+    const struct kapi_value *svc = kv_get(spec, "service");
+    if (!svc || svc->type != KAPI_V_OBJECT) {
+        if (ca_len)
+            kapi_ferr_invalid(c->pool, c->errs, "spec.caBundle", kv_path(c, "%zu bytes", ca_len),
+                              "local APIServices may not have a caBundle");
+        if (insecure)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.insecureSkipTLSVerify", "true",
+                          "local APIServices may not have insecureSkipTLSVerify");
+        return;
+    }
+    if (!*kv_str0(svc, "namespace"))
+        kapi_ferr_required(c->pool, c->errs, "spec.service.namespace", "");
+    if (!*kv_str0(svc, "name"))
+        kapi_ferr_required(c->pool, c->errs, "spec.service.name", "");
+    int64_t port = 0;
+    kv_int(svc, "port", &port);
+    if (port < 1 || port > 65535)
+        kapi_ferr_invalid_int(c->pool, c->errs, "spec.service.port", port,
+                              "port is not valid: must be between 1 and 65535, inclusive");
+    if (insecure && ca_len)
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, "spec.insecureSkipTLSVerify", "true",
+                      "may not be true if caBundle is present");
+}
+
 bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
               const struct kapi_value *old)
 {
@@ -162,6 +222,8 @@ bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struc
             kapi_ferr_required(c->pool, c->errs, "spec.scaleTargetRef.kind", "");
         if (!*kv_str0(ref, "name"))
             kapi_ferr_required(c->pool, c->errs, "spec.scaleTargetRef.name", "");
+    } else if (!strcmp(group, "apiregistration.k8s.io") && !strcmp(kind, "APIService")) {
+        api_service(c, obj);
     } else if (!strcmp(group, "apiextensions.k8s.io")) {
         return kv_apiext(c, kind, obj, old);
     } else if (!strcmp(group, "storage.k8s.io") && !strcmp(kind, "StorageClass")) {

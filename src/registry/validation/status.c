@@ -1052,6 +1052,17 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
     } else if (!strcmp(group, "certificates.k8s.io")) {
         if (!strcmp(kind, "CertificateSigningRequest"))
             kv_csr_status(c, obj, old, false);
+    } else if (!strcmp(group, "apiregistration.k8s.io")) {
+        if (!strcmp(kind, "APIService")) {
+            /* ValidateAPIServiceStatus: each condition's status */
+            static const char *const S[] = {"True", "False", "Unknown"};
+            const struct kapi_value *conds = kv_get(st, "conditions");
+            for (size_t i = 0; i < kv_len(conds); i++) {
+                const char *s = kv_str0(kv_item(conds, i), "status");
+                if (!kv_in(s, S, 3))
+                    kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "status.conditions[%zu].status", i), s, S, 3);
+            }
+        }
     } else if (!strcmp(group, "policy")) {
         if (!strcmp(kind, "PodDisruptionBudget")) {
             /* ValidatePodDisruptionBudgetStatusUpdate (policy/v1): conditions, then the counters */

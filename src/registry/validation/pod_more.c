@@ -1,7 +1,8 @@
 /* registry/validation/pod_more: the parts of a PodSpec beyond names, ports,
  * env, mounts and resources: probes and lifecycle handlers, container and
  * pod security contexts (with windowsOptions), affinity, tolerations,
- * topology spread constraints, hostProcess and the spec.os rules. Paths,
+ * topology spread constraints, hostProcess, hostUsers and the spec.os
+ * rules, and the pod annotation rules (mirror pod, seccomp, AppArmor). Paths,
  * texts and order follow kube-apiserver 1.33's ValidatePodSpec; core.c calls
  * in at the matching points. */
 #include "validation_int.h"

@@ -2,6 +2,7 @@
  * ConfigMap, Secret, Namespace, PV/PVC, Event, Endpoints). */
 #include "validation_int.h"
 
+#include <math.h>
 #include <regex.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ static const char *const DNS_POLICIES[] = {"ClusterFirstWithHostNet", "ClusterFi
 static const char *const PULL_POLICIES[] = {"Always", "IfNotPresent", "Never"};
 static const char *const PROTOCOLS[] = {"SCTP", "TCP", "UDP"};
 static const char *const TERM_MSG_POLICIES[] = {"File", "FallbackToLogsOnError"};
+static const char *const PREEMPTION_POLICIES[] = {"PreemptLowerPriority", "Never"};
 
 /* Whether list holds an object whose "name" is name. */
 static bool has_name_before(const struct kapi_value *list, const char *name, size_t upto)
@@ -167,30 +169,112 @@ static void env_from(struct kv_ctx *c, const struct kapi_value *list, const char
     }
 }
 
-static void resources(struct kv_ctx *c, const struct kapi_value *res, const char *fld)
+/* IsStandardResourceName's list (the hugepages prefixes are checked apart) */
+static const char *const STANDARD_RESOURCES[] = {
+    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage",
+    "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods", "resourcequotas", "services",
+    "replicationcontrollers", "secrets", "configmaps", "persistentvolumeclaims", "storage", "requests.storage",
+    "services.nodeports", "services.loadbalancers"};
+static const char *const CONTAINER_RESOURCES[] = {"cpu", "memory", "ephemeral-storage"};
+
+static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static bool hugepages_name(const char *s) { return has_prefix(s, "hugepages-"); }
+/* IsNativeResource: no domain, or a kubernetes.io one */
+static bool native_resource(const char *s) { return !strchr(s, '/') || strstr(s, "kubernetes.io/"); }
+/* IsOvercommitAllowed */
+static bool overcommit_allowed(const char *s) { return native_resource(s) && !hugepages_name(s); }
+
+/* validateContainerResourceName (validateResourceName first) */
+static void container_resource_name(struct kv_ctx *c, const char *name, const char *fld)
 {
-    const struct kapi_value *lim = kv_get(res, "limits"), *req = kv_get(res, "requests");
-    for (size_t i = 0; i < kv_len(lim); i++) {
-        const struct kapi_member *m = &lim->u.obj.members[i];
-        long double q;
-        const char *s = kapi_value_cstr(m->val);
-        if (kv_quantity(s, &q) && q < 0)
-            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.limits[%s]", fld, m->key),
-                              kv_quantity_string(c, s), "must be greater than or equal to 0");
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    size_t n = kapi_is_qualified_name(name, msgs);
+    for (size_t i = 0; i < n; i++)
+        kapi_ferr_invalid(c->pool, c->errs, fld, name, msgs[i]);
+    bool bare = !strchr(name, '/');
+    if (n == 0 && bare && !kv_in(name, STANDARD_RESOURCES, N(STANDARD_RESOURCES)) && !hugepages_name(name) &&
+        !has_prefix(name, "requests.hugepages-"))
+        kapi_ferr_invalid(c->pool, c->errs, fld, name, "must be a standard resource type or fully qualified");
+    if (bare) {
+        if (!kv_in(name, CONTAINER_RESOURCES, N(CONTAINER_RESOURCES)) && !hugepages_name(name))
+            kapi_ferr_invalid(c->pool, c->errs, fld, name, "must be a standard resource for containers");
+    } else if (!native_resource(name)) {
+        /* IsExtendedResourceName: not requests.-prefixed, and a qualified name once it is */
+        const char *qm[KAPI_NAME_MSGS_MAX];
+        if (has_prefix(name, "requests.") ||
+            kapi_is_qualified_name(kapi_pool_printf(c->pool, "requests.%s", name), qm) != 0)
+            kapi_ferr_invalid(c->pool, c->errs, fld, name, "doesn't follow extended resource name standard");
     }
-    for (size_t i = 0; i < kv_len(req); i++) {
+}
+
+/* validateResourceQuantityHugePageValue: a whole number of pages of the
+ * size the name carries (IsHugePageResourceValueDivisible) */
+static void hugepage_value(struct kv_ctx *c, const char *name, const char *q, const char *fld)
+{
+    long double page, v;
+    bool ok = kv_quantity(name + strlen("hugepages-"), &page) && page > 0 && page == floorl(page) &&
+              kv_quantity(q, &v) && fmodl(ceill(v), page) == 0;
+    if (!ok)
+        kapi_ferr_invalid(c->pool, c->errs, fld, kv_quantity_string(c, q),
+                          kapi_pool_printf(c->pool, "%s is not positive integer multiple of %s",
+                                           kv_quantity_string(c, q), name));
+}
+
+/* validateResourceRequirements with validateContainerResourceName (containers,
+ * and a pod's overhead as limits only). The "must be an integer" check of
+ * integer resources is not done (upstream prints the internal Quantity). */
+static void resource_lists(struct kv_ctx *c, const struct kapi_value *lim, const struct kapi_value *req,
+                           const char *fld)
+{
+    const char *lp = kv_path(c, "%s.limits", fld), *rp = kv_path(c, "%s.requests", fld);
+    bool cpu_mem = false, huge = false;
+    long double q, l;
+    for (size_t i = 0; lim && lim->type == KAPI_V_OBJECT && i < lim->u.obj.len; i++) {
+        const struct kapi_member *m = &lim->u.obj.members[i];
+        const char *s = kapi_value_cstr(m->val);
+        const char *p = kv_path(c, "%s[%s]", lp, m->key);
+        container_resource_name(c, m->key, p);
+        if (kv_quantity(s, &q) && q < 0)
+            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+        if (hugepages_name(m->key)) {
+            huge = true;
+            hugepage_value(c, m->key, s, p);
+        }
+        cpu_mem |= !strcmp(m->key, "cpu") || !strcmp(m->key, "memory");
+    }
+    for (size_t i = 0; req && req->type == KAPI_V_OBJECT && i < req->u.obj.len; i++) {
         const struct kapi_member *m = &req->u.obj.members[i];
         const char *s = kapi_value_cstr(m->val);
-        const char *p = kv_path(c, "%s.requests[%s]", fld, m->key);
-        long double q, l;
+        const char *p = kv_path(c, "%s[%s]", rp, m->key);
+        container_resource_name(c, m->key, p);
         if (kv_quantity(s, &q) && q < 0)
             kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
         const char *ls = kv_str(lim, m->key);
-        if (ls && kv_quantity(s, &q) && kv_quantity(ls, &l) && q > l)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s),
-                              kapi_pool_printf(c->pool, "must be less than or equal to %s limit of %s", m->key,
-                                               kv_quantity_string(c, ls)));
+        if (ls && kv_quantity(s, &q) && kv_quantity(ls, &l)) {
+            if (q != l && !overcommit_allowed(m->key))
+                kapi_ferr_invalid(c->pool, c->errs, rp, kv_quantity_string(c, s),
+                                  kapi_pool_printf(c->pool, "must be equal to %s limit of %s", m->key,
+                                                   kv_quantity_string(c, ls)));
+            else if (q > l)
+                kapi_ferr_invalid(c->pool, c->errs, rp, kv_quantity_string(c, s),
+                                  kapi_pool_printf(c->pool, "must be less than or equal to %s limit of %s", m->key,
+                                                   kv_quantity_string(c, ls)));
+        } else if (!ls && !overcommit_allowed(m->key)) {
+            kapi_ferr_required(c->pool, c->errs, lp, "Limit must be set for non overcommitable resources");
+        }
+        if (hugepages_name(m->key)) {
+            huge = true;
+            hugepage_value(c, m->key, s, p);
+        }
+        cpu_mem |= !strcmp(m->key, "cpu") || !strcmp(m->key, "memory");
     }
+    if (!cpu_mem && huge)
+        kapi_ferr_forbidden(c->pool, c->errs, fld, "HugePages require cpu or memory");
+}
+
+static void resources(struct kv_ctx *c, const struct kapi_value *res, const char *fld)
+{
+    resource_lists(c, kv_get(res, "limits"), kv_get(res, "requests"), fld);
 }
 
 /* AccumulateUniqueHostPorts over ctrs (from index `from`, `count` of them):
@@ -489,6 +573,7 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
     dns_config_and_gates(c, spec, fld);
     kv_pod_spec_topology(c, spec, fld);
     kv_pod_spec_host_process(c, spec, fld);
+    kv_pod_spec_host_users(c, spec, fld);
     const char *sa = kv_str0(spec, "serviceAccountName");
     if (*sa)
         kv_name_msgs(c, kv_path(c, "%s.serviceAccountName", fld), sa, kapi_is_dns1123_subdomain);
@@ -509,16 +594,32 @@ void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fl
     const char *pc = kv_str0(spec, "priorityClassName");
     if (*pc)
         kv_name_msgs(c, kv_path(c, "%s.priorityClassName", fld), pc, kapi_is_dns1123_subdomain);
+    /* ValidateRuntimeClassName, ValidatePreemptionPolicy, validateOverhead:
+     * checked whenever set, even to "" */
+    const char *rc = kv_str(spec, "runtimeClassName");
+    if (rc)
+        kv_name_msgs(c, kv_path(c, "%s.runtimeClassName", fld), rc, kapi_is_dns1123_subdomain);
+    const char *pp = kv_str(spec, "preemptionPolicy");
+    if (pp)
+        kv_enum(c, kv_path(c, "%s.preemptionPolicy", fld), pp, PREEMPTION_POLICIES, N(PREEMPTION_POLICIES));
+    const struct kapi_value *oh = kv_get(spec, "overhead");
+    if (oh)
+        resource_lists(c, oh, NULL, kv_path(c, "%s.overhead", fld));
     kv_pod_spec_os(c, spec, fld);
 }
 
 void kv_pod_template(struct kv_ctx *c, const struct kapi_value *tmpl, const char *fld)
 {
-    const struct kapi_value *meta = kv_get(tmpl, "metadata");
-    kapi_validate_labels(c->pool, kv_get(meta, "labels"), kv_path(c, "%s.metadata.labels", fld), c->errs);
-    kapi_validate_annotations(c->pool, kv_get(meta, "annotations"), kv_path(c, "%s.metadata.annotations", fld),
-                              c->errs);
-    kv_pod_spec(c, kv_get(tmpl, "spec"), kv_path(c, "%s.spec", fld));
+    /* ValidatePodTemplateSpec: the embedded ObjectMeta's fields are under
+     * the template path itself (e.g. spec.template.labels) */
+    const struct kapi_value *meta = kv_get(tmpl, "metadata"), *spec = kv_get(tmpl, "spec");
+    const struct kapi_value *ann = kv_get(meta, "annotations");
+    const char *sp = kv_path(c, "%s.spec", fld);
+    kapi_validate_labels(c->pool, kv_get(meta, "labels"), kv_path(c, "%s.labels", fld), c->errs);
+    kapi_validate_annotations(c->pool, ann, kv_path(c, "%s.annotations", fld), c->errs);
+    kv_pod_annotations(c, ann, spec, kv_path(c, "%s.annotations", fld));
+    kv_pod_spec(c, spec, sp);
+    kv_pod_annotations_match(c, ann, spec, sp);
     if (kv_len(kv_get(kv_get(tmpl, "spec"), "ephemeralContainers")))
         kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.spec.ephemeralContainers", fld),
                             "ephemeral containers not allowed in pod template");
@@ -885,19 +986,31 @@ static void endpoints(struct kv_ctx *c, const struct kapi_value *obj)
     }
 }
 
-/* validatePodMetadataAndSpec's spec part */
+/* validatePodMetadataAndSpec without ValidateObjectMeta: the pod's own
+ * annotation rules, then the spec */
 static void pod_spec(struct kv_ctx *c, const struct kapi_value *obj)
 {
     c->pod_name = kv_str0(kv_get(obj, "metadata"), "name");
     c->is_pod = true;
+    kv_pod_annotations(c, kv_get(kv_get(obj, "metadata"), "annotations"), kv_get(obj, "spec"),
+                       "metadata.annotations");
     kv_pod_spec(c, kv_get(obj, "spec"), "spec");
     c->pod_name = NULL;
     c->is_pod = false;
 }
 
+/* ValidatePodSpecificAnnotationUpdates */
+static void pod_annotation_updates(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    kv_pod_annotation_updates(c, kv_get(kv_get(obj, "metadata"), "annotations"),
+                              kv_get(kv_get(old, "metadata"), "annotations"), kv_get(obj, "spec"),
+                              "metadata.annotations");
+}
+
 void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
 {
     pod_spec(c, obj);
+    pod_annotation_updates(c, obj, old);
     if (kv_get(kv_get(kv_get(old, "metadata"), "annotations"), "kubernetes.io/config.mirror")) {
         /* upstream answers with this error alone */
         c->errs->len = 0;
@@ -939,11 +1052,21 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
 {
     if (!strcmp(kind, "Pod")) {
         pod_spec(c, obj);
-        /* ValidatePodCreate: only the ephemeralcontainers subresource adds them */
-        if (!old && kv_len(kv_get(kv_get(obj, "spec"), "ephemeralContainers")))
-            kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers", "cannot be set on create");
-        if (old)
-            pod_update(c, kv_get(obj, "spec"), kv_get(old, "spec"));
+        const struct kapi_value *spec = kv_get(obj, "spec");
+        if (!old) {
+            /* ValidatePodCreate: only the ephemeralcontainers subresource adds
+             * them; a node only once the gates are gone; annotations that
+             * disagree with the seccomp/AppArmor fields */
+            if (kv_len(kv_get(spec, "ephemeralContainers")))
+                kapi_ferr_forbidden(c->pool, c->errs, "spec.ephemeralContainers", "cannot be set on create");
+            if (*kv_str0(spec, "nodeName") && kv_len(kv_get(spec, "schedulingGates")))
+                kapi_ferr_forbidden(c->pool, c->errs, "spec.nodeName",
+                                    "cannot be set until all schedulingGates have been cleared");
+            kv_pod_annotations_match(c, kv_get(kv_get(obj, "metadata"), "annotations"), spec, "spec");
+        } else {
+            pod_annotation_updates(c, obj, old);
+            pod_update(c, spec, kv_get(old, "spec"));
+        }
     } else if (!strcmp(kind, "PodTemplate")) {
         kv_pod_template(c, kv_get(obj, "template"), "template");
     } else if (!strcmp(kind, "ReplicationController")) {

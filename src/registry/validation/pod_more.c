@@ -1,7 +1,8 @@
 /* registry/validation/pod_more: the parts of a PodSpec beyond names, ports,
  * env, mounts and resources: probes and lifecycle handlers, container and
  * pod security contexts (with windowsOptions), affinity, tolerations,
- * topology spread constraints, hostProcess and the spec.os rules. Paths,
+ * topology spread constraints, hostProcess, hostUsers and the spec.os
+ * rules, and the pod annotation rules (mirror pod, seccomp, AppArmor). Paths,
  * texts and order follow kube-apiserver 1.33's ValidatePodSpec; core.c calls
  * in at the matching points. */
 #include "validation_int.h"
@@ -999,4 +1000,195 @@ void kv_pod_spec_os(struct kv_ctx *c, const struct kapi_value *spec, const char 
         linux_pod(c, spec, fld);
     else
         windows_pod(c, spec, fld);
+}
+
+/* ---- User namespaces (validateHostUsers). */
+
+/* hostUsers false rules out the host namespaces. 1.33 names the internal
+ * type in the message and capitalises the hostPID/hostIPC path elements. */
+void kv_pod_spec_host_users(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
+{
+    if (kv_host_users(spec))
+        return;
+    static const char *const keys[][2] = {{"hostNetwork", "hostNetwork"}, {"hostPID", "HostPID"}, {"hostIPC", "HostIPC"}};
+    for (size_t i = 0; i < N(keys); i++)
+        if (kv_bool(spec, keys[i][0]))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", fld, keys[i][1]),
+                                "when `pod.Spec.HostUsers` is false");
+}
+
+/* ---- Pod annotations: the mirror pod, seccomp and AppArmor parts of
+ * ValidatePodSpecificAnnotations, the annotation rules of pod updates, and
+ * the annotation/field consistency checks of pod creation and templates. */
+
+static const char MIRROR_KEY[] = "kubernetes.io/config.mirror";
+static const char SECCOMP_POD_KEY[] = "seccomp.security.alpha.kubernetes.io/pod";
+static const char SECCOMP_CTR_PREFIX[] = "container.seccomp.security.alpha.kubernetes.io/";
+static const char APPARMOR_PREFIX[] = "container.apparmor.security.beta.kubernetes.io/";
+
+static bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+/* ValidateSeccompProfile of an annotation value */
+static void seccomp_annotation(struct kv_ctx *c, const char *v, const char *fld)
+{
+    if (!strcmp(v, "runtime/default") || !strcmp(v, "docker/default") || !strcmp(v, "unconfined"))
+        return;
+    if (starts_with(v, "localhost/"))
+        kv_local_descending_path(c, v + strlen("localhost/"), fld);
+    else
+        kapi_ferr_invalid(c->pool, c->errs, fld, v, "must be a valid seccomp profile");
+}
+
+static bool spec_has_container(const struct kapi_value *spec, const char *name)
+{
+    for (size_t l = 0; l < N(CONTAINER_LISTS); l++) {
+        const struct kapi_value *ctrs = kv_get(spec, CONTAINER_LISTS[l]);
+        for (size_t i = 0; i < kv_len(ctrs); i++)
+            if (!strcmp(kv_str0(kv_item(ctrs, i), "name"), name))
+                return true;
+    }
+    return false;
+}
+
+void kv_pod_annotations(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *spec,
+                        const char *fld)
+{
+    const char *mirror = kv_str(ann, MIRROR_KEY);
+    if (mirror && !*kv_str0(spec, "nodeName"))
+        kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s[%s]", fld, MIRROR_KEY), mirror,
+                          "must set spec.nodeName if mirror pod annotation is set");
+    /* seccomp: the pod key first, then each container key (map order
+     * upstream, the object's order here); the path is a Child, not a Key */
+    const char *sp = kv_str(ann, SECCOMP_POD_KEY);
+    if (sp)
+        seccomp_annotation(c, sp, kv_path(c, "%s.%s", fld, SECCOMP_POD_KEY));
+    for (size_t i = 0; ann && ann->type == KAPI_V_OBJECT && i < ann->u.obj.len; i++) {
+        const char *k = ann->u.obj.members[i].key, *v = kapi_value_cstr(ann->u.obj.members[i].val);
+        if (starts_with(k, SECCOMP_CTR_PREFIX))
+            seccomp_annotation(c, v ? v : "", kv_path(c, "%s.%s", fld, k));
+    }
+    /* ValidateAppArmorPodAnnotations */
+    for (size_t i = 0; ann && ann->type == KAPI_V_OBJECT && i < ann->u.obj.len; i++) {
+        const char *k = ann->u.obj.members[i].key, *v = kapi_value_cstr(ann->u.obj.members[i].val);
+        if (!starts_with(k, APPARMOR_PREFIX))
+            continue;
+        const char *p = kv_path(c, "%s[%s]", fld, k), *ctr = k + strlen(APPARMOR_PREFIX);
+        if (!spec_has_container(spec, ctr))
+            kapi_ferr_invalid(c->pool, c->errs, p, ctr, "container not found");
+        v = v ? v : "";
+        if (*v && strcmp(v, "runtime/default") && strcmp(v, "unconfined") && !starts_with(v, "localhost/"))
+            kapi_ferr_invalid(c->pool, c->errs, p, v,
+                              kapi_pool_printf(c->pool, "invalid AppArmor profile name: %s",
+                                               kapi_go_quote(c->pool, v, strlen(v))));
+    }
+}
+
+/* ValidatePodSpecificAnnotationUpdates: AppArmor and mirror pod annotations
+ * cannot be added, changed or removed; then the create rules again (so
+ * their errors come twice, as upstream). */
+void kv_pod_annotation_updates(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *old,
+                               const struct kapi_value *spec, const char *fld)
+{
+    for (size_t i = 0; old && old->type == KAPI_V_OBJECT && i < old->u.obj.len; i++) {
+        const char *k = old->u.obj.members[i].key;
+        const struct kapi_value *nv = kv_get(ann, k);
+        if (nv && kapi_value_equal(nv, old->u.obj.members[i].val))
+            continue;
+        if (starts_with(k, APPARMOR_PREFIX))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s[%s]", fld, k),
+                                "may not remove or update AppArmor annotations");
+        if (!strcmp(k, MIRROR_KEY))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s[%s]", fld, k),
+                                "may not remove or update mirror pod annotation");
+    }
+    for (size_t i = 0; ann && ann->type == KAPI_V_OBJECT && i < ann->u.obj.len; i++) {
+        const char *k = ann->u.obj.members[i].key;
+        if (kv_get(old, k))
+            continue;
+        if (starts_with(k, APPARMOR_PREFIX))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s[%s]", fld, k), "may not add AppArmor annotations");
+        if (!strcmp(k, MIRROR_KEY))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s[%s]", fld, k), "may not add mirror pod annotation");
+    }
+    kv_pod_annotations(c, ann, spec, fld);
+}
+
+/* validateSeccompAnnotationsAndFieldsMatch */
+static void seccomp_match(struct kv_ctx *c, const char *ann, const struct kapi_value *sp, const char *fld)
+{
+    const char *t = kv_str0(sp, "type");
+    bool type_ok = true;
+    if (!strcmp(t, "Unconfined"))
+        type_ok = !strcmp(ann, "unconfined");
+    else if (!strcmp(t, "RuntimeDefault"))
+        type_ok = !strcmp(ann, "runtime/default") || !strcmp(ann, "docker/default");
+    else if (!strcmp(t, "Localhost"))
+        type_ok = starts_with(ann, "localhost/");
+    if (!type_ok) {
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.type", fld), "seccomp type in annotation and field must match");
+        return;
+    }
+    const char *lp = kv_str(sp, "localhostProfile");
+    if (!strcmp(t, "Localhost") && (!lp || strcmp(ann + strlen("localhost/"), lp)))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.localhostProfile", fld),
+                            "seccomp profile in annotation and field must match");
+}
+
+/* validateAppArmorAnnotationsAndFieldsMatchOnCreate for one container */
+static void apparmor_match(struct kv_ctx *c, const char *ann, const struct kapi_value *ap, const char *fld)
+{
+    const char *t = kv_str0(ap, "type");
+    const char *lp = kv_str(ap, "localhostProfile");
+    bool type_ok = true;
+    if (!strcmp(t, "Unconfined"))
+        type_ok = !strcmp(ann, "unconfined");
+    else if (!strcmp(t, "RuntimeDefault"))
+        type_ok = !strcmp(ann, "runtime/default");
+    else if (!strcmp(t, "Localhost"))
+        type_ok = starts_with(ann, "localhost/");
+    if (!type_ok)
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.type", fld), "apparmor type in annotation and field must match");
+    else if (!strcmp(t, "Localhost") && (!lp || strcmp(ann + strlen("localhost/"), lp)))
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.localhostProfile", fld),
+                            "apparmor profile in annotation and field must match");
+}
+
+void kv_pod_annotations_match(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *spec,
+                              const char *fld)
+{
+    /* validateSeccompAnnotationsAndFields: pod field with the pod key, each
+     * container's own field with its key */
+    const struct kapi_value *psc = kv_get(spec, "securityContext");
+    const char *pa = kv_str(ann, SECCOMP_POD_KEY);
+    if (kv_get(psc, "seccompProfile") && pa)
+        seccomp_match(c, pa, kv_get(psc, "seccompProfile"), kv_path(c, "%s.securityContext.seccompProfile", fld));
+    for (size_t l = 0; l < N(CONTAINER_LISTS); l++) {
+        const struct kapi_value *ctrs = kv_get(spec, CONTAINER_LISTS[l]);
+        for (size_t i = 0; i < kv_len(ctrs); i++) {
+            const struct kapi_value *ct = kv_item(ctrs, i);
+            const struct kapi_value *sp = kv_get(kv_get(ct, "securityContext"), "seccompProfile");
+            const char *a = kv_str(ann, kapi_pool_printf(c->pool, "%s%s", SECCOMP_CTR_PREFIX, kv_str0(ct, "name")));
+            if (sp && a)
+                seccomp_match(c, a, sp,
+                              kv_path(c, "%s.%s[%zu].securityContext.seccompProfile", fld, CONTAINER_LISTS[l], i));
+        }
+    }
+    /* AppArmor: skipped for windows pods; a container without its own
+     * profile takes the pod's */
+    if (!strcmp(kv_str0(kv_get(spec, "os"), "name"), "windows"))
+        return;
+    const struct kapi_value *pod_ap = kv_get(psc, "appArmorProfile");
+    for (size_t l = 0; l < N(CONTAINER_LISTS); l++) {
+        const struct kapi_value *ctrs = kv_get(spec, CONTAINER_LISTS[l]);
+        for (size_t i = 0; i < kv_len(ctrs); i++) {
+            const struct kapi_value *ct = kv_item(ctrs, i);
+            const struct kapi_value *ap = kv_get(kv_get(ct, "securityContext"), "appArmorProfile");
+            if (!ap)
+                ap = pod_ap;
+            const char *a = kv_str(ann, kapi_pool_printf(c->pool, "%s%s", APPARMOR_PREFIX, kv_str0(ct, "name")));
+            if (ap && a)
+                apparmor_match(c, a, ap,
+                               kv_path(c, "%s.%s[%zu].securityContext.appArmorProfile", fld, CONTAINER_LISTS[l], i));
+        }
+    }
 }

@@ -69,6 +69,18 @@ void kv_pod_spec_tolerations(struct kv_ctx *c, const struct kapi_value *spec, co
  * os.name rules (validateOS, then validateLinux / validateWindows: last). */
 void kv_pod_spec_host_process(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
 void kv_pod_spec_os(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+/* validateHostUsers (after hostProcess) */
+void kv_pod_spec_host_users(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
+/* ValidatePodSpecificAnnotations (mirror pod, seccomp and AppArmor parts) of
+ * annotations ann at fld; the update rules (then the same checks again); the
+ * seccomp/AppArmor annotation-field consistency of pod create and templates
+ * (fld: the spec path). */
+void kv_pod_annotations(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *spec,
+                        const char *fld);
+void kv_pod_annotation_updates(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *old,
+                               const struct kapi_value *spec, const char *fld);
+void kv_pod_annotations_match(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *spec,
+                              const char *fld);
 void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld);
 void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld);
 const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when valid */

@@ -112,7 +112,7 @@ static void test_pod_volumes_env_resources(void **state)
           "spec.containers[0].env[0].name: Invalid value: \"A=B\": a valid environment variable name must consist "
           "only of printable ASCII characters other than '='");
     check("", "Pod", POD(SPEC(CTR(",'resources':{'limits':{'cpu':'500m'},'requests':{'cpu':'1'}}"), "")), NULL,
-          "spec.containers[0].resources.requests[cpu]: Invalid value: \"1\": must be less than or equal to cpu "
+          "spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu "
           "limit of 500m");
 }
 

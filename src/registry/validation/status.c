@@ -2,7 +2,9 @@
  * check on a write to /status (ValidatePodStatusUpdate,
  * ValidateServiceStatusUpdate, ValidatePersistentVolumeClaimStatusUpdate,
  * ValidateNamespaceStatusUpdate, the workload ValidateXStatusUpdate
- * functions, ValidateJobUpdateStatus, ...). The ObjectMeta part of those
+ * functions, ValidateJobUpdateStatus, ValidateVolumeAttachmentUpdate,
+ * ValidateValidatingAdmissionPolicyStatusUpdate, the flowcontrol
+ * ValidateXStatusUpdate functions, ...). The ObjectMeta part of those
  * functions is the generic metadata update check; the spec is the stored one
  * and is not validated again, as upstream. */
 #include "validation_int.h"

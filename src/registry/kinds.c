@@ -94,9 +94,77 @@ static void keep_conditions(struct kapi_pool *pool, struct kapi_value *conds, co
     }
 }
 
+static bool kind_is(const struct kapi_kind *k, const char *group, const char *kind)
+{
+    return strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0;
+}
+
+/* The status strategies' PrepareForUpdate beyond what kapi_sub_merge does
+ * for every kind (stored spec, ResetObjectMetaForStatus). */
+static void status_prepare(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                           const struct kapi_value *old)
+{
+    struct kapi_value *st = kapi_obj_get(obj, "status");
+    const struct kapi_value *ost = kapi_obj_get(old, "status");
+    if (kind_is(k, "", "PersistentVolume")) {
+        /* lastPhaseTransitionTime (PersistentVolumeLastPhaseTransitionTime,
+         * GA): kept while the phase stays, stamped now when the phase
+         * changes and the client did not set a new time */
+        if (!st || st->type != KAPI_V_OBJECT)
+            return;
+        const char *ph = kapi_obj_get_str(st, "phase"), *oph = kapi_obj_get_str(ost, "phase");
+        const struct kapi_value *t = kapi_obj_get(st, "lastPhaseTransitionTime");
+        const struct kapi_value *ot = kapi_obj_get(ost, "lastPhaseTransitionTime");
+        bool unset = !t || t->type == KAPI_V_NULL;
+        bool ounset = !ot || ot->type == KAPI_V_NULL;
+        if (strcmp(ph ? ph : "", oph ? oph : "") == 0) {
+            if (unset && !ounset)
+                kapi_obj_set(pool, st, "lastPhaseTransitionTime", kapi_value_clone(pool, ot));
+        } else if (unset || (!ounset && kapi_value_equal(t, ot))) {
+            char now[21];
+            kapi_time_rfc3339((int64_t)time(NULL), now);
+            kapi_obj_set(pool, st, "lastPhaseTransitionTime", kapi_value_str(pool, now));
+        }
+    } else if (kind_is(k, "storage.k8s.io", "VolumeAttachment")) {
+        /* MutableCSINodeAllocatableCount is off in 1.33: an error code is
+         * dropped unless the stored error already had one */
+        static const char *const ERRS[] = {"attachError", "detachError"};
+        for (size_t i = 0; st && i < KAPI_ARRAY_LEN(ERRS); i++) {
+            struct kapi_value *e = kapi_obj_get(st, ERRS[i]);
+            const struct kapi_value *oc = kapi_value_path(ost, ERRS[i], "errorCode", NULL);
+            if (e && e->type == KAPI_V_OBJECT && (!oc || oc->type == KAPI_V_NULL))
+                kapi_obj_del(e, "errorCode");
+        }
+    } else if (kind_is(k, "flowcontrol.apiserver.k8s.io", "FlowSchema") ||
+               kind_is(k, "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration")) {
+        /* the whole stored metadata but the request's managedFields (and
+         * resourceVersion, the precondition) */
+        struct kapi_value *md = kapi_obj_get(obj, "metadata");
+        const struct kapi_value *omd = kapi_obj_get(old, "metadata");
+        if (!md || md->type != KAPI_V_OBJECT || !omd || omd->type != KAPI_V_OBJECT)
+            return;
+        size_t n = md->u.obj.len, nd = 0;
+        const char **drop = kapi_pool_alloc(pool, (n ? n : 1) * sizeof(*drop));
+        for (size_t i = 0; i < n; i++) {
+            const char *key = md->u.obj.members[i].key;
+            if (strcmp(key, "managedFields") && strcmp(key, "resourceVersion") && !kapi_obj_get(omd, key))
+                drop[nd++] = key;
+        }
+        for (size_t i = 0; i < nd; i++)
+            kapi_obj_del(md, drop[i]);
+        for (size_t i = 0; i < omd->u.obj.len; i++) {
+            const struct kapi_member *m = &omd->u.obj.members[i];
+            if (strcmp(m->key, "managedFields") && strcmp(m->key, "resourceVersion"))
+                kapi_obj_set(pool, md, m->key, kapi_value_clone(pool, m->val));
+        }
+    }
+}
+
 void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
                                    struct kapi_value *obj, const struct kapi_value *old)
 {
+    if (subresource && strcmp(subresource, "status") == 0)
+        status_prepare(pool, k, obj, old);
     if (!is_csr(k) || !subresource || (strcmp(subresource, "status") != 0 && strcmp(subresource, "approval") != 0))
         return;
     struct kapi_value *conds = kapi_value_path(obj, "status", "conditions", NULL);

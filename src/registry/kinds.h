@@ -28,7 +28,10 @@ void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_ki
  * Denied conditions when it neither adds nor removes any, and both /status
  * and /approval fill in missing condition times (lastUpdateTime now;
  * lastTransitionTime from a stored condition of the same type and status,
- * else now). */
+ * else now). A /status write of a PersistentVolume keeps or stamps
+ * status.lastPhaseTransitionTime, one of a VolumeAttachment drops new
+ * error codes, and one of a FlowSchema or PriorityLevelConfiguration keeps
+ * the whole stored metadata except managedFields. */
 void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
                                    struct kapi_value *obj, const struct kapi_value *old);
 /* Applies the kind's update-time rules (e.g. a namespace's phase and

@@ -2,10 +2,14 @@
  * check on a write to /status (ValidatePodStatusUpdate,
  * ValidateServiceStatusUpdate, ValidatePersistentVolumeClaimStatusUpdate,
  * ValidateNamespaceStatusUpdate, the workload ValidateXStatusUpdate
- * functions, ValidateJobUpdateStatus, ...). The ObjectMeta part of those
+ * functions, ValidateJobUpdateStatus, ValidateVolumeAttachmentUpdate,
+ * ValidateValidatingAdmissionPolicyStatusUpdate, the flowcontrol
+ * ValidateXStatusUpdate functions, ...). The ObjectMeta part of those
  * functions is the generic metadata update check; the spec is the stored one
  * and is not validated again, as upstream. */
 #include "validation_int.h"
+
+#include "../../codec/jsonpath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -998,6 +1002,113 @@ void kv_csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct 
         kapi_ferr_forbidden(c->pool, c->errs, "status.certificate", "updates may not modify existing certificate content");
 }
 
+/* ---- VolumeAttachment: the status strategy keeps the main strategy's
+ * ValidateUpdate, i.e. ValidateVolumeAttachment (spec and status) and then
+ * ValidateVolumeAttachmentUpdate, which runs ValidateVolumeAttachment once
+ * more before its spec check; every error is therefore reported twice, as
+ * upstream. The ObjectMeta part is the generic metadata check (the status
+ * strategy keeps the stored labels, annotations, ...). */
+
+static void volume_error(struct kv_ctx *c, const struct kapi_value *e, const char *fld)
+{
+    if (!e)
+        return;
+    /* upstream checks 1024 bytes but reports the metadata limit */
+    if (strlen(kv_str0(e, "message")) > 1024)
+        kapi_ferr_too_long(c->pool, c->errs, kv_path(c, "%s.message", fld), 256 * 1024);
+    int64_t code;
+    if (kv_int(e, "errorCode", &code) && code < 0)
+        kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.errorCode", fld), code,
+                              "must be between 0 and 2147483647, inclusive");
+}
+
+/* ValidateVolumeAttachment without its ObjectMeta part */
+static void volume_attachment(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *spec = kv_get(obj, "spec"), *st = kv_get(obj, "status");
+    if (!*kv_str0(spec, "attacher"))
+        kapi_ferr_required(c->pool, c->errs, "spec.attacher", "");
+    const struct kapi_value *src = kv_get(spec, "source");
+    const struct kapi_value *inl = kv_get(src, "inlineVolumeSpec");
+    const char *pvn = kv_str(src, "persistentVolumeName");
+    if (inl && inl->type == KAPI_V_NULL)
+        inl = NULL;
+    static const char ONE[] = "must specify exactly one of inlineVolumeSpec and persistentVolumeName";
+    if (!inl && !pvn)
+        kapi_ferr_required(c->pool, c->errs, "spec.source", ONE);
+    else if (inl && pvn)
+        kapi_ferr_forbidden(c->pool, c->errs, "spec.source", ONE);
+    else if (pvn && !*pvn)
+        kapi_ferr_required(c->pool, c->errs, "spec.source.persistentVolumeName",
+                           "must specify non empty persistentVolumeName");
+    kv_name_msgs(c, "spec.nodeName", kv_str0(spec, "nodeName"), kapi_is_dns1123_subdomain);
+    const struct kapi_value *md = kv_get(st, "attachmentMetadata");
+    size_t size = 0;
+    for (size_t i = 0; md && md->type == KAPI_V_OBJECT && i < md->u.obj.len; i++) {
+        const char *v = kapi_value_cstr(md->u.obj.members[i].val);
+        size += strlen(md->u.obj.members[i].key) + (v ? strlen(v) : 0);
+    }
+    if (size > 256 * 1024)
+        kapi_ferr_too_long(c->pool, c->errs, "status.attachmentMetadata", 256 * 1024);
+    volume_error(c, kv_get(st, "attachError"), "status.attachError");
+    volume_error(c, kv_get(st, "detachError"), "status.detachError");
+}
+
+/* ---- ValidatingAdmissionPolicy (ValidateValidatingAdmissionPolicyStatusUpdate):
+ * the type-checking warnings, then the metav1 conditions. */
+
+static void vap_status(struct kv_ctx *c, const struct kapi_value *st)
+{
+    const struct kapi_value *ws = kv_get(kv_get(st, "typeChecking"), "expressionWarnings");
+    for (size_t i = 0; i < kv_len(ws); i++) {
+        const struct kapi_value *w = kv_item(ws, i);
+        const char *p = kv_path(c, "status.typeChecking.expressionWarnings[%zu]", i);
+        if (!*kv_str0(w, "warning"))
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.warning", p), "");
+        /* validateFieldRef: trimmed, then parsed as "{" + ref + "}" */
+        const char *ref = kv_str0(w, "fieldRef");
+        while (*ref == ' ' || (*ref >= '\t' && *ref <= '\r'))
+            ref++;
+        size_t n = strlen(ref);
+        while (n && (ref[n - 1] == ' ' || (ref[n - 1] >= '\t' && ref[n - 1] <= '\r')))
+            n--;
+        const char *fp = kv_path(c, "%s.fieldRef", p);
+        if (!n) {
+            kapi_ferr_required(c->pool, c->errs, fp, "");
+            continue;
+        }
+        const char *t = kapi_pool_strndup(c->pool, ref, n);
+        char *err = NULL;
+        struct kapi_jsonpath *jp = kapi_jsonpath_compile_column(t, &err);
+        if (jp)
+            kapi_jsonpath_free(jp);
+        else
+            kapi_ferr_invalid(c->pool, c->errs, fp, t,
+                              kapi_pool_printf(c->pool, "invalid JSONPath: %s", err ? err : "invalid jsonpath template"));
+        free(err);
+    }
+    kv_meta_conditions(c, kv_get(st, "conditions"), "status.conditions");
+}
+
+/* ---- FlowSchema / PriorityLevelConfiguration (ValidateFlowSchemaStatus,
+ * ValidatePriorityLevelConfigurationStatus): condition types unique and set. */
+
+static void flowcontrol_status(struct kv_ctx *c, const struct kapi_value *st)
+{
+    const struct kapi_value *conds = kv_get(st, "conditions");
+    for (size_t i = 0; i < kv_len(conds); i++) {
+        const char *type = kv_str0(kv_item(conds, i), "type");
+        const char *p = kv_path(c, "status.conditions[%zu].type", i);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(kv_str0(kv_item(conds, j), "type"), type)) {
+                kapi_ferr_duplicate(c->pool, c->errs, p, type);
+                break;
+            }
+        if (!*type)
+            kapi_ferr_required(c->pool, c->errs, p, "must not be empty");
+    }
+}
+
 /* ---- Dispatch. */
 
 bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
@@ -1024,6 +1135,11 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
                                   "may only be 'Terminating' if `deletionTimestamp` is not empty");
         } else if (!strcmp(kind, "ReplicationController")) {
             replica_set_status(c, st);
+        } else if (!strcmp(kind, "PersistentVolume")) {
+            /* ValidatePersistentVolumeStatusUpdate; the REST layer has put the
+             * stored resourceVersion in place of a missing one by now */
+            if (!*kv_str0(kv_get(obj, "metadata"), "resourceVersion"))
+                kapi_ferr_required(c->pool, c->errs, "resourceVersion", "");
         } else if (!strcmp(kind, "ResourceQuota")) {
             /* ValidateResourceQuotaStatusUpdate */
             kv_quota_resources(c, kv_get(st, "hard"), "status.hard");
@@ -1041,6 +1157,7 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
     } else if (!strcmp(group, "batch")) {
         if (!strcmp(kind, "Job"))
             job_status(c, obj, old);
+        /* CronJob: the status strategy's ValidateUpdate returns no errors */
     } else if (!strcmp(group, "autoscaling")) {
         if (!strcmp(kind, "HorizontalPodAutoscaler")) {
             static const char *const K[] = {"currentReplicas", "desiredReplicas"};
@@ -1049,6 +1166,7 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
     } else if (!strcmp(group, "networking.k8s.io")) {
         if (!strcmp(kind, "Ingress"))
             lb_ingress(c, kv_get(kv_get(st, "loadBalancer"), "ingress"), false);
+        /* ServiceCIDR: ValidateServiceCIDRStatusUpdate is the ObjectMeta check only */
     } else if (!strcmp(group, "certificates.k8s.io")) {
         if (!strcmp(kind, "CertificateSigningRequest"))
             kv_csr_status(c, obj, old, false);
@@ -1063,6 +1181,20 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
                     kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "status.conditions[%zu].status", i), s, S, 3);
             }
         }
+    } else if (!strcmp(group, "storage.k8s.io")) {
+        if (!strcmp(kind, "VolumeAttachment")) {
+            /* ValidateVolumeAttachment, then ValidateVolumeAttachmentUpdate,
+             * whose spec immutability check cannot fire (the spec of a
+             * status write is the stored one) */
+            volume_attachment(c, obj);
+            volume_attachment(c, obj);
+        }
+    } else if (!strcmp(group, "admissionregistration.k8s.io")) {
+        if (!strcmp(kind, "ValidatingAdmissionPolicy"))
+            vap_status(c, st);
+    } else if (!strcmp(group, "flowcontrol.apiserver.k8s.io")) {
+        if (!strcmp(kind, "FlowSchema") || !strcmp(kind, "PriorityLevelConfiguration"))
+            flowcontrol_status(c, st);
     } else if (!strcmp(group, "policy")) {
         if (!strcmp(kind, "PodDisruptionBudget")) {
             /* ValidatePodDisruptionBudgetStatusUpdate (policy/v1): conditions, then the counters */

@@ -235,8 +235,8 @@ static const char *check_request(struct kv_ctx *c, const unsigned char *pem, siz
     return err;
 }
 
-/* ValidateSignerName (pkg/apis/core/validation). */
-static void signer_name(struct kv_ctx *c, const char *s, const char *fld)
+/* ValidateSignerName (shared with clusterTrustBundle projections). */
+void kv_signer_name(struct kv_ctx *c, const char *s, const char *fld)
 {
     if (!*s) {
         kapi_ferr_required(c->pool, c->errs, fld, "");
@@ -330,7 +330,7 @@ static void csr_spec(struct kv_ctx *c, const struct kapi_value *obj, const struc
         kapi_ferr_invalid(c->pool, c->errs, "spec.signerName", signer,
                           "the legacy signerName is not allowed via this API version");
     else
-        signer_name(c, signer, "spec.signerName");
+        kv_signer_name(c, signer, "spec.signerName");
     int64_t secs;
     if (kv_int(spec, "expirationSeconds", &secs) && secs < 600)
         kapi_ferr_invalid_int(c->pool, c->errs, "spec.expirationSeconds", secs,

@@ -126,6 +126,9 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
  * rules; approval = the /approval subresource's options. */
 void kv_csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old, bool approval);
 /* Standard base64 (a []byte's JSON form) into NUL-terminated raw bytes; returns the length. */
+/* A certificates signer name ("<domain>/<path>", ValidateSignerName's
+ * rules and messages), in certificates.c. */
+void kv_signer_name(struct kv_ctx *c, const char *s, const char *fld);
 size_t kv_b64_decode(struct kv_ctx *c, const char *s, char **out);
 /* certificates.c: CertificateSigningRequest (ValidateCertificateSigningRequestCreate /
  * Update; approval = the /approval subresource). False for other kinds. */

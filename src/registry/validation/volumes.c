@@ -233,60 +233,6 @@ static bool path_seen(struct kv_ctx *c, struct path_set *s, const char *p)
     return false;
 }
 
-/* ValidateSignerName (the certificates signer-name rules): "<domain>/<path>",
- * the domain made of DNS labels with at least one dot, the path of DNS
- * subdomains joined by dots; only the first bad label of each part is
- * reported. */
-static void signer_name(struct kv_ctx *c, const char *s, const char *fld)
-{
-    if (!*s) {
-        kapi_ferr_required(c->pool, c->errs, fld, "");
-        return;
-    }
-    const char *slash = strchr(s, '/');
-    if (!slash || strchr(slash + 1, '/')) {
-        kapi_ferr_invalid(c->pool, c->errs, fld, s,
-                          "must be a fully qualified domain and path of the form 'example.com/signer-name'");
-        return;
-    }
-    const char *domain = kapi_pool_strndup(c->pool, s, (size_t)(slash - s)), *path = slash + 1;
-    if (strlen(domain) > KAPI_DNS1123_SUBDOMAIN_MAX)
-        kapi_ferr_too_long(c->pool, c->errs, fld, KAPI_DNS1123_SUBDOMAIN_MAX);
-    /* domain labels are DNS labels, path labels DNS subdomains */
-    size_t (*const check[])(const char *, const char *msgs[KAPI_NAME_MSGS_MAX]) = {kapi_is_dns1123_label,
-                                                                                  kapi_is_dns1123_subdomain};
-    const char *segs[] = {domain, path};
-    for (size_t k = 0; k < 2; k++) {
-        size_t labels = 0;
-        bool reported = false;
-        for (const char *l = segs[k];; labels++) {
-            const char *dot = strchr(l, '.');
-            size_t n = dot ? (size_t)(dot - l) : strlen(l);
-            if (!reported) {
-                const char *lbl = kapi_pool_strndup(c->pool, l, n), *msgs[KAPI_NAME_MSGS_MAX];
-                size_t nm = check[k](lbl, msgs);
-                for (size_t m = 0; m < nm; m++)
-                    kapi_ferr_invalid(c->pool, c->errs, fld, segs[k],
-                                      kapi_pool_printf(c->pool, "validating label %s: %s",
-                                                       kapi_go_quote(c->pool, lbl, n), msgs[m]));
-                reported = nm > 0;
-            }
-            if (!dot) {
-                labels++;
-                break;
-            }
-            l = dot + 1;
-        }
-        if (k == 0 && labels < 2)
-            kapi_ferr_invalid(c->pool, c->errs, fld, domain,
-                              "should be a domain with at least two segments separated by dots");
-    }
-    /* a DNS subdomain, '/', then a DNS label and a DNS subdomain joined by '.' */
-    const long max = KAPI_DNS1123_SUBDOMAIN_MAX + 1 + KAPI_DNS1123_LABEL_MAX + 1 + KAPI_DNS1123_SUBDOMAIN_MAX;
-    if ((long)strlen(s) > max)
-        kapi_ferr_too_long(c->pool, c->errs, fld, max);
-}
-
 static char *replace_chr(struct kv_ctx *c, const char *s, size_t n, char from, char to)
 {
     char *out = kapi_pool_strndup(c->pool, s, n);
@@ -349,7 +295,7 @@ static void cluster_trust_bundle(struct kv_ctx *c, const struct kapi_value *ctb,
         const char *sp = kv_path(c, "%s.signerName", pp);
         if (!*signer)
             kapi_ferr_required(c->pool, c->errs, sp, "must be a valid signer name");
-        signer_name(c, signer, sp);
+        kv_signer_name(c, signer, sp);
         kv_label_selector(c, sel, kv_path(c, "%s.labelSelector", pp));
     } else {
         kapi_ferr_required(c->pool, c->errs, pp, "either name or signerName must be specified");

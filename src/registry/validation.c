@@ -413,9 +413,11 @@ void kapi_validate_kind(struct kapi_pool *pool, const char *group, const char *v
 {
     if (!obj || obj->type != KAPI_V_OBJECT || !kind)
         return;
-    struct kv_ctx c = {pool, errs, NULL, false};
+    struct kv_ctx c = {.pool = pool, .errs = errs};
     if (old && old->type != KAPI_V_OBJECT)
         old = NULL;
+    if (old)
+        kv_options_from_old(&c, kind, old);
     if (!group || !*group) {
         kv_core(&c, kind, obj, old);
         return;
@@ -432,12 +434,13 @@ bool kapi_validate_subresource(struct kapi_pool *pool, const char *group, const 
     (void)version;
     if (!subresource || !obj || obj->type != KAPI_V_OBJECT || !kind || !old || old->type != KAPI_V_OBJECT)
         return false;
-    struct kv_ctx c = {pool, errs, NULL, false};
+    struct kv_ctx c = {.pool = pool, .errs = errs};
     if (!strcmp(subresource, "status"))
         return kv_status(&c, group ? group : "", kind, obj, old);
     if (!strcmp(subresource, "approval"))
         return kv_certificates(&c, group ? group : "", kind, obj, old, true);
     if (!strcmp(subresource, "ephemeralcontainers") && (!group || !*group) && !strcmp(kind, "Pod")) {
+        kv_options_from_old(&c, kind, old);
         kv_pod_ephemeral_update(&c, obj, old);
         return true;
     }

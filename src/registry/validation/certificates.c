@@ -190,7 +190,7 @@ static const char *go_bytes(struct kv_ctx *c, const unsigned char *p, size_t n, 
 
 struct X509_req_st *kapi_csr_parse(struct kapi_pool *pool, const unsigned char *pem, size_t n, const char **err)
 {
-    struct kv_ctx c = {pool, NULL, NULL, false};
+    struct kv_ctx c = {.pool = pool};
     struct pem_block b;
     if (!pem_decode(&c, (const char *)pem, n, &b) || b.type_len != 19 || memcmp(b.type, "CERTIFICATE REQUEST", 19)) {
         *err = "PEM block type must be CERTIFICATE REQUEST";

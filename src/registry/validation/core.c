@@ -340,6 +340,30 @@ static bool non_zero(const struct kapi_value *v)
     }
 }
 
+/* validateResizePolicy: per entry a resource name seen once, cpu or memory,
+ * a known restart policy, NotRequired in a pod that never restarts. Except
+ * for the duplicate the errors are reported at the list itself. For init
+ * containers upstream also refuses the field unless AllowSidecarResizePolicy,
+ * which follows InPlacePodVerticalScaling (beta, on in 1.33): no rule. */
+static void resize_policy(struct kv_ctx *c, const struct kapi_value *list, const char *fld, const char *pod_restart)
+{
+    static const char *const names[] = {"cpu", "memory"};
+    static const char *const policies[] = {"NotRequired", "RestartContainer"};
+    for (size_t i = 0; i < kv_len(list); i++) {
+        const struct kapi_value *e = kv_item(list, i);
+        const char *name = kv_str0(e, "resourceName"), *rp = kv_str0(e, "restartPolicy");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(kv_str0(kv_item(list, j), "resourceName"), name)) {
+                kapi_ferr_duplicate(c->pool, c->errs, kv_path(c, "%s[%zu]", fld, i), name);
+                break;
+            }
+        kv_enum(c, fld, name, names, N(names));
+        kv_enum(c, fld, rp, policies, N(policies));
+        if (!strcmp(pod_restart, "Never") && strcmp(rp, "NotRequired"))
+            kapi_ferr_invalid(c->pool, c->errs, fld, rp, "must be 'NotRequired' when `restartPolicy` is 'Never'");
+    }
+}
+
 static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const struct kv_volumes *vols,
                        const char *fld, enum ctr_kind kind, const struct kapi_value *spec)
 {
@@ -369,6 +393,7 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
         kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
                 N(PULL_POLICIES));
         resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
+        resize_policy(c, kv_get(ct, "resizePolicy"), kv_path(c, "%s.resizePolicy", p), kv_str0(spec, "restartPolicy"));
         kv_container_security_context(c, kv_get(ct, "securityContext"), kv_path(c, "%s.securityContext", p),
                                       host_users);
         if (kind == CT_EPHEMERAL) {

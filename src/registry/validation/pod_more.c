@@ -7,6 +7,7 @@
  * in at the matching points. */
 #include "validation_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -577,7 +578,11 @@ bool kv_host_users(const struct kapi_value *spec)
 
 /* ---- Affinity. */
 
-static void node_selector_requirement(struct kv_ctx *c, const struct kapi_value *r, const char *fld)
+/* ValidateNodeSelectorRequirement; check_values: each value must be a label
+ * value (required node affinity, unless the stored object already broke
+ * that rule; preferred terms never check) */
+static void node_selector_requirement(struct kv_ctx *c, const struct kapi_value *r, bool check_values,
+                                      const char *fld)
 {
     const char *op = kv_str0(r, "operator");
     size_t nv = kv_len(kv_get(r, "values"));
@@ -596,6 +601,11 @@ static void node_selector_requirement(struct kv_ctx *c, const struct kapi_value 
         kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.operator", fld), op, "not a valid selector operator");
     }
     kv_name_msgs(c, kv_path(c, "%s.key", fld), kv_str0(r, "key"), kapi_is_qualified_name);
+    const struct kapi_value *vals = kv_get(r, "values");
+    for (size_t i = 0; check_values && i < nv; i++) {
+        const char *v = kapi_value_cstr(kv_item(vals, i));
+        kv_name_msgs(c, kv_path(c, "%s[%zu]", vp, i), v ? v : "", kapi_is_label_value);
+    }
 }
 
 static size_t node_name_msgs(const char *s, const char *msgs[KAPI_NAME_MSGS_MAX])
@@ -603,11 +613,11 @@ static size_t node_name_msgs(const char *s, const char *msgs[KAPI_NAME_MSGS_MAX]
     return kapi_name_dns_subdomain(s, false, msgs);
 }
 
-static void node_selector_term(struct kv_ctx *c, const struct kapi_value *term, const char *fld)
+static void node_selector_term(struct kv_ctx *c, const struct kapi_value *term, bool check_values, const char *fld)
 {
     const struct kapi_value *ex = kv_get(term, "matchExpressions");
     for (size_t i = 0; i < kv_len(ex); i++)
-        node_selector_requirement(c, kv_item(ex, i), kv_path(c, "%s.matchExpressions[%zu]", fld, i));
+        node_selector_requirement(c, kv_item(ex, i), check_values, kv_path(c, "%s.matchExpressions[%zu]", fld, i));
     const struct kapi_value *mf = kv_get(term, "matchFields");
     for (size_t i = 0; i < kv_len(mf); i++) {
         const struct kapi_value *r = kv_item(mf, i);
@@ -642,7 +652,54 @@ void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char 
         return;
     }
     for (size_t i = 0; i < kv_len(terms); i++)
-        node_selector_term(c, kv_item(terms, i), kv_path(c, "%s[%zu]", tp, i));
+        node_selector_term(c, kv_item(terms, i), !c->allow_invalid_node_affinity, kv_path(c, "%s[%zu]", tp, i));
+}
+
+/* helper.HasInvalidLabelValueInNodeSelectorTerms: a matchExpressions value
+ * that is not a label value */
+static bool terms_have_invalid_value(const struct kapi_value *terms)
+{
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    for (size_t i = 0; i < kv_len(terms); i++) {
+        const struct kapi_value *ex = kv_get(kv_item(terms, i), "matchExpressions");
+        for (size_t j = 0; j < kv_len(ex); j++) {
+            const struct kapi_value *vals = kv_get(kv_item(ex, j), "values");
+            for (size_t k = 0; k < kv_len(vals); k++) {
+                const char *v = kapi_value_cstr(kv_item(vals, k));
+                if (kapi_is_label_value(v ? v : "", msgs))
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* The pod spec of a stored object of kind (GetValidationOptionsFromPodSpecAndMeta
+ * / GetValidationOptionsFromPodTemplate take the old template's spec). */
+static const struct kapi_value *old_pod_spec(const char *kind, const struct kapi_value *old)
+{
+    static const char *const templated[] = {"ReplicationController", "Deployment", "ReplicaSet",
+                                            "DaemonSet", "StatefulSet", "Job"};
+    if (!strcmp(kind, "Pod"))
+        return kv_get(old, "spec");
+    if (!strcmp(kind, "PodTemplate"))
+        return kv_get(kv_get(old, "template"), "spec");
+    if (!strcmp(kind, "CronJob"))
+        return kv_get(kv_get(kv_get(kv_get(kv_get(old, "spec"), "jobTemplate"), "spec"), "template"), "spec");
+    if (kv_in(kind, templated, N(templated)))
+        return kv_get(kv_get(kv_get(old, "spec"), "template"), "spec");
+    return NULL;
+}
+
+void kv_options_from_old(struct kv_ctx *c, const char *kind, const struct kapi_value *old)
+{
+    const struct kapi_value *req;
+    if (!strcmp(kind, "PersistentVolume"))
+        req = kv_get(kv_get(kv_get(old, "spec"), "nodeAffinity"), "required");
+    else
+        req = kv_get(kv_get(kv_get(old_pod_spec(kind, old), "affinity"), "nodeAffinity"),
+                     "requiredDuringSchedulingIgnoredDuringExecution");
+    c->allow_invalid_node_affinity = terms_have_invalid_value(kv_get(req, "nodeSelectorTerms"));
 }
 
 static void weight(struct kv_ctx *c, const struct kapi_value *o, const char *fld)
@@ -673,6 +730,43 @@ static void label_keys(struct kv_ctx *c, const struct kapi_value *keys, const st
     }
 }
 
+/* The key set of a label selector before matchExpressions[upto]: every
+ * matchLabels key, then the earlier expressions' keys. */
+static bool selector_has_key(const struct kapi_value *sel, size_t upto, const char *key)
+{
+    if (kv_get(kv_get(sel, "matchLabels"), key))
+        return true;
+    const struct kapi_value *ex = kv_get(sel, "matchExpressions");
+    for (size_t i = 0; i < upto && i < kv_len(ex); i++)
+        if (!strcmp(kv_str0(kv_item(ex, i), "key"), key))
+            return true;
+    return false;
+}
+
+/* A pod affinity term's matchLabelKeys against its labelSelector, as 1.33
+ * does it: only a matchExpressions key that the selector already had (in
+ * matchLabels or an earlier expression) counts, it is reported at the term's
+ * path indexed by the key's last position in matchLabelKeys. */
+static void match_keys_in_selector(struct kv_ctx *c, const struct kapi_value *mk, const struct kapi_value *sel,
+                                   const char *fld)
+{
+    const struct kapi_value *ex = kv_get(sel, "matchExpressions");
+    for (size_t i = 0; i < kv_len(ex); i++) {
+        const char *key = kv_str0(kv_item(ex, i), "key");
+        size_t at = kv_len(mk);
+        for (size_t j = kv_len(mk); j-- > 0;) {
+            const char *k = kapi_value_cstr(kv_item(mk, j));
+            if (k && !strcmp(k, key)) {
+                at = j;
+                break;
+            }
+        }
+        if (at < kv_len(mk) && selector_has_key(sel, i, key))
+            kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s[%zu]", fld, at), key,
+                              "exists in both matchLabelKeys and labelSelector");
+    }
+}
+
 static void pod_affinity_term(struct kv_ctx *c, const struct kapi_value *t, const char *fld)
 {
     const struct kapi_value *sel = kv_get(t, "labelSelector");
@@ -687,6 +781,8 @@ static void pod_affinity_term(struct kv_ctx *c, const struct kapi_value *t, cons
     const struct kapi_value *mk = kv_get(t, "matchLabelKeys"), *mmk = kv_get(t, "mismatchLabelKeys");
     label_keys(c, mk, sel, kv_path(c, "%s.matchLabelKeys", fld));
     label_keys(c, mmk, sel, kv_path(c, "%s.mismatchLabelKeys", fld));
+    if (sel)
+        match_keys_in_selector(c, mk, sel, fld);
     for (size_t i = 0; i < kv_len(mk); i++) {
         const char *k = kapi_value_cstr(kv_item(mk, i));
         for (size_t j = 0; k && j < kv_len(mmk); j++) {
@@ -731,7 +827,7 @@ static void affinity(struct kv_ctx *c, const struct kapi_value *aff, const char 
         for (size_t i = 0; i < kv_len(pref); i++) {
             const char *p = kv_path(c, "%s.preferredDuringSchedulingIgnoredDuringExecution[%zu]", np, i);
             weight(c, kv_item(pref, i), p);
-            node_selector_term(c, kv_get(kv_item(pref, i), "preference"), kv_path(c, "%s.preference", p));
+            node_selector_term(c, kv_get(kv_item(pref, i), "preference"), false, kv_path(c, "%s.preference", p));
         }
     }
     if (kv_get(aff, "podAffinity"))
@@ -741,6 +837,25 @@ static void affinity(struct kv_ctx *c, const struct kapi_value *aff, const char 
 }
 
 /* ---- Topology spread constraints. */
+
+/* validateMatchLabelKeysInTopologySpread: label keys, none already in the
+ * labelSelector, and a labelSelector to merge them into */
+static void match_label_keys_spread(struct kv_ctx *c, const struct kapi_value *t, const char *fld)
+{
+    const struct kapi_value *mk = kv_get(t, "matchLabelKeys"), *sel = kv_get(t, "labelSelector");
+    if (kv_len(mk) == 0)
+        return;
+    if (!sel)
+        kapi_ferr_forbidden(c->pool, c->errs, fld, "must not be specified when labelSelector is not set");
+    for (size_t i = 0; i < kv_len(mk); i++) {
+        const char *k = kapi_value_cstr(kv_item(mk, i));
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        k = k ? k : "";
+        kv_name_msgs(c, p, k, kapi_is_qualified_name);
+        if (sel && selector_has_key(sel, SIZE_MAX, k))
+            kapi_ferr_invalid(c->pool, c->errs, p, k, "exists in both matchLabelKeys and labelSelector");
+    }
+}
 
 static void topology_spread(struct kv_ctx *c, const struct kapi_value *tscs, const char *fld)
 {
@@ -787,6 +902,7 @@ static void topology_spread(struct kv_ctx *c, const struct kapi_value *tscs, con
         if (ntp && !kv_in(ntp, policies, N(policies)))
             kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.nodeTaintsPolicy", p), ntp, policies,
                                     N(policies));
+        match_label_keys_spread(c, t, kv_path(c, "%s.matchLabelKeys", p));
         kv_label_selector(c, kv_get(t, "labelSelector"), kv_path(c, "%s.labelSelector", p));
     }
 }

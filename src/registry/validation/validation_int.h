@@ -10,6 +10,10 @@ struct kv_ctx {
     struct kapi_field_errors *errs;
     const char *pod_name; /* metadata.name while validating a Pod (ephemeral volume PVC names) */
     bool is_pod;          /* upstream's PodValidationOptions.ResourceIsPod */
+    /* PodValidationOptions / PersistentVolumeSpecValidationOptions
+     * AllowInvalidLabelValueInRequiredNodeAffinity: set on update when the
+     * stored object's required node affinity already holds an invalid value */
+    bool allow_invalid_node_affinity;
 };
 
 /* Path building: kv_path(c, "%s.containers[%zu]", base, i). */
@@ -82,6 +86,9 @@ void kv_pod_annotation_updates(struct kv_ctx *c, const struct kapi_value *ann, c
 void kv_pod_annotations_match(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *spec,
                               const char *fld);
 void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld);
+/* The update options taken from the stored object (kind's pod spec, or a
+ * PersistentVolume's node affinity): sets c->allow_invalid_node_affinity. */
+void kv_options_from_old(struct kv_ctx *c, const char *kind, const struct kapi_value *old);
 void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld);
 const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when valid */
 /* volumes.c: the volumes that validated (upstream's vols map), by name. */

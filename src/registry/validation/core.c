@@ -1120,7 +1120,7 @@ bool kv_core(struct kv_ctx *c, const char *kind, const struct kapi_value *obj, c
         if (old)
             pvc_update(c, obj, old);
     } else if (!strcmp(kind, "PersistentVolume")) {
-        kv_pv_spec(c, kv_get(obj, "spec"), kv_str0(kv_get(obj, "metadata"), "name"));
+        kv_pv_spec(c, kv_get(obj, "spec"), kv_str0(kv_get(obj, "metadata"), "name"), "spec", false);
         if (old)
             pv_update(c, obj, old);
     } else if (!strcmp(kind, "Event")) {

@@ -1,5 +1,6 @@
 /* registry/validation/other: the remaining groups (rbac, networking,
- * coordination, scheduling, policy, autoscaling, storage). */
+ * coordination, scheduling, policy, autoscaling, storage; VolumeAttachment's
+ * rules are in storage.c). */
 #include "validation_int.h"
 
 #include <string.h>
@@ -226,6 +227,8 @@ bool kv_other(struct kv_ctx *c, const char *group, const char *kind, const struc
         api_service(c, obj);
     } else if (!strcmp(group, "apiextensions.k8s.io")) {
         return kv_apiext(c, kind, obj, old);
+    } else if (!strcmp(group, "storage.k8s.io") && !strcmp(kind, "VolumeAttachment")) {
+        kv_volume_attachment(c, obj, old);
     } else if (!strcmp(group, "storage.k8s.io") && !strcmp(kind, "StorageClass")) {
         const char *prov = kv_str0(obj, "provisioner");
         static const char *const policies[] = {"Delete", "Retain"};

@@ -1002,58 +1002,6 @@ void kv_csr_status(struct kv_ctx *c, const struct kapi_value *obj, const struct 
         kapi_ferr_forbidden(c->pool, c->errs, "status.certificate", "updates may not modify existing certificate content");
 }
 
-/* ---- VolumeAttachment: the status strategy keeps the main strategy's
- * ValidateUpdate, i.e. ValidateVolumeAttachment (spec and status) and then
- * ValidateVolumeAttachmentUpdate, which runs ValidateVolumeAttachment once
- * more before its spec check; every error is therefore reported twice, as
- * upstream. The ObjectMeta part is the generic metadata check (the status
- * strategy keeps the stored labels, annotations, ...). */
-
-static void volume_error(struct kv_ctx *c, const struct kapi_value *e, const char *fld)
-{
-    if (!e)
-        return;
-    /* upstream checks 1024 bytes but reports the metadata limit */
-    if (strlen(kv_str0(e, "message")) > 1024)
-        kapi_ferr_too_long(c->pool, c->errs, kv_path(c, "%s.message", fld), 256 * 1024);
-    int64_t code;
-    if (kv_int(e, "errorCode", &code) && code < 0)
-        kapi_ferr_invalid_int(c->pool, c->errs, kv_path(c, "%s.errorCode", fld), code,
-                              "must be between 0 and 2147483647, inclusive");
-}
-
-/* ValidateVolumeAttachment without its ObjectMeta part */
-static void volume_attachment(struct kv_ctx *c, const struct kapi_value *obj)
-{
-    const struct kapi_value *spec = kv_get(obj, "spec"), *st = kv_get(obj, "status");
-    if (!*kv_str0(spec, "attacher"))
-        kapi_ferr_required(c->pool, c->errs, "spec.attacher", "");
-    const struct kapi_value *src = kv_get(spec, "source");
-    const struct kapi_value *inl = kv_get(src, "inlineVolumeSpec");
-    const char *pvn = kv_str(src, "persistentVolumeName");
-    if (inl && inl->type == KAPI_V_NULL)
-        inl = NULL;
-    static const char ONE[] = "must specify exactly one of inlineVolumeSpec and persistentVolumeName";
-    if (!inl && !pvn)
-        kapi_ferr_required(c->pool, c->errs, "spec.source", ONE);
-    else if (inl && pvn)
-        kapi_ferr_forbidden(c->pool, c->errs, "spec.source", ONE);
-    else if (pvn && !*pvn)
-        kapi_ferr_required(c->pool, c->errs, "spec.source.persistentVolumeName",
-                           "must specify non empty persistentVolumeName");
-    kv_name_msgs(c, "spec.nodeName", kv_str0(spec, "nodeName"), kapi_is_dns1123_subdomain);
-    const struct kapi_value *md = kv_get(st, "attachmentMetadata");
-    size_t size = 0;
-    for (size_t i = 0; md && md->type == KAPI_V_OBJECT && i < md->u.obj.len; i++) {
-        const char *v = kapi_value_cstr(md->u.obj.members[i].val);
-        size += strlen(md->u.obj.members[i].key) + (v ? strlen(v) : 0);
-    }
-    if (size > 256 * 1024)
-        kapi_ferr_too_long(c->pool, c->errs, "status.attachmentMetadata", 256 * 1024);
-    volume_error(c, kv_get(st, "attachError"), "status.attachError");
-    volume_error(c, kv_get(st, "detachError"), "status.detachError");
-}
-
 /* ---- ValidatingAdmissionPolicy (ValidateValidatingAdmissionPolicyStatusUpdate):
  * the type-checking warnings, then the metav1 conditions. */
 
@@ -1182,13 +1130,10 @@ bool kv_status(struct kv_ctx *c, const char *group, const char *kind, const stru
             }
         }
     } else if (!strcmp(group, "storage.k8s.io")) {
-        if (!strcmp(kind, "VolumeAttachment")) {
-            /* ValidateVolumeAttachment, then ValidateVolumeAttachmentUpdate,
-             * whose spec immutability check cannot fire (the spec of a
-             * status write is the stored one) */
-            volume_attachment(c, obj);
-            volume_attachment(c, obj);
-        }
+        /* the status strategy keeps the main ValidateUpdate (storage.c),
+         * whose spec check cannot fire: the spec is the stored one */
+        if (!strcmp(kind, "VolumeAttachment"))
+            kv_volume_attachment(c, obj, old);
     } else if (!strcmp(group, "admissionregistration.k8s.io")) {
         if (!strcmp(kind, "ValidatingAdmissionPolicy"))
             vap_status(c, st);

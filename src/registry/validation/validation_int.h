@@ -101,8 +101,12 @@ struct kv_volumes *kv_volumes(struct kv_ctx *c, const struct kapi_value *vols, c
 /* volumeMounts and volumeDevices of container ct at path ctr */
 void kv_volume_mounts(struct kv_ctx *c, const struct kapi_value *ct, const struct kv_volumes *vs, const char *ctr);
 void kv_pvc_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld);
-/* ValidatePersistentVolumeSpec of a PersistentVolume object (not inline) */
-void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_name);
+/* ValidatePersistentVolumeSpec at fld: a PersistentVolume's spec, or with
+ * inline_spec the inline form (a VolumeAttachment's inlineVolumeSpec). */
+void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_name, const char *fld,
+                bool inline_spec);
+/* ValidateCSIDriverName (Required, at most 63 bytes, a DNS subdomain once lowercased). */
+void kv_csi_driver_name(struct kv_ctx *c, const char *name, const char *fld);
 void kv_pvc_template(struct kv_ctx *c, const struct kapi_value *t, const char *fld);
 /* not absolute, no ".." element (upstream's validateLocalDescendingPath) */
 void kv_local_descending_path(struct kv_ctx *c, const char *p, const char *fld);
@@ -148,6 +152,10 @@ void kv_pod_ephemeral_update(struct kv_ctx *c, const struct kapi_value *obj, con
  * strategy: each key a quota resource name, each value not negative. */
 void kv_resource_quota(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 void kv_quota_resources(struct kv_ctx *c, const struct kapi_value *list, const char *fld);
+/* storage.c: VolumeAttachment. Create (old NULL): ValidateVolumeAttachment
+ * and ValidateVolumeAttachmentV1; update and /status (old set): the
+ * strategy's ValidateVolumeAttachment, then ValidateVolumeAttachmentUpdate. */
+void kv_volume_attachment(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old);
 /* Node status parts shared by create, update and /status (net.c). */
 void kv_node_resources(struct kv_ctx *c, const struct kapi_value *obj);
 /* Go's time.Time String() of an RFC 3339 timestamp ("2024-01-02 03:04:05 +0000 UTC"). */

@@ -581,7 +581,7 @@ static void storageos(struct kv_ctx *c, const struct kapi_value *s, const char *
 }
 
 /* ValidateCSIDriverName */
-static void csi_driver(struct kv_ctx *c, const char *d, const char *fld)
+void kv_csi_driver_name(struct kv_ctx *c, const char *d, const char *fld)
 {
     if (!*d)
         kapi_ferr_required(c->pool, c->errs, fld, "");
@@ -599,7 +599,7 @@ static void csi_driver(struct kv_ctx *c, const char *d, const char *fld)
 
 static void csi(struct kv_ctx *c, const struct kapi_value *s, const char *fld)
 {
-    csi_driver(c, kv_str0(s, "driver"), kv_path(c, "%s.driver", fld));
+    kv_csi_driver_name(c, kv_str0(s, "driver"), kv_path(c, "%s.driver", fld));
     const struct kapi_value *ref = kv_get(s, "nodePublishSecretRef");
     if (ref) {
         const char *name = kv_str0(ref, "name");
@@ -843,7 +843,7 @@ static void pv_csi(struct kv_ctx *c, const struct kapi_value *s, const char *fld
 {
     static const char *const REFS[] = {"controllerPublishSecretRef", "controllerExpandSecretRef",
                                        "nodePublishSecretRef", "nodeExpandSecretRef"};
-    csi_driver(c, kv_str0(s, "driver"), kv_path(c, "%s.driver", fld));
+    kv_csi_driver_name(c, kv_str0(s, "driver"), kv_path(c, "%s.driver", fld));
     required_str(c, s, "volumeHandle", fld);
     for (size_t i = 0; i < N(REFS); i++) {
         const struct kapi_value *ref = kv_get(s, REFS[i]);
@@ -974,58 +974,88 @@ static const char *go_resource_list(struct kv_ctx *c, const struct kapi_value *c
     return s;
 }
 
-void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_name)
+static bool present(const struct kapi_value *v)
+{
+    return v && v->type != KAPI_V_NULL;
+}
+
+void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_name, const char *fld,
+                bool inline_spec)
 {
     static const char *const STORAGE[] = {"storage"};
     static const char *const RECLAIM[] = {"Delete", "Recycle", "Retain"};
     static const char *const MODES[] = {"Block", "Filesystem"};
+    static const char INLINE[] = "may not be specified in the context of inline volumes";
+    const struct kapi_value *cap = kv_get(spec, "capacity");
+    if (inline_spec) {
+        if (present(kv_get(spec, "claimRef")))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.claimRef", fld), INLINE);
+        if (kv_len(cap) != 0)
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.capacity", fld), INLINE);
+        if (!present(kv_get(spec, "csi")))
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.csi", fld),
+                               "has to be specified in the context of inline volumes");
+    }
+    const char *am_path = kv_path(c, "%s.accessModes", fld);
     const struct kapi_value *am = kv_get(spec, "accessModes");
     if (kv_len(am) == 0)
-        kapi_ferr_required(c->pool, c->errs, "spec.accessModes", "");
+        kapi_ferr_required(c->pool, c->errs, am_path, "");
     bool rwop = false, other = false;
     for (size_t i = 0; i < kv_len(am); i++) {
         const char *m = kapi_value_cstr(kv_item(am, i));
         m = m ? m : "";
         if (!kv_in(m, ACCESS_MODES, N(ACCESS_MODES)))
-            kapi_ferr_not_supported(c->pool, c->errs, "spec.accessModes", m, ACCESS_MODES, N(ACCESS_MODES));
+            kapi_ferr_not_supported(c->pool, c->errs, am_path, m, ACCESS_MODES, N(ACCESS_MODES));
         else if (!strcmp(m, "ReadWriteOncePod"))
             rwop = true;
         else
             other = true;
     }
     if (rwop && other)
-        kapi_ferr_forbidden(c->pool, c->errs, "spec.accessModes", "may not use ReadWriteOncePod with other access modes");
-    const struct kapi_value *cap = kv_get(spec, "capacity");
-    if (kv_len(cap) == 0)
-        kapi_ferr_required(c->pool, c->errs, "spec.capacity", "");
-    if (!kv_get(cap, "storage") || kv_len(cap) > 1)
-        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_NOT_SUPPORTED, "spec.capacity", go_resource_list(c, cap),
-                      kapi_pool_printf(c->pool, "supported values: \"%s\"", STORAGE[0]));
-    for (size_t i = 0; cap && cap->type == KAPI_V_OBJECT && i < kv_len(cap); i++) {
-        const struct kapi_member *m = &cap->u.obj.members[i];
-        const char *q = kapi_value_cstr(m->val);
-        const char *p = kv_path(c, "spec.capacity[%s]", m->key);
-        long double v;
-        if (!q || !kv_quantity(q, &v))
-            continue;
-        /* validateBasicResource: Value() rounds up */
-        int64_t iv = (int64_t)ceill(v);
-        if (iv < 0)
-            kapi_ferr_invalid_int(c->pool, c->errs, p, iv, "must be a valid resource quantity");
-        if (v <= 0)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, q), "must be greater than zero");
+        kapi_ferr_forbidden(c->pool, c->errs, am_path, "may not use ReadWriteOncePod with other access modes");
+    if (!inline_spec) {
+        const char *cap_path = kv_path(c, "%s.capacity", fld);
+        if (kv_len(cap) == 0)
+            kapi_ferr_required(c->pool, c->errs, cap_path, "");
+        if (!kv_get(cap, "storage") || kv_len(cap) > 1)
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_NOT_SUPPORTED, cap_path, go_resource_list(c, cap),
+                          kapi_pool_printf(c->pool, "supported values: \"%s\"", STORAGE[0]));
+        for (size_t i = 0; cap && cap->type == KAPI_V_OBJECT && i < kv_len(cap); i++) {
+            const struct kapi_member *m = &cap->u.obj.members[i];
+            const char *q = kapi_value_cstr(m->val);
+            const char *p = kv_path(c, "%s[%s]", cap_path, m->key);
+            long double v;
+            if (!q || !kv_quantity(q, &v))
+                continue;
+            /* validateBasicResource: Value() rounds up */
+            int64_t iv = (int64_t)ceill(v);
+            if (iv < 0)
+                kapi_ferr_invalid_int(c->pool, c->errs, p, iv, "must be a valid resource quantity");
+            if (v <= 0)
+                kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, q), "must be greater than zero");
+        }
     }
     const char *reclaim = kv_str0(spec, "persistentVolumeReclaimPolicy");
-    if (*reclaim && !kv_in(reclaim, RECLAIM, N(RECLAIM)))
-        kapi_ferr_not_supported(c->pool, c->errs, "spec.persistentVolumeReclaimPolicy", reclaim, RECLAIM, N(RECLAIM));
+    const char *reclaim_path = kv_path(c, "%s.persistentVolumeReclaimPolicy", fld);
+    if (*reclaim && inline_spec) {
+        if (strcmp(reclaim, "Retain"))
+            kapi_ferr_forbidden(c->pool, c->errs, reclaim_path, "may only be Retain in the context of inline volumes");
+    } else if (*reclaim && !kv_in(reclaim, RECLAIM, N(RECLAIM))) {
+        kapi_ferr_not_supported(c->pool, c->errs, reclaim_path, reclaim, RECLAIM, N(RECLAIM));
+    }
     const struct kapi_value *na = kv_get(spec, "nodeAffinity");
-    if (na) {
+    bool na_set = false; /* upstream's nodeAffinitySpecified */
+    if (na && inline_spec) {
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.nodeAffinity", fld), INLINE);
+    } else if (na) {
         /* validateVolumeNodeAffinity */
+        na_set = true;
         const struct kapi_value *req = kv_get(na, "required");
         if (req)
-            kv_node_selector(c, req, "spec.nodeAffinity.required");
+            kv_node_selector(c, req, kv_path(c, "%s.nodeAffinity.required", fld));
         else
-            kapi_ferr_required(c->pool, c->errs, "spec.nodeAffinity.required", "must specify required node constraints");
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.nodeAffinity.required", fld),
+                               "must specify required node constraints");
     }
     int num = 0;
     for (size_t i = 0; i < N(PV_SOURCES); i++) {
@@ -1033,37 +1063,43 @@ void kv_pv_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *pv_
         if (!src)
             continue;
         if (num > 0 && PV_SOURCES[i].dup_child) {
-            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "spec.%s", PV_SOURCES[i].dup_child), MORE_THAN_ONE);
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.%s", fld, PV_SOURCES[i].dup_child), MORE_THAN_ONE);
             continue;
         }
         num++;
-        const char *fld = kv_path(c, "spec.%s", PV_SOURCES[i].child);
+        const char *sfld = kv_path(c, "%s.%s", fld, PV_SOURCES[i].child);
         if (PV_SOURCES[i].fn) {
-            PV_SOURCES[i].fn(c, src, fld);
+            PV_SOURCES[i].fn(c, src, sfld);
         } else { /* validateISCSIPersistentVolumeSource */
             const char *tp = kv_str0(src, "targetPortal");
-            required_str(c, src, "targetPortal", fld);
+            required_str(c, src, "targetPortal", sfld);
             if (kv_get(src, "initiatorName") && strlen(pv_name) + 1 + strlen(tp) > 64)
-                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.targetportal", fld), tp,
+                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s.targetportal", sfld), tp,
                                   "Total length of <volume name>:<iscsi.targetPortal> must be under 64 characters if "
                                   "iscsi.initiatorName is specified.");
-            iscsi_rest(c, src, fld);
+            iscsi_rest(c, src, sfld);
         }
-        if (!strcmp(PV_SOURCES[i].key, "local") && !na)
-            kapi_ferr_required(c->pool, c->errs, "spec.nodeAffinity", "Local volume requires node affinity");
+        if (!strcmp(PV_SOURCES[i].key, "local") && !na_set)
+            kapi_ferr_required(c->pool, c->errs, kv_path(c, "%s.nodeAffinity", fld), "Local volume requires node affinity");
     }
     if (num == 0)
-        kapi_ferr_required(c->pool, c->errs, "spec", "must specify a volume type");
+        kapi_ferr_required(c->pool, c->errs, fld, "must specify a volume type");
     const struct kapi_value *hp = kv_get(spec, "hostPath");
     if (hp && cleans_to_root(kv_str0(hp, "path")) && !strcmp(reclaim, "Recycle"))
-        kapi_ferr_forbidden(c->pool, c->errs, "spec.persistentVolumeReclaimPolicy",
-                            "may not be 'recycle' for a hostPath mount of '/'");
+        kapi_ferr_forbidden(c->pool, c->errs, reclaim_path, "may not be 'recycle' for a hostPath mount of '/'");
     const char *sc = kv_str0(spec, "storageClassName");
-    if (*sc)
-        kv_name_msgs(c, "spec.storageClassName", sc, kapi_is_dns1123_subdomain);
+    if (*sc && inline_spec)
+        kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.storageClassName", fld), INLINE);
+    else if (*sc)
+        kv_name_msgs(c, kv_path(c, "%s.storageClassName", fld), sc, kapi_is_dns1123_subdomain);
     const char *vm = kv_str(spec, "volumeMode");
-    if (vm && !kv_in(vm, MODES, N(MODES)))
-        kapi_ferr_not_supported(c->pool, c->errs, "spec.volumeMode", vm, MODES, N(MODES));
+    if (vm && inline_spec) {
+        if (strcmp(vm, "Filesystem"))
+            kapi_ferr_forbidden(c->pool, c->errs, kv_path(c, "%s.volumeMode", fld),
+                                "may not specify volumeMode other than Filesystem in the context of inline volumes");
+    } else if (vm && !kv_in(vm, MODES, N(MODES))) {
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.volumeMode", fld), vm, MODES, N(MODES));
+    }
 }
 
 /* In upstream's order; child = the path the source's own checks use (two

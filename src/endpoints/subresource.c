@@ -108,20 +108,6 @@ struct kapi_value *kapi_sub_view(struct kapi_req *r, struct kapi_value *obj)
     return s;
 }
 
-/* Upstream's ResetObjectMetaForStatus: a status write cannot change these. */
-static void reset_meta_for_status(struct kapi_pool *p, struct kapi_value *md, const struct kapi_value *omd)
-{
-    static const char *const fields[] = {"deletionTimestamp", "generation", "selfLink", "labels", "annotations",
-                                         "finalizers", "ownerReferences"};
-    for (size_t i = 0; i < KAPI_ARRAY_LEN(fields); i++) {
-        struct kapi_value *ov = kapi_obj_get(omd, fields[i]);
-        if (ov)
-            kapi_obj_set(p, md, fields[i], kapi_value_clone(p, ov));
-        else
-            kapi_obj_del(md, fields[i]);
-    }
-}
-
 struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *old, struct kapi_value *view)
 {
     struct kapi_pool *p = r->pool;
@@ -140,14 +126,13 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
     struct kapi_value *md = kapi_obj_ensure_obj(p, out, "metadata");
     const char *rv = kapi_value_cstr(kapi_value_path(view, "metadata", "resourceVersion", NULL));
     if (kapi_sub_is(r, "status")) {
-        /* Everything but status and a few metadata fields comes from the
-         * stored object. */
+        /* The stored spec (everything but metadata and status); which
+         * metadata fields the write may change is per kind
+         * (kapi_kind_prepare_subresource). */
         struct kapi_value *vmd = kapi_obj_get(view, "metadata");
         if (vmd && vmd->type == KAPI_V_OBJECT) {
-            struct kapi_value *nmd = kapi_value_clone(p, vmd);
-            reset_meta_for_status(p, nmd, kapi_obj_get(old, "metadata"));
-            kapi_obj_set(p, out, "metadata", nmd);
-            md = nmd;
+            md = kapi_value_clone(p, vmd);
+            kapi_obj_set(p, out, "metadata", md);
         }
         struct kapi_value *st = kapi_obj_get(view, "status");
         if (st)

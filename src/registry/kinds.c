@@ -99,11 +99,108 @@ static bool kind_is(const struct kapi_kind *k, const char *group, const char *ki
     return strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0;
 }
 
-/* The status strategies' PrepareForUpdate beyond what kapi_sub_merge does
- * for every kind (stored spec, ResetObjectMetaForStatus). */
+/* Which metadata a /status write takes from the stored object, per kind
+ * (the metadata part of each status strategy's PrepareForUpdate). Every
+ * kind keeps the stored deletionTimestamp, generation and selfLink (the
+ * generic update rules); the bits below add to that. */
+enum {
+    SM_LABELS = 1u << 0,
+    SM_ANNOTATIONS = 1u << 1,
+    SM_FINALIZERS = 1u << 2,
+    SM_OWNERREFS = 1u << 3,
+    /* ResetObjectMetaForStatus */
+    SM_RESET = SM_LABELS | SM_ANNOTATIONS | SM_FINALIZERS | SM_OWNERREFS,
+    /* the whole stored metadata but the request's managedFields (and
+     * resourceVersion, the precondition) */
+    SM_ALL = 1u << 4,
+};
+
+static const struct {
+    const char *group, *kind;
+    unsigned kept;
+} STATUS_META[] = {
+    /* owner references only: old kubelets corrupt them */
+    {"", "Pod", SM_OWNERREFS},
+    {"apps", "Deployment", SM_LABELS},
+    {"apiextensions.k8s.io", "CustomResourceDefinition", SM_LABELS | SM_ANNOTATIONS | SM_OWNERREFS},
+    {"apiregistration.k8s.io", "APIService", SM_RESET},
+    {"storage.k8s.io", "VolumeAttachment", SM_RESET},
+    {"admissionregistration.k8s.io", "ValidatingAdmissionPolicy", SM_RESET},
+    {"flowcontrol.apiserver.k8s.io", "FlowSchema", SM_ALL},
+    {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration", SM_ALL},
+    /* every other built-in status strategy (nodes, services, volumes and
+     * claims, namespaces, replication controllers, quotas, replica sets,
+     * stateful and daemon sets, jobs, cron jobs, autoscalers, disruption
+     * budgets, ingresses, CSRs, ServiceCIDRs) resets the spec only */
+};
+
+static unsigned status_meta_kept(const struct kapi_kind *k)
+{
+    if (k->crd) /* custom resources: everything but status is the stored object */
+        return SM_ALL;
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(STATUS_META); i++)
+        if (kind_is(k, STATUS_META[i].group, STATUS_META[i].kind))
+            return STATUS_META[i].kept;
+    return 0;
+}
+
+static void keep_meta_field(struct kapi_pool *pool, struct kapi_value *md, const struct kapi_value *omd, const char *f)
+{
+    const struct kapi_value *ov = kapi_obj_get(omd, f);
+    if (ov)
+        kapi_obj_set(pool, md, f, kapi_value_clone(pool, ov));
+    else
+        kapi_obj_del(md, f);
+}
+
+static void status_meta(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                        const struct kapi_value *old)
+{
+    struct kapi_value *md = kapi_obj_get(obj, "metadata");
+    const struct kapi_value *omd = kapi_obj_get(old, "metadata");
+    if (!md || md->type != KAPI_V_OBJECT)
+        return;
+    if (omd && omd->type != KAPI_V_OBJECT)
+        omd = NULL;
+    unsigned kept = status_meta_kept(k);
+    if (kept & SM_ALL) {
+        size_t n = md->u.obj.len, nd = 0;
+        const char **drop = kapi_pool_alloc(pool, (n ? n : 1) * sizeof(*drop));
+        for (size_t i = 0; i < n; i++) {
+            const char *key = md->u.obj.members[i].key;
+            if (strcmp(key, "managedFields") && strcmp(key, "resourceVersion") && !kapi_obj_get(omd, key))
+                drop[nd++] = key;
+        }
+        for (size_t i = 0; i < nd; i++)
+            kapi_obj_del(md, drop[i]);
+        for (size_t i = 0; omd && i < omd->u.obj.len; i++) {
+            const struct kapi_member *m = &omd->u.obj.members[i];
+            if (strcmp(m->key, "managedFields") && strcmp(m->key, "resourceVersion"))
+                kapi_obj_set(pool, md, m->key, kapi_value_clone(pool, m->val));
+        }
+        return;
+    }
+    static const char *const ALWAYS[] = {"deletionTimestamp", "generation", "selfLink"};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(ALWAYS); i++)
+        keep_meta_field(pool, md, omd, ALWAYS[i]);
+    static const struct {
+        unsigned bit;
+        const char *field;
+    } BITS[] = {{SM_LABELS, "labels"},
+                {SM_ANNOTATIONS, "annotations"},
+                {SM_FINALIZERS, "finalizers"},
+                {SM_OWNERREFS, "ownerReferences"}};
+    for (size_t i = 0; i < KAPI_ARRAY_LEN(BITS); i++)
+        if (kept & BITS[i].bit)
+            keep_meta_field(pool, md, omd, BITS[i].field);
+}
+
+/* The status strategies' PrepareForUpdate beyond the stored spec, which
+ * kapi_sub_merge puts back for every kind. */
 static void status_prepare(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                            const struct kapi_value *old)
 {
+    status_meta(pool, k, obj, old);
     struct kapi_value *st = kapi_obj_get(obj, "status");
     const struct kapi_value *ost = kapi_obj_get(old, "status");
     if (kind_is(k, "", "PersistentVolume")) {
@@ -134,28 +231,6 @@ static void status_prepare(struct kapi_pool *pool, const struct kapi_kind *k, st
             const struct kapi_value *oc = kapi_value_path(ost, ERRS[i], "errorCode", NULL);
             if (e && e->type == KAPI_V_OBJECT && (!oc || oc->type == KAPI_V_NULL))
                 kapi_obj_del(e, "errorCode");
-        }
-    } else if (kind_is(k, "flowcontrol.apiserver.k8s.io", "FlowSchema") ||
-               kind_is(k, "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration")) {
-        /* the whole stored metadata but the request's managedFields (and
-         * resourceVersion, the precondition) */
-        struct kapi_value *md = kapi_obj_get(obj, "metadata");
-        const struct kapi_value *omd = kapi_obj_get(old, "metadata");
-        if (!md || md->type != KAPI_V_OBJECT || !omd || omd->type != KAPI_V_OBJECT)
-            return;
-        size_t n = md->u.obj.len, nd = 0;
-        const char **drop = kapi_pool_alloc(pool, (n ? n : 1) * sizeof(*drop));
-        for (size_t i = 0; i < n; i++) {
-            const char *key = md->u.obj.members[i].key;
-            if (strcmp(key, "managedFields") && strcmp(key, "resourceVersion") && !kapi_obj_get(omd, key))
-                drop[nd++] = key;
-        }
-        for (size_t i = 0; i < nd; i++)
-            kapi_obj_del(md, drop[i]);
-        for (size_t i = 0; i < omd->u.obj.len; i++) {
-            const struct kapi_member *m = &omd->u.obj.members[i];
-            if (strcmp(m->key, "managedFields") && strcmp(m->key, "resourceVersion"))
-                kapi_obj_set(pool, md, m->key, kapi_value_clone(pool, m->val));
         }
     }
 }
@@ -229,6 +304,114 @@ static void namespace_fixed_fields(struct kapi_pool *pool, struct kapi_value *ob
     struct kapi_value *status = kapi_value_object(pool);
     kapi_obj_set(pool, status, "phase", kapi_value_str(pool, "Active"));
     kapi_obj_set(pool, obj, "status", status);
+}
+
+/* ---- AppArmor version skew on pod create (1.33's pod PrepareForCreate):
+ * the deprecated per-container annotations and the securityContext
+ * appArmorProfile fields are synced both ways for a non-Windows pod. */
+
+#define APPARMOR_KEY_PREFIX "container.apparmor.security.beta.kubernetes.io/"
+
+/* The annotation value standing for a profile, or NULL (a Localhost type
+ * without a profile name, or an unknown type). */
+static const char *apparmor_annotation_for(struct kapi_pool *pool, const struct kapi_value *prof)
+{
+    const char *t = kapi_obj_get_str(prof, "type");
+    if (!t)
+        return NULL;
+    if (strcmp(t, "Unconfined") == 0)
+        return "unconfined";
+    if (strcmp(t, "RuntimeDefault") == 0)
+        return "runtime/default";
+    const char *lp = kapi_obj_get_str(prof, "localhostProfile");
+    if (strcmp(t, "Localhost") == 0 && lp)
+        return kapi_pool_printf(pool, "localhost/%s", lp);
+    return NULL;
+}
+
+static bool apparmor_space(char ch)
+{
+    return ch && strchr(" \t\n\r\v\f", ch) != NULL;
+}
+
+/* The profile an annotation value stands for, or NULL when the value is
+ * unknown or would not be a valid profile field. */
+static struct kapi_value *apparmor_field_for(struct kapi_pool *pool, const char *ann)
+{
+    struct kapi_value *prof = kapi_value_object(pool);
+    if (strcmp(ann, "unconfined") == 0) {
+        kapi_obj_set(pool, prof, "type", kapi_value_str(pool, "Unconfined"));
+    } else if (strcmp(ann, "runtime/default") == 0) {
+        kapi_obj_set(pool, prof, "type", kapi_value_str(pool, "RuntimeDefault"));
+    } else if (strncmp(ann, "localhost/", 10) == 0 && ann[10]) {
+        const char *lp = ann + 10;
+        size_t n = strlen(lp);
+        if (n > 4095 || apparmor_space(lp[0]) || apparmor_space(lp[n - 1]))
+            return NULL;
+        kapi_obj_set(pool, prof, "type", kapi_value_str(pool, "Localhost"));
+        kapi_obj_set(pool, prof, "localhostProfile", kapi_value_str(pool, lp));
+    } else {
+        return NULL;
+    }
+    return prof;
+}
+
+static bool apparmor_same(const struct kapi_value *a, const struct kapi_value *b)
+{
+    if (!a || !b)
+        return a == b;
+    const char *ta = kapi_obj_get_str(a, "type"), *tb = kapi_obj_get_str(b, "type");
+    const char *la = kapi_obj_get_str(a, "localhostProfile"), *lb = kapi_obj_get_str(b, "localhostProfile");
+    return strcmp(ta ? ta : "", tb ? tb : "") == 0 && (la && lb ? strcmp(la, lb) == 0 : la == lb);
+}
+
+static const struct kapi_value *present(const struct kapi_value *v)
+{
+    return v && v->type == KAPI_V_OBJECT ? v : NULL;
+}
+
+void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod)
+{
+    struct kapi_value *spec = kapi_obj_get(pod, "spec");
+    if (!spec || spec->type != KAPI_V_OBJECT)
+        return;
+    const char *os = kapi_value_cstr(kapi_value_path(spec, "os", "name", NULL));
+    if (os && strcmp(os, "windows") == 0)
+        return;
+    const struct kapi_value *pod_prof = present(kapi_value_path(spec, "securityContext", "appArmorProfile", NULL));
+    static const char *const LISTS[] = {"initContainers", "containers", "ephemeralContainers"};
+    for (size_t l = 0; l < KAPI_ARRAY_LEN(LISTS); l++) {
+        struct kapi_value *ctrs = kapi_obj_get(spec, LISTS[l]);
+        for (size_t i = 0; ctrs && ctrs->type == KAPI_V_ARRAY && i < ctrs->u.arr.len; i++) {
+            struct kapi_value *c = ctrs->u.arr.items[i];
+            const char *name = kapi_obj_get_str(c, "name");
+            if (!c || c->type != KAPI_V_OBJECT || !name)
+                continue;
+            const char *key = kapi_pool_printf(pool, APPARMOR_KEY_PREFIX "%s", name);
+            const char *ann = kapi_value_cstr(kapi_value_path(pod, "metadata", "annotations", key, NULL));
+            const struct kapi_value *ctr_prof =
+                present(kapi_value_path(c, "securityContext", "appArmorProfile", NULL));
+            if (!ann) {
+                const char *v = ctr_prof ? apparmor_annotation_for(pool, ctr_prof)
+                                : pod_prof ? apparmor_annotation_for(pool, pod_prof)
+                                           : NULL;
+                if (v && v[0]) {
+                    struct kapi_value *md = kapi_obj_ensure_obj(pool, pod, "metadata");
+                    kapi_obj_set(pool, kapi_obj_ensure_obj(pool, md, "annotations"), key, kapi_value_str(pool, v));
+                }
+            } else if (!ctr_prof) {
+                struct kapi_value *prof = apparmor_field_for(pool, ann);
+                if (prof && !apparmor_same(prof, pod_prof))
+                    kapi_obj_set(pool, kapi_obj_ensure_obj(pool, c, "securityContext"), "appArmorProfile", prof);
+            }
+        }
+    }
+}
+
+void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj)
+{
+    if (kind_is(k, "", "Pod"))
+        kapi_pod_apparmor_sync(pool, obj);
 }
 
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj)

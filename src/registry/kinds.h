@@ -10,6 +10,18 @@
 
 /* Applies the kind's create-time changes to a prepared object. */
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
+/* The kind's create-time changes made before validation (upstream's
+ * PrepareForCreate): a pod's AppArmor version skew sync. */
+void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
+/* 1.33's AppArmor sync on pod create (not for spec.os.name windows): for
+ * each init, regular and ephemeral container, with no
+ * container.apparmor.security.beta.kubernetes.io/<name> annotation the
+ * annotation is set from the container's securityContext.appArmorProfile,
+ * else from the pod's (unconfined, runtime/default, localhost/<profile>;
+ * nothing for a Localhost type without a profile); with an annotation and
+ * no container profile, a known and valid annotation value becomes the
+ * container's profile unless it equals the pod's. */
+void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod);
 struct kapi_user;
 /* The create-time changes that depend on the requesting user (upstream's
  * PrepareForCreate with the request context): a CertificateSigningRequest's
@@ -30,8 +42,15 @@ void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_ki
  * lastTransitionTime from a stored condition of the same type and status,
  * else now). A /status write of a PersistentVolume keeps or stamps
  * status.lastPhaseTransitionTime, one of a VolumeAttachment drops new
- * error codes, and one of a FlowSchema or PriorityLevelConfiguration keeps
- * the whole stored metadata except managedFields. */
+ * error codes. A /status write also takes metadata from the stored object
+ * per kind, as upstream's status strategies do: deletionTimestamp,
+ * generation and selfLink always; ownerReferences for pods; labels for
+ * deployments; labels, annotations and ownerReferences for CRDs; labels,
+ * annotations, finalizers and ownerReferences for APIServices,
+ * VolumeAttachments and ValidatingAdmissionPolicies; the whole metadata but
+ * managedFields for FlowSchemas, PriorityLevelConfigurations and custom
+ * resources; nothing more for the other kinds (their status writes may
+ * change labels, annotations, finalizers and ownerReferences). */
 void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
                                    struct kapi_value *obj, const struct kapi_value *old);
 /* Applies the kind's update-time rules (e.g. a namespace's phase and

@@ -148,6 +148,7 @@ void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     if (is_service(k))
         kapi_svc_prepare(pool, obj, NULL);
+    kapi_kind_prepare_create_early(pool, k, obj);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, NULL, errs);
     if (k->crd)

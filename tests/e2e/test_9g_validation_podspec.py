@@ -136,7 +136,10 @@ def test_annotation_formats(kapi):
 
 def test_annotations_and_fields_on_create(kapi):
     ann = {SECCOMP_POD: "unconfined", SECCOMP_C + "c": "localhost/b.json", APPARMOR_C + "c": "runtime/default"}
-    p = pod("match-bad", {"seccompProfile": {"type": "Localhost", "localhostProfile": "a.json"}}, annotations=ann,
+    # the container's own appArmorProfile: without it the pod create's
+    # AppArmor sync (1.33) would copy the annotation into the container
+    p = pod("match-bad", {"seccompProfile": {"type": "Localhost", "localhostProfile": "a.json"},
+                          "appArmorProfile": {"type": "Unconfined"}}, annotations=ann,
             securityContext={"seccompProfile": {"type": "RuntimeDefault"}, "appArmorProfile": {"type": "Unconfined"}},
             nodeName="node-1", schedulingGates=[{"name": "example.com/gate"}])
     causes = invalid("match-bad", kapi.json("POST", PODS, p))

@@ -139,3 +139,23 @@ def test_update_of_pod_stored_with_invalid_values(fresh_kapi):
         {"reason": "FieldValueInvalid",
          "field": "spec.topologySpreadConstraints[0].labelSelector.matchExpressions[0].values[0]",
          "message": f'Invalid value: "s/rx": {LABEL_VALUE_MSG}'}]
+
+
+def test_container_resource_claims(kapi):
+    """resources.claims must name entries of spec.resourceClaims (kapi keeps
+    the DynamicResourceAllocation fields, as upstream with the gate on)."""
+    p = pod("claims", containers=[{"name": "c", "image": "nginx", "resources": {"claims": [
+        {"name": "gpu"}, {"name": "gpu"}, {"name": ""}]}}])
+    f = "spec.containers[0].resources.claims"
+    assert causes(kapi, "POST", PODS, p) == [
+        {"reason": "FieldValueNotFound", "field": f + "[0]",
+         "message": 'Not found: "gpu": must be one of the names in pod.spec.resourceClaims which is empty'},
+        {"reason": "FieldValueDuplicate", "field": f + "[1]", "message": 'Duplicate value: "gpu"'},
+        {"reason": "FieldValueNotFound", "field": f + "[1]",
+         "message": 'Not found: "gpu": must be one of the names in pod.spec.resourceClaims which is empty'},
+        {"reason": "FieldValueRequired", "field": f + "[2]", "message": "Required value"}]
+    p = pod("claims-ok", containers=[{"name": "c", "image": "nginx", "resources": {"claims": [{"name": "gpu"}]}}],
+            resourceClaims=[{"name": "gpu", "resourceClaimName": "my-claim"}])
+    st, body = kapi.json("POST", PODS, p)
+    assert st == 201, body
+    assert body["spec"]["containers"][0]["resources"]["claims"] == [{"name": "gpu"}]

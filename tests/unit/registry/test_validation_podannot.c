@@ -268,6 +268,40 @@ static void test_status_annotations(void **state)
     check_status(POD_ST("'a':'b'", "{'qosClass':'BestEffort'}"), old, "");
 }
 
+#define CTR_CLAIMS(claims) "{'name':'c','image':'nginx','terminationMessagePath':'/dev/termination-log'," \
+    "'terminationMessagePolicy':'File','imagePullPolicy':'Always','resources':{'claims':[" claims "]}}"
+#define SPEC_CLAIMS(claims, pod_claims) "{'containers':[" CTR_CLAIMS(claims) "],'restartPolicy':'Always'," \
+    "'terminationGracePeriodSeconds':30,'dnsPolicy':'ClusterFirst','securityContext':{}," \
+    "'schedulerName':'default-scheduler','resourceClaims':[" pod_claims "]}"
+#define CL "spec.containers[0].resources.claims"
+
+static void test_resource_claims(void **state)
+{
+    (void)state;
+    const char *pc = "{'name':'gpu','resourceClaimName':'g'},{'name':'fpga','resourceClaimName':'f'}";
+    check("", "Pod", POD_A("", SPEC_CLAIMS("{'name':'gpu'},{'name':'fpga','request':'r1'}", "")), NULL,
+          "[" CL "[0]: Not found: \"gpu\": must be one of the names in pod.spec.resourceClaims which is empty, "
+          CL "[1]: Not found: \"fpga\": must be one of the names in pod.spec.resourceClaims which is empty]");
+    char obj[4096];
+    snprintf(obj, sizeof(obj), POD_A("", SPEC_CLAIMS("{'name':'gpu'},{'name':'gpu'},{},{'name':'tpu'}", "%s")), pc);
+    check("", "Pod", obj, NULL,
+          "[" CL "[1]: Duplicate value: \"gpu\", " CL "[2]: Required value, " CL "[3]: Not found: \"tpu\": must be "
+          "one of the names in pod.spec.resourceClaims: fpga, gpu]");
+    /* requests: each once, the whole claim after one of its requests is a duplicate */
+    snprintf(obj, sizeof(obj),
+             POD_A("", SPEC_CLAIMS("{'name':'gpu','request':'a'},{'name':'gpu','request':'a'},"
+                                   "{'name':'gpu','request':'b'},{'name':'gpu'},{'name':'fpga','request':'Bad_R'}",
+                                   "%s")),
+             pc);
+    check("", "Pod", obj, NULL,
+          "[" CL "[1]: Duplicate value: \"gpu/a\", " CL "[3]: Duplicate value: \"gpu\", " CL "[4].request: Invalid "
+          "value: \"Bad_R\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+          "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+          "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')]");
+    snprintf(obj, sizeof(obj), POD_A("", SPEC_CLAIMS("{'name':'gpu'},{'name':'fpga','request':'r'}", "%s")), pc);
+    check("", "Pod", obj, NULL, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_affinity_selector_update),
         cmocka_unit_test(test_spread_selector_update),
         cmocka_unit_test(test_status_annotations),
+        cmocka_unit_test(test_resource_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

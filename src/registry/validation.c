@@ -325,7 +325,7 @@ void kv_label_selector(struct kv_ctx *c, const struct kapi_value *sel, const cha
         }
         kv_name_msgs(c, kv_path(c, "%s.key", p), kv_str0(r, "key"), kapi_is_qualified_name);
         const struct kapi_value *vals = kv_get(r, "values");
-        for (size_t j = 0; j < kv_len(vals); j++) {
+        for (size_t j = 0; !c->selector_skip_values && j < kv_len(vals); j++) {
             const char *s = kapi_value_cstr(kv_item(vals, j));
             kv_name_msgs(c, kv_path(c, "%s.values[%zu]", p, j), s ? s : "", kapi_is_label_value);
         }

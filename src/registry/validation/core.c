@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -272,9 +273,88 @@ static void resource_lists(struct kv_ctx *c, const struct kapi_value *lim, const
         kapi_ferr_forbidden(c->pool, c->errs, fld, "HugePages require cpu or memory");
 }
 
-static void resources(struct kv_ctx *c, const struct kapi_value *res, const char *fld)
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* validateResourceClaimNames: each entry names a claim of spec.resourceClaims
+ * (pod_claims), once, or once per request of it. */
+static void resource_claims(struct kv_ctx *c, const struct kapi_value *claims, const struct kapi_value *pod_claims,
+                            const char *fld)
+{
+    size_t n = kv_len(claims), np = 0;
+    const char **seen = kapi_pool_alloc(c->pool, (n + 1) * sizeof(*seen));
+    size_t nseen = 0;
+    /* gatherPodResourceClaimNames: the non-empty names, sorted for the message */
+    const char **names = kapi_pool_alloc(c->pool, (kv_len(pod_claims) + 1) * sizeof(*names));
+    for (size_t i = 0; i < kv_len(pod_claims); i++) {
+        const char *pn = kv_str0(kv_item(pod_claims, i), "name");
+        bool dup = false;
+        for (size_t j = 0; j < np && !dup; j++)
+            dup = !strcmp(names[j], pn);
+        if (*pn && !dup)
+            names[np++] = pn;
+    }
+    qsort(names, np, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        const struct kapi_value *cl = kv_item(claims, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i);
+        const char *name = kv_str0(cl, "name"), *req = kv_str0(cl, "request");
+        if (!*name) {
+            kapi_ferr_required(c->pool, c->errs, p, "");
+            continue;
+        }
+        bool had = false;
+        for (size_t j = 0; j < nseen && !had; j++)
+            had = !strcmp(seen[j], name);
+        if (had) {
+            kapi_ferr_duplicate(c->pool, c->errs, p, name);
+        } else {
+            const char *key = name;
+            if (*req) {
+                kv_name_msgs(c, kv_path(c, "%s.request", p), req, kapi_is_dns1123_label);
+                key = kapi_pool_printf(c->pool, "%s/%s", name, req);
+            }
+            bool key_had = false;
+            for (size_t j = 0; j < nseen && !key_had; j++)
+                key_had = !strcmp(seen[j], key);
+            if (key_had) {
+                kapi_ferr_duplicate(c->pool, c->errs, p, key);
+            } else if (!*req) {
+                /* the whole claim after one of its requests */
+                size_t nl = strlen(name);
+                for (size_t j = 0; j < nseen; j++)
+                    if (!strncmp(seen[j], name, nl) && seen[j][nl] == '/')
+                        kapi_ferr_duplicate(c->pool, c->errs, p, name);
+            }
+            if (!key_had)
+                seen[nseen++] = key;
+        }
+        bool found = false;
+        for (size_t j = 0; j < np && !found; j++)
+            found = !strcmp(names[j], name);
+        if (!found) {
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_buf_puts(&b, "must be one of the names in pod.spec.resourceClaims");
+            if (np == 0)
+                kapi_buf_puts(&b, " which is empty");
+            for (size_t j = 0; j < np; j++)
+                kapi_buf_printf(&b, "%s%s", j ? ", " : ": ", names[j]);
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_NOT_FOUND, p, kapi_go_quote(c->pool, name, strlen(name)),
+                          kapi_pool_strndup(c->pool, b.data, b.len));
+            kapi_buf_dispose(&b);
+        }
+    }
+}
+
+/* ValidateContainerResourceRequirements: the resource lists, then the claims */
+static void resources(struct kv_ctx *c, const struct kapi_value *res, const struct kapi_value *spec,
+                      const char *fld)
 {
     resource_lists(c, kv_get(res, "limits"), kv_get(res, "requests"), fld);
+    resource_claims(c, kv_get(res, "claims"), kv_get(spec, "resourceClaims"), kv_path(c, "%s.claims", fld));
 }
 
 /* AccumulateUniqueHostPorts over ctrs (from index `from`, `count` of them):
@@ -392,7 +472,7 @@ static void containers(struct kv_ctx *c, const struct kapi_value *ctrs, const st
         kv_volume_mounts(c, ct, vols, p);
         kv_enum(c, kv_path(c, "%s.imagePullPolicy", p), kv_str(ct, "imagePullPolicy"), PULL_POLICIES,
                 N(PULL_POLICIES));
-        resources(c, kv_get(ct, "resources"), kv_path(c, "%s.resources", p));
+        resources(c, kv_get(ct, "resources"), spec, kv_path(c, "%s.resources", p));
         resize_policy(c, kv_get(ct, "resizePolicy"), kv_path(c, "%s.resizePolicy", p), kv_str0(spec, "restartPolicy"));
         kv_container_security_context(c, kv_get(ct, "securityContext"), kv_path(c, "%s.securityContext", p),
                                       host_users);

@@ -7,8 +7,11 @@
  * in at the matching points. */
 #include "validation_int.h"
 
+#include "../../codec/json.h"
+
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -691,15 +694,76 @@ static const struct kapi_value *old_pod_spec(const char *kind, const struct kapi
     return NULL;
 }
 
+/* The metadata beside old_pod_spec's spec (the pod's, or the template's);
+ * NULL when the stored object has no template. */
+static const struct kapi_value *old_pod_meta(const char *kind, const struct kapi_value *old)
+{
+    static const char *const templated[] = {"ReplicationController", "Deployment", "ReplicaSet",
+                                            "DaemonSet", "StatefulSet", "Job"};
+    const struct kapi_value *tmpl = NULL;
+    if (!strcmp(kind, "Pod"))
+        return kv_get(old, "metadata");
+    if (!strcmp(kind, "PodTemplate"))
+        tmpl = kv_get(old, "template");
+    else if (!strcmp(kind, "CronJob"))
+        tmpl = kv_get(kv_get(kv_get(kv_get(old, "spec"), "jobTemplate"), "spec"), "template");
+    else if (kv_in(kind, templated, N(templated)))
+        tmpl = kv_get(kv_get(old, "spec"), "template");
+    return kv_get(tmpl, "metadata");
+}
+
+/* Whether sel fails metav1 ValidateLabelSelector with label values checked
+ * (run into a scratch list). */
+static bool selector_invalid(struct kv_ctx *c, const struct kapi_value *sel)
+{
+    struct kapi_field_errors scratch = {0}, *keep = c->errs;
+    c->errs = &scratch;
+    kv_label_selector(c, sel, "");
+    c->errs = keep;
+    return scratch.len > 0;
+}
+
+/* hasInvalidLabelValueInAffinitySelector: a pod (anti-)affinity term whose
+ * label or namespace selector does not validate */
+static bool affinity_selector_invalid(struct kv_ctx *c, const struct kapi_value *aff)
+{
+    static const char *const kinds[] = {"podAffinity", "podAntiAffinity"};
+    for (size_t k = 0; k < N(kinds); k++) {
+        const struct kapi_value *pa = kv_get(aff, kinds[k]);
+        const struct kapi_value *req = kv_get(pa, "requiredDuringSchedulingIgnoredDuringExecution");
+        const struct kapi_value *pref = kv_get(pa, "preferredDuringSchedulingIgnoredDuringExecution");
+        for (size_t i = 0; i < kv_len(req) + kv_len(pref); i++) {
+            const struct kapi_value *t =
+                i < kv_len(req) ? kv_item(req, i) : kv_get(kv_item(pref, i - kv_len(req)), "podAffinityTerm");
+            if (selector_invalid(c, kv_get(t, "labelSelector")) ||
+                selector_invalid(c, kv_get(t, "namespaceSelector")))
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool deletion_cost_valid(const char *v);
+static const char DELETION_COST_KEY[] = "controller.kubernetes.io/pod-deletion-cost";
+
 void kv_options_from_old(struct kv_ctx *c, const char *kind, const struct kapi_value *old)
 {
     const struct kapi_value *req;
-    if (!strcmp(kind, "PersistentVolume"))
+    if (!strcmp(kind, "PersistentVolume")) {
         req = kv_get(kv_get(kv_get(old, "spec"), "nodeAffinity"), "required");
-    else
-        req = kv_get(kv_get(kv_get(old_pod_spec(kind, old), "affinity"), "nodeAffinity"),
-                     "requiredDuringSchedulingIgnoredDuringExecution");
+        c->allow_invalid_node_affinity = terms_have_invalid_value(kv_get(req, "nodeSelectorTerms"));
+        return;
+    }
+    const struct kapi_value *spec = old_pod_spec(kind, old);
+    req = kv_get(kv_get(kv_get(spec, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution");
     c->allow_invalid_node_affinity = terms_have_invalid_value(kv_get(req, "nodeSelectorTerms"));
+    c->allow_invalid_affinity_selector = affinity_selector_invalid(c, kv_get(spec, "affinity"));
+    const struct kapi_value *tscs = kv_get(spec, "topologySpreadConstraints");
+    for (size_t i = 0; i < kv_len(tscs) && !c->allow_invalid_spread_selector; i++)
+        c->allow_invalid_spread_selector = selector_invalid(c, kv_get(kv_item(tscs, i), "labelSelector"));
+    /* PodDeletionCost is on in 1.33: exempt only a stored invalid value */
+    const char *dc = kv_str(kv_get(old_pod_meta(kind, old), "annotations"), DELETION_COST_KEY);
+    c->allow_invalid_deletion_cost = dc && !deletion_cost_valid(dc);
 }
 
 static void weight(struct kv_ctx *c, const struct kapi_value *o, const char *fld)
@@ -770,8 +834,11 @@ static void match_keys_in_selector(struct kv_ctx *c, const struct kapi_value *mk
 static void pod_affinity_term(struct kv_ctx *c, const struct kapi_value *t, const char *fld)
 {
     const struct kapi_value *sel = kv_get(t, "labelSelector");
+    /* ValidatePodAffinityTermSelector */
+    c->selector_skip_values = c->allow_invalid_affinity_selector;
     kv_label_selector(c, sel, kv_path(c, "%s.labelSelector", fld));
     kv_label_selector(c, kv_get(t, "namespaceSelector"), kv_path(c, "%s.namespaceSelector", fld));
+    c->selector_skip_values = false;
     const struct kapi_value *nss = kv_get(t, "namespaces");
     for (size_t i = 0; i < kv_len(nss); i++) {
         const char *ns = kapi_value_cstr(kv_item(nss, i));
@@ -903,7 +970,9 @@ static void topology_spread(struct kv_ctx *c, const struct kapi_value *tscs, con
             kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.nodeTaintsPolicy", p), ntp, policies,
                                     N(policies));
         match_label_keys_spread(c, t, kv_path(c, "%s.matchLabelKeys", p));
+        c->selector_skip_values = c->allow_invalid_spread_selector;
         kv_label_selector(c, kv_get(t, "labelSelector"), kv_path(c, "%s.labelSelector", p));
+        c->selector_skip_values = false;
     }
 }
 
@@ -1141,6 +1210,102 @@ static const char MIRROR_KEY[] = "kubernetes.io/config.mirror";
 static const char SECCOMP_POD_KEY[] = "seccomp.security.alpha.kubernetes.io/pod";
 static const char SECCOMP_CTR_PREFIX[] = "container.seccomp.security.alpha.kubernetes.io/";
 static const char APPARMOR_PREFIX[] = "container.apparmor.security.beta.kubernetes.io/";
+static const char TOLERATIONS_KEY[] = "scheduler.alpha.kubernetes.io/tolerations";
+
+/* GetDeletionCostFromPodAnnotations succeeds: no "+" or leading zero, then
+ * a base-10 int32 */
+static bool deletion_cost_valid(const char *v)
+{
+    const char *d = v;
+    if (*d == '-')
+        d++;
+    else if (!(*d >= '1' && *d <= '9') && strcmp(v, "0"))
+        return false;
+    if (!*d)
+        return false;
+    int64_t n = 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return false;
+        n = n * 10 + (*d - '0');
+        if (n > (int64_t)INT32_MAX + 1)
+            return false;
+    }
+    return *v == '-' || n <= INT32_MAX;
+}
+
+/* The Go type and field of a core.Toleration member (encoding/json matches
+ * the untagged field names without regard to case). */
+static const char *const TOL_FIELDS[][3] = {
+    {"Key", "key", "string"},
+    {"Operator", "operator", "core.TolerationOperator"},
+    {"Value", "value", "string"},
+    {"Effect", "effect", "core.TaintEffect"},
+    {"TolerationSeconds", "tolerationSeconds", "int64"},
+};
+
+static const char *go_json_kind(const struct kapi_value *v)
+{
+    switch (v->type) {
+    case KAPI_V_STRING: return "string";
+    case KAPI_V_BOOL: return "bool";
+    case KAPI_V_INT:
+    case KAPI_V_FLOAT: return "number";
+    case KAPI_V_ARRAY: return "array";
+    default: return "object";
+    }
+}
+
+/* json.Unmarshal of the annotation into []core.Toleration: the canonical
+ * list in *out, or encoding/json's error text. */
+static const char *decode_tolerations(struct kv_ctx *c, const char *s, struct kapi_value **out)
+{
+    struct kapi_json_error jerr;
+    struct kapi_value *v = kapi_json_parse(c->pool, s, strlen(s), NULL, &jerr);
+    *out = NULL;
+    if (!v)
+        return kapi_pool_strdup(c->pool, jerr.msg);
+    if (v->type == KAPI_V_NULL)
+        return NULL;
+    if (v->type != KAPI_V_ARRAY)
+        return kapi_pool_printf(c->pool, "json: cannot unmarshal %s into Go value of type []core.Toleration",
+                                go_json_kind(v));
+    struct kapi_value *list = kapi_value_array(c->pool);
+    for (size_t i = 0; i < kv_len(v); i++) {
+        const struct kapi_value *e = kv_item(v, i);
+        struct kapi_value *t = kapi_value_object(c->pool);
+        kapi_arr_push(c->pool, list, t);
+        if (e->type == KAPI_V_NULL)
+            continue;
+        if (e->type != KAPI_V_OBJECT)
+            return kapi_pool_printf(c->pool, "json: cannot unmarshal %s into Go value of type core.Toleration",
+                                    go_json_kind(e));
+        for (size_t m = 0; m < e->u.obj.len; m++) {
+            const char *k = e->u.obj.members[m].key;
+            const struct kapi_value *mv = e->u.obj.members[m].val;
+            size_t f = 0;
+            while (f < N(TOL_FIELDS) && strcasecmp(k, TOL_FIELDS[f][0]))
+                f++;
+            if (f == N(TOL_FIELDS) || mv->type == KAPI_V_NULL)
+                continue;
+            bool is_int = f == N(TOL_FIELDS) - 1;
+            if (is_int ? mv->type != KAPI_V_INT : mv->type != KAPI_V_STRING) {
+                const char *what = go_json_kind(mv);
+                if (is_int && mv->type == KAPI_V_FLOAT) {
+                    char num[40];
+                    size_t n = kapi_json_format_float(mv->u.f, num);
+                    what = kapi_pool_printf(c->pool, "number %.*s", (int)n, num);
+                }
+                return kapi_pool_printf(c->pool,
+                                        "json: cannot unmarshal %s into Go struct field Toleration.%s of type %s", what,
+                                        TOL_FIELDS[f][0], TOL_FIELDS[f][2]);
+            }
+            kapi_obj_set(c->pool, t, TOL_FIELDS[f][1], kapi_value_clone(c->pool, mv));
+        }
+    }
+    *out = list;
+    return NULL;
+}
 
 static bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
@@ -1173,6 +1338,20 @@ void kv_pod_annotations(struct kv_ctx *c, const struct kapi_value *ann, const st
     if (mirror && !*kv_str0(spec, "nodeName"))
         kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s[%s]", fld, MIRROR_KEY), mirror,
                           "must set spec.nodeName if mirror pod annotation is set");
+    /* ValidateTolerationsInPodAnnotations */
+    const char *tol = kv_str(ann, TOLERATIONS_KEY);
+    if (tol && *tol) {
+        struct kapi_value *list;
+        const char *err = decode_tolerations(c, tol, &list);
+        if (err)
+            kapi_ferr_invalid(c->pool, c->errs, fld, TOLERATIONS_KEY, err);
+        else
+            tolerations(c, list, kv_path(c, "%s.%s", fld, TOLERATIONS_KEY));
+    }
+    const char *dc = kv_str(ann, DELETION_COST_KEY);
+    if (dc && !c->allow_invalid_deletion_cost && !deletion_cost_valid(dc))
+        kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "%s[%s]", fld, DELETION_COST_KEY), dc,
+                          "must be a 32bit integer");
     /* seccomp: the pod key first, then each container key (map order
      * upstream, the object's order here); the path is a Child, not a Key */
     const char *sp = kv_str(ann, SECCOMP_POD_KEY);

@@ -321,6 +321,10 @@ static void pod_status(struct kv_ctx *c, const struct kapi_value *obj, const str
 {
     const struct kapi_value *st = kv_get(obj, "status"), *ost = kv_get(old, "status");
     const struct kapi_value *spec = kv_get(obj, "spec"), *ospec = kv_get(old, "spec");
+    /* ValidatePodSpecificAnnotationUpdates, with the options of the stored pod */
+    kv_options_from_old(c, "Pod", old);
+    kv_pod_annotation_updates(c, kv_get(kv_get(obj, "metadata"), "annotations"),
+                              kv_get(kv_get(old, "metadata"), "annotations"), spec, "metadata.annotations");
     /* validatePodConditions, reported under upstream's "metadata" prefix */
     static const char *const SYSTEM[] = {"PodScheduled", "Ready", "Initialized"};
     const struct kapi_value *conds = kv_get(st, "conditions");

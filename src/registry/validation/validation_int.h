@@ -14,6 +14,16 @@ struct kv_ctx {
      * AllowInvalidLabelValueInRequiredNodeAffinity: set on update when the
      * stored object's required node affinity already holds an invalid value */
     bool allow_invalid_node_affinity;
+    /* AllowInvalidLabelValueInSelector (pod affinity terms),
+     * AllowInvalidTopologySpreadConstraintLabelSelector and
+     * AllowInvalidPodDeletionCost: set on update when the stored object
+     * (or its template) already broke the rule */
+    bool allow_invalid_affinity_selector;
+    bool allow_invalid_spread_selector;
+    bool allow_invalid_deletion_cost;
+    /* kv_label_selector skips the label value check of matchExpressions
+     * values (LabelSelectorValidationOptions.AllowInvalidLabelValueInSelector) */
+    bool selector_skip_values;
 };
 
 /* Path building: kv_path(c, "%s.containers[%zu]", base, i). */
@@ -86,8 +96,9 @@ void kv_pod_annotation_updates(struct kv_ctx *c, const struct kapi_value *ann, c
 void kv_pod_annotations_match(struct kv_ctx *c, const struct kapi_value *ann, const struct kapi_value *spec,
                               const char *fld);
 void kv_node_selector(struct kv_ctx *c, const struct kapi_value *ns, const char *fld);
-/* The update options taken from the stored object (kind's pod spec, or a
- * PersistentVolume's node affinity): sets c->allow_invalid_node_affinity. */
+/* The update options taken from the stored object (kind's pod spec and
+ * metadata, or a PersistentVolume's node affinity): sets the c->allow_invalid_*
+ * flags (GetValidationOptionsFromPodSpecAndMeta / ...FromPodTemplate). */
 void kv_options_from_old(struct kv_ctx *c, const char *kind, const struct kapi_value *old);
 void kv_taint_effect(struct kv_ctx *c, const char *effect, bool allow_empty, const char *fld);
 const char *kv_label_value_joined(struct kv_ctx *c, const char *v); /* NULL when valid */

@@ -77,6 +77,14 @@ def test_deletion_cost(kapi):
     cause = {"reason": "FieldValueInvalid", "field": f"metadata.annotations[{COST_KEY}]",
              "message": 'Invalid value: "seven": must be a 32bit integer'}
     assert causes(kapi, "PUT", PODS + "/cost-ok", body) == [cause, cause]
+    # pods/status may change annotations (the pod status strategy keeps only
+    # spec and ownerReferences), and runs the annotation rules once
+    assert causes(kapi, "PUT", PODS + "/cost-ok/status", body) == [cause]
+    body["metadata"]["annotations"][COST_KEY] = "8"
+    body["metadata"]["labels"] = {"via": "status"}
+    st, out = kapi.json("PUT", PODS + "/cost-ok/status", body)
+    assert st == 200, out
+    assert out["metadata"]["annotations"][COST_KEY] == "8" and out["metadata"]["labels"] == {"via": "status"}
 
 
 def affinity_pod(name, value, spread_value, cost):

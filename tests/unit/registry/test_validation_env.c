@@ -12,19 +12,7 @@
 
 #include "codec/json.h"
 #include "registry/validation.h"
-
-static struct kapi_value *parse(struct kapi_pool *pool, const char *json)
-{
-    char *s = kapi_pool_strdup(pool, json);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    struct kapi_json_error err;
-    struct kapi_value *v = kapi_json_parse(pool, s, strlen(s), NULL, &err);
-    if (!v)
-        fail_msg("bad test JSON: %s in %s", err.msg, s);
-    return v;
-}
+#include "vtest.h"
 
 static void check(const char *ctr_extra, const char *want)
 {

@@ -13,19 +13,7 @@
 
 #include "codec/json.h"
 #include "registry/validation.h"
-
-static struct kapi_value *parse(struct kapi_pool *pool, const char *json)
-{
-    char *s = kapi_pool_strdup(pool, json);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    struct kapi_json_error err;
-    struct kapi_value *v = kapi_json_parse(pool, s, strlen(s), NULL, &err);
-    if (!v)
-        fail_msg("bad test JSON: %s in %s", err.msg, s);
-    return v;
-}
+#include "vtest.h"
 
 /* sub NULL: the main rules (kapi_validate_kind) */
 static void check_sub(const char *group, const char *kind, const char *sub, const char *obj, const char *old,

@@ -4,6 +4,7 @@
  * and publishes the global revision before releasing it, so a reader holding
  * the read lock always sees a revision no older than what it reads. */
 #include "cache.h"
+#include "objindex.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,8 +61,7 @@ struct kapi_rcache {
     char *prefix;
     size_t prefix_len;
     pthread_rwlock_t lock;
-    struct kapi_cobj **objs;
-    size_t n, cap;
+    struct kapi_objindex objs;
     struct cevent *ring[RING_CAP];
     size_t ring_start, ring_len;
     int64_t oldest_rev;      /* ring holds every event with rev > oldest_rev */
@@ -261,6 +261,38 @@ void kapi_rcache_add_fields(struct kapi_rcache *rc, const char *const *fields)
     rc->fields[n] = NULL;
 }
 
+static bool str_listed(const struct kapi_value *arr, const char *s)
+{
+    for (size_t i = 0; arr && arr->type == KAPI_V_ARRAY && i < arr->u.arr.len; i++) {
+        const char *x = kapi_value_cstr(arr->u.arr.items[i]);
+        if (x && strcmp(x, s) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* owner_uids and gc_flags from the object's metadata. */
+static void gc_facts(struct kapi_cobj *o, const struct kapi_value *md)
+{
+    const struct kapi_value *refs = kapi_obj_get(md, "ownerReferences");
+    if (refs && refs->type == KAPI_V_ARRAY && refs->u.arr.len) {
+        const char **u = kapi_pool_alloc(o->pool, (refs->u.arr.len + 1) * sizeof(*u));
+        size_t n = 0;
+        for (size_t i = 0; i < refs->u.arr.len; i++) {
+            const char *x = kapi_obj_get_str(refs->u.arr.items[i], "uid");
+            if (x)
+                u[n++] = kapi_pool_strdup(o->pool, x);
+        }
+        u[n] = NULL;
+        o->owner_uids = n ? u : NULL;
+    }
+    if (kapi_obj_get(md, "deletionTimestamp")) {
+        const struct kapi_value *fins = kapi_obj_get(md, "finalizers");
+        o->gc_flags = KAPI_COBJ_DELETING | (str_listed(fins, "foregroundDeletion") ? KAPI_COBJ_FIN_FG : 0) |
+                      (str_listed(fins, "orphan") ? KAPI_COBJ_FIN_ORPHAN : 0);
+    }
+}
+
 struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *key, const void *data, size_t len,
                                     int64_t mod_rev, int64_t create_rev)
 {
@@ -288,6 +320,7 @@ struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *ke
     struct kapi_value *labels = kapi_obj_get(md, "labels");
     if (labels && labels->type == KAPI_V_OBJECT)
         o->labels = kapi_value_clone(o->pool, labels);
+    gc_facts(o, md);
     if (rc && rc->fields[0]) {
         size_t n = 0;
         while (rc->fields[n])
@@ -317,6 +350,16 @@ static struct kapi_cobj *cobj_at_rev(const struct kapi_cobj *o, int64_t rev)
     c->name = kapi_pool_strdup(c->pool, o->name);
     c->uid = kapi_pool_strdup(c->pool, o->uid);
     c->labels = o->labels ? kapi_value_clone(c->pool, o->labels) : NULL;
+    if (o->owner_uids) {
+        size_t n = 0;
+        while (o->owner_uids[n])
+            n++;
+        c->owner_uids = kapi_pool_alloc(c->pool, (n + 1) * sizeof(*c->owner_uids));
+        for (size_t i = 0; i < n; i++)
+            c->owner_uids[i] = kapi_pool_strdup(c->pool, o->owner_uids[i]);
+        c->owner_uids[n] = NULL;
+    }
+    c->gc_flags = o->gc_flags;
     if (o->field_names) {
         size_t n = 0;
         while (o->field_names[n])
@@ -431,54 +474,24 @@ static struct kapi_rcache *rcache_for_key(struct kapi_cache *c, const char *key)
     return best;
 }
 
-/* Index of key in rc->objs, or the insertion point with *found = false. */
-static size_t rc_find(struct kapi_rcache *rc, const char *key, bool *found)
-{
-    size_t lo = 0, hi = rc->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int cmp = strcmp(rc->objs[mid]->key, key);
-        if (cmp == 0) {
-            *found = true;
-            return mid;
-        }
-        if (cmp < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
-}
-
 static void rc_put(struct kapi_rcache *rc, struct kapi_cobj *o)
 {
-    bool found;
-    size_t i = rc_find(rc, o->key, &found);
-    if (found) {
-        kapi_cobj_unref(rc->objs[i]);
-        rc->objs[i] = o;
-        return;
-    }
-    if (rc->n == rc->cap) {
-        rc->cap = rc->cap ? rc->cap * 2 : 64;
-        rc->objs = kapi_xrealloc(rc->objs, rc->cap * sizeof(*rc->objs));
-    }
-    memmove(&rc->objs[i + 1], &rc->objs[i], (rc->n - i) * sizeof(*rc->objs));
-    rc->objs[i] = o;
-    rc->n++;
+    struct kapi_cobj *old = kapi_oi_put(&rc->objs, o);
+    if (old)
+        kapi_cobj_unref(old);
 }
 
 static struct kapi_cobj *rc_take(struct kapi_rcache *rc, const char *key)
 {
-    bool found;
-    size_t i = rc_find(rc, key, &found);
-    if (!found)
-        return NULL;
-    struct kapi_cobj *o = rc->objs[i];
-    memmove(&rc->objs[i], &rc->objs[i + 1], (rc->n - i - 1) * sizeof(*rc->objs));
-    rc->n--;
-    return o;
+    return kapi_oi_take(&rc->objs, key);
+}
+
+/* Drops every object of rc (references released). */
+static void rc_clear(struct kapi_rcache *rc)
+{
+    for (struct kapi_oi_pos p = kapi_oi_first(&rc->objs); kapi_oi_at(&rc->objs, p); kapi_oi_next(&rc->objs, &p))
+        kapi_cobj_unref(kapi_oi_at(&rc->objs, p));
+    kapi_oi_reset(&rc->objs);
 }
 
 bool kapi_cache_filter_pass(const struct kapi_cache_filter *f, const struct kapi_cobj *o)
@@ -593,9 +606,9 @@ static int feed_locked(struct kapi_cache *c, const struct kapi_event *sev, int e
     pthread_rwlock_wrlock(&rc->lock);
     struct kapi_cobj *old;
     if (newobj) {
-        bool found;
-        size_t i = rc_find(rc, newobj->key, &found);
-        old = found ? kapi_cobj_ref(rc->objs[i]) : NULL;
+        old = kapi_oi_get(&rc->objs, newobj->key);
+        if (old)
+            kapi_cobj_ref(old);
         rc_put(rc, kapi_cobj_ref(newobj));
         ev->obj = newobj;
         ev->prev = old;
@@ -667,9 +680,7 @@ static int relist(struct kapi_cache *c, int64_t *rev_out)
     close_watchers(c);
     for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
         pthread_rwlock_wrlock(&rc->lock);
-        for (size_t i = 0; i < rc->n; i++)
-            kapi_cobj_unref(rc->objs[i]);
-        rc->n = 0;
+        rc_clear(rc);
         for (size_t i = 0; i < rc->ring_len; i++)
             cevent_unref(rc->ring[(rc->ring_start + i) % RING_CAP]);
         rc->ring_len = 0;
@@ -840,9 +851,7 @@ void kapi_cache_free(struct kapi_cache *c)
     }
     for (struct kapi_rcache *rc = c->rcs; rc;) {
         struct kapi_rcache *next = rc->next;
-        for (size_t i = 0; i < rc->n; i++)
-            kapi_cobj_unref(rc->objs[i]);
-        free(rc->objs);
+        rc_clear(rc);
         for (size_t i = 0; i < rc->ring_len; i++)
             cevent_unref(rc->ring[(rc->ring_start + i) % RING_CAP]);
         pthread_rwlock_destroy(&rc->lock);
@@ -949,9 +958,9 @@ int kapi_cache_sync(struct kapi_cache *c, int timeout_ms)
 struct kapi_cobj *kapi_rcache_get(struct kapi_rcache *rc, const char *key)
 {
     pthread_rwlock_rdlock(&rc->lock);
-    bool found;
-    size_t i = rc_find(rc, key, &found);
-    struct kapi_cobj *o = found ? kapi_cobj_ref(rc->objs[i]) : NULL;
+    struct kapi_cobj *o = kapi_oi_get(&rc->objs, key);
+    if (o)
+        kapi_cobj_ref(o);
     pthread_rwlock_unlock(&rc->lock);
     return o;
 }
@@ -969,17 +978,13 @@ void kapi_rcache_list(struct kapi_rcache *rc, const struct kapi_cache_filter *f,
     }
     pthread_rwlock_rdlock(&rc->lock);
     out->rev = atomic_load(&rc->cache->rev);
-    bool found;
-    size_t i = 0;
-    if (after_key && (!lo_key || strcmp(after_key, lo_key) >= 0)) {
-        i = rc_find(rc, after_key, &found);
-        if (found)
-            i++;
-    } else if (lo_key) {
-        i = rc_find(rc, lo_key, &found);
-    }
-    for (; i < rc->n; i++) {
-        struct kapi_cobj *o = rc->objs[i];
+    const struct kapi_objindex *x = &rc->objs;
+    struct kapi_oi_pos i = kapi_oi_first(x);
+    if (after_key && (!lo_key || strcmp(after_key, lo_key) >= 0))
+        i = kapi_oi_seek(x, after_key, 1);
+    else if (lo_key)
+        i = kapi_oi_seek(x, lo_key, 0);
+    for (struct kapi_cobj *o; (o = kapi_oi_at(x, i)); kapi_oi_next(x, &i)) {
         if (hi_key && strcmp(o->key, hi_key) >= 0)
             break;
         if (!kapi_cache_filter_pass(f, o))
@@ -988,12 +993,8 @@ void kapi_rcache_list(struct kapi_rcache *rc, const struct kapi_cache_filter *f,
             out->more = true;
             /* remaining: every object after the page within range (upstream
              * counts keys, not matches, and omits the count with selectors). */
-            size_t end = rc->n;
-            if (hi_key) {
-                bool f2;
-                end = rc_find(rc, hi_key, &f2);
-            }
-            out->remaining = (int64_t)(end - i);
+            size_t end = hi_key ? kapi_oi_rank(x, kapi_oi_seek(x, hi_key, 0)) : x->n;
+            out->remaining = (int64_t)(end - kapi_oi_rank(x, i));
             break;
         }
         if (out->n == cap) {
@@ -1046,9 +1047,9 @@ struct kapi_watcher *kapi_rcache_watch(struct kapi_cache *c, struct kapi_rcache 
     pthread_mutex_lock(&w->mu);
     w->rev = from_rev > 0 ? from_rev : now;
     if (from_rev < 0) {
-        for (size_t i = 0; i < rc->n; i++)
-            if (kapi_cache_filter_pass(&w->f, rc->objs[i]))
-                watcher_push(w, KAPI_WATCH_ADDED, NULL, rc->objs[i]);
+        for (struct kapi_oi_pos p = kapi_oi_first(&rc->objs); kapi_oi_at(&rc->objs, p); kapi_oi_next(&rc->objs, &p))
+            if (kapi_cache_filter_pass(&w->f, kapi_oi_at(&rc->objs, p)))
+                watcher_push(w, KAPI_WATCH_ADDED, NULL, kapi_oi_at(&rc->objs, p));
     } else if (from_rev > 0 || rc->ring_len) {
         /* from_rev == 0 is "any": start from now. */
         if (from_rev > 0) {

@@ -25,7 +25,15 @@ struct kapi_cobj {
     _Atomic(struct kapi_blob *) pb; /* protobuf message bytes (no envelope), made on first use */
     const char *const *field_names;  /* the resource's selectable fields (NULL-terminated) */
     const char **field_vals;         /* their values in this object, same order */
+    /* Read once when the object is decoded, for the garbage collector's
+     * scans (which then parse nothing): the uids of metadata.ownerReferences
+     * (NULL-terminated, NULL when there are none) and the deletion state. */
+    const char **owner_uids;
+    unsigned char gc_flags; /* KAPI_COBJ_* */
 };
+#define KAPI_COBJ_DELETING 1u   /* metadata.deletionTimestamp is set */
+#define KAPI_COBJ_FIN_FG 2u     /* deleting, with the foregroundDeletion finalizer */
+#define KAPI_COBJ_FIN_ORPHAN 4u /* deleting, with the orphan finalizer */
 /* Value of a selectable field ("spec.nodeName") as field selectors compare
  * it, or NULL when the resource does not extract that field. */
 const char *kapi_cobj_field(const struct kapi_cobj *o, const char *field);

@@ -26,6 +26,11 @@
 #define GC_BUSY_MS 50
 /* Sleep slice: bounds how late stop() is noticed. */
 #define GC_SLICE_MS 50
+/* Pause after a scan: at least this many times the scan's own duration. */
+#define GC_COST_FACTOR 20
+/* A store with no change since a clean scan is rescanned after this long
+ * anyway (kinds may have appeared in between). */
+#define GC_RESCAN_MS 10000
 #define GC_CAS_ATTEMPTS 8
 #define GC_SYNC_TIMEOUT_MS 2000
 
@@ -40,19 +45,34 @@ struct kapi_gc {
     size_t nkinds;
     pthread_t thread;
     atomic_bool stop;
+    /* the last clean scan: the store revision and custom kinds it saw */
+    bool settled;
+    int64_t settled_rev, settled_at;
+    size_t settled_ndyn;
+    bool unsure; /* this scan could not decide on some owner */
 };
 
-/* One object of a scan. obj/refs are only parsed when the bytes mention
- * owner references or a deletion mark; the rest only contribute a uid. */
+/* One object of a scan that owns through references or is being deleted.
+ * The cache keeps its owner uids and deletion state; the references
+ * themselves are parsed only when a decision needs them. */
 struct gc_obj {
     struct kapi_cobj *o;
     const struct kapi_kind *kind;
-    struct kapi_value *refs;   /* metadata.ownerReferences array, or NULL */
-    bool deleting, fg, orphan; /* deletionTimestamp set; finalizers present */
+    struct kapi_value *refs; /* metadata.ownerReferences, once parsed */
+    bool parsed;
 };
 
-struct gc_uid {
+/* Which owners the dependents of a scan name exist in it: an open-addressed
+ * set keyed by (owner uid, dependent namespace), filled from one pass over
+ * every object, so a scan costs a hash per object rather than a sort. */
+struct owner_slot {
     const char *uid, *ns;
+    bool present;
+};
+
+struct owner_set {
+    struct owner_slot *slots;
+    size_t cap; /* a power of two, at least twice the entries */
 };
 
 static bool stopping(struct kapi_gc *g)
@@ -265,26 +285,48 @@ static enum gc_act mut_finalize_owner(struct kapi_pool *pool, struct kapi_value 
 
 /* ---- owner existence ---- */
 
-static int uid_cmp(const void *a, const void *b)
+static uint64_t uid_hash(const char *uid)
 {
-    return strcmp(((const struct gc_uid *)a)->uid, ((const struct gc_uid *)b)->uid);
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)uid; *c; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return h;
 }
 
-/* True when the snapshot has an object with uid that a dependent in
- * namespace ns can own through (same namespace, or cluster-scoped). */
-static bool snapshot_has(const struct gc_uid *uids, size_t n, const char *uid, const char *ns)
+/* Adds (uid, ns) unless there; the set has room (cap >= 2 * entries). */
+static void owner_set_add(struct owner_set *s, const char *uid, const char *ns)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(uids[mid].uid, uid) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (size_t i = uid_hash(uid) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        struct owner_slot *e = &s->slots[i];
+        if (!e->uid) {
+            *e = (struct owner_slot){.uid = uid, .ns = ns};
+            return;
+        }
+        if (strcmp(e->uid, uid) == 0 && strcmp(e->ns, ns) == 0)
+            return;
     }
-    for (; lo < n && strcmp(uids[lo].uid, uid) == 0; lo++)
-        if (!uids[lo].ns[0] || strcmp(uids[lo].ns, ns) == 0)
-            return true;
+}
+
+/* An object with uid in namespace ns (or cluster-scoped: "") exists: every
+ * dependent of the same namespace (any, for "") may own through it. */
+static void owner_set_mark(struct owner_set *s, const char *uid, const char *ns)
+{
+    for (size_t i = uid_hash(uid) & (s->cap - 1); s->slots[i].uid; i = (i + 1) & (s->cap - 1)) {
+        struct owner_slot *e = &s->slots[i];
+        if (strcmp(e->uid, uid) == 0 && (!ns[0] || strcmp(e->ns, ns) == 0))
+            e->present = true;
+    }
+}
+
+/* True when the scan saw an object with uid that a dependent in namespace
+ * ns can own through (same namespace, or cluster-scoped). */
+static bool owner_set_has(const struct owner_set *s, const char *uid, const char *ns)
+{
+    for (size_t i = uid_hash(uid) & (s->cap - 1); s->slots[i].uid; i = (i + 1) & (s->cap - 1)) {
+        const struct owner_slot *e = &s->slots[i];
+        if (strcmp(e->uid, uid) == 0 && strcmp(e->ns, ns) == 0)
+            return e->present;
+    }
     return false;
 }
 
@@ -304,8 +346,10 @@ static bool owner_absent(struct kapi_gc *g, struct kapi_pool *pool, const char *
     const char *group = slash ? kapi_pool_printf(pool, "%.*s", (int)(slash - av), av) : "";
     const char *version = slash ? slash + 1 : av;
     const struct kapi_kind *k = kapi_registry_find_by_kind(g->reg, group, version, kind);
-    if (!k || !(k->flags & KAPI_KIND_STORED) || !k->rc)
+    if (!k || !(k->flags & KAPI_KIND_STORED) || !k->rc) {
+        g->unsure = true; /* perhaps a custom kind not served yet: look again */
         return false;
+    }
     const struct kapi_resource *r = k->res;
     if (r->namespaced && !dep_ns[0])
         return false;
@@ -315,7 +359,9 @@ static bool owner_absent(struct kapi_gc *g, struct kapi_pool *pool, const char *
     bool absent = false;
     if (err == KAPI_STORE_NOT_FOUND || (err == 0 && !kv.value)) {
         absent = true;
-    } else if (err == 0) {
+    } else if (err) {
+        g->unsure = true;
+    } else {
         struct kapi_json_error jerr;
         struct kapi_value *o = kapi_json_parse(pool, kv.value->data, kv.value->len, NULL, &jerr);
         const char *cur = kapi_value_cstr(kapi_value_path(o, "metadata", "uid", NULL));
@@ -327,19 +373,39 @@ static bool owner_absent(struct kapi_gc *g, struct kapi_pool *pool, const char *
 
 /* ---- one scan ---- */
 
+/* The dependent's parsed ownerReferences (parsed on first use). */
+static const struct kapi_value *obj_refs(struct gc_obj *d, struct kapi_pool *pool)
+{
+    if (!d->parsed) {
+        d->parsed = true;
+        struct kapi_value *v = kapi_cobj_value(d->o, pool);
+        d->refs = kapi_value_path(v, "metadata", "ownerReferences", NULL);
+    }
+    return d->refs;
+}
+
+static bool owns_through(const struct kapi_cobj *o, const char *uid)
+{
+    for (const char **u = o->owner_uids; u && *u; u++)
+        if (strcmp(*u, uid) == 0)
+            return true;
+    return false;
+}
+
 /* Foreground or orphan handling of one owner marked for deletion. */
-static int handle_owner(struct kapi_gc *g, const struct gc_obj *owner, struct gc_obj *objs, size_t n, bool *wrote)
+static int handle_owner(struct kapi_gc *g, struct kapi_pool *pool, const struct gc_obj *owner, struct gc_obj *objs,
+                        size_t n, bool *wrote)
 {
     const char *uid = owner->o->uid;
     const char *ons = owner->o->ns ? owner->o->ns : "";
-    bool orphan = owner->orphan;
+    bool orphan = owner->o->gc_flags & KAPI_COBJ_FIN_ORPHAN;
     size_t waiting = 0;
     int failed = 0;
     for (size_t i = 0; i < n && !stopping(g); i++) {
         struct gc_obj *d = &objs[i];
-        if (!d->refs || d == owner || (ons[0] && strcmp(d->o->ns ? d->o->ns : "", ons) != 0))
+        if (d == owner || !owns_through(d->o, uid) || (ons[0] && strcmp(d->o->ns ? d->o->ns : "", ons) != 0))
             continue;
-        const struct kapi_value *ref = find_ref(d->refs, uid);
+        const struct kapi_value *ref = find_ref(obj_refs(d, pool), uid);
         if (!ref)
             continue;
         int err = 0;
@@ -350,7 +416,7 @@ static int handle_owner(struct kapi_gc *g, const struct gc_obj *owner, struct gc
             const struct kapi_value *b = kapi_obj_get(ref, "blockOwnerDeletion");
             if (b && b->type == KAPI_V_BOOL && b->u.b)
                 waiting++;
-            if (!d->deleting)
+            if (!(d->o->gc_flags & KAPI_COBJ_DELETING))
                 err = mutate(g, d->o->key, d->o->uid, mut_fg_dependent, (void *)uid, wrote);
         }
         if (err) {
@@ -370,18 +436,20 @@ static int handle_owner(struct kapi_gc *g, const struct gc_obj *owner, struct gc
 }
 
 /* Background handling of one dependent: which of its owners are gone. */
-static int handle_dependent(struct kapi_gc *g, struct kapi_pool *pool, const struct gc_obj *d,
-                            const struct gc_uid *uids, size_t nuids, bool *wrote)
+static int handle_dependent(struct kapi_gc *g, struct kapi_pool *pool, struct gc_obj *d, const struct owner_set *owners,
+                            bool *wrote)
 {
     const char *ns = d->o->ns ? d->o->ns : "";
-    size_t nref = d->refs->u.arr.len, ndead = 0;
-    const char **dead = kapi_pool_alloc(pool, (nref ? nref : 1) * sizeof(*dead));
+    size_t nref = 0, ndead = 0;
+    while (d->o->owner_uids[nref])
+        nref++;
+    const char **dead = kapi_pool_alloc(pool, nref * sizeof(*dead));
     for (size_t i = 0; i < nref; i++) {
-        const struct kapi_value *ref = d->refs->u.arr.items[i];
-        const char *u = ref_uid(ref);
-        if (!u || snapshot_has(uids, nuids, u, ns))
+        const char *u = d->o->owner_uids[i];
+        if (owner_set_has(owners, u, ns))
             continue;
-        if (owner_absent(g, pool, ns, ref, u))
+        const struct kapi_value *ref = find_ref(obj_refs(d, pool), u);
+        if (ref && owner_absent(g, pool, ns, ref, u))
             dead[ndead++] = u;
     }
     if (!ndead)
@@ -393,23 +461,25 @@ static int handle_dependent(struct kapi_gc *g, struct kapi_pool *pool, const str
     return err;
 }
 
-static bool bytes_mention(const struct kapi_blob *b, const char *s)
-{
-    return memmem(b->data, b->len, s, strlen(s)) != NULL;
-}
+enum scan_result { SCAN_CLEAN, SCAN_WROTE, SCAN_UNSETTLED };
 
-/* One pass over everything. True when it wrote something. */
-static bool scan(struct kapi_gc *g)
+/* One pass over everything. SCAN_CLEAN when it wrote nothing and met no
+ * error (the same store state would give the same result again). */
+static enum scan_result scan(struct kapi_gc *g)
 {
     int err = kapi_cache_sync(g->cache, GC_SYNC_TIMEOUT_MS);
     if (err) {
         kapi_log(0, "garbage collector: cache sync: %s", err < 0 ? "timeout" : kapi_store_strerror(err));
-        return false;
+        return SCAN_UNSETTLED;
     }
-    struct kapi_pool *pool = kapi_pool_new();
     /* the built-in kinds plus the custom resources served right now */
     const struct kapi_kind *dyn[256];
     size_t ndyn = kapi_registry_dynamic_kinds(g->reg, dyn, 256);
+    int64_t rev = kapi_cache_rev(g->cache);
+    if (g->settled && rev == g->settled_rev && ndyn == g->settled_ndyn &&
+        kapi_now_ms() - g->settled_at < GC_RESCAN_MS)
+        return SCAN_CLEAN; /* nothing stored changed since a clean scan */
+    struct kapi_pool *pool = kapi_pool_new();
     size_t nk = g->nkinds + ndyn;
     const struct kapi_kind **kinds = kapi_xcalloc(nk ? nk : 1, sizeof(*kinds));
     for (size_t k = 0; k < nk; k++)
@@ -421,49 +491,57 @@ static bool scan(struct kapi_gc *g)
         kapi_rcache_list(kinds[k]->rc, &all, NULL, 0, &lists[k]);
         total += lists[k].n;
     }
+    /* dependents and objects being deleted; the owners dependents name */
     struct gc_obj *objs = kapi_xcalloc(total ? total : 1, sizeof(*objs));
-    struct gc_uid *uids = kapi_xcalloc(total ? total : 1, sizeof(*uids));
-    size_t n = 0, nuids = 0;
+    size_t n = 0, nnamed = 0;
     for (size_t k = 0; k < nk; k++) {
         for (size_t i = 0; i < lists[k].n; i++) {
             struct kapi_cobj *o = lists[k].items[i];
-            if (o->uid && o->uid[0])
-                uids[nuids++] = (struct gc_uid){.uid = o->uid, .ns = o->ns ? o->ns : ""};
-            if (!bytes_mention(o->json, "\"ownerReferences\"") && !bytes_mention(o->json, "\"deletionTimestamp\""))
+            if ((!o->owner_uids && !o->gc_flags) || !o->uid || !o->uid[0])
                 continue;
-            struct kapi_value *v = kapi_cobj_value(o, pool);
-            struct kapi_value *md = v && v->type == KAPI_V_OBJECT ? kapi_obj_get(v, "metadata") : NULL;
-            if (!md || md->type != KAPI_V_OBJECT || !o->uid || !o->uid[0])
-                continue;
-            struct gc_obj *e = &objs[n++];
-            e->o = o;
-            e->kind = kinds[k];
-            struct kapi_value *refs = kapi_obj_get(md, "ownerReferences");
-            e->refs = has_items(refs) ? refs : NULL;
-            e->deleting = kapi_obj_get(md, "deletionTimestamp") != NULL;
-            struct kapi_value *fins = kapi_obj_get(md, "finalizers");
-            e->fg = e->deleting && str_in_array(fins, FIN_FOREGROUND);
-            e->orphan = e->deleting && str_in_array(fins, FIN_ORPHAN);
+            objs[n++] = (struct gc_obj){.o = o, .kind = kinds[k]};
+            for (const char **u = o->owner_uids; u && *u && !(o->gc_flags & KAPI_COBJ_DELETING); u++)
+                nnamed++;
         }
     }
-    qsort(uids, nuids, sizeof(*uids), uid_cmp);
+    struct owner_set owners = {.cap = 1};
+    while (owners.cap < 2 * nnamed + 2)
+        owners.cap <<= 1;
+    owners.slots = kapi_xcalloc(owners.cap, sizeof(*owners.slots));
+    for (size_t i = 0; i < n; i++)
+        for (const char **u = objs[i].o->owner_uids; u && *u && !(objs[i].o->gc_flags & KAPI_COBJ_DELETING); u++)
+            owner_set_add(&owners, *u, objs[i].o->ns ? objs[i].o->ns : "");
+    for (size_t k = 0; k < nk && nnamed; k++)
+        for (size_t i = 0; i < lists[k].n; i++) {
+            const struct kapi_cobj *o = lists[k].items[i];
+            if (o->uid && o->uid[0])
+                owner_set_mark(&owners, o->uid, o->ns ? o->ns : "");
+        }
 
     bool wrote = false;
+    int failed = 0;
+    g->unsure = false;
     for (size_t i = 0; i < n && !stopping(g); i++)
-        if (objs[i].fg || objs[i].orphan)
-            handle_owner(g, &objs[i], objs, n, &wrote);
+        if (objs[i].o->gc_flags & (KAPI_COBJ_FIN_FG | KAPI_COBJ_FIN_ORPHAN))
+            failed |= handle_owner(g, pool, &objs[i], objs, n, &wrote);
     for (size_t i = 0; i < n && !stopping(g); i++)
-        if (objs[i].refs && !objs[i].deleting)
-            handle_dependent(g, pool, &objs[i], uids, nuids, &wrote);
+        if (objs[i].o->owner_uids && !(objs[i].o->gc_flags & KAPI_COBJ_DELETING))
+            failed |= handle_dependent(g, pool, &objs[i], &owners, &wrote);
 
-    free(uids);
+    free(owners.slots);
     free(objs);
     for (size_t k = 0; k < nk; k++)
         kapi_cache_list_dispose(&lists[k]);
     free(lists);
     free(kinds);
     kapi_pool_free(pool);
-    return wrote;
+    g->settled = !wrote && !failed && !g->unsure && !stopping(g);
+    if (g->settled) {
+        g->settled_rev = rev;
+        g->settled_ndyn = ndyn;
+        g->settled_at = kapi_now_ms();
+    }
+    return wrote ? SCAN_WROTE : g->settled ? SCAN_CLEAN : SCAN_UNSETTLED;
 }
 
 /* ---- the thread ---- */
@@ -478,7 +556,15 @@ static void *gc_main(void *arg)
 {
     struct kapi_gc *g = arg;
     while (!stopping(g)) {
-        int wait = scan(g) ? GC_BUSY_MS : GC_SCAN_MS;
+        int64_t t0 = kapi_now_ms();
+        enum scan_result r = scan(g);
+        /* A scan that wrote goes on soon (the next level of a cascade);
+         * otherwise the pause grows with what a scan costs, so that on a
+         * big store the collector takes a bounded share of one core. */
+        int64_t cost = kapi_now_ms() - t0;
+        int wait = r == SCAN_WROTE ? GC_BUSY_MS : GC_SCAN_MS;
+        if (cost * GC_COST_FACTOR > wait)
+            wait = (int)(cost * GC_COST_FACTOR > GC_RESCAN_MS ? GC_RESCAN_MS : cost * GC_COST_FACTOR);
         for (int slept = 0; slept < wait && !stopping(g); slept += GC_SLICE_MS)
             sleep_ms(GC_SLICE_MS);
     }

@@ -594,12 +594,15 @@ static void rp_result(struct rparser *p, struct kapi_http_client_resp *out)
     p->nhdrs = p->hdrs_cap = 0;
 }
 
-int kapi_http_client_parse_stream_pieces(const char *data, size_t len, size_t step, struct kapi_http_client_resp *out)
+/* Feeds data to a fresh parser in pieces of step bytes (0: all at once),
+ * as the tests and fuzz targets drive it. */
+static int parse_pieces(const char *data, size_t len, size_t max_body, bool stream, size_t step,
+                        struct kapi_http_client_resp *out)
 {
     memset(out, 0, sizeof(*out));
     struct rparser p;
-    rp_init(&p, SIZE_MAX);
-    p.allow_upgrade = p.keep_headers = true;
+    rp_init(&p, max_body);
+    p.allow_upgrade = p.keep_headers = stream;
     if (!step)
         step = len ? len : 1;
     int rc = RP_MORE;
@@ -615,25 +618,15 @@ int kapi_http_client_parse_stream_pieces(const char *data, size_t len, size_t st
     return rc == RP_COMPLETE ? 0 : -1;
 }
 
+int kapi_http_client_parse_stream_pieces(const char *data, size_t len, size_t step, struct kapi_http_client_resp *out)
+{
+    return parse_pieces(data, len, SIZE_MAX, true, step, out);
+}
+
 int kapi_http_client_parse_response_pieces(const char *data, size_t len, size_t max_body, size_t step,
                                            struct kapi_http_client_resp *out)
 {
-    memset(out, 0, sizeof(*out));
-    struct rparser p;
-    rp_init(&p, max_body);
-    if (!step)
-        step = len ? len : 1;
-    int rc = RP_MORE;
-    for (size_t off = 0; rc == RP_MORE && off < len; off += step)
-        rc = rp_feed(&p, data + off, len - off < step ? len - off : step);
-    if (rc == RP_MORE)
-        rc = rp_eof(&p);
-    if (rc == RP_COMPLETE)
-        rp_result(&p, out);
-    else
-        snprintf(out->err, sizeof(out->err), "%s", p.err);
-    rp_dispose(&p);
-    return rc == RP_COMPLETE ? 0 : -1;
+    return parse_pieces(data, len, max_body, false, step, out);
 }
 
 int kapi_http_client_parse_response(const char *data, size_t len, size_t max_body,

@@ -97,6 +97,37 @@ static void test_get_is_consistent_after_write(void **state)
     kapi_cobj_unref(o);
 }
 
+/* What the garbage collector reads from a cached object without parsing it:
+ * the owner uids in order (entries without a uid skipped) and the deletion
+ * state with the two finalizers it acts on. */
+static void test_cobj_gc_facts(void **state)
+{
+    (void)state;
+    const char *dep = "{\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"uid\":\"u1\","
+                      "\"ownerReferences\":[{\"uid\":\"o1\"},{\"name\":\"no-uid\"},{\"uid\":\"o2\"}]}}";
+    struct kapi_cobj *o = kapi_cobj_from_kv(NULL, "/registry/x/n/a", dep, strlen(dep), 5, 5);
+    assert_non_null(o->owner_uids);
+    assert_string_equal(o->owner_uids[0], "o1");
+    assert_string_equal(o->owner_uids[1], "o2");
+    assert_null(o->owner_uids[2]);
+    assert_int_equal(o->gc_flags, 0);
+    kapi_cobj_unref(o);
+
+    const char *del = "{\"metadata\":{\"name\":\"b\",\"uid\":\"u2\",\"ownerReferences\":[],"
+                      "\"deletionTimestamp\":\"2026-01-01T00:00:00Z\","
+                      "\"finalizers\":[\"example.com/x\",\"foregroundDeletion\"]}}";
+    o = kapi_cobj_from_kv(NULL, "/registry/x/b", del, strlen(del), 6, 6);
+    assert_null(o->owner_uids);
+    assert_int_equal(o->gc_flags, KAPI_COBJ_DELETING | KAPI_COBJ_FIN_FG);
+    kapi_cobj_unref(o);
+
+    /* finalizers without a deletion mark are not a deletion */
+    const char *fin = "{\"metadata\":{\"name\":\"c\",\"uid\":\"u3\",\"finalizers\":[\"orphan\"]}}";
+    o = kapi_cobj_from_kv(NULL, "/registry/x/c", fin, strlen(fin), 7, 7);
+    assert_int_equal(o->gc_flags, 0);
+    kapi_cobj_unref(o);
+}
+
 static void test_list_filters_and_pages(void **state)
 {
     struct fx *f = *state;
@@ -353,6 +384,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get_is_consistent_after_write, setup, teardown),
+        cmocka_unit_test(test_cobj_gc_facts),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_replay_live_and_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_initial_state_and_expired_start, setup, teardown),

@@ -312,6 +312,43 @@ static void test_owner_recreated_with_new_uid(void **state)
     assert_true(exists(f, key));
 }
 
+static const char *put_json(struct fx *f, const char *group, const char *resource, const char *ns,
+                            const char *name, const char *json)
+{
+    const char *key = kapi_registry_key(f->pool, kapi_registry_find(f->reg, group, "v1", resource), ns, name);
+    struct kapi_write w = {.op = KAPI_WRITE_CREATE, .key = key, .value = json, .len = strlen(json)};
+    struct kapi_write_result r = {0};
+    assert_int_equal(kapi_store_write(f->store, &w, &r), 0);
+    kapi_write_result_dispose(&r);
+    return key;
+}
+
+/* A namespaced dependent may own through a cluster-scoped owner, not through
+ * an object of another namespace that carries the uid it names. The
+ * collector stays quiet while nothing changes (its scans settle), then
+ * reacts to the owner's deletion. */
+static void test_owner_scope(void **state)
+{
+    struct fx *f = *state;
+    const char *cr = put_json(f, "rbac.authorization.k8s.io", "clusterroles", NULL, "viewer",
+                              "{\"kind\":\"ClusterRole\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+                              "\"metadata\":{\"name\":\"viewer\",\"uid\":\"uid-viewer\"}}");
+    const char *kept = create(f, "", "configmaps", "ConfigMap", "kept",
+                              ref(f, "rbac.authorization.k8s.io/v1", "ClusterRole", "viewer", false), NULL);
+    /* "uid-elsewhere" lives in namespace "other" only: not an owner for "ns" */
+    put_json(f, "", "configmaps", "other", "elsewhere",
+             "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"elsewhere\","
+             "\"namespace\":\"other\",\"uid\":\"uid-elsewhere\"}}");
+    const char *stray = create(f, "", "configmaps", "ConfigMap", "stray",
+                               ref(f, "v1", "ConfigMap", "elsewhere", false), NULL);
+    f->gc = kapi_gc_start(f->store, f->cache, f->reg);
+    assert_true(wait_for(f, stray, false, 5000));
+    usleep(1200 * 1000); /* several scan periods with no change */
+    assert_true(exists(f, kept));
+    delete_key(f, cr);
+    assert_true(wait_for(f, kept, false, 5000));
+}
+
 static void test_stop_null(void **state)
 {
     (void)state;
@@ -328,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_recreated_with_new_uid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_scope, setup, teardown),
         cmocka_unit_test(test_stop_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,25 @@ int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, 
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     if (check_namespace(pool, k, md, url_ns, bad_request) < 0)
         return -1;
+    /* What the client may not set; the store fills them in after mutating
+     * admission (webhooks see neither a uid nor a creation time). */
+    kapi_obj_del(md, "uid");
+    kapi_obj_del(md, "creationTimestamp");
+    kapi_obj_del(md, "resourceVersion");
+    kapi_obj_del(md, "selfLink");
+    kapi_obj_del(md, "deletionTimestamp");
+    kapi_obj_del(md, "deletionGracePeriodSeconds");
+    kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
+    kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
+    kapi_defaults_apply(pool, k->group, k->version, k->kind, obj);
+    return 0;
+}
+
+/* The store's part of a create, after mutating admission: the generated
+ * name, uid and creation time, then the strategy's preparation. */
+static void fill_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                        struct kapi_value *md)
+{
     const char *name = kapi_obj_get_str(md, "name");
     const char *gen = kapi_obj_get_str(md, "generateName");
     if ((!name || !name[0]) && gen && gen[0]) {
@@ -122,28 +141,23 @@ int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, 
     char uid[37];
     kapi_uuid(uid);
     kapi_obj_set(pool, md, "uid", kapi_value_str(pool, uid));
-    kapi_obj_del(md, "resourceVersion");
-    kapi_obj_del(md, "selfLink");
+    kapi_obj_set(pool, md, "creationTimestamp", kapi_value_str(pool, kapi_meta_now(pool)));
     kapi_obj_del(md, "deletionTimestamp");
     kapi_obj_del(md, "deletionGracePeriodSeconds");
-    kapi_obj_set(pool, md, "creationTimestamp", kapi_value_str(pool, kapi_meta_now(pool)));
     if (k->flags & KAPI_KIND_GENERATION)
         kapi_obj_set(pool, md, "generation", kapi_value_int(pool, 1));
     else
         kapi_obj_del(md, "generation");
-    kapi_obj_set(pool, obj, "kind", kapi_value_str(pool, k->kind));
-    kapi_obj_set(pool, obj, "apiVersion", kapi_value_str(pool, k->api_version));
-    kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     if (k->crd)
         kapi_crd_prepare_create(pool, k, obj);
-    return 0;
 }
 
 void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                struct kapi_field_errors *errs)
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
-    /* the create strategy again, on what mutating admission left (a pod's
+    fill_create(pool, k, obj, md);
+    /* the create strategy, on what mutating admission left (a pod's
      * qosClass follows the resources LimitRanger filled in) */
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     if (is_service(k))

@@ -24,9 +24,11 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
 /* The two halves of the above, for the REST paths, which run mutating
  * admission between them as upstream does (decode and defaults, mutating
  * admission, then the strategy's preparation and validation):
- * default_* fill system fields and apply defaults (-1 with *bad_request as
- * above); validate_* bump generation (updates), validate into errs, and
- * canonicalize. */
+ * default_* check the namespace and apply defaults (-1 with *bad_request as
+ * above; on create the system fields are wiped, so mutating admission sees
+ * no uid, creation time or generated name, as upstream); validate_* fill
+ * the system fields (create) or bump generation (update), run the
+ * strategy, validate into errs, and canonicalize. */
 int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const char *url_ns, const char **bad_request);
 void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,

@@ -200,6 +200,42 @@ def test_mutation_is_stored(kapi, hook):
     assert cm["metadata"]["labels"] == {"mutated": "yes", "extra": "1"}
 
 
+def test_webhooks_see_system_fields_as_upstream(kapi, hook):
+    """As kube-apiserver: the object a mutating webhook gets on create has no
+    uid, creation time or generated name yet (the store fills them in after
+    mutating admission, and wipes any the client sent); the validating
+    webhook sees the object as it will be stored."""
+    body = configmap("")
+    del body["metadata"]["name"]
+    body["metadata"]["generateName"] = "seen-"
+    body["metadata"]["uid"] = "client-chosen-uid"
+    body["metadata"]["creationTimestamp"] = "2001-01-01T00:00:00Z"
+
+    def created():
+        n = len(hook.reviews)
+        status, out = kapi.json("POST", f"/api/v1/namespaces/{WH_NS}/configmaps", body)
+        assert status == 201, out
+        assert out["metadata"]["labels"] == {"mutated": "yes"}
+        return n, out
+    n, out = eventually(created)
+    name, uid = out["metadata"]["name"], out["metadata"]["uid"]
+    assert name.startswith("seen-") and len(name) == len("seen-") + 5
+    assert uid != "client-chosen-uid" and out["metadata"]["creationTimestamp"] != "2001-01-01T00:00:00Z"
+    mine = [(p, r["request"]) for p, r in hook.reviews[n:]
+            if r["request"]["operation"] == "CREATE" and
+            (r["request"]["object"]["metadata"].get("generateName") == "seen-")]
+    mutating = [req for p, req in mine if p.startswith("/mutate")]
+    validating = [req for p, req in mine if p.startswith("/validate")]
+    assert mutating and validating, mine
+    m = mutating[-1]
+    assert m.get("name", "") == "" and "name" not in m["object"]["metadata"], m  # name is omitempty
+    assert "uid" not in m["object"]["metadata"] and "creationTimestamp" not in m["object"]["metadata"], m
+    v = validating[-1]
+    assert v["name"] == name
+    assert v["object"]["metadata"]["name"] == name and v["object"]["metadata"]["uid"] == uid
+    assert v["object"]["metadata"]["labels"] == {"mutated": "yes"}
+
+
 def test_mutation_comes_before_validation(kapi, hook):
     """As upstream: mutating admission runs before the object is validated,
     so a webhook may repair an object and must not break one."""

@@ -60,8 +60,7 @@ static const char *cut_runes(struct kapi_pool *pool, const char *s, long max)
     return kapi_pool_strndup(pool, s, (size_t)((const char *)u - s));
 }
 
-/* Adds a header text cut to WARN_ITEM_RUNES when truncating; false for text
- * that cannot be sent (not UTF-8). */
+/* Adds a header text, cut to WARN_ITEM_RUNES runes when truncating. */
 static void warn_header(struct kapi_req *r, const char *text, long runes)
 {
     if (runes > WARN_ITEM_RUNES && r->warn_truncating) {
@@ -93,8 +92,7 @@ void kapi_req_warn(struct kapi_req *r, const char *msg)
     long runes = utf8_runes(text);
     if (runes < 0)
         return;
-    if (r->warn_truncating || r->warn_runes + (size_t)(runes > WARN_ITEM_RUNES && r->warn_truncating
-                                                           ? WARN_ITEM_RUNES : runes) <= WARN_TOTAL_RUNES) {
+    if (r->warn_truncating || r->warn_runes + (size_t)runes <= WARN_TOTAL_RUNES) {
         warn_header(r, text, runes);
         return;
     }

@@ -722,6 +722,12 @@ void kapi_warnings_on_create(struct kapi_pool *pool, const char *group, const ch
         pvc(c, obj);
     } else if (is(group, kind, "node.k8s.io", "RuntimeClass")) {
         runtime_class(c, obj);
+    } else if (is(group, kind, "networking.k8s.io", "Ingress")) {
+        /* on create only, and only without spec.ingressClassName */
+        if (kv_get(kv_get(kv_get(obj, "metadata"), "annotations"), "kubernetes.io/ingress.class") &&
+            !kv_get(spec, "ingressClassName"))
+            kv_warn(c, "annotation \"kubernetes.io/ingress.class\" is deprecated, please use "
+                       "'spec.ingressClassName' instead");
     }
 }
 

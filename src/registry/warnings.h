@@ -1,7 +1,7 @@
 /* registry/warnings: the warnings kube-apiserver 1.33's registry strategies
  * return from WarningsOnCreate / WarningsOnUpdate for built-in kinds (pods
  * and every pod template, services, persistent volumes and claims, runtime
- * classes), the ones a pod's create-time AppArmor sync adds, and the
+ * classes, ingresses), the ones a pod's create-time AppArmor sync adds, and the
  * deprecation warning of whole built-in resources (core/v1 Endpoints).
  * The endpoints layer sends each as a `Warning: 299 - "..."` header.
  * Design: docs/internals/validation.md ("Warnings"). */

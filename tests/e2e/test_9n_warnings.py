@@ -4,7 +4,6 @@ the raw response carries `Warning: 299 - "<Go-quoted text>"` headers."""
 import http.client
 import json
 
-import yaml
 
 ARCH = ('spec.nodeSelector[beta.kubernetes.io/arch]: deprecated since v1.14; use "kubernetes.io/arch" '
         'instead')
@@ -212,3 +211,14 @@ def test_strategy_warnings_before_validating_admission(kapi):
     assert got[0] == ARCH
     assert got[1].startswith('would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)')
     assert len(got) == 2
+
+
+def test_ingress_class_annotation(kapi):
+    ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+           "metadata": {"name": "w-ing", "annotations": {"kubernetes.io/ingress.class": "nginx"}},
+           "spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}}
+    p = kapi.kubectl("create", "-f", "-", input=json.dumps(ing))
+    assert warnings(p.stderr) == [
+        "annotation \"kubernetes.io/ingress.class\" is deprecated, please use 'spec.ingressClassName' instead"]
+    # not on update
+    assert warnings(kapi.kubectl("annotate", "ingress", "w-ing", "a=b").stderr) == []

@@ -352,6 +352,16 @@ static void test_storage_and_runtime_class(void **state)
     create("node.k8s.io", "RuntimeClass",
            "{'metadata':{'name':'r'},'handler':'h','scheduling':{'nodeSelector':{'beta.kubernetes.io/arch':'x'}}}",
            "scheduling.nodeSelector: deprecated since v1.14; use \"kubernetes.io/arch\" instead");
+    create("networking.k8s.io", "Ingress",
+           "{'metadata':{'name':'i','annotations':{'kubernetes.io/ingress.class':'nginx'}},'spec':{}}",
+           "annotation \"kubernetes.io/ingress.class\" is deprecated, please use 'spec.ingressClassName' instead");
+    create("networking.k8s.io", "Ingress",
+           "{'metadata':{'name':'i','annotations':{'kubernetes.io/ingress.class':'nginx'}},'spec':{"
+           "'ingressClassName':'nginx'}}",
+           "");
+    update("networking.k8s.io", "Ingress", NULL,
+           "{'metadata':{'name':'i','annotations':{'kubernetes.io/ingress.class':'nginx'}},'spec':{}}",
+           "{'metadata':{'name':'i'},'spec':{}}", "");
     create("", "ConfigMap", "{'metadata':{'name':'a.b'}}", "");
     assert_string_equal(kapi_resource_deprecation("", "v1", "endpoints"),
                         "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice");

@@ -4,7 +4,6 @@ the raw response carries `Warning: 299 - "<Go-quoted text>"` headers."""
 import http.client
 import json
 
-
 ARCH = ('spec.nodeSelector[beta.kubernetes.io/arch]: deprecated since v1.14; use "kubernetes.io/arch" '
         'instead')
 TMPL_ARCH = "spec.template." + ARCH

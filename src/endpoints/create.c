@@ -120,7 +120,10 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
     }
     kapi_kind_prepare_create_user(r->pool, sk, obj, &r->user);
     struct kapi_field_errors errs = {0};
-    kapi_meta_validate_create(r->pool, sk, obj, &errs);
+    struct kapi_warnings warns = {0};
+    kapi_meta_validate_create(r->pool, sk, obj, &errs, &warns);
+    for (size_t i = 0; i < warns.len; i++)
+        kapi_req_warn(r, warns.items[i]);
     const char *name = kapi_value_cstr(kapi_value_path(obj, "metadata", "name", NULL));
     if (errs.len) {
         kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, name ? name : "", &errs));

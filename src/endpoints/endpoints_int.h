@@ -16,7 +16,9 @@ struct kapi_qparam {
     const char *name, *value; /* decoded */
 };
 
-#define KAPI_MAX_WARNINGS 32
+/* Warning headers one response carries at most (upstream caps the text at
+ * 4096 runes in all, so this is only a safety bound). */
+#define KAPI_MAX_WARNINGS 128
 
 /* One API request on its way through the pipeline; lives in http->pool. */
 struct kapi_req {
@@ -45,8 +47,12 @@ struct kapi_req {
     const char *partial_version;   /* meta.k8s.io/v1 or v1beta1 for KAPI_AS_PARTIAL */
     struct kapi_json_dup *body_dups; /* duplicate keys kapi_decode_body found */
     const char *authz_reason;        /* the authorizer's reason for a denial */
-    const char *warnings[KAPI_MAX_WARNINGS];
+    const char *warnings[KAPI_MAX_WARNINGS]; /* header texts, as kapi_req_warn keeps them */
     size_t nwarnings;
+    const char **warn_seen;          /* every text added, for de-duplication and replay */
+    size_t nwarn_seen, warn_seen_cap;
+    size_t warn_runes;               /* runes of text in the headers so far */
+    bool warn_truncating;
     bool fields_tracked;             /* managedFields already set (server-side apply) */
 
     /* audit (src/audit): the request's ID (Audit-Id header), when it came,
@@ -94,6 +100,11 @@ void kapi_respond_cobj(struct kapi_req *r, int code, struct kapi_cobj *o);
 /* Raw bytes with a content type (discovery, openapi, health). */
 void kapi_respond_raw(struct kapi_req *r, int code, const char *content_type, const char *body, size_t len,
                       const struct kapi_http_header *extra, size_t nextra);
+/* Adds a warning the way upstream's warning recorder does: empty texts and
+ * repeats are dropped; once the texts would pass 4096 runes in all, every
+ * text (the earlier ones again) is cut to 256 runes, and texts stop being
+ * added when 4096 runes are reached; text that is not UTF-8 is not sent.
+ * respond.c sends each as `Warning: 299 - <Go-quoted text>`. */
 void kapi_req_warn(struct kapi_req *r, const char *msg);
 /* The request's audit ID (the client's Audit-ID or a new UUID). */
 const char *kapi_req_audit_id(struct kapi_req *r);

@@ -16,6 +16,7 @@
 #include "discovery.h"
 #include "openapi.h"
 #include "openapi_pb.h"
+#include "../registry/warnings.h"
 #include "endpoints_int.h"
 
 /* Anyone may read these (upstream's system:public-info-viewer). */
@@ -508,6 +509,8 @@ static void serve_resource(struct kapi_req *r)
     }
     if (r->kind->crd && r->kind->crd->deprecation_warning)
         kapi_req_warn(r, r->kind->crd->deprecation_warning);
+    else if (!r->kind->crd && kapi_resource_deprecation(r->group, r->version, r->resource))
+        kapi_req_warn(r, kapi_resource_deprecation(r->group, r->version, r->resource));
     /* Names must be usable as one path segment. */
     if (r->name) {
         const char *msgs[KAPI_NAME_MSGS_MAX];

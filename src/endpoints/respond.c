@@ -1,20 +1,110 @@
 /* Writing responses: every API answer leaves through these functions, so
  * headers (Audit-Id, Cache-Control, Warning) and encodings are uniform. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../codec/json.h"
 #include "../codec/yaml.h"
 #include "../schema/protobuf.h"
+#include "../api/names.h"
 #include "../api/status.h"
 #include "endpoints_int.h"
 
 #define MAX_RESPONSE_HEADERS (8 + KAPI_MAX_WARNINGS)
 
+#define WARN_TOTAL_RUNES 4096
+#define WARN_ITEM_RUNES 256
+
+/* Runes in s, or -1 when s is not valid UTF-8 (utf8.ValidString). */
+static long utf8_runes(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    long n = 0;
+    while (*u) {
+        size_t w;
+        uint32_t cp;
+        if (u[0] < 0x80)
+            w = 1, cp = u[0];
+        else if ((u[0] & 0xE0) == 0xC0)
+            w = 2, cp = u[0] & 0x1F;
+        else if ((u[0] & 0xF0) == 0xE0)
+            w = 3, cp = u[0] & 0x0F;
+        else if ((u[0] & 0xF8) == 0xF0)
+            w = 4, cp = u[0] & 0x07;
+        else
+            return -1;
+        for (size_t i = 1; i < w; i++) {
+            if ((u[i] & 0xC0) != 0x80)
+                return -1;
+            cp = cp << 6 | (u[i] & 0x3F);
+        }
+        if ((w == 2 && cp < 0x80) || (w == 3 && cp < 0x800) || (w == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return -1;
+        u += w;
+        n++;
+    }
+    return n;
+}
+
+/* The first max runes of a valid UTF-8 text. */
+static const char *cut_runes(struct kapi_pool *pool, const char *s, long max)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (long n = 0; *u && n < max; n++) {
+        u++;
+        while ((*u & 0xC0) == 0x80)
+            u++;
+    }
+    return kapi_pool_strndup(pool, s, (size_t)((const char *)u - s));
+}
+
+/* Adds a header text, cut to WARN_ITEM_RUNES runes when truncating. */
+static void warn_header(struct kapi_req *r, const char *text, long runes)
+{
+    if (runes > WARN_ITEM_RUNES && r->warn_truncating) {
+        text = cut_runes(r->pool, text, WARN_ITEM_RUNES);
+        runes = WARN_ITEM_RUNES;
+    }
+    r->warn_runes += (size_t)runes;
+    if (r->nwarnings < KAPI_MAX_WARNINGS)
+        r->warnings[r->nwarnings++] = text;
+}
+
 void kapi_req_warn(struct kapi_req *r, const char *msg)
 {
-    if (r->nwarnings < KAPI_MAX_WARNINGS)
-        r->warnings[r->nwarnings++] = kapi_pool_strdup(r->pool, msg);
+    if (!msg || !*msg || (r->warn_truncating && r->warn_runes >= WARN_TOTAL_RUNES))
+        return;
+    for (size_t i = 0; i < r->nwarn_seen; i++)
+        if (strcmp(r->warn_seen[i], msg) == 0)
+            return;
+    if (r->nwarn_seen == r->warn_seen_cap) {
+        size_t cap = r->warn_seen_cap ? r->warn_seen_cap * 2 : 8;
+        const char **seen = kapi_pool_alloc(r->pool, cap * sizeof(*seen));
+        if (r->nwarn_seen)
+            memcpy(seen, r->warn_seen, r->nwarn_seen * sizeof(*seen));
+        r->warn_seen = seen;
+        r->warn_seen_cap = cap;
+    }
+    const char *text = kapi_pool_strdup(r->pool, msg);
+    r->warn_seen[r->nwarn_seen++] = text;
+    long runes = utf8_runes(text);
+    if (runes < 0)
+        return;
+    if (r->warn_truncating || r->warn_runes + (size_t)runes <= WARN_TOTAL_RUNES) {
+        warn_header(r, text, runes);
+        return;
+    }
+    /* over the limit: start again with every text cut short */
+    r->warn_truncating = true;
+    r->warn_runes = 0;
+    r->nwarnings = 0;
+    for (size_t i = 0; i < r->nwarn_seen; i++) {
+        long n = utf8_runes(r->warn_seen[i]);
+        if (n >= 0)
+            warn_header(r, r->warn_seen[i], n);
+    }
 }
 
 const char *kapi_req_audit_id(struct kapi_req *r)
@@ -41,15 +131,9 @@ static size_t common_headers(struct kapi_req *r, struct kapi_http_header *h, con
     for (size_t i = 0; i < r->nwarnings; i++) {
         struct kapi_buf b;
         kapi_buf_init(&b, 0);
+        /* upstream's NewWarningHeader: code, agent "-", strconv.Quote(text) */
         kapi_buf_puts(&b, "299 - ");
-        /* Warning text is a quoted-string: escape quotes and backslashes. */
-        kapi_buf_putc(&b, '"');
-        for (const char *c = r->warnings[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                kapi_buf_putc(&b, '\\');
-            kapi_buf_putc(&b, *c);
-        }
-        kapi_buf_putc(&b, '"');
+        kapi_go_quote_buf(&b, r->warnings[i], strlen(r->warnings[i]));
         h[n++] = (struct kapi_http_header){"Warning", kapi_pool_strndup(r->pool, b.data, b.len)};
         kapi_buf_dispose(&b);
     }

@@ -60,8 +60,11 @@ int kapi_rest_store_update(struct kapi_req *r, struct kapi_value *obj, const str
         return KAPI_STORE_IO;
     }
     struct kapi_field_errors errs = {0};
+    struct kapi_warnings warns = {0};
     kapi_meta_validate_update(r->pool, r->kind->storage_kind ? r->kind->storage_kind : r->kind, obj, old,
-                              r->subresource, &errs);
+                              r->subresource, &errs, &warns);
+    for (size_t i = 0; i < warns.len; i++)
+        kapi_req_warn(r, warns.items[i]);
     if (errs.len) {
         kapi_respond_status(r, kapi_status_invalid(r->pool, r->kind->group, r->kind->kind, r->name, &errs));
         return KAPI_STORE_IO;

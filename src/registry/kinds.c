@@ -370,7 +370,7 @@ static const struct kapi_value *present(const struct kapi_value *v)
     return v && v->type == KAPI_V_OBJECT ? v : NULL;
 }
 
-void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod)
+void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod, struct kapi_warnings *warns)
 {
     struct kapi_value *spec = kapi_obj_get(pod, "spec");
     if (!spec || spec->type != KAPI_V_OBJECT)
@@ -401,17 +401,24 @@ void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod)
                 }
             } else if (!ctr_prof) {
                 struct kapi_value *prof = apparmor_field_for(pool, ann);
-                if (prof && !apparmor_same(prof, pod_prof))
+                bool copy = prof && !apparmor_same(prof, pod_prof);
+                if (copy)
                     kapi_obj_set(pool, kapi_obj_ensure_obj(pool, c, "securityContext"), "appArmorProfile", prof);
+                /* an annotation that gave no field, or became one, is reported */
+                if (!prof || copy)
+                    kapi_warnings_add(pool, warns,
+                                      kapi_pool_printf(pool, "metadata.annotations[%s]: deprecated since v1.30; use "
+                                                             "the \"appArmorProfile\" field instead", key));
             }
         }
     }
 }
 
-void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj)
+void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                                    struct kapi_warnings *warns)
 {
     if (kind_is(k, "", "Pod"))
-        kapi_pod_apparmor_sync(pool, obj);
+        kapi_pod_apparmor_sync(pool, obj, warns);
 }
 
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj)

@@ -7,12 +7,15 @@
 #define KAPI_KINDS_H
 
 #include "registry.h"
+#include "warnings.h"
 
 /* Applies the kind's create-time changes to a prepared object. */
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
 /* The kind's create-time changes made before validation (upstream's
- * PrepareForCreate): a pod's AppArmor version skew sync. */
-void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
+ * PrepareForCreate): a pod's AppArmor version skew sync, whose warnings
+ * go to warns (may be NULL). */
+void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
+                                    struct kapi_warnings *warns);
 /* 1.33's AppArmor sync on pod create (not for spec.os.name windows): for
  * each init, regular and ephemeral container, with no
  * container.apparmor.security.beta.kubernetes.io/<name> annotation the
@@ -20,8 +23,12 @@ void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_ki
  * else from the pod's (unconfined, runtime/default, localhost/<profile>;
  * nothing for a Localhost type without a profile); with an annotation and
  * no container profile, a known and valid annotation value becomes the
- * container's profile unless it equals the pod's. */
-void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod);
+ * container's profile unless it equals the pod's. Each annotation that
+ * gives no valid profile, or whose profile is copied, adds the warning
+ * `metadata.annotations[<key>]: deprecated since v1.30; use the
+ * "appArmorProfile" field instead` to warns (may be NULL), as upstream's
+ * PrepareForCreate does before validation. */
+void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod, struct kapi_warnings *warns);
 struct kapi_user;
 /* The create-time changes that depend on the requesting user (upstream's
  * PrepareForCreate with the request context): a CertificateSigningRequest's

@@ -153,7 +153,7 @@ static void fill_create(struct kapi_pool *pool, const struct kapi_kind *k, struc
 }
 
 void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                               struct kapi_field_errors *errs)
+                               struct kapi_field_errors *errs, struct kapi_warnings *warns)
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     fill_create(pool, k, obj, md);
@@ -162,11 +162,13 @@ void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k
     kapi_defaults_prepare_create(pool, k->group, k->version, k->kind, obj);
     if (is_service(k))
         kapi_svc_prepare(pool, obj, NULL);
-    kapi_kind_prepare_create_early(pool, k, obj);
+    kapi_kind_prepare_create_early(pool, k, obj, warns);
     kapi_validate_object_meta(pool, md, kapi_kind_name_fn(k), k->res->namespaced, errs);
     kapi_validate_kind(pool, k->group, k->version, k->kind, obj, NULL, errs);
     if (k->crd)
         kapi_crd_validate(pool, k, obj, NULL, errs);
+    else if (!errs->len)
+        kapi_warnings_on_create(pool, k->group, k->kind, obj, warns);
     kapi_kind_prepare_create(pool, k, obj); /* after validation, like a strategy's Canonicalize */
     kapi_meta_canonicalize(pool, obj);
 }
@@ -176,7 +178,7 @@ int kapi_meta_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, 
 {
     if (kapi_meta_default_create(pool, k, obj, url_ns, bad_request) < 0)
         return -1;
-    kapi_meta_validate_create(pool, k, obj, errs);
+    kapi_meta_validate_create(pool, k, obj, errs, NULL);
     return 0;
 }
 
@@ -233,7 +235,8 @@ int kapi_meta_default_update(struct kapi_pool *pool, const struct kapi_kind *k, 
 }
 
 void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                               const struct kapi_value *old, const char *subresource, struct kapi_field_errors *errs)
+                               const struct kapi_value *old, const char *subresource, struct kapi_field_errors *errs,
+                               struct kapi_warnings *warns)
 {
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
     const struct kapi_value *omd = kapi_obj_get(old, "metadata");
@@ -252,6 +255,8 @@ void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k
         kapi_validate_kind(pool, k->group, k->version, k->kind, obj, old, errs);
     if (k->crd)
         kapi_crd_validate(pool, k, obj, old, errs);
+    else if (!errs->len)
+        kapi_warnings_on_update(pool, k->group, k->kind, subresource, obj, old, warns);
     kapi_kind_prepare_update(pool, k, obj, old);
     kapi_meta_canonicalize(pool, obj);
 }
@@ -262,7 +267,7 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
 {
     if (kapi_meta_default_update(pool, k, obj, old, url_ns, bad_request) < 0)
         return -1;
-    kapi_meta_validate_update(pool, k, obj, old, subresource, errs);
+    kapi_meta_validate_update(pool, k, obj, old, subresource, errs, NULL);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "../api/names.h"
 #include "registry.h"
+#include "warnings.h"
 
 /* Fills a create body's metadata: namespace from the URL (a different one in
  * the body sets *bad_request), generated name, uid, creationTimestamp,
@@ -28,15 +29,19 @@ int kapi_meta_prepare_update(struct kapi_pool *pool, const struct kapi_kind *k, 
  * above; on create the system fields are wiped, so mutating admission sees
  * no uid, creation time or generated name, as upstream); validate_* fill
  * the system fields (create) or bump generation (update), run the
- * strategy, validate into errs, and canonicalize. */
+ * strategy, validate into errs, and canonicalize. warns (may be NULL)
+ * receives the strategy's warnings in upstream's order: those of the
+ * create-time preparation (always), then WarningsOnCreate /
+ * WarningsOnUpdate once validation found nothing (registry/warnings.h). */
 int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const char *url_ns, const char **bad_request);
 void kapi_meta_validate_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                               struct kapi_field_errors *errs);
+                               struct kapi_field_errors *errs, struct kapi_warnings *warns);
 int kapi_meta_default_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                              const struct kapi_value *old, const char *url_ns, const char **bad_request);
 void kapi_meta_validate_update(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
-                               const struct kapi_value *old, const char *subresource, struct kapi_field_errors *errs);
+                               const struct kapi_value *old, const char *subresource, struct kapi_field_errors *errs,
+                               struct kapi_warnings *warns);
 /* kind/apiVersion/metadata first, metadata keys in ObjectMeta's order. */
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj);
 /* The object's bytes as stored: compact JSON without resourceVersion. The

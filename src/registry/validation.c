@@ -18,6 +18,17 @@ char *kv_path(struct kv_ctx *c, const char *fmt, ...)
     return s;
 }
 
+void kv_warn(struct kv_ctx *c, const char *fmt, ...)
+{
+    if (!c->warns)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = kapi_pool_vprintf(c->pool, fmt, ap);
+    va_end(ap);
+    kapi_warnings_add(c->pool, c->warns, s);
+}
+
 const struct kapi_value *kv_get(const struct kapi_value *o, const char *key)
 {
     if (!o || o->type != KAPI_V_OBJECT)

@@ -683,3 +683,116 @@ void kv_node(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_v
     if (strcmp(kv_str0(spec, "externalID"), kv_str0(ospec, "externalID")))
         kapi_ferr_forbidden(c->pool, c->errs, "spec.externalID", "may not be updated");
 }
+
+/* ---- Warnings for IPs and CIDRs in non-standard forms (apimachinery's
+ * GetWarningsForIP / GetWarningsForCIDR). */
+
+/* Go's netip.Addr.String() of an IPv6 address: lower-case hex groups, the
+ * first longest run of two or more zero groups written as "::". */
+static void fmt_v6(const unsigned char b[16], char out[64])
+{
+    unsigned g[8];
+    for (int i = 0; i < 8; i++)
+        g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (g[i]) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && !g[j])
+            j++;
+        if (j - i > best_len && j - i >= 2)
+            best = i, best_len = j - i;
+        i = j;
+    }
+    size_t n = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            n += (size_t)snprintf(out + n, 64 - n, "::");
+            i += best_len - 1;
+            continue;
+        }
+        if (i && !(best >= 0 && i == best + best_len))
+            out[n++] = ':';
+        n += (size_t)snprintf(out + n, 64 - n, "%x", g[i]);
+    }
+    out[n] = 0;
+}
+
+/* Go's net.IP.String(): a dotted quad for IPv4 and IPv4-mapped addresses. */
+static void fmt_ip(const struct kv_ip *ip, char out[64])
+{
+    if (ip->v4)
+        snprintf(out, 64, "%u.%u.%u.%u", ip->b[12], ip->b[13], ip->b[14], ip->b[15]);
+    else
+        fmt_v6(ip->b, out);
+}
+
+void kv_ip_warnings(struct kv_ctx *c, const char *fld, const char *v)
+{
+    struct kv_ip ip;
+    bool lz = false;
+    if (!v || !parse_ip(v, strlen(v), &ip, &lz))
+        return;
+    char s[64];
+    fmt_ip(&ip, s);
+    if (lz || (ip.v4 && !ip.v4_literal)) {
+        kv_warn(c, "%s: non-standard IP address %s will be considered invalid in a future Kubernetes release: use %s",
+                fld, kapi_go_quote(c->pool, v, strlen(v)), kapi_go_quote(c->pool, s, strlen(s)));
+        return;
+    }
+    if (!ip.v4 && strcmp(s, v))
+        kv_warn(c, "%s: IPv6 address %s should be in RFC 5952 canonical format (%s)", fld,
+                kapi_go_quote(c->pool, v, strlen(v)), kapi_go_quote(c->pool, s, strlen(s)));
+}
+
+void kv_cidr_warnings(struct kv_ctx *c, const char *fld, const char *v)
+{
+    struct kv_cidr cd;
+    bool lz = false;
+    if (!v || !parse_cidr(v, &cd, &lz))
+        return;
+    int nb;
+    const unsigned char *src = cidr_bytes(&cd, &nb);
+    bool beyond = false;
+    for (int i = cd.bits; i < cd.len; i++)
+        beyond = beyond || bit_at(src, i);
+    /* IPNet.String(): the masked network; an IPv4-mapped one prints as IPv4 */
+    struct kv_ip net = cd.ip;
+    memset(net.b, 0, 16);
+    unsigned char *dst = cd.len == 32 ? net.b + 12 : net.b;
+    for (int i = 0; i < cd.bits; i++)
+        if (bit_at(src, i))
+            dst[i / 8] |= (unsigned char)(0x80 >> (i % 8));
+    if (cd.len == 32)
+        net.b[10] = net.b[11] = 0xff;
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    net.v4 = memcmp(net.b, mapped, 12) == 0;
+    char ns[64], is[64];
+    fmt_ip(&net, ns);
+    int nbits = cd.bits;
+    if (net.v4 && cd.len == 128)
+        nbits = cd.bits > 96 ? cd.bits - 96 : 0;
+    const char *netstr = kapi_pool_printf(c->pool, "%s/%d", ns, nbits);
+    const char *qv = kapi_go_quote(c->pool, v, strlen(v));
+    size_t before = c->warns ? c->warns->len : 0;
+    if (beyond) {
+        fmt_ip(&cd.ip, is);
+        const char *single = kapi_pool_printf(c->pool, "%s/%d", is, cd.len);
+        kv_warn(c, "%s: CIDR value %s is ambiguous in this context (should be %s or %s?)", fld, qv,
+                kapi_go_quote(c->pool, netstr, strlen(netstr)), kapi_go_quote(c->pool, single, strlen(single)));
+    }
+    if (lz || (cd.ip.v4 && !cd.ip.v4_literal))
+        kv_warn(c, "%s: non-standard CIDR value %s will be considered invalid in a future Kubernetes release: use %s",
+                fld, qv, kapi_go_quote(c->pool, netstr, strlen(netstr)));
+    if ((c->warns ? c->warns->len : 0) == before && !cd.ip.v4) {
+        /* netip.Prefix.String(): the address as written (not masked) */
+        fmt_v6(cd.ip.b, is);
+        const char *pfx = kapi_pool_printf(c->pool, "%s/%d", is, cd.bits);
+        if (strcmp(pfx, v))
+            kv_warn(c, "%s: IPv6 CIDR value %s should be in RFC 5952 canonical format (%s)", fld, qv,
+                    kapi_go_quote(c->pool, pfx, strlen(pfx)));
+    }
+}

@@ -4,6 +4,7 @@
 #define KAPI_REGISTRY_VALIDATION_INT_H
 
 #include "../validation.h"
+#include "../warnings.h"
 
 struct kv_ctx {
     struct kapi_pool *pool;
@@ -24,7 +25,17 @@ struct kv_ctx {
     /* kv_label_selector skips the label value check of matchExpressions
      * values (LabelSelectorValidationOptions.AllowInvalidLabelValueInSelector) */
     bool selector_skip_values;
+    /* where kv_warn appends (the strategy warnings of registry/warnings.c);
+     * NULL while validating */
+    struct kapi_warnings *warns;
 };
+
+/* Appends one formatted warning to c->warns (nothing when it is NULL). */
+void kv_warn(struct kv_ctx *c, const char *fmt, ...) KAPI_PRINTF(2, 3);
+/* apimachinery GetWarningsForIP / GetWarningsForCIDR of a value at fld
+ * (nothing for a value that does not parse). */
+void kv_ip_warnings(struct kv_ctx *c, const char *fld, const char *v);
+void kv_cidr_warnings(struct kv_ctx *c, const char *fld, const char *v);
 
 /* Path building: kv_path(c, "%s.containers[%zu]", base, i). */
 char *kv_path(struct kv_ctx *c, const char *fmt, ...) KAPI_PRINTF(2, 3);

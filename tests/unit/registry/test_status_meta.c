@@ -150,7 +150,7 @@ static const char *synced(struct kapi_pool *pool, const char *pod)
 {
     struct kapi_value *v = parse(pool, pod);
     struct kapi_kind k = {.group = "", .kind = "Pod", .version = "v1"};
-    kapi_kind_prepare_create_early(pool, &k, v);
+    kapi_kind_prepare_create_early(pool, &k, v, NULL);
     return show(pool, v);
 }
 
@@ -222,7 +222,7 @@ static void test_apparmor_annotations_to_fields(void **state)
     struct kapi_value *o = parse(pool, "{'spec':{'template':{'spec':{'securityContext':{'appArmorProfile':"
                                        "{'type':'Unconfined'}},'containers':[{'name':'a'}]}}}}");
     struct kapi_kind k = {.group = "apps", .kind = "Deployment", .version = "v1"};
-    kapi_kind_prepare_create_early(pool, &k, o);
+    kapi_kind_prepare_create_early(pool, &k, o, NULL);
     assert_null(kapi_obj_get(o, "metadata"));
     kapi_pool_free(pool);
 }

@@ -314,7 +314,18 @@ void kapi_drop_disabled_fields(struct kapi_pool *pool, const struct kapi_kind *k
     }
     struct kapi_value *spec = kapi_obj_get(obj, "spec");
     const struct kapi_value *ospec = kapi_obj_get(old, "spec");
-    if (kind_is(k, "", "PersistentVolumeClaim")) {
+    if (kind_is(k, "", "Node")) {
+        /* not a gate: the removed DynamicKubeletConfig fields. Create drops
+         * both; an update keeps spec.configSource, a /status write
+         * status.config, only when the stored node has it */
+        bool create = main && !old;
+        if (main && is_object(spec) && (create || !set(kapi_obj_get(ospec, "configSource"))))
+            kapi_obj_del(spec, "configSource");
+        struct kapi_value *st = kapi_obj_get(obj, "status");
+        if (is_object(st) && (create || (!main && !strcmp(subresource, "status") &&
+                                         !set(kapi_value_path(old, "status", "config", NULL)))))
+            kapi_obj_del(st, "config");
+    } else if (kind_is(k, "", "PersistentVolumeClaim")) {
         if (main)
             pvc_spec(spec, ospec);
         else if (!strcmp(subresource, "status"))

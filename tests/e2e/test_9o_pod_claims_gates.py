@@ -186,3 +186,21 @@ def test_pod_template_claims_with_gate(dra):
     assert st == 422, out
     assert out["details"]["causes"] == [
         {"reason": "FieldValueRequired", "message": "Required value", "field": "template.spec.resourceClaims[0].name"}]
+
+
+def test_node_config_fields_dropped(kapi):
+    """The Node strategy drops the removed DynamicKubeletConfig fields:
+    spec.configSource and status.config on create, status.config on a
+    /status write of a node that has none; labels stay writable there."""
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n-cfg"},
+            "spec": {"configSource": {"configMap": {"namespace": "kube-system", "name": "c",
+                                                    "kubeletConfigKey": "kubelet"}}},
+            "status": {"config": {"error": "x"}}}
+    st, out = kapi.json("POST", "/api/v1/nodes", node)
+    assert st == 201, out
+    assert "configSource" not in out.get("spec", {}) and "config" not in out.get("status", {})
+    st, out = kapi.json("PATCH", "/api/v1/nodes/n-cfg/status",
+                        {"metadata": {"labels": {"l": "v"}}, "status": {"config": {"error": "y"}}},
+                        headers={"Content-Type": "application/merge-patch+json"})
+    assert st == 200, out
+    assert "config" not in out["status"] and out["metadata"]["labels"]["l"] == "v"

@@ -221,6 +221,15 @@ static void test_other_kinds(void **state)
     check("discovery.k8s.io", "EndpointSlice", NULL, "{'endpoints':[{'hints':{'forNodes':[{'name':'m'}]}}]}",
           "{'endpoints':[{'hints':{'forNodes':[{'name':'n'}]}}]}",
           "{'endpoints':[{'hints':{'forNodes':[{'name':'m'}]}}]}");
+    /* Node: the DynamicKubeletConfig fields */
+    check("", "Node", NULL, "{'spec':{'configSource':{},'podCIDR':'10.0.0.0/24'},'status':{'config':{}}}", NULL,
+          "{'spec':{'podCIDR':'10.0.0.0/24'},'status':{}}");
+    check("", "Node", NULL, "{'spec':{'configSource':{'x':1}},'status':{'config':{}}}",
+          "{'spec':{'configSource':{}}}", "{'spec':{'configSource':{'x':1}},'status':{'config':{}}}");
+    check("", "Node", NULL, "{'spec':{'configSource':{'x':1}}}", "{'spec':{}}", "{'spec':{}}");
+    check("", "Node", "status", "{'status':{'config':{'a':1}}}", "{'status':{}}", "{'status':{}}");
+    check("", "Node", "status", "{'status':{'config':{'a':1}}}", "{'status':{'config':{}}}",
+          "{'status':{'config':{'a':1}}}");
     check("apps", "Deployment", "status", "{'status':{'replicas':1,'terminatingReplicas':1}}", "{'status':{}}",
           "{'status':{'replicas':1}}");
     check("apps", "ReplicaSet", "status", "{'status':{'terminatingReplicas':1}}",

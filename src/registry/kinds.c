@@ -2,6 +2,7 @@
 #include "kinds.h"
 
 #include "../auth/authn.h"
+#include "drop.h"
 
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,7 @@ void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kin
 void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                     const struct kapi_value *old)
 {
+    kapi_drop_disabled_fields(pool, k, NULL, obj, old);
     if (!is_csr(k))
         return;
     struct kapi_value *os = kapi_obj_get(old, "spec");
@@ -240,6 +242,7 @@ void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kin
 {
     if (subresource && strcmp(subresource, "status") == 0)
         status_prepare(pool, k, obj, old);
+    kapi_drop_disabled_fields(pool, k, subresource, obj, old);
     if (!is_csr(k) || !subresource || (strcmp(subresource, "status") != 0 && strcmp(subresource, "approval") != 0))
         return;
     struct kapi_value *conds = kapi_value_path(obj, "status", "conditions", NULL);
@@ -417,6 +420,7 @@ void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod, stru
 void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                     struct kapi_warnings *warns)
 {
+    kapi_drop_disabled_fields(pool, k, NULL, obj, NULL);
     if (kind_is(k, "", "Pod"))
         kapi_pod_apparmor_sync(pool, obj, warns);
 }

@@ -12,8 +12,9 @@
 /* Applies the kind's create-time changes to a prepared object. */
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
 /* The kind's create-time changes made before validation (upstream's
- * PrepareForCreate): a pod's AppArmor version skew sync, whose warnings
- * go to warns (may be NULL). */
+ * PrepareForCreate): the fields of default-off feature gates are dropped
+ * (registry/drop.h), then a pod's AppArmor version skew sync, whose
+ * warnings go to warns (may be NULL). */
 void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                     struct kapi_warnings *warns);
 /* 1.33's AppArmor sync on pod create (not for spec.os.name windows): for
@@ -37,8 +38,10 @@ struct kapi_user;
 void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                    const struct kapi_user *user);
 /* The update-time changes made before validation (upstream's
- * PrepareForUpdate of the main resource): a CertificateSigningRequest's
- * spec is the stored one (changes are dropped, not refused). */
+ * PrepareForUpdate of the main resource): the fields of default-off
+ * feature gates not used by the stored object are dropped (registry/drop.h);
+ * a CertificateSigningRequest's spec is the stored one (changes are
+ * dropped, not refused). */
 void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                     const struct kapi_value *old);
 /* The changes a subresource update makes before validation (upstream's
@@ -57,7 +60,9 @@ void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_ki
  * VolumeAttachments and ValidatingAdmissionPolicies; the whole metadata but
  * managedFields for FlowSchemas, PriorityLevelConfigurations and custom
  * resources; nothing more for the other kinds (their status writes may
- * change labels, annotations, finalizers and ownerReferences). */
+ * change labels, annotations, finalizers and ownerReferences). Then the
+ * status, ephemeralcontainers and resize strategies' drops of default-off
+ * gate fields (registry/drop.h). */
 void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
                                    struct kapi_value *obj, const struct kapi_value *old);
 /* Applies the kind's update-time rules (e.g. a namespace's phase and

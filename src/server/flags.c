@@ -53,6 +53,7 @@ static const struct flag flags[] = {
     {"authorization-mode", F_STR, OFF(authorization_mode), "comma list of Node, RBAC, AlwaysAllow, in the order they are asked (default Node,RBAC)"},
     {"enable-admission-plugins", F_STR, OFF(enable_admission_plugins), "admission plugins to turn on in addition to the defaults"},
     {"disable-admission-plugins", F_STR, OFF(disable_admission_plugins), "admission plugins to turn off"},
+    {"feature-gates", F_STR, OFF(feature_gates), "Name=true|false,... for the gates kapi implements (src/registry/gates.c; default: 1.33's)"},
     {"controllers", F_STR, OFF(controllers), "in-process controllers, e.g. \"*\" (default) or \"*,-namespace-controller\""},
     {"anonymous-auth", F_BOOL, OFF(anonymous_auth), "requests without credentials are system:anonymous (default true); false: 401"},
     {"enable-bootstrap-token-auth", F_BOOL, OFF(enable_bootstrap_token_auth), "accept bootstrap tokens from kube-system Secrets of type bootstrap.kubernetes.io/token"},

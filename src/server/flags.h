@@ -30,6 +30,7 @@ struct kapi_flags {
     int audit_log_maxsize, audit_log_maxbackup;
     int compaction_interval_s;   /* --etcd-compaction-interval (upstream's name, used for every store) */
     const char *controllers;
+    const char *feature_gates;   /* --feature-gates */
     const char *authorization_mode;
     const char *enable_admission_plugins, *disable_admission_plugins;
     const char *endpoint_reconciler_type;

@@ -47,6 +47,7 @@
 #include "../storage/sqlite/sqlite.h"
 #include "bootstrap.h"
 #include "flags.h"
+#include "../registry/gates.h"
 
 /* A failed start: controller, cache and store threads may already run, so
  * leave without exit()'s teardown (which they could race) and without
@@ -318,6 +319,10 @@ int main(int argc, char **argv)
         return 2;
     }
     kapi_log_verbosity = fl.verbosity;
+    if (fl.feature_gates && kapi_gates_set(fl.feature_gates, err, sizeof(err)) < 0) {
+        fprintf(stderr, "Error: invalid argument \"%s\" for \"--feature-gates\" flag: %s\n", fl.feature_gates, err);
+        return 2;
+    }
 
     /* Threads inherit this mask; the main thread alone takes the signals. */
     sigset_t sigs;

@@ -6,8 +6,13 @@ ones get kube-apiserver 1.33's 422 Status (message and details.causes).
 
 Upstream runs the clusterTrustBundle rules when the ClusterTrustBundleProjection
 gate is on (beta, off by default in 1.33: the pod strategy then drops the
-field on create); kapi keeps and validates the field."""
+field on create, see test_9o_pod_claims_gates.py), so this module's server
+runs with --feature-gates=ClusterTrustBundleProjection=true."""
 import json
+
+import pytest
+
+from conftest import Kapi
 
 PODS = "/api/v1/namespaces/default/pods"
 BLOCK = "can only use volume source type of PersistentVolumeClaim or Ephemeral for block mode"
@@ -17,6 +22,13 @@ SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanum
 LABEL = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
          "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
          "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+
+
+@pytest.fixture(scope="module")
+def kapi(tmp_path_factory):
+    k = Kapi(str(tmp_path_factory.mktemp("kapi")), ["--feature-gates=ClusterTrustBundleProjection=true"]).start()
+    yield k
+    k.stop()
 
 
 def block_volumes():

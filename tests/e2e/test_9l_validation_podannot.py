@@ -8,6 +8,10 @@ import json
 import os
 import sqlite3
 
+import pytest
+
+from conftest import Kapi
+
 TOL_KEY = "scheduler.alpha.kubernetes.io/tolerations"
 COST_KEY = "controller.kubernetes.io/pod-deletion-cost"
 LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
@@ -149,9 +153,18 @@ def test_update_of_pod_stored_with_invalid_values(fresh_kapi):
          "message": f'Invalid value: "s/rx": {LABEL_VALUE_MSG}'}]
 
 
-def test_container_resource_claims(kapi):
-    """resources.claims must name entries of spec.resourceClaims (kapi keeps
-    the DynamicResourceAllocation fields, as upstream with the gate on)."""
+@pytest.fixture(scope="module")
+def dra(tmp_path_factory):
+    k = Kapi(str(tmp_path_factory.mktemp("kapi-dra")), ["--feature-gates=DynamicResourceAllocation=true"]).start()
+    yield k
+    k.stop()
+
+
+def test_container_resource_claims(dra):
+    """resources.claims must name entries of spec.resourceClaims (with
+    DynamicResourceAllocation on; off, the 1.33 default, the pod strategy
+    drops both, see test_9o_pod_claims_gates.py)."""
+    kapi = dra
     p = pod("claims", containers=[{"name": "c", "image": "nginx", "resources": {"claims": [
         {"name": "gpu"}, {"name": "gpu"}, {"name": ""}]}}])
     f = "spec.containers[0].resources.claims"

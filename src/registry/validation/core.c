@@ -349,6 +349,47 @@ static void resource_claims(struct kv_ctx *c, const struct kapi_value *claims, c
     }
 }
 
+/* validatePodResourceClaims: each entry's name (required, unique, a DNS
+ * label), then exactly one of resourceClaimName / resourceClaimTemplateName,
+ * each a DNS subdomain. The bad value of the one-of rules is the whole
+ * core.PodResourceClaim as Go's %#v prints it. */
+static void pod_resource_claims(struct kv_ctx *c, const struct kapi_value *claims, const char *fld)
+{
+    size_t n = kv_len(claims), nseen = 0;
+    const char **seen = kapi_pool_alloc(c->pool, (n + 1) * sizeof(*seen));
+    for (size_t i = 0; i < n; i++) {
+        const struct kapi_value *cl = kv_item(claims, i);
+        const char *p = kv_path(c, "%s[%zu]", fld, i), *np = kv_path(c, "%s.name", p);
+        const char *name = kv_str0(cl, "name");
+        bool dup = false;
+        for (size_t j = 0; j < nseen && !dup; j++)
+            dup = !strcmp(seen[j], name);
+        if (!*name) {
+            kapi_ferr_required(c->pool, c->errs, np, "");
+        } else if (dup) {
+            kapi_ferr_duplicate(c->pool, c->errs, np, name);
+        } else {
+            kv_name_msgs(c, np, name, kapi_is_dns1123_label);
+            seen[nseen++] = name;
+        }
+        const char *rcn = kv_str(cl, "resourceClaimName"), *rctn = kv_str(cl, "resourceClaimTemplateName");
+        if ((rcn != NULL) == (rctn != NULL)) {
+            const char *bad = kapi_pool_printf(
+                c->pool, "core.PodResourceClaim{Name:%s, ResourceClaimName:(*string)(%s), "
+                         "ResourceClaimTemplateName:(*string)(%s)}",
+                kapi_go_quote(c->pool, name, strlen(name)), rcn ? "0xc000000000" : "nil",
+                rctn ? "0xc000000000" : "nil");
+            kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, p, bad,
+                          rcn ? "at most one of `resourceClaimName` or `resourceClaimTemplateName` may be specified"
+                              : "must specify one of: `resourceClaimName`, `resourceClaimTemplateName`");
+        }
+        if (rcn)
+            kv_name_msgs(c, kv_path(c, "%s.resourceClaimName", p), rcn, kapi_is_dns1123_subdomain);
+        if (rctn)
+            kv_name_msgs(c, kv_path(c, "%s.resourceClaimTemplateName", p), rctn, kapi_is_dns1123_subdomain);
+    }
+}
+
 /* ValidateContainerResourceRequirements: the resource lists, then the claims */
 static void resources(struct kv_ctx *c, const struct kapi_value *res, const struct kapi_value *spec,
                       const char *fld)
@@ -658,6 +699,7 @@ static void host_aliases(struct kv_ctx *c, const struct kapi_value *spec, const 
 void kv_pod_spec(struct kv_ctx *c, const struct kapi_value *spec, const char *fld)
 {
     const struct kv_volumes *vols = kv_volumes(c, kv_get(spec, "volumes"), kv_path(c, "%s.volumes", fld));
+    pod_resource_claims(c, kv_get(spec, "resourceClaims"), kv_path(c, "%s.resourceClaims", fld));
     containers(c, kv_get(spec, "containers"), vols, kv_path(c, "%s.containers", fld), CT_REGULAR, spec);
     containers(c, kv_get(spec, "initContainers"), vols, kv_path(c, "%s.initContainers", fld), CT_INIT, spec);
     /* init containers share the name space of regular ones */

@@ -218,6 +218,8 @@ static inline const unsigned char *scan_plain(const unsigned char *q, const unsi
 struct frame {
     size_t start;      /* first child on the vals or mems stack */
     size_t parent_slot;/* parent's pending member index, or our index in a parent array */
+    uint64_t keybits;  /* objects: one bit per (first byte, length) of the keys so far */
+    bool maybe_dup;    /* a key's bit was already set: fold_dups must look */
     bool obj;
 };
 
@@ -752,22 +754,12 @@ static size_t fold_dups(struct parser *ps, size_t top, struct kapi_member *m, si
     size_t *offs = ps->want_dups ? ps->moffs + ps->frames[top].start : NULL;
     size_t k = 1;
     if (n <= 16) {
-        /* One bit per (length, first byte) of the keys kept so
-         * far: a key whose bit is clear cannot repeat one, so the pairwise
-         * search only runs on a collision. */
-        uint64_t seen = 0;
-#define KEY_BIT(mm) (1ULL << (((unsigned char)(mm)->key[0] + ((mm)->klen << 2)) & 63))
-        seen |= KEY_BIT(&m[0]);
         for (size_t i = 1; i < n; i++) {
-            uint64_t bit = KEY_BIT(&m[i]);
-            size_t j = k;
-            if (seen & bit) {
-                for (j = 0; j < k; j++)
-                    if (m[j].klen == m[i].klen && m[j].key[0] == m[i].key[0] &&
-                        memcmp(m[j].key, m[i].key, m[i].klen) == 0)
-                        break;
-            }
-            seen |= bit;
+            size_t j = 0;
+            for (; j < k; j++)
+                if (m[j].klen == m[i].klen && m[j].key[0] == m[i].key[0] &&
+                    memcmp(m[j].key, m[i].key, m[i].klen) == 0)
+                    break;
             if (j < k) {
                 m[j].val = m[i].val;
                 note_dup(ps, top, &m[i], offs ? offs[i] : 0);
@@ -778,7 +770,6 @@ static size_t fold_dups(struct parser *ps, size_t top, struct kapi_member *m, si
             }
         }
         return k;
-#undef KEY_BIT
     }
     size_t hcap = 64;
     while (hcap < n * 2)
@@ -868,6 +859,12 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
      * bytes may alias any memory, so a field would be reloaded after each. */
     const unsigned char *p = ps->start, *end = ps->end;
     struct pstr str;
+    /* The stacks' sizes and bases too (bases also stay in *ps for
+     * fold_dups and the release). */
+    size_t nmems = 0, nvals = 0, nframes = 0;
+    struct kapi_member *mems = ps->mems;
+    struct kapi_value **vals = ps->vals;
+    struct frame *frames = ps->frames;
 
 value:
     p = skip_ws(p, end);
@@ -879,23 +876,25 @@ value:
     case '{':
     case '[': {
         bool obj = *p == '{';
-        size_t nf = ps->nframes;
+        size_t nf = nframes;
         if (UNLIKELY(nf >= ps->max_depth)) {
             fail_at(ps, p, "exceeded max depth");
             goto out;
         }
         if (nf == ps->cap_frames)
-            ps->frames = grow(ps->frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0, nf + 1);
-        struct frame *f = &ps->frames[nf];
+            ps->frames = frames = grow(frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0, nf + 1);
+        struct frame *f = &frames[nf];
         f->obj = obj;
-        f->start = obj ? ps->nmems : ps->nvals;
+        f->keybits = 0;
+        f->maybe_dup = false;
+        f->start = obj ? nmems : nvals;
         if (nf == 0)
             f->parent_slot = 0;
         else if (f[-1].obj)
-            f->parent_slot = ps->nmems - 1;
+            f->parent_slot = nmems - 1;
         else
-            f->parent_slot = ps->nvals - f[-1].start;
-        ps->nframes = nf + 1;
+            f->parent_slot = nvals - f[-1].start;
+        nframes = nf + 1;
         p = skip_ws(p + 1, end);
         if (UNLIKELY(p >= end)) {
             fail_eof(ps);
@@ -956,22 +955,30 @@ key: {
     const unsigned char *kq = p;
     if (!(p = parse_string(ps, p, end, 0, &str)))
         goto out;
-    size_t nm = ps->nmems;
+    size_t nm = nmems;
     if (nm == ps->cap_mems) {
         size_t oldcap = ps->cap_mems;
-        ps->mems = grow(ps->mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, nm + 1);
+        ps->mems = mems = grow(mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, nm + 1);
         if (ps->want_dups) {
             size_t c2 = oldcap;
             ps->moffs = grow(ps->moffs, &c2, sizeof(*ps->moffs), ps->moffs0, nm + 1);
         }
     }
-    struct kapi_member *m = &ps->mems[nm];
+    struct kapi_member *m = &mems[nm];
     m->key = str.s;
     m->klen = str.n;
+    {
+        /* A key whose bit is clear repeats no earlier one, so objects
+         * without a collision skip the duplicate search at close. */
+        struct frame *f = &frames[nframes - 1];
+        uint64_t bit = 1ULL << (((unsigned char)str.s[0] + (str.n << 2)) & 63);
+        f->maybe_dup |= (f->keybits & bit) != 0;
+        f->keybits |= bit;
+    }
     m->val = NULL;
     if (ps->want_dups)
         ps->moffs[nm] = (size_t)(kq - ps->start);
-    ps->nmems = nm + 1;
+    nmems = nm + 1;
     /* compact JSON: the colon comes right after the key */
     if (LIKELY(p < end && *p == ':')) {
         p++;
@@ -991,18 +998,18 @@ key: {
 }
 
 have_value:
-    if (ps->nframes == 0) {
+    if (nframes == 0) {
         root = v;
         goto done;
     }
     {
-        struct frame *f = &ps->frames[ps->nframes - 1];
+        struct frame *f = &frames[nframes - 1];
         if (f->obj) {
-            ps->mems[ps->nmems - 1].val = v;
+            mems[nmems - 1].val = v;
         } else {
-            if (ps->nvals == ps->cap_vals)
-                ps->vals = grow(ps->vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, ps->nvals + 1);
-            ps->vals[ps->nvals++] = v;
+            if (nvals == ps->cap_vals)
+                ps->vals = vals = grow(vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, nvals + 1);
+            vals[nvals++] = v;
         }
         p = skip_ws(p, end);
         if (UNLIKELY(p >= end)) {
@@ -1037,13 +1044,13 @@ have_value:
     }
 
 close: {
-    size_t top = ps->nframes - 1;
-    struct frame *f = &ps->frames[top];
+    size_t top = nframes - 1;
+    struct frame *f = &frames[top];
     if (f->obj) {
         v = new_value(ps, KAPI_V_OBJECT, p);
-        size_t n = ps->nmems - f->start;
-        struct kapi_member *m = ps->mems + f->start;
-        if (n > 1)
+        size_t n = nmems - f->start;
+        struct kapi_member *m = mems + f->start;
+        if (n > 1 && f->maybe_dup)
             n = fold_dups(ps, top, m, n);
         v->u.obj.len = v->u.obj.cap = n;
         v->u.obj.members = NULL;
@@ -1051,19 +1058,19 @@ close: {
             v->u.obj.members = palloc(ps, n * sizeof(*m), p);
             memcpy(v->u.obj.members, m, n * sizeof(*m));
         }
-        ps->nmems = f->start;
+        nmems = f->start;
     } else {
         v = new_value(ps, KAPI_V_ARRAY, p);
-        size_t n = ps->nvals - f->start;
+        size_t n = nvals - f->start;
         v->u.arr.len = v->u.arr.cap = n;
         v->u.arr.items = NULL;
         if (n) {
             v->u.arr.items = palloc(ps, n * sizeof(*v->u.arr.items), p);
-            memcpy(v->u.arr.items, ps->vals + f->start, n * sizeof(*v->u.arr.items));
+            memcpy(v->u.arr.items, vals + f->start, n * sizeof(*v->u.arr.items));
         }
-        ps->nvals = f->start;
+        nvals = f->start;
     }
-    ps->nframes--;
+    nframes--;
     goto have_value;
 }
 

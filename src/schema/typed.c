@@ -702,7 +702,7 @@ static const char *parse_time(struct kapi_pool *pool, const char *v, size_t n, b
     civil_from_days(days, &y, &m, &d);
     if (y >= 0 && y <= 9999) {
         /* the common case without printf: this runs for every timestamp */
-        char *o = kapi_pool_alloc(pool, 28);
+        char o[28];
         int parts[] = {(int)(y / 100), (int)(y % 100), (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
                        (int)(rem % 60)};
         static const char seps[] = {0, '-', '-', 'T', ':', ':', 0};
@@ -721,7 +721,8 @@ static const char *parse_time(struct kapi_pool *pool, const char *v, size_t n, b
         }
         o[k++] = 'Z';
         o[k] = 0;
-        *out = o;
+        /* already canonical (what kapi and clients write): keep the text */
+        *out = k == n && memcmp(o, v, k) == 0 ? v : kapi_pool_strndup(pool, o, k);
     } else if (micro)
         *out = kapi_pool_printf(pool, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
                                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), nsec / 1000);
@@ -1035,7 +1036,7 @@ static void check_message(struct tc *t, const struct kapi_schema_msg *m, struct 
         }
         if (!out)
             *slot = kapi_value_null(t->pool);
-        else if (strcmp(out, v->u.str.s) != 0)
+        else if (out != v->u.str.s && strcmp(out, v->u.str.s) != 0)
             *slot = kapi_value_str(t->pool, out);
         return;
     case KAPI_SCHEMA_DURATION:
@@ -1143,6 +1144,13 @@ static int member_cmp(const void *a, const void *b)
     return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
+/* Whether check_elem of an object for this element type ends in a plain
+ * check_object (a struct message, not a special or a named slice). */
+static inline bool plain_msg(int kind, const struct kapi_schema_msg *em)
+{
+    return kind == KAPI_PB_MESSAGE && em && em->special == KAPI_SCHEMA_PLAIN && !(em->flags & KAPI_SCHEMA_M_SLICE);
+}
+
 /* The value of field f (not null) at the current path. */
 static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
                         const struct kapi_schema_field *f, struct kapi_value **slot)
@@ -1203,11 +1211,15 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
             kapi_buf_dispose(&b);
             return;
         }
+        bool plain = plain_msg(f->kind, em);
         for (size_t i = 0; i < v->u.arr.len && !t->fatal; i++) {
-            if (f->kind == KAPI_PB_STRING && v->u.arr.items[i]->type == KAPI_V_STRING)
+            struct kapi_value *it = v->u.arr.items[i];
+            if (f->kind == KAPI_PB_STRING && it->type == KAPI_V_STRING)
                 continue;  /* the common leaf: nothing to check */
             seg_push(t, NULL, i, false);
-            if (v->u.arr.items[i]->type == KAPI_V_NULL)
+            if (plain && it->type == KAPI_V_OBJECT)
+                check_object(t, em, it, typemeta[msg_index(em)]);  /* check_elem's end */
+            else if (it->type == KAPI_V_NULL)
                 v->u.arr.items[i] = zero_value(t, f->kind, em);
             else
                 check_elem(t, f->kind, em, &v->u.arr.items[i]);
@@ -1215,7 +1227,10 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
         }
         return;
     }
-    check_elem(t, f->kind, em, slot);
+    if (v->type == KAPI_V_OBJECT && plain_msg(f->kind, em))
+        check_object(t, em, v, typemeta[msg_index(em)]);  /* check_elem's end */
+    else
+        check_elem(t, f->kind, em, slot);
 }
 
 struct keyed {

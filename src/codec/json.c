@@ -232,6 +232,10 @@ struct dup_rec {
 
 struct parser {
     const unsigned char *start, *p, *end;
+    /* A pool copy of the input: a string without escapes is read in place
+     * there, its closing quote overwritten by the terminating NUL, so its
+     * bytes cost neither an allocation nor a copy of their own. */
+    char *copy;
     struct kapi_pool *pool;
     struct kapi_json_error *err;
     size_t max_depth;
@@ -530,10 +534,10 @@ static const unsigned char *parse_string_slow(struct parser *ps, const unsigned 
     return q;
 }
 
-/* p is at the opening quote. Fills r with a pool copy placed `extra` bytes
- * into one allocation (r->base), so a string value and its bytes cost a
- * single pool call, and returns the position after the closing quote; NULL
- * on error. */
+/* p is at the opening quote. Fills r with the string's bytes (in place in
+ * the input's copy, or for escapes a pool copy placed `extra` bytes into
+ * one allocation) and, when extra is not 0, r->base with `extra` bytes for
+ * the caller; returns the position after the closing quote, NULL on error. */
 static inline __attribute__((always_inline)) const unsigned char *
 parse_string(struct parser *ps, const unsigned char *p, const unsigned char *end, size_t extra,
              struct pstr *r)
@@ -541,22 +545,10 @@ parse_string(struct parser *ps, const unsigned char *p, const unsigned char *end
     const unsigned char *s = p + 1;
     const unsigned char *q = scan_plain(s, end);
     if (LIKELY(q < end && *q == '"')) {
+        char *d = ps->copy + (s - ps->start);
         size_t n = (size_t)(q - s);
-        char *b = palloc(ps, extra + n + 1, q);
-        char *d = b + extra;
-        /* Short strings: whole-word copies, which may read past the closing
-         * quote (still inside the input) and write into the allocation's
-         * rounding slack, beat a memcpy call. */
-        if (n <= 16 && end - s >= 16) {
-            uint64_t w0 = load8(s), w1 = load8(s + 8);
-            memcpy(d, &w0, 8);
-            if (n > 8)
-                memcpy(d + 8, &w1, 8);
-        } else {
-            memcpy(d, s, n);
-        }
         d[n] = 0;
-        r->base = b;
+        r->base = extra ? palloc(ps, extra, q) : NULL;
         r->s = d;
         r->n = n;
         return q + 1;
@@ -829,6 +821,8 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     ps->start = ps->p = (const unsigned char *)data;
     ps->end = ps->start + len;
     ps->pool = pool;
+    ps->copy = kapi_pool_alloc(pool, len + 1);
+    memcpy(ps->copy, data, len);
     ps->err = err ? err : &dummy;
     ps->err->msg[0] = 0;
     ps->err->offset = 0;

@@ -367,9 +367,9 @@ static void *palloc_slow(struct parser *ps, size_t n, const unsigned char *at)
 {
     if (n > 512)
         return kapi_pool_alloc(ps->pool, n);
-    /* Parsed values take roughly 4-6 bytes per input byte; size the next
-     * piece from what is left (at: the read position) so small documents
-     * waste little. */
+    /* Parsed values take roughly 3-5 bytes per input byte (string bytes
+     * stay in the input's copy); size the next piece from what is left (at:
+     * the read position) so small documents waste little. */
     size_t left = (size_t)(ps->end - at);
     size_t chunk = left > 16384 ? 65536 : left * 4 < 1024 ? 1024 : left * 4;
     ps->bump = kapi_pool_alloc(ps->pool, chunk);
@@ -821,15 +821,22 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     ps->start = ps->p = (const unsigned char *)data;
     ps->end = ps->start + len;
     ps->pool = pool;
-    ps->copy = kapi_pool_alloc(pool, len + 1);
-    memcpy(ps->copy, data, len);
+    {
+        /* the copy and the first bump piece (sized as palloc_slow would)
+         * in one pool call */
+        size_t clen = (len + 8) & ~(size_t)7;
+        size_t first = len > 16384 ? 65536 : len * 4 < 1024 ? 1024 : len * 4;
+        ps->copy = kapi_pool_alloc(pool, clen + first);
+        memcpy(ps->copy, data, len);
+        ps->bump = ps->copy + clen;
+        ps->bump_end = ps->bump + first;
+    }
     ps->err = err ? err : &dummy;
     ps->err->msg[0] = 0;
     ps->err->offset = 0;
     ps->max_depth = opts && opts->max_depth ? opts->max_depth : KAPI_JSON_MAX_DEPTH;
     ps->want_dups = opts && opts->dups;
     ps->failed = false;
-    ps->bump = ps->bump_end = ps->sbuf0; /* empty until first use */
     ps->range_err = false;
     ps->frames = ps->frames0;
     ps->cap_frames = KAPI_ARRAY_LEN(ps->frames0);

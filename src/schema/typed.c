@@ -14,6 +14,8 @@
 
 #include "quantity.h"
 
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 #define MAX_STRICT 100   /* upstream stops collecting strict errors here */
 #define MAX_DEPTH 512    /* schema nesting (only JSONSchemaProps recurses) */
 
@@ -215,23 +217,39 @@ static const struct kapi_schema_field *lookup(const struct kapi_schema_msg *m, c
 
 /* lookup() for the members of one object in turn: most bodies list fields in
  * the type's own order (Go clients, kubectl, anything we wrote), so the few
- * positions after the previous match are tried first, without a probe. */
-static inline const struct kapi_schema_field *next_field(const struct kapi_schema_msg *m, size_t *hint,
-                                                         const char *key, size_t klen, unsigned *pos)
+ * positions after the previous match are tried first, without a probe. The
+ * cursor holds what does not change from member to member. */
+struct field_cursor {
+    const struct kapi_schema_msg *m;
+    const struct kapi_schema_field *const *ff;  /* m's expanded fields */
+    size_t n;                                   /* their count */
+    size_t hint;                                /* the position after the last match */
+};
+
+static inline void field_cursor_init(struct field_cursor *c, const struct kapi_schema_msg *m)
 {
-    size_t mi = msg_index(m), n = flat_size[mi], h = *hint;
-    const struct kapi_schema_field *const *ff = &flat_fields[flat_off[mi]];
-    for (size_t i = h; i < n && i < h + 4; i++) {
-        const struct kapi_schema_field *f = ff[i];
+    size_t mi = msg_index(m);
+    c->m = m;
+    c->ff = &flat_fields[flat_off[mi]];
+    c->n = flat_size[mi];
+    c->hint = 0;
+}
+
+static inline const struct kapi_schema_field *next_field(struct field_cursor *c, const char *key, size_t klen,
+                                                         unsigned *pos)
+{
+    size_t h = c->hint;
+    for (size_t i = h; i < c->n && i < h + 4; i++) {
+        const struct kapi_schema_field *f = c->ff[i];
         if (f && f->name_len == klen && kapi_schema_name_eq(f->name, key, klen)) {
             *pos = (unsigned)i;
-            *hint = i + 1;
+            c->hint = i + 1;
             return f;
         }
     }
-    const struct kapi_schema_field *f = lookup(m, key, klen, pos);
+    const struct kapi_schema_field *f = lookup(c->m, key, klen, pos);
     if (f)
-        *hint = *pos + 1;
+        c->hint = *pos + 1;
     return f;
 }
 
@@ -1283,19 +1301,20 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
     unsigned *posv = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*posv));
     const struct kapi_schema_msg *saved_struct = t->gostruct;
     bool sorted = true;
-    size_t hint = 0;
+    struct field_cursor cur;
+    field_cursor_init(&cur, m);
     for (size_t i = 0; i < n; i++) {
         struct kapi_member *mem = &members[i];
         unsigned pos = 0;
         const struct kapi_schema_field *f = NULL;
         bool meta = false;
-        if (typemeta && mem->klen == 4 && memcmp(mem->key, "kind", 4) == 0) {
+        if (UNLIKELY(typemeta) && mem->klen == 4 && memcmp(mem->key, "kind", 4) == 0) {
             meta = true;
             pos = 0;
-        } else if (typemeta && mem->klen == 10 && memcmp(mem->key, "apiVersion", 10) == 0) {
+        } else if (UNLIKELY(typemeta) && mem->klen == 10 && memcmp(mem->key, "apiVersion", 10) == 0) {
             meta = true;
             pos = 1;
-        } else if ((f = next_field(m, &hint, mem->key, mem->klen, &pos)) != NULL) {
+        } else if ((f = next_field(&cur, mem->key, mem->klen, &pos)) != NULL) {
             pos += 2;
         }
         if (f && !t->ndups && plain_leaf(f, mem->val)) {

@@ -250,11 +250,11 @@ struct parser {
     char range_msg[256];
 
     struct frame *frames;
-    size_t nframes, cap_frames;
+    size_t cap_frames;      /* (the depths in use are locals of the parse) */
     struct kapi_value **vals;
-    size_t nvals, cap_vals;
+    size_t cap_vals;
     struct kapi_member *mems;
-    size_t nmems, cap_mems;
+    size_t cap_mems;
     size_t *moffs;          /* key offsets parallel to mems, only with want_dups */
     char *sbuf;             /* string unescaping scratch */
     size_t cap_sbuf;
@@ -840,14 +840,11 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     ps->range_err = false;
     ps->frames = ps->frames0;
     ps->cap_frames = KAPI_ARRAY_LEN(ps->frames0);
-    ps->nframes = 0;
     ps->vals = ps->vals0;
     ps->cap_vals = KAPI_ARRAY_LEN(ps->vals0);
-    ps->nvals = 0;
     ps->mems = ps->mems0;
     ps->moffs = ps->moffs0;
     ps->cap_mems = KAPI_ARRAY_LEN(ps->mems0);
-    ps->nmems = 0;
     ps->sbuf = ps->sbuf0;
     ps->cap_sbuf = sizeof(ps->sbuf0);
     ps->htab = NULL;

@@ -218,6 +218,8 @@ static inline const unsigned char *scan_plain(const unsigned char *q, const unsi
 struct frame {
     size_t start;      /* first child on the vals or mems stack */
     size_t parent_slot;/* parent's pending member index, or our index in a parent array */
+    uint64_t keybits;  /* objects: one bit per (first byte, length) of the keys so far */
+    bool maybe_dup;    /* a key's bit was already set: fold_dups must look */
     bool obj;
 };
 
@@ -230,6 +232,10 @@ struct dup_rec {
 
 struct parser {
     const unsigned char *start, *p, *end;
+    /* A pool copy of the input: a string without escapes is read in place
+     * there, its closing quote overwritten by the terminating NUL, so its
+     * bytes cost neither an allocation nor a copy of their own. */
+    char *copy;
     struct kapi_pool *pool;
     struct kapi_json_error *err;
     size_t max_depth;
@@ -244,11 +250,11 @@ struct parser {
     char range_msg[256];
 
     struct frame *frames;
-    size_t nframes, cap_frames;
+    size_t cap_frames;      /* (the depths in use are locals of the parse) */
     struct kapi_value **vals;
-    size_t nvals, cap_vals;
+    size_t cap_vals;
     struct kapi_member *mems;
-    size_t nmems, cap_mems;
+    size_t cap_mems;
     size_t *moffs;          /* key offsets parallel to mems, only with want_dups */
     char *sbuf;             /* string unescaping scratch */
     size_t cap_sbuf;
@@ -357,13 +363,14 @@ static void *fail_eof(struct parser *ps)
     return fail_at(ps, ps->end, NULL);
 }
 
-static void *palloc_slow(struct parser *ps, size_t n)
+static void *palloc_slow(struct parser *ps, size_t n, const unsigned char *at)
 {
     if (n > 512)
         return kapi_pool_alloc(ps->pool, n);
-    /* Parsed values take roughly 4-6 bytes per input byte; size the next
-     * piece from what is left so small documents waste little. */
-    size_t left = (size_t)(ps->end - ps->p);
+    /* Parsed values take roughly 3-5 bytes per input byte (string bytes
+     * stay in the input's copy); size the next piece from what is left (at:
+     * the read position) so small documents waste little. */
+    size_t left = (size_t)(ps->end - at);
     size_t chunk = left > 16384 ? 65536 : left * 4 < 1024 ? 1024 : left * 4;
     ps->bump = kapi_pool_alloc(ps->pool, chunk);
     ps->bump_end = ps->bump + chunk;
@@ -372,20 +379,21 @@ static void *palloc_slow(struct parser *ps, size_t n)
     return r;
 }
 
-/* 8-byte aligned allocation from the parse's bump region. */
-static inline void *palloc(struct parser *ps, size_t n)
+/* 8-byte aligned allocation from the parse's bump region; at is the read
+ * position (only sizes the next piece). */
+static inline void *palloc(struct parser *ps, size_t n, const unsigned char *at)
 {
     n = (n + 7) & ~(size_t)7;
     if (UNLIKELY((size_t)(ps->bump_end - ps->bump) < n))
-        return palloc_slow(ps, n);
+        return palloc_slow(ps, n, at);
     void *r = ps->bump;
     ps->bump += n;
     return r;
 }
 
-static inline struct kapi_value *new_value(struct parser *ps, enum kapi_vtype t)
+static inline struct kapi_value *new_value(struct parser *ps, enum kapi_vtype t, const unsigned char *at)
 {
-    struct kapi_value *v = palloc(ps, sizeof(*v));
+    struct kapi_value *v = palloc(ps, sizeof(*v), at);
     v->type = t;
     return v;
 }
@@ -415,10 +423,18 @@ static void sbuf_need(struct parser *ps, size_t need)
         ps->sbuf = grow(ps->sbuf, &ps->cap_sbuf, 1, ps->sbuf0, need);
 }
 
+/* A string just read: its bytes (NUL-terminated) at s, `extra` bytes into
+ * the allocation at base. */
+struct pstr {
+    void *base;
+    const char *s;
+    size_t n;
+};
+
 /* Slow path of parse_string: escapes, non-ASCII or errors. q points at the
  * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. */
-static int parse_string_slow(struct parser *ps, const unsigned char *s, const unsigned char *q,
-                             size_t extra, void **base, const char **out, size_t *outlen)
+static const unsigned char *parse_string_slow(struct parser *ps, const unsigned char *s,
+                                              const unsigned char *q, size_t extra, struct pstr *r)
 {
     const unsigned char *end = ps->end;
     size_t w = (size_t)(q - s);
@@ -430,7 +446,7 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
         if (ps->cap_sbuf - w < 16)
             sbuf_need(ps, w + 64);
         if (UNLIKELY(q >= end))
-            return fail_eof(ps), -1;
+            return fail_eof(ps), NULL;
         unsigned c = *q;
         if (c == '"') {
             q++;
@@ -438,7 +454,7 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
         }
         if (c == '\\') {
             if (q + 1 >= end)
-                return fail_at(ps, end, "in string escape code"), -1;
+                return fail_at(ps, end, "in string escape code"), NULL;
             unsigned e = q[1];
             char r;
             switch (e) {
@@ -453,9 +469,9 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
             case 'u': {
                 for (int k = 2; k < 6; k++) {
                     if (q + k >= end)
-                        return fail_at(ps, end, "in \\u hexadecimal character escape"), -1;
+                        return fail_at(ps, end, "in \\u hexadecimal character escape"), NULL;
                     if (hexval(q[k]) < 0)
-                        return fail_at(ps, q + k, "in \\u hexadecimal character escape"), -1;
+                        return fail_at(ps, q + k, "in \\u hexadecimal character escape"), NULL;
                 }
                 uint32_t cp = (uint32_t)hex4(q + 2);
                 q += 6;
@@ -478,14 +494,14 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
                 continue;
             }
             default:
-                return fail_at(ps, q + 1, "in string escape code"), -1;
+                return fail_at(ps, q + 1, "in string escape code"), NULL;
             }
             ps->sbuf[w++] = r;
             q += 2;
             continue;
         }
         if (c < 0x20)
-            return fail_at(ps, q, "in string literal"), -1;
+            return fail_at(ps, q, "in string literal"), NULL;
         if (c >= 0x80) {
             uint32_t cp;
             int n = utf8_seq(q, end, &cp);
@@ -508,49 +524,36 @@ static int parse_string_slow(struct parser *ps, const unsigned char *s, const un
         memcpy(ps->sbuf + w, r0, run);
         w += run;
     }
-    char *b = palloc(ps, extra + w + 1);
+    char *b = palloc(ps, extra + w + 1, q);
     char *d = b + extra;
     memcpy(d, ps->sbuf, w);
     d[w] = 0;
-    *base = b;
-    *out = d;
-    *outlen = w;
-    ps->p = q;
-    return 0;
+    r->base = b;
+    r->s = d;
+    r->n = w;
+    return q;
 }
 
-/* ps->p is at the opening quote. Returns 0 with a pool copy placed `extra`
- * bytes into one allocation (*base), so a string value and its bytes cost
- * a single pool call; -1 on error. */
-static inline __attribute__((always_inline)) int parse_string(struct parser *ps, size_t extra,
-                                                             void **base, const char **out,
-                                                             size_t *outlen)
+/* p is at the opening quote. Fills r with the string's bytes (in place in
+ * the input's copy, or for escapes a pool copy placed `extra` bytes into
+ * one allocation) and, when extra is not 0, r->base with `extra` bytes for
+ * the caller; returns the position after the closing quote, NULL on error. */
+static inline __attribute__((always_inline)) const unsigned char *
+parse_string(struct parser *ps, const unsigned char *p, const unsigned char *end, size_t extra,
+             struct pstr *r)
 {
-    const unsigned char *s = ps->p + 1, *end = ps->end;
+    const unsigned char *s = p + 1;
     const unsigned char *q = scan_plain(s, end);
     if (LIKELY(q < end && *q == '"')) {
+        char *d = ps->copy + (s - ps->start);
         size_t n = (size_t)(q - s);
-        char *b = palloc(ps, extra + n + 1);
-        char *d = b + extra;
-        /* Short strings: whole-word copies, which may read past the closing
-         * quote (still inside the input) and write into the allocation's
-         * rounding slack, beat a memcpy call. */
-        if (n <= 16 && end - s >= 16) {
-            uint64_t w0 = load8(s), w1 = load8(s + 8);
-            memcpy(d, &w0, 8);
-            if (n > 8)
-                memcpy(d + 8, &w1, 8);
-        } else {
-            memcpy(d, s, n);
-        }
         d[n] = 0;
-        *base = b;
-        *out = d;
-        *outlen = n;
-        ps->p = q + 1;
-        return 0;
+        r->base = extra ? palloc(ps, extra, q) : NULL;
+        r->s = d;
+        r->n = n;
+        return q + 1;
     }
-    return parse_string_slow(ps, s, q, extra, base, out, outlen);
+    return parse_string_slow(ps, s, q, extra, r);
 }
 
 static const double pow10_exact[] = {
@@ -616,19 +619,19 @@ static struct kapi_value *parse_number(struct parser *ps)
 
     if (!is_float) {
         if (nint <= 18) {
-            struct kapi_value *v = new_value(ps, KAPI_V_INT);
+            struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
             v->u.i = neg ? -(int64_t)m : (int64_t)m;
             return v;
         }
         if (nint == 19) {
             /* 19 digits cannot wrap uint64 (max 1.8e19 > 9.99e18). */
             if (!neg && m <= (uint64_t)INT64_MAX) {
-                struct kapi_value *v = new_value(ps, KAPI_V_INT);
+                struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
                 v->u.i = (int64_t)m;
                 return v;
             }
             if (neg && m <= (uint64_t)INT64_MAX + 1) {
-                struct kapi_value *v = new_value(ps, KAPI_V_INT);
+                struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
                 v->u.i = m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m;
                 return v;
             }
@@ -646,7 +649,7 @@ static struct kapi_value *parse_number(struct parser *ps)
         if (mant == 0 || (e >= -22 && e <= 22)) {
             if (mant != 0)
                 d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
-            struct kapi_value *v = new_value(ps, KAPI_V_FLOAT);
+            struct kapi_value *v = new_value(ps, KAPI_V_FLOAT, q);
             v->u.f = neg ? -d : d;
             return v;
         }
@@ -669,15 +672,17 @@ static struct kapi_value *parse_number(struct parser *ps)
                  n > 200 ? 200 : (int)n, (const char *)s);
         ps->range_off = (size_t)(s - ps->start);
     }
-    struct kapi_value *v = new_value(ps, KAPI_V_FLOAT);
+    struct kapi_value *v = new_value(ps, KAPI_V_FLOAT, q);
     v->u.f = d;
     return v;
 }
 
-static inline struct kapi_value *parse_literal(struct parser *ps, const char *word, enum kapi_vtype t,
-                                               bool b)
+/* p is at the literal's first letter; returns the position after it, or
+ * NULL (error reported). */
+static inline const unsigned char *parse_literal(struct parser *ps, const unsigned char *p,
+                                                 const char *word)
 {
-    const unsigned char *q = ps->p + 1;
+    const unsigned char *q = p + 1;
     for (size_t i = 1; word[i]; i++, q++) {
         if (q >= ps->end || *q != (unsigned char)word[i]) {
             char ctx[64];
@@ -685,10 +690,7 @@ static inline struct kapi_value *parse_literal(struct parser *ps, const char *wo
             return fail_at(ps, q, ctx);
         }
     }
-    ps->p = q;
-    struct kapi_value *v = new_value(ps, t);
-    v->u.b = b;
-    return v;
+    return q;
 }
 
 /* Builds the dotted path of member key k in the object of frame `top`. */
@@ -798,15 +800,14 @@ static int dup_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static inline void skip_ws(struct parser *ps)
+static inline const unsigned char *skip_ws(const unsigned char *q, const unsigned char *end)
 {
-    const unsigned char *q = ps->p, *end = ps->end;
     /* compact JSON has no whitespace: one test and out */
     if (LIKELY(q < end && *q > ' '))
-        return;
+        return q;
     while (q < end && ws_tab[*q])
         q++;
-    ps->p = q;
+    return q;
 }
 
 struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, size_t len,
@@ -820,24 +821,30 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     ps->start = ps->p = (const unsigned char *)data;
     ps->end = ps->start + len;
     ps->pool = pool;
+    {
+        /* the copy and the first bump piece (sized as palloc_slow would)
+         * in one pool call */
+        size_t clen = (len + 8) & ~(size_t)7;
+        size_t first = len > 16384 ? 65536 : len * 4 < 1024 ? 1024 : len * 4;
+        ps->copy = kapi_pool_alloc(pool, clen + first);
+        memcpy(ps->copy, data, len);
+        ps->bump = ps->copy + clen;
+        ps->bump_end = ps->bump + first;
+    }
     ps->err = err ? err : &dummy;
     ps->err->msg[0] = 0;
     ps->err->offset = 0;
     ps->max_depth = opts && opts->max_depth ? opts->max_depth : KAPI_JSON_MAX_DEPTH;
     ps->want_dups = opts && opts->dups;
     ps->failed = false;
-    ps->bump = ps->bump_end = ps->sbuf0; /* empty until first use */
     ps->range_err = false;
     ps->frames = ps->frames0;
     ps->cap_frames = KAPI_ARRAY_LEN(ps->frames0);
-    ps->nframes = 0;
     ps->vals = ps->vals0;
     ps->cap_vals = KAPI_ARRAY_LEN(ps->vals0);
-    ps->nvals = 0;
     ps->mems = ps->mems0;
     ps->moffs = ps->moffs0;
     ps->cap_mems = KAPI_ARRAY_LEN(ps->mems0);
-    ps->nmems = 0;
     ps->sbuf = ps->sbuf0;
     ps->cap_sbuf = sizeof(ps->sbuf0);
     ps->htab = NULL;
@@ -846,200 +853,229 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     ps->ndups = ps->cap_dups = 0;
 
     struct kapi_value *v = NULL, *root = NULL;
-    const unsigned char *end = ps->end;
+    /* The read position lives in a local, not in *ps: stores of string
+     * bytes may alias any memory, so a field would be reloaded after each. */
+    const unsigned char *p = ps->start, *end = ps->end;
+    struct pstr str;
+    /* The stacks' sizes and bases too (bases also stay in *ps for
+     * fold_dups and the release). */
+    size_t nmems = 0, nvals = 0, nframes = 0;
+    struct kapi_member *mems = ps->mems;
+    struct kapi_value **vals = ps->vals;
+    struct frame *frames = ps->frames;
 
 value:
-    skip_ws(ps);
-    if (UNLIKELY(ps->p >= end)) {
+    p = skip_ws(p, end);
+    if (UNLIKELY(p >= end)) {
         fail_eof(ps);
         goto out;
     }
-    switch (*ps->p) {
+    switch (*p) {
     case '{':
     case '[': {
-        bool obj = *ps->p == '{';
-        if (UNLIKELY(ps->nframes >= ps->max_depth)) {
-            fail_at(ps, ps->p, "exceeded max depth");
+        bool obj = *p == '{';
+        size_t nf = nframes;
+        if (UNLIKELY(nf >= ps->max_depth)) {
+            fail_at(ps, p, "exceeded max depth");
             goto out;
         }
-        if (ps->nframes == ps->cap_frames)
-            ps->frames = grow(ps->frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0,
-                 ps->nframes + 1);
-        struct frame *f = &ps->frames[ps->nframes];
+        if (nf == ps->cap_frames)
+            ps->frames = frames = grow(frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0, nf + 1);
+        struct frame *f = &frames[nf];
         f->obj = obj;
-        f->start = obj ? ps->nmems : ps->nvals;
-        if (ps->nframes == 0)
+        f->keybits = 0;
+        f->maybe_dup = false;
+        f->start = obj ? nmems : nvals;
+        if (nf == 0)
             f->parent_slot = 0;
-        else if (ps->frames[ps->nframes - 1].obj)
-            f->parent_slot = ps->nmems - 1;
+        else if (f[-1].obj)
+            f->parent_slot = nmems - 1;
         else
-            f->parent_slot = ps->nvals - ps->frames[ps->nframes - 1].start;
-        ps->nframes++;
-        ps->p++;
-        skip_ws(ps);
-        if (UNLIKELY(ps->p >= end)) {
+            f->parent_slot = nvals - f[-1].start;
+        nframes = nf + 1;
+        p = skip_ws(p + 1, end);
+        if (UNLIKELY(p >= end)) {
             fail_eof(ps);
             goto out;
         }
-        if (*ps->p == (obj ? '}' : ']')) {
-            ps->p++;
+        if (*p == (obj ? '}' : ']')) {
+            p++;
             goto close;
         }
         if (!obj)
             goto value;
-        if (*ps->p != '"') {
-            fail_at(ps, ps->p, "looking for beginning of object key string");
+        if (*p != '"') {
+            fail_at(ps, p, "looking for beginning of object key string");
             goto out;
         }
         goto key;
     }
-    case '"': {
-        const char *s;
-        size_t n;
-        void *base;
-        if (parse_string(ps, sizeof(struct kapi_value), &base, &s, &n) < 0)
+    case '"':
+        if (!(p = parse_string(ps, p, end, sizeof(struct kapi_value), &str)))
             goto out;
-        v = base;
+        v = str.base;
         v->type = KAPI_V_STRING;
-        v->u.str.s = s;
-        v->u.str.len = n;
+        v->u.str.s = str.s;
+        v->u.str.len = str.n;
         goto have_value;
-    }
     case 't':
-        v = parse_literal(ps, "true", KAPI_V_BOOL, true);
-        break;
+        if (!(p = parse_literal(ps, p, "true")))
+            goto out;
+        v = new_value(ps, KAPI_V_BOOL, p);
+        v->u.b = true;
+        goto have_value;
     case 'f':
-        v = parse_literal(ps, "false", KAPI_V_BOOL, false);
-        break;
+        if (!(p = parse_literal(ps, p, "false")))
+            goto out;
+        v = new_value(ps, KAPI_V_BOOL, p);
+        v->u.b = false;
+        goto have_value;
     case 'n':
-        v = parse_literal(ps, "null", KAPI_V_NULL, false);
-        break;
+        if (!(p = parse_literal(ps, p, "null")))
+            goto out;
+        v = new_value(ps, KAPI_V_NULL, p);
+        goto have_value;
     default:
-        if (*ps->p == '-' || IS_DIGIT(*ps->p)) {
+        if (*p == '-' || IS_DIGIT(*p)) {
+            ps->p = p;
             v = parse_number(ps);
-            break;
+            p = ps->p;
+            if (!v)
+                goto out;
+            goto have_value;
         }
-        fail_at(ps, ps->p, "looking for beginning of value");
+        fail_at(ps, p, "looking for beginning of value");
         goto out;
     }
-    if (!v)
-        goto out;
-    goto have_value;
 
 key: {
-    /* ps->p is at the key's opening quote. */
-    size_t koff = (size_t)(ps->p - ps->start);
-    const char *s;
-    size_t n;
-    void *base;
-    if (parse_string(ps, 0, &base, &s, &n) < 0)
+    /* p is at the key's opening quote. */
+    const unsigned char *kq = p;
+    if (!(p = parse_string(ps, p, end, 0, &str)))
         goto out;
-    if (ps->nmems == ps->cap_mems) {
+    size_t nm = nmems;
+    if (nm == ps->cap_mems) {
         size_t oldcap = ps->cap_mems;
-        ps->mems = grow(ps->mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, ps->nmems + 1);
+        ps->mems = mems = grow(mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, nm + 1);
         if (ps->want_dups) {
             size_t c2 = oldcap;
-            ps->moffs = grow(ps->moffs, &c2, sizeof(*ps->moffs), ps->moffs0, ps->nmems + 1);
+            ps->moffs = grow(ps->moffs, &c2, sizeof(*ps->moffs), ps->moffs0, nm + 1);
         }
     }
-    struct kapi_member *m = &ps->mems[ps->nmems];
-    m->key = s;
-    m->klen = n;
+    struct kapi_member *m = &mems[nm];
+    m->key = str.s;
+    m->klen = str.n;
+    {
+        /* A key whose bit is clear repeats no earlier one, so objects
+         * without a collision skip the duplicate search at close. */
+        struct frame *f = &frames[nframes - 1];
+        uint64_t bit = 1ULL << (((unsigned char)str.s[0] + (str.n << 2)) & 63);
+        f->maybe_dup |= (f->keybits & bit) != 0;
+        f->keybits |= bit;
+    }
     m->val = NULL;
     if (ps->want_dups)
-        ps->moffs[ps->nmems] = koff;
-    ps->nmems++;
-    skip_ws(ps);
-    if (UNLIKELY(ps->p >= end)) {
+        ps->moffs[nm] = (size_t)(kq - ps->start);
+    nmems = nm + 1;
+    /* compact JSON: the colon comes right after the key */
+    if (LIKELY(p < end && *p == ':')) {
+        p++;
+        goto value;
+    }
+    p = skip_ws(p, end);
+    if (UNLIKELY(p >= end)) {
         fail_eof(ps);
         goto out;
     }
-    if (*ps->p != ':') {
-        fail_at(ps, ps->p, "after object key");
+    if (*p != ':') {
+        fail_at(ps, p, "after object key");
         goto out;
     }
-    ps->p++;
+    p++;
     goto value;
 }
 
 have_value:
-    if (ps->nframes == 0) {
+    if (nframes == 0) {
         root = v;
         goto done;
     }
     {
-        struct frame *f = &ps->frames[ps->nframes - 1];
+        struct frame *f = &frames[nframes - 1];
         if (f->obj) {
-            ps->mems[ps->nmems - 1].val = v;
+            mems[nmems - 1].val = v;
         } else {
-            if (ps->nvals == ps->cap_vals)
-                ps->vals = grow(ps->vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, ps->nvals + 1);
-            ps->vals[ps->nvals++] = v;
+            if (nvals == ps->cap_vals)
+                ps->vals = vals = grow(vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, nvals + 1);
+            vals[nvals++] = v;
         }
-        skip_ws(ps);
-        if (UNLIKELY(ps->p >= end)) {
+        p = skip_ws(p, end);
+        if (UNLIKELY(p >= end)) {
             fail_eof(ps);
             goto out;
         }
-        unsigned char c = *ps->p;
+        unsigned char c = *p;
         if (c == ',') {
-            ps->p++;
+            p++;
             if (!f->obj)
                 goto value;
-            skip_ws(ps);
-            if (UNLIKELY(ps->p >= end)) {
+            /* compact JSON: the next key's quote comes right after */
+            if (LIKELY(p < end && *p == '"'))
+                goto key;
+            p = skip_ws(p, end);
+            if (UNLIKELY(p >= end)) {
                 fail_eof(ps);
                 goto out;
             }
-            if (*ps->p != '"') {
-                fail_at(ps, ps->p, "looking for beginning of object key string");
+            if (*p != '"') {
+                fail_at(ps, p, "looking for beginning of object key string");
                 goto out;
             }
             goto key;
         }
         if (c == (f->obj ? '}' : ']')) {
-            ps->p++;
+            p++;
             goto close;
         }
-        fail_at(ps, ps->p, f->obj ? "after object key:value pair" : "after array element");
+        fail_at(ps, p, f->obj ? "after object key:value pair" : "after array element");
         goto out;
     }
 
 close: {
-    size_t top = ps->nframes - 1;
-    struct frame *f = &ps->frames[top];
+    size_t top = nframes - 1;
+    struct frame *f = &frames[top];
     if (f->obj) {
-        v = new_value(ps, KAPI_V_OBJECT);
-        size_t n = ps->nmems - f->start;
-        struct kapi_member *m = ps->mems + f->start;
-        if (n > 1)
+        v = new_value(ps, KAPI_V_OBJECT, p);
+        size_t n = nmems - f->start;
+        struct kapi_member *m = mems + f->start;
+        if (n > 1 && f->maybe_dup)
             n = fold_dups(ps, top, m, n);
         v->u.obj.len = v->u.obj.cap = n;
         v->u.obj.members = NULL;
         if (n) {
-            v->u.obj.members = palloc(ps, n * sizeof(*m));
+            v->u.obj.members = palloc(ps, n * sizeof(*m), p);
             memcpy(v->u.obj.members, m, n * sizeof(*m));
         }
-        ps->nmems = f->start;
+        nmems = f->start;
     } else {
-        v = new_value(ps, KAPI_V_ARRAY);
-        size_t n = ps->nvals - f->start;
+        v = new_value(ps, KAPI_V_ARRAY, p);
+        size_t n = nvals - f->start;
         v->u.arr.len = v->u.arr.cap = n;
         v->u.arr.items = NULL;
         if (n) {
-            v->u.arr.items = palloc(ps, n * sizeof(*v->u.arr.items));
-            memcpy(v->u.arr.items, ps->vals + f->start, n * sizeof(*v->u.arr.items));
+            v->u.arr.items = palloc(ps, n * sizeof(*v->u.arr.items), p);
+            memcpy(v->u.arr.items, vals + f->start, n * sizeof(*v->u.arr.items));
         }
-        ps->nvals = f->start;
+        nvals = f->start;
     }
-    ps->nframes--;
+    nframes--;
     goto have_value;
 }
 
 done:
-    skip_ws(ps);
-    if (ps->p < end) {
-        fail_at(ps, ps->p, "after top-level value");
+    p = skip_ws(p, end);
+    if (p < end) {
+        fail_at(ps, p, "after top-level value");
         root = NULL;
         goto out;
     }

@@ -1413,8 +1413,8 @@ static int encode_member(struct enc *e, const struct kapi_schema_field *f, const
 
 /* The declared field a member names: the one after the previous match
  * first (objects are mostly in declaration order), else the index. */
-static inline const struct kapi_schema_field *member_field(const struct kapi_schema_msg *m,
-                                                           const struct kapi_member *mb, size_t *hint)
+static inline __attribute__((always_inline)) const struct kapi_schema_field *
+member_field(const struct kapi_schema_msg *m, const struct kapi_member *mb, size_t *hint)
 {
     const struct kapi_schema_field *base = &kapi_schema_fields[m->first_field];
     const struct kapi_schema_field *f = NULL;

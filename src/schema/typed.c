@@ -14,6 +14,8 @@
 
 #include "quantity.h"
 
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 #define MAX_STRICT 100   /* upstream stops collecting strict errors here */
 #define MAX_DEPTH 512    /* schema nesting (only JSONSchemaProps recurses) */
 
@@ -24,9 +26,9 @@
 
 static uint16_t *flat_base;   /* per field: position of its first slot in its message */
 static uint16_t *flat_size;   /* per message: number of slots */
-static uint8_t *has_inline;   /* per message */
 static uint8_t *typemeta;     /* per message: Go type embeds TypeMeta */
 static bool has_typemeta(const struct kapi_schema_msg *m);
+static void flat_names_init(void);
 static pthread_once_t flat_once = PTHREAD_ONCE_INIT;
 static atomic_bool flat_ready;
 static const struct kapi_schema_msg *object_meta; /* ObjectMeta and its creationTimestamp slot */
@@ -44,7 +46,6 @@ static uint16_t msg_flat_size(size_t mi)
         const struct kapi_schema_field *f = &kapi_schema_fields[fi];
         flat_base[fi] = (uint16_t)pos;
         if ((f->flags & KAPI_SCHEMA_F_INLINE) && f->msg >= 0) {
-            has_inline[mi] = 1;
             pos += msg_flat_size((size_t)f->msg);
         } else {
             pos++;
@@ -58,11 +59,11 @@ static void flat_init(void)
 {
     flat_base = kapi_xcalloc(kapi_schema_nfields ? kapi_schema_nfields : 1, sizeof(*flat_base));
     flat_size = kapi_xmalloc((kapi_schema_nmsgs ? kapi_schema_nmsgs : 1) * sizeof(*flat_size));
-    has_inline = kapi_xcalloc(kapi_schema_nmsgs ? kapi_schema_nmsgs : 1, 1);
     for (size_t i = 0; i < kapi_schema_nmsgs; i++)
         flat_size[i] = UINT16_MAX;
     for (size_t i = 0; i < kapi_schema_nmsgs; i++)
         msg_flat_size(i);
+    flat_names_init();
     typemeta = kapi_xcalloc(kapi_schema_nmsgs ? kapi_schema_nmsgs : 1, 1);
     for (size_t i = 0; i < kapi_schema_nmsgs; i++)
         typemeta[i] = has_typemeta(&kapi_schema_msgs[i]);
@@ -76,16 +77,129 @@ static void flat_init(void)
     atomic_store_explicit(&flat_ready, true, memory_order_release);
 }
 
-/* Declared field by JSON name (the schema's hashed index). */
-static inline const struct kapi_schema_field *field_by_name(const struct kapi_schema_msg *m,
-                                                            const char *key, size_t klen)
-{
-    return kapi_schema_field_by_name(m, key, klen);
-}
-
 static size_t msg_index(const struct kapi_schema_msg *m)
 {
     return (size_t)(m - kapi_schema_msgs);
+}
+
+/* ---- fields as JSON sees them -----------------------------------------------
+ * Per message, the field at each output position with inline fields
+ * expanded (NULL where no key answers), and an open-addressing index from
+ * JSON name to position over the same slots, so a key costs one probe and
+ * never a walk through embedded structs. Where names repeat, the one a
+ * walk would find first answers: the message's own fields, then each inline
+ * field's in declaration order, depth first; the others are NULLed. */
+
+static const struct kapi_schema_field **flat_fields; /* all messages, back to back */
+static uint32_t *flat_off;    /* per message: its first slot in flat_fields */
+static uint16_t *fname_slots; /* per message table: position + 1, or 0 */
+static uint32_t *fname_off;   /* per message: offset of its table */
+static uint8_t *fname_bits;   /* per message: log2 of its table size */
+
+static inline uint32_t fname_hash(const char *s, size_t n)
+{
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n) {
+        h ^= (uint32_t)(unsigned char)s[0];
+        h ^= (uint32_t)(unsigned char)s[n - 1] << 8;
+        h ^= (uint32_t)(unsigned char)s[n / 2] << 16;
+    }
+    h *= 0x85EBCA6Bu;
+    return h ^ (h >> 15);
+}
+
+/* Position of key in message mi's expanded fields + 1, or 0. */
+static inline unsigned fname_find(size_t mi, const char *key, size_t klen)
+{
+    const uint16_t *t = &fname_slots[fname_off[mi]];
+    const struct kapi_schema_field *const *ff = &flat_fields[flat_off[mi]];
+    uint32_t mask = (1u << fname_bits[mi]) - 1;
+    for (uint32_t h = fname_hash(key, klen) & mask; t[h]; h = (h + 1) & mask) {
+        const struct kapi_schema_field *f = ff[t[h] - 1];
+        if (f->name_len == klen && kapi_schema_name_eq(f->name, key, klen))
+            return t[h];
+    }
+    return 0;
+}
+
+/* Fills root's slots from message mi placed at position pos0. */
+static void flat_fill(size_t root, size_t mi, unsigned pos0, int depth)
+{
+    const struct kapi_schema_msg *m = &kapi_schema_msgs[mi];
+    if (depth > 64)
+        return;  /* (impossible) inline cycles */
+    for (size_t i = 0; i < m->nfields; i++) {
+        size_t fi = (size_t)m->first_field + i;
+        const struct kapi_schema_field *f = &kapi_schema_fields[fi];
+        unsigned pos = pos0 + flat_base[fi];
+        if (pos >= flat_size[root])
+            continue;
+        if (f->flags & KAPI_SCHEMA_F_INLINE) {
+            if (f->msg >= 0)
+                flat_fill(root, (size_t)f->msg, pos, depth + 1);
+        } else {
+            flat_fields[flat_off[root] + pos] = f;
+        }
+    }
+}
+
+/* Indexes root's names from message mi at pos0: own fields, then inline
+ * ones, depth first; a name already indexed keeps its first answer. */
+static void flat_index(size_t root, size_t mi, unsigned pos0, int depth)
+{
+    const struct kapi_schema_msg *m = &kapi_schema_msgs[mi];
+    if (depth > 64)
+        return;
+    uint16_t *t = &fname_slots[fname_off[root]];
+    uint32_t mask = (1u << fname_bits[root]) - 1;
+    for (size_t i = 0; i < m->nfields; i++) {
+        size_t fi = (size_t)m->first_field + i;
+        const struct kapi_schema_field *f = &kapi_schema_fields[fi];
+        unsigned pos = pos0 + flat_base[fi];
+        if ((f->flags & KAPI_SCHEMA_F_INLINE) || pos >= flat_size[root] ||
+            fname_find(root, f->name, f->name_len))
+            continue;
+        uint32_t h = fname_hash(f->name, f->name_len) & mask;
+        while (t[h])
+            h = (h + 1) & mask;
+        t[h] = (uint16_t)(pos + 1);
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        size_t fi = (size_t)m->first_field + i;
+        const struct kapi_schema_field *f = &kapi_schema_fields[fi];
+        if ((f->flags & KAPI_SCHEMA_F_INLINE) && f->msg >= 0)
+            flat_index(root, (size_t)f->msg, pos0 + flat_base[fi], depth + 1);
+    }
+}
+
+static void flat_names_init(void)
+{
+    size_t nm = kapi_schema_nmsgs ? kapi_schema_nmsgs : 1;
+    flat_off = kapi_xmalloc(nm * sizeof(*flat_off));
+    fname_off = kapi_xmalloc(nm * sizeof(*fname_off));
+    fname_bits = kapi_xmalloc(nm);
+    size_t total = 0, ttotal = 0;
+    for (size_t i = 0; i < kapi_schema_nmsgs; i++) {
+        flat_off[i] = (uint32_t)total;
+        total += flat_size[i];
+        unsigned bits = 1;
+        while ((1u << bits) < 2u * flat_size[i])
+            bits++;
+        fname_off[i] = (uint32_t)ttotal;
+        fname_bits[i] = (uint8_t)bits;
+        ttotal += 1u << bits;
+    }
+    flat_fields = kapi_xcalloc(total ? total : 1, sizeof(*flat_fields));
+    fname_slots = kapi_xcalloc(ttotal ? ttotal : 1, sizeof(*fname_slots));
+    for (size_t i = 0; i < kapi_schema_nmsgs; i++) {
+        flat_fill(i, i, 0, 0);
+        flat_index(i, i, 0, 0);
+        /* a slot whose name answers elsewhere is never matched */
+        const struct kapi_schema_field **ff = &flat_fields[flat_off[i]];
+        for (unsigned k = 0; k < flat_size[i]; k++)
+            if (ff[k] && fname_find(i, ff[k]->name, ff[k]->name_len) != k + 1)
+                ff[k] = NULL;
+    }
 }
 
 /* The field a JSON key names in m (seeing through inline fields) and its
@@ -93,44 +207,49 @@ static size_t msg_index(const struct kapi_schema_msg *m)
 static const struct kapi_schema_field *lookup(const struct kapi_schema_msg *m, const char *key,
                                               size_t klen, unsigned *pos)
 {
-    const struct kapi_schema_field *f = field_by_name(m, key, klen);
-    if (f && !(f->flags & KAPI_SCHEMA_F_INLINE)) {
-        *pos = flat_base[f - kapi_schema_fields];
-        return f;
-    }
-    if (!has_inline[msg_index(m)])
+    size_t mi = msg_index(m);
+    unsigned k = fname_find(mi, key, klen);
+    if (!k)
         return NULL;
-    for (size_t i = 0; i < m->nfields; i++) {
-        const struct kapi_schema_field *in = &kapi_schema_fields[m->first_field + i];
-        if (!(in->flags & KAPI_SCHEMA_F_INLINE) || in->msg < 0)
-            continue;
-        unsigned sub;
-        f = lookup(&kapi_schema_msgs[in->msg], key, klen, &sub);
-        if (f) {
-            *pos = flat_base[in - kapi_schema_fields] + sub;
-            return f;
-        }
-    }
-    return NULL;
+    *pos = k - 1;
+    return flat_fields[flat_off[mi] + k - 1];
 }
 
 /* lookup() for the members of one object in turn: most bodies list fields in
  * the type's own order (Go clients, kubectl, anything we wrote), so the few
- * fields after the previous match are tried first, without a search. */
-static const struct kapi_schema_field *next_field(const struct kapi_schema_msg *m, size_t *hint, const char *key,
-                                                  size_t klen, unsigned *pos)
+ * positions after the previous match are tried first, without a probe. The
+ * cursor holds what does not change from member to member. */
+struct field_cursor {
+    const struct kapi_schema_msg *m;
+    const struct kapi_schema_field *const *ff;  /* m's expanded fields */
+    size_t n;                                   /* their count */
+    size_t hint;                                /* the position after the last match */
+};
+
+static inline void field_cursor_init(struct field_cursor *c, const struct kapi_schema_msg *m)
 {
-    for (size_t i = *hint; i < m->nfields && i < *hint + 4; i++) {
-        const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + i];
-        if (f->name_len == klen && !(f->flags & KAPI_SCHEMA_F_INLINE) && kapi_schema_name_eq(f->name, key, klen)) {
-            *pos = flat_base[f - kapi_schema_fields];
-            *hint = i + 1;
+    size_t mi = msg_index(m);
+    c->m = m;
+    c->ff = &flat_fields[flat_off[mi]];
+    c->n = flat_size[mi];
+    c->hint = 0;
+}
+
+static inline const struct kapi_schema_field *next_field(struct field_cursor *c, const char *key, size_t klen,
+                                                         unsigned *pos)
+{
+    size_t h = c->hint;
+    for (size_t i = h; i < c->n && i < h + 4; i++) {
+        const struct kapi_schema_field *f = c->ff[i];
+        if (f && f->name_len == klen && kapi_schema_name_eq(f->name, key, klen)) {
+            *pos = (unsigned)i;
+            c->hint = i + 1;
             return f;
         }
     }
-    const struct kapi_schema_field *f = lookup(m, key, klen, pos);
-    if (f && f >= &kapi_schema_fields[m->first_field] && f < &kapi_schema_fields[m->first_field + m->nfields])
-        *hint = (size_t)(f - &kapi_schema_fields[m->first_field]) + 1;
+    const struct kapi_schema_field *f = lookup(c->m, key, klen, pos);
+    if (f)
+        c->hint = *pos + 1;
     return f;
 }
 
@@ -601,7 +720,7 @@ static const char *parse_time(struct kapi_pool *pool, const char *v, size_t n, b
     civil_from_days(days, &y, &m, &d);
     if (y >= 0 && y <= 9999) {
         /* the common case without printf: this runs for every timestamp */
-        char *o = kapi_pool_alloc(pool, 28);
+        char o[28];
         int parts[] = {(int)(y / 100), (int)(y % 100), (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
                        (int)(rem % 60)};
         static const char seps[] = {0, '-', '-', 'T', ':', ':', 0};
@@ -620,7 +739,8 @@ static const char *parse_time(struct kapi_pool *pool, const char *v, size_t n, b
         }
         o[k++] = 'Z';
         o[k] = 0;
-        *out = o;
+        /* already canonical (what kapi and clients write): keep the text */
+        *out = k == n && memcmp(o, v, k) == 0 ? v : kapi_pool_strndup(pool, o, k);
     } else if (micro)
         *out = kapi_pool_printf(pool, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
                                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), nsec / 1000);
@@ -934,7 +1054,7 @@ static void check_message(struct tc *t, const struct kapi_schema_msg *m, struct 
         }
         if (!out)
             *slot = kapi_value_null(t->pool);
-        else if (strcmp(out, v->u.str.s) != 0)
+        else if (out != v->u.str.s && strcmp(out, v->u.str.s) != 0)
             *slot = kapi_value_str(t->pool, out);
         return;
     case KAPI_SCHEMA_DURATION:
@@ -1037,9 +1157,21 @@ static void check_elem(struct tc *t, int kind, const struct kapi_schema_msg *m, 
 static int member_cmp(const void *a, const void *b)
 {
     const struct kapi_member *x = a, *y = b;
+    /* keys are NUL-terminated: the first bytes (an empty key's NUL sorts
+     * first, as it should) settle most comparisons without a call */
+    unsigned char x0 = (unsigned char)x->key[0], y0 = (unsigned char)y->key[0];
+    if (x0 != y0)
+        return x0 < y0 ? -1 : 1;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
     int c = memcmp(x->key, y->key, n);
     return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* Whether check_elem of an object for this element type ends in a plain
+ * check_object (a struct message, not a special or a named slice). */
+static inline bool plain_msg(int kind, const struct kapi_schema_msg *em)
+{
+    return kind == KAPI_PB_MESSAGE && em && em->special == KAPI_SCHEMA_PLAIN && !(em->flags & KAPI_SCHEMA_M_SLICE);
 }
 
 /* The value of field f (not null) at the current path. */
@@ -1047,6 +1179,8 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
                         const struct kapi_schema_field *f, struct kapi_value **slot)
 {
     struct kapi_value *v = *slot;
+    if (f->kind == KAPI_PB_STRING && v->type == KAPI_V_STRING && !(f->flags & (KAPI_SCHEMA_F_MAP | KAPI_SCHEMA_F_REPEATED)))
+        return;  /* the common leaf: nothing to check */
     const struct kapi_schema_msg *em = kapi_schema_field_msg(f);
     if (f->flags & KAPI_SCHEMA_F_MAP) {
         if (v->type != KAPI_V_OBJECT) {
@@ -1065,6 +1199,8 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
         }
         for (size_t i = 0; i < v->u.obj.len && !t->fatal; i++) {
             struct kapi_member *mem = &v->u.obj.members[i];
+            if (f->kind == KAPI_PB_STRING && mem->val->type == KAPI_V_STRING && !t->ndups)
+                continue;  /* the common leaf (labels, annotations): nothing to check */
             seg_push(t, mem->key, mem->klen, false);
             if (mem->val->type == KAPI_V_NULL)
                 mem->val = zero_value(t, f->kind, em);
@@ -1100,11 +1236,15 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
             kapi_buf_dispose(&b);
             return;
         }
+        bool plain = plain_msg(f->kind, em);
         for (size_t i = 0; i < v->u.arr.len && !t->fatal; i++) {
-            if (f->kind == KAPI_PB_STRING && v->u.arr.items[i]->type == KAPI_V_STRING)
+            struct kapi_value *it = v->u.arr.items[i];
+            if (f->kind == KAPI_PB_STRING && it->type == KAPI_V_STRING)
                 continue;  /* the common leaf: nothing to check */
             seg_push(t, NULL, i, false);
-            if (v->u.arr.items[i]->type == KAPI_V_NULL)
+            if (plain && it->type == KAPI_V_OBJECT)
+                check_object(t, em, it, typemeta[msg_index(em)]);  /* check_elem's end */
+            else if (it->type == KAPI_V_NULL)
                 v->u.arr.items[i] = zero_value(t, f->kind, em);
             else
                 check_elem(t, f->kind, em, &v->u.arr.items[i]);
@@ -1112,9 +1252,10 @@ static void check_field(struct tc *t, const struct kapi_schema_msg *owner,
         }
         return;
     }
-    if (f->kind == KAPI_PB_STRING && v->type == KAPI_V_STRING)
-        return;  /* the common leaf: nothing to check */
-    check_elem(t, f->kind, em, slot);
+    if (v->type == KAPI_V_OBJECT && plain_msg(f->kind, em))
+        check_object(t, em, v, typemeta[msg_index(em)]);  /* check_elem's end */
+    else
+        check_elem(t, f->kind, em, slot);
 }
 
 struct keyed {
@@ -1126,6 +1267,21 @@ static int keyed_cmp(const void *a, const void *b)
 {
     uint32_t x = ((const struct keyed *)a)->key, y = ((const struct keyed *)b)->key;
     return (x > y) - (x < y);
+}
+
+/* Whether v is a valid value of the scalar field f that check_field would
+ * keep as it is: a string, bool or in-range integer of the field's type. */
+static inline bool plain_leaf(const struct kapi_schema_field *f, const struct kapi_value *v)
+{
+    if (f->flags & (KAPI_SCHEMA_F_MAP | KAPI_SCHEMA_F_REPEATED))
+        return false;
+    switch (f->kind) {
+    case KAPI_PB_STRING: return v->type == KAPI_V_STRING;
+    case KAPI_PB_BOOL: return v->type == KAPI_V_BOOL;
+    case KAPI_PB_INT32: return v->type == KAPI_V_INT && v->u.i >= INT32_MIN && v->u.i <= INT32_MAX;
+    case KAPI_PB_INT64: return v->type == KAPI_V_INT;
+    default: return false;
+    }
 }
 
 static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct kapi_value *v,
@@ -1145,20 +1301,31 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
     unsigned *posv = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*posv));
     const struct kapi_schema_msg *saved_struct = t->gostruct;
     bool sorted = true;
-    size_t hint = 0;
+    struct field_cursor cur;
+    field_cursor_init(&cur, m);
     for (size_t i = 0; i < n; i++) {
         struct kapi_member *mem = &members[i];
         unsigned pos = 0;
         const struct kapi_schema_field *f = NULL;
         bool meta = false;
-        if (typemeta && mem->klen == 4 && memcmp(mem->key, "kind", 4) == 0) {
+        if (UNLIKELY(typemeta) && mem->klen == 4 && memcmp(mem->key, "kind", 4) == 0) {
             meta = true;
             pos = 0;
-        } else if (typemeta && mem->klen == 10 && memcmp(mem->key, "apiVersion", 10) == 0) {
+        } else if (UNLIKELY(typemeta) && mem->klen == 10 && memcmp(mem->key, "apiVersion", 10) == 0) {
             meta = true;
             pos = 1;
-        } else if ((f = next_field(m, &hint, mem->key, mem->klen, &pos)) != NULL) {
+        } else if ((f = next_field(&cur, mem->key, mem->klen, &pos)) != NULL) {
             pos += 2;
+        }
+        if (f && !t->ndups && plain_leaf(f, mem->val)) {
+            /* nothing to check, report or rewrite: skip the path upkeep */
+            if (out && pos < posv[out - 1])
+                sorted = false;
+            posv[out] = pos;
+            if (out != i)
+                members[out] = *mem;
+            out++;
+            continue;
         }
         seg_push(t, mem->key, mem->klen, true);
         if (!meta && !f) {

@@ -567,6 +567,63 @@ static void test_duplicates(void **state)
     kapi_pool_free(pool);
 }
 
+/* Strings without escapes are read in place in the parse's copy of the
+ * input and the duplicate search only runs when a key's (first byte,
+ * length) bit repeats: neither may change what comes out. */
+static void test_in_place_strings_and_dup_filter(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_json_error err;
+    /* an unterminated buffer, left as it was; every string terminated */
+    static const char src[] = "{\"k\":\"v\",\"w\":\"x\\\"y\",\"\":\"\",\"long key over sixteen\":\"ab\"}";
+    size_t n = sizeof(src) - 1;
+    char *buf = malloc(n);
+    memcpy(buf, src, n);
+    struct kapi_value *v = kapi_json_parse(pool, buf, n, NULL, &err);
+    assert_non_null(v);
+    assert_memory_equal(buf, src, n);
+    assert_int_equal(v->u.obj.len, 4);
+    const char *keys[] = {"k", "w", "", "long key over sixteen"};
+    const char *vals[] = {"v", "x\"y", "", "ab"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(v->u.obj.members[i].key, keys[i]);
+        assert_int_equal(v->u.obj.members[i].klen, strlen(keys[i]));
+        assert_string_equal(v->u.obj.members[i].val->u.str.s, vals[i]);
+        assert_int_equal(v->u.obj.members[i].val->u.str.len, strlen(vals[i]));
+    }
+    free(buf);
+    /* a top-level string ending the input */
+    v = kapi_json_parse(pool, "\"abc\"", 5, NULL, &err);
+    assert_non_null(v);
+    assert_string_equal(v->u.str.s, "abc");
+
+    struct kapi_json_dup *dups = NULL;
+    struct kapi_json_opts o = {.dups = &dups};
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    /* same first byte and length, not duplicates */
+    v = kapi_json_parse(pool, "{\"ab\":1,\"ac\":2,\"ad\":{\"x\":1,\"y\":2}}", 34, &o, &err);
+    assert_non_null(v);
+    assert_null(dups);
+    assert_int_equal(kapi_json_write(&b, v), 0);
+    assert_string_equal(b.data, "{\"ab\":1,\"ac\":2,\"ad\":{\"x\":1,\"y\":2}}");
+    /* a duplicate spelled with an escape, and the empty key twice */
+    const char *in = "{\"a\":1,\"\\u0061\":2,\"b\":{\"\":1,\"\":2}}";
+    v = kapi_json_parse(pool, in, strlen(in), &o, &err);
+    assert_non_null(v);
+    kapi_buf_reset(&b);
+    assert_int_equal(kapi_json_write(&b, v), 0);
+    assert_string_equal(b.data, "{\"a\":2,\"b\":{\"\":2}}");
+    assert_non_null(dups);
+    assert_string_equal(dups->path, "a");
+    assert_non_null(dups->next);
+    assert_string_equal(dups->next->path, "b.");
+    assert_null(dups->next->next);
+    kapi_buf_dispose(&b);
+    kapi_pool_free(pool);
+}
+
 /* ---- indent ---- */
 
 static void test_indent(void **state)
@@ -714,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_in_place_strings_and_dup_filter),
         cmocka_unit_test(test_indent),
         cmocka_unit_test(test_upstream_fixtures),
     };

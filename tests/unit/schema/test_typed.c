@@ -254,6 +254,54 @@ static void test_canonical_output(void **state)
                   "{\"data\":{\"z\":1,\"a\":{\"y\":null}},\"revision\":2}");
 }
 
+/* The shortcuts (plain leaves, string maps, the expanded-field index with
+ * inline structs, canonical timestamps kept as sent) give what the full walk
+ * gives: a body in canonical order and the same body shuffled come out
+ * byte-identical, and findings keep their document order. */
+static void test_fast_paths(void **state)
+{
+    (void)state;
+    static const char canon[] =
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"creationTimestamp\":\"2026-11-27T10:00:00Z\","
+        "\"labels\":{\"a\":\"1\",\"b\":\"2\"}},\"spec\":{\"volumes\":[{\"name\":\"v\",\"configMap\":{\"name\":\"c\","
+        "\"defaultMode\":420}}],\"containers\":[{\"name\":\"web\",\"image\":\"i\",\"ports\":[{\"containerPort\":80,"
+        "\"protocol\":\"TCP\"}],\"resources\":{\"limits\":{\"cpu\":\"500m\"}},\"livenessProbe\":{\"httpGet\":{\"path\":\"/\","
+        "\"port\":80},\"periodSeconds\":10},\"stdin\":true}],\"priority\":0}}";
+    static const char shuffled[] =
+        "{\"spec\":{\"priority\":0,\"containers\":[{\"stdin\":true,\"livenessProbe\":{\"periodSeconds\":10,\"httpGet\":"
+        "{\"port\":80,\"path\":\"/\"}},\"resources\":{\"limits\":{\"cpu\":\"500m\"}},\"ports\":[{\"protocol\":\"TCP\","
+        "\"containerPort\":80}],\"image\":\"i\",\"name\":\"web\"}],\"volumes\":[{\"configMap\":{\"defaultMode\":420,"
+        "\"name\":\"c\"},\"name\":\"v\"}]},\"metadata\":{\"labels\":{\"b\":\"2\",\"a\":\"1\"},\"creationTimestamp\":"
+        "\"2026-11-27T10:00:00Z\",\"name\":\"p\"},\"apiVersion\":\"v1\",\"kind\":\"Pod\"}";
+    expect_output("Pod", canon, canon);
+    expect_output("Pod", shuffled, canon);
+    /* a timestamp that is not canonical is still rewritten */
+    expect_output("Pod", "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T11:00:00+01:00\"}}",
+                  "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T10:00:00Z\"}}");
+    expect_output("Pod", "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T10:00:00.000Z\"}}",
+                  "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T10:00:00Z\"}}");
+    /* leaves of the wrong type still fail with the field's path */
+    expect_error("Pod", "{\"spec\":{\"priority\":\"x\"}}",
+                 "json: cannot unmarshal string into Go struct field PodSpec.spec.priority of type int32");
+    expect_error("Pod", "{\"spec\":{\"priority\":4294967296}}",
+                 "json: cannot unmarshal number 4294967296 into Go struct field PodSpec.spec.priority of type int32");
+    expect_error("Pod", "{\"metadata\":{\"labels\":{\"a\":1}}}",
+                 "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string");
+    expect_error("Pod", "{\"spec\":{\"volumes\":[{\"configMap\":{\"defaultMode\":\"x\"}}]}}",
+                 "json: cannot unmarshal string into Go struct field ConfigMapVolumeSource.spec.volumes.configMap.defaultMode of type int32");
+    /* unknown fields without duplicates (the shortcuts stay on) */
+    static const char *const w1[] = {"unknown field \"spec.containers[0].zz\"", "unknown field \"spec.yy\"",
+                                     "unknown field \"metadata.xx\""};
+    expect_strict("Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\",\"zz\":1,\"image\":\"i\"}],\"yy\":2},"
+                  "\"metadata\":{\"name\":\"n\",\"xx\":{}}}", w1, 3);
+    /* with duplicates (the shortcuts step aside): the same order */
+    static const char *const w2[] = {"duplicate field \"spec.containers[0].name\"", "unknown field \"spec.containers[0].zz\"",
+                                     "unknown field \"spec.yy\"", "duplicate field \"metadata.labels.a\"",
+                                     "unknown field \"metadata.xx\""};
+    expect_strict("Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\",\"zz\":1,\"image\":\"i\",\"name\":\"b\"}],\"yy\":2},"
+                  "\"metadata\":{\"labels\":{\"a\":\"1\",\"a\":\"2\"},\"name\":\"n\",\"xx\":{}}}", w2, 5);
+}
+
 /* ---- upstream fixtures ---- */
 
 static uint64_t rng_state;
@@ -477,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_unknown_and_duplicates),
         cmocka_unit_test(test_strict_message),
         cmocka_unit_test(test_canonical_output),
+        cmocka_unit_test(test_fast_paths),
         cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_speed_report),
     };

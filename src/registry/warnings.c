@@ -207,6 +207,23 @@ static bool has_prefix(const char *s, const char *p)
 
 /* checkForOverlap: the first recorded path that path collides with; "" when
  * none (or when either is empty, which ends the search). */
+/* "<path>[i].<key>: duplicate <key> <value>" for each item of arr whose key
+ * repeats an earlier item's. */
+static void duplicate_items(struct kv_ctx *c, const struct kapi_value *arr, const char *key, const char *path)
+{
+    size_t n = kv_len(arr);
+    if (n < 2)
+        return;
+    struct strset seen = {kapi_pool_alloc(c->pool, n * sizeof(char *)), 0};
+    for (size_t i = 0; i < n; i++) {
+        const char *v = kv_str0(kv_item(arr, i), key);
+        if (set_has(&seen, v))
+            kv_warn(c, "%s[%zu].%s: duplicate %s %s", path, i, key, key, q(c, v));
+        else
+            set_add(c, &seen, v, n);
+    }
+}
+
 static const char *overlap_with(struct kv_ctx *c, const struct strset *paths, const char *path)
 {
     for (size_t i = 0; i < paths->len; i++) {
@@ -543,28 +560,9 @@ static void pod_spec_and_meta(struct kv_ctx *c, const char *base, const struct k
     }
     volume_overlaps(c, vols);
 
-    const struct kapi_value *ha = kv_get(spec, "hostAliases");
-    if (kv_len(ha) > 1) {
-        struct strset seen = {kapi_pool_alloc(c->pool, kv_len(ha) * sizeof(char *)), 0};
-        for (size_t i = 0; i < kv_len(ha); i++) {
-            const char *ip = kv_str0(kv_item(ha, i), "ip");
-            if (set_has(&seen, ip))
-                kv_warn(c, "%s.hostAliases[%zu].ip: duplicate ip %s", sp, i, q(c, ip));
-            else
-                set_add(c, &seen, ip, kv_len(ha));
-        }
-    }
+    duplicate_items(c, kv_get(spec, "hostAliases"), "ip", kv_path(c, "%s.hostAliases", sp));
     const struct kapi_value *ips = kv_get(spec, "imagePullSecrets");
-    if (kv_len(ips) > 1) {
-        struct strset seen = {kapi_pool_alloc(c->pool, kv_len(ips) * sizeof(char *)), 0};
-        for (size_t i = 0; i < kv_len(ips); i++) {
-            const char *nm = kv_str0(kv_item(ips, i), "name");
-            if (set_has(&seen, nm))
-                kv_warn(c, "%s.imagePullSecrets[%zu].name: duplicate name %s", sp, i, q(c, nm));
-            else
-                set_add(c, &seen, nm, kv_len(ips));
-        }
-    }
+    duplicate_items(c, ips, "name", kv_path(c, "%s.imagePullSecrets", sp));
     for (size_t i = 0; i < kv_len(ips); i++)
         if (!*kv_str0(kv_item(ips, i), "name"))
             kv_warn(c, "%s.imagePullSecrets[%zu].name: invalid empty name \"\"", sp, i);

@@ -131,18 +131,6 @@ static uint8_t *name_bits;        /* per message: log2 of its table size */
 static pthread_once_t name_once = PTHREAD_ONCE_INIT;
 static atomic_bool name_ready;    /* set once the tables are built (skips pthread_once) */
 
-static inline uint32_t name_hash(const char *s, size_t n)
-{
-    /* length and three bytes tell nearly all fields of one message apart */
-    uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    if (n) {
-        h ^= (uint32_t)(unsigned char)s[0];
-        h ^= (uint32_t)(unsigned char)s[n - 1] << 8;
-        h ^= (uint32_t)(unsigned char)s[n / 2] << 16;
-    }
-    h *= 0x85EBCA6Bu;
-    return h ^ (h >> 15);
-}
 
 static void name_index_init(void)
 {
@@ -164,7 +152,7 @@ static void name_index_init(void)
         uint32_t mask = (1u << name_bits[i]) - 1;
         for (size_t k = 0; k < m->nfields; k++) {
             const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + k];
-            uint32_t h = name_hash(f->name, f->name_len) & mask;
+            uint32_t h = kapi_schema_name_hash(f->name, f->name_len) & mask;
             while (t[h])
                 h = (h + 1) & mask;
             t[h] = (uint16_t)(k + 1);
@@ -181,7 +169,7 @@ const struct kapi_schema_field *kapi_schema_field_by_name(const struct kapi_sche
     size_t mi = (size_t)(m - kapi_schema_msgs);
     const uint16_t *t = &name_slots[name_table[mi]];
     uint32_t mask = (1u << name_bits[mi]) - 1;
-    for (uint32_t h = name_hash(name, len) & mask; t[h]; h = (h + 1) & mask) {
+    for (uint32_t h = kapi_schema_name_hash(name, len) & mask; t[h]; h = (h + 1) & mask) {
         const struct kapi_schema_field *f = &kapi_schema_fields[m->first_field + t[h] - 1];
         if (f->name_len == len && kapi_schema_name_eq(f->name, name, len))
             return f;

@@ -106,6 +106,20 @@ extern const uint16_t kapi_schema_numidx[];
 extern const uint16_t kapi_schema_byname[];
 extern const uint16_t kapi_schema_bynum[];
 
+/* The hash of a JSON field name that the per-message name indexes use (the
+ * length and three bytes tell nearly all fields of one message apart). */
+static inline uint32_t kapi_schema_name_hash(const char *s, size_t n)
+{
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n) {
+        h ^= (uint32_t)(unsigned char)s[0];
+        h ^= (uint32_t)(unsigned char)s[n - 1] << 8;
+        h ^= (uint32_t)(unsigned char)s[n / 2] << 16;
+    }
+    h *= 0x85EBCA6Bu;
+    return h ^ (h >> 15);
+}
+
 /* Message by full proto name ("k8s.io.api.apps.v1.Deployment"), or NULL. */
 const struct kapi_schema_msg *kapi_schema_msg_find(const char *full_name);
 /* The message named kind in group/version's package ("" is core), or NULL.

@@ -96,17 +96,6 @@ static uint16_t *fname_slots; /* per message table: position + 1, or 0 */
 static uint32_t *fname_off;   /* per message: offset of its table */
 static uint8_t *fname_bits;   /* per message: log2 of its table size */
 
-static inline uint32_t fname_hash(const char *s, size_t n)
-{
-    uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    if (n) {
-        h ^= (uint32_t)(unsigned char)s[0];
-        h ^= (uint32_t)(unsigned char)s[n - 1] << 8;
-        h ^= (uint32_t)(unsigned char)s[n / 2] << 16;
-    }
-    h *= 0x85EBCA6Bu;
-    return h ^ (h >> 15);
-}
 
 /* Position of key in message mi's expanded fields + 1, or 0. */
 static inline unsigned fname_find(size_t mi, const char *key, size_t klen)
@@ -114,7 +103,7 @@ static inline unsigned fname_find(size_t mi, const char *key, size_t klen)
     const uint16_t *t = &fname_slots[fname_off[mi]];
     const struct kapi_schema_field *const *ff = &flat_fields[flat_off[mi]];
     uint32_t mask = (1u << fname_bits[mi]) - 1;
-    for (uint32_t h = fname_hash(key, klen) & mask; t[h]; h = (h + 1) & mask) {
+    for (uint32_t h = kapi_schema_name_hash(key, klen) & mask; t[h]; h = (h + 1) & mask) {
         const struct kapi_schema_field *f = ff[t[h] - 1];
         if (f->name_len == klen && kapi_schema_name_eq(f->name, key, klen))
             return t[h];
@@ -159,7 +148,7 @@ static void flat_index(size_t root, size_t mi, unsigned pos0, int depth)
         if ((f->flags & KAPI_SCHEMA_F_INLINE) || pos >= flat_size[root] ||
             fname_find(root, f->name, f->name_len))
             continue;
-        uint32_t h = fname_hash(f->name, f->name_len) & mask;
+        uint32_t h = kapi_schema_name_hash(f->name, f->name_len) & mask;
         while (t[h])
             h = (h + 1) & mask;
         t[h] = (uint16_t)(pos + 1);

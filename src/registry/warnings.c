@@ -649,6 +649,149 @@ static void service(struct kv_ctx *c, const struct kapi_value *obj)
         kv_warn(c, "spec.externalName is ignored when spec.type is not \"ExternalName\"");
 }
 
+/* ---- Addresses and CIDRs (apimachinery GetWarningsForIP / GetWarningsForCIDR). */
+
+static const char *label(const struct kapi_value *obj, const char *key)
+{
+    return kv_str0(kv_get(kv_get(obj, "metadata"), "labels"), key);
+}
+
+/* pkg/registry/networking/networkpolicy networkPolicyWarnings */
+static void network_policy(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    static const char *const dirs[][2] = {{"ingress", "from"}, {"egress", "to"}};
+    const struct kapi_value *spec = kv_get(obj, "spec");
+    for (size_t d = 0; d < N(dirs); d++) {
+        const struct kapi_value *rules = kv_get(spec, dirs[d][0]);
+        for (size_t i = 0; i < kv_len(rules); i++) {
+            const struct kapi_value *peers = kv_get(kv_item(rules, i), dirs[d][1]);
+            for (size_t j = 0; j < kv_len(peers); j++) {
+                const struct kapi_value *b = kv_get(kv_item(peers, j), "ipBlock");
+                if (!b)
+                    continue;
+                const char *fld = kv_path(c, "spec.%s[%zu].%s[%zu].ipBlock", dirs[d][0], i, dirs[d][1], j);
+                kv_cidr_warnings(c, kv_path(c, "%s.cidr", fld), kv_str0(b, "cidr"));
+                const struct kapi_value *ex = kv_get(b, "except");
+                for (size_t k = 0; k < kv_len(ex); k++)
+                    kv_cidr_warnings(c, kv_path(c, "%s.except[%zu]", fld, k), kapi_value_cstr(kv_item(ex, k)));
+            }
+        }
+    }
+}
+
+/* pkg/registry/core/endpoint endpointsWarnings: none for what the
+ * endpoints controller writes */
+static void endpoints(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    if (!strcmp(label(obj, "endpoints.kubernetes.io/managed-by"), "endpoint-controller"))
+        return;
+    static const char *const lists[] = {"addresses", "notReadyAddresses"};
+    const struct kapi_value *subsets = kv_get(obj, "subsets");
+    for (size_t i = 0; i < kv_len(subsets); i++)
+        for (size_t l = 0; l < N(lists); l++) {
+            const struct kapi_value *addrs = kv_get(kv_item(subsets, i), lists[l]);
+            for (size_t j = 0; j < kv_len(addrs); j++)
+                kv_ip_warnings(c, kv_path(c, "subsets[%zu].%s[%zu].ip", i, lists[l], j),
+                               kv_str0(kv_item(addrs, j), "ip"));
+        }
+}
+
+/* pkg/registry/discovery/endpointslice: the FQDN deprecation (create only),
+ * then warnOnBadIPs, which skips what the two slice controllers write */
+static void endpoint_slice(struct kv_ctx *c, const struct kapi_value *obj, bool create)
+{
+    if (create && !strcmp(kv_str0(obj, "addressType"), "FQDN"))
+        kv_warn(c, "spec.addressType: FQDN endpoints are deprecated");
+    const char *by = label(obj, "endpointslice.kubernetes.io/managed-by");
+    if (!strcmp(by, "endpointslice-controller.k8s.io") || !strcmp(by, "endpointslicemirroring-controller.k8s.io"))
+        return;
+    const struct kapi_value *eps = kv_get(obj, "endpoints");
+    for (size_t i = 0; i < kv_len(eps); i++) {
+        const struct kapi_value *addrs = kv_get(kv_item(eps, i), "addresses");
+        for (size_t j = 0; j < kv_len(addrs); j++)
+            kv_ip_warnings(c, kv_path(c, "endpoints[%zu].addresses[%zu]", i, j), kapi_value_cstr(kv_item(addrs, j)));
+    }
+}
+
+/* The status strategies of pods and services (their only warnings). */
+static void pod_status(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    static const char *const lists[] = {"podIPs", "hostIPs"};
+    const struct kapi_value *st = kv_get(obj, "status");
+    for (size_t l = 0; l < N(lists); l++) {
+        const struct kapi_value *ips = kv_get(st, lists[l]);
+        for (size_t i = 0; i < kv_len(ips); i++)
+            kv_ip_warnings(c, kv_path(c, "status.%s[%zu].ip", lists[l], i), kv_str0(kv_item(ips, i), "ip"));
+    }
+}
+
+static void service_status(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *ing = kv_get(kv_get(kv_get(obj, "status"), "loadBalancer"), "ingress");
+    for (size_t i = 0; i < kv_len(ing); i++)
+        if (*kv_str0(kv_item(ing, i), "ip"))
+            kv_ip_warnings(c, kv_path(c, "status.loadBalancer.ingress[%zu]", i), kv_str0(kv_item(ing, i), "ip"));
+}
+
+/* ---- Other kinds. */
+
+/* pkg/registry/core/node fieldIsDeprecatedWarnings (spec.configSource is
+ * dropped before, unless the stored node has it) */
+static void node(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *spec = kv_get(obj, "spec");
+    if (kv_get(spec, "configSource"))
+        kv_warn(c, "spec.configSource: the feature is removed");
+    if (*kv_str0(spec, "externalID"))
+        kv_warn(c, "spec.externalID: this field is deprecated, and is unused by Kubernetes");
+}
+
+/* pkg/api/storage GetWarningsForStorageClass */
+static void storage_class(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *topos = kv_get(obj, "allowedTopologies");
+    for (size_t i = 0; i < kv_len(topos); i++) {
+        const struct kapi_value *ex = kv_get(kv_item(topos, i), "matchLabelExpressions");
+        for (size_t j = 0; j < kv_len(ex); j++) {
+            const char *msg = node_label_deprecated(kv_str0(kv_item(ex, j), "key"));
+            if (msg)
+                kv_warn(c, "allowedTopologies[%zu].matchLabelExpressions[%zu].key: %s", i, j, msg);
+        }
+    }
+}
+
+/* pkg/api/node GetWarningsForNodeSelector at nodeTopology (matchLabels in
+ * the order of the object) */
+static void csi_storage_capacity(struct kv_ctx *c, const struct kapi_value *obj)
+{
+    const struct kapi_value *sel = kv_get(obj, "nodeTopology");
+    const struct kapi_value *ex = kv_get(sel, "matchExpressions");
+    for (size_t i = 0; i < kv_len(ex); i++) {
+        const char *key = kv_str0(kv_item(ex, i), "key"), *msg = node_label_deprecated(key);
+        if (msg)
+            kv_warn(c, "nodeTopology.matchExpressions[%zu].key: %s is %s", i, key, msg);
+    }
+    const struct kapi_value *ml = kv_get(sel, "matchLabels");
+    for (size_t i = 0; i < kv_len(ml) && ml->type == KAPI_V_OBJECT; i++) {
+        const char *msg = node_label_deprecated(ml->u.obj.members[i].key);
+        if (msg)
+            kv_warn(c, "nodeTopology.matchLabels.%s: %s", ml->u.obj.members[i].key, msg);
+    }
+}
+
+#define ENFORCE_MOUNTABLE "kubernetes.io/enforce-mountable-secrets"
+
+/* pkg/registry/core/serviceaccount: only when the request newly sets the
+ * annotation (old is NULL on create) */
+static void service_account(struct kv_ctx *c, const struct kapi_value *obj, const struct kapi_value *old)
+{
+    if (old && kv_get(kv_get(kv_get(old, "metadata"), "annotations"), ENFORCE_MOUNTABLE))
+        return;
+    if (kv_get(kv_get(kv_get(obj, "metadata"), "annotations"), ENFORCE_MOUNTABLE))
+        kv_warn(c, "metadata.annotations[" ENFORCE_MOUNTABLE "]: deprecated in v1.32+; prefer separate namespaces to "
+                   "isolate access to mounted secrets");
+}
+
 /* ---- Dispatch. */
 
 static int64_t generation(const struct kapi_value *o)
@@ -683,6 +826,26 @@ static void stateful_set_extra(struct kv_ctx *c, const struct kapi_value *spec, 
     if (kv_int(spec, "revisionHistoryLimit", &rhl) && rhl < 0)
         kv_warn(c, "spec.revisionHistoryLimit: a negative value retains all historical revisions; a value >= 0 is "
                    "recommended");
+}
+
+/* The kinds that warn alike on create and update (old is NULL on create). */
+static void other_kinds(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
+                        const struct kapi_value *old)
+{
+    if (is(group, kind, "networking.k8s.io", "NetworkPolicy"))
+        network_policy(c, obj);
+    else if (is(group, kind, "", "Endpoints"))
+        endpoints(c, obj);
+    else if (is(group, kind, "discovery.k8s.io", "EndpointSlice"))
+        endpoint_slice(c, obj, !old);
+    else if (is(group, kind, "", "Node"))
+        node(c, obj);
+    else if (is(group, kind, "storage.k8s.io", "StorageClass"))
+        storage_class(c, obj);
+    else if (is(group, kind, "storage.k8s.io", "CSIStorageCapacity"))
+        csi_storage_capacity(c, obj);
+    else if (is(group, kind, "", "ServiceAccount"))
+        service_account(c, obj, old);
 }
 
 void kapi_warnings_on_create(struct kapi_pool *pool, const char *group, const char *kind,
@@ -726,6 +889,8 @@ void kapi_warnings_on_create(struct kapi_pool *pool, const char *group, const ch
             !kv_get(spec, "ingressClassName"))
             kv_warn(c, "annotation \"kubernetes.io/ingress.class\" is deprecated, please use "
                        "'spec.ingressClassName' instead");
+    } else {
+        other_kinds(c, group, kind, obj, NULL);
     }
 }
 
@@ -733,9 +898,16 @@ void kapi_warnings_on_update(struct kapi_pool *pool, const char *group, const ch
                              const struct kapi_value *obj, const struct kapi_value *old,
                              struct kapi_warnings *w)
 {
-    if (!obj || obj->type != KAPI_V_OBJECT || !old || !kind || !w || (subresource && *subresource))
+    if (!obj || obj->type != KAPI_V_OBJECT || !old || !kind || !w)
         return;
     struct kv_ctx cx = {.pool = pool, .warns = w}, *c = &cx;
+    if (subresource && *subresource) {
+        if (!strcmp(subresource, "status") && is(group, kind, "", "Pod"))
+            pod_status(c, obj);
+        else if (!strcmp(subresource, "status") && is(group, kind, "", "Service"))
+            service_status(c, obj);
+        return;
+    }
     const struct kapi_value *spec = kv_get(obj, "spec"), *ospec = kv_get(old, "spec");
     bool gen_changed = generation(obj) != generation(old);
     /* pods: none on update (a high-frequency path upstream skips) */
@@ -774,5 +946,7 @@ void kapi_warnings_on_update(struct kapi_pool *pool, const char *group, const ch
         pvc(c, obj);
     } else if (is(group, kind, "node.k8s.io", "RuntimeClass")) {
         runtime_class(c, obj);
+    } else {
+        other_kinds(c, group, kind, obj, old);
     }
 }

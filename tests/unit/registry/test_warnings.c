@@ -369,6 +369,145 @@ static void test_storage_and_runtime_class(void **state)
     assert_null(kapi_resource_deprecation("", "v1", "pods"));
 }
 
+static void test_network_policy_cidrs(void **state)
+{
+    (void)state;
+    const char *np =
+        "{'metadata':{'name':'n'},'spec':{'podSelector':{},'ingress':[{'from':[{'podSelector':{}},{'ipBlock':{"
+        "'cidr':'10.0.0.1/8','except':['10.1.0.0/16','010.2.0.0/16']}}]}],'egress':[{'to':[{'ipBlock':{"
+        "'cidr':'2001:DB8::/32'}}]}]}}";
+    const char *want =
+        "spec.ingress[0].from[1].ipBlock.cidr: CIDR value \"10.0.0.1/8\" is ambiguous in this context (should be "
+        "\"10.0.0.0/8\" or \"10.0.0.1/32\"?)\n"
+        "spec.ingress[0].from[1].ipBlock.except[1]: non-standard CIDR value \"010.2.0.0/16\" will be considered "
+        "invalid in a future Kubernetes release: use \"10.2.0.0/16\"\n"
+        "spec.egress[0].to[0].ipBlock.cidr: IPv6 CIDR value \"2001:DB8::/32\" should be in RFC 5952 canonical "
+        "format (\"2001:db8::/32\")";
+    create("networking.k8s.io", "NetworkPolicy", np, want);
+    /* every update, whatever changed */
+    update("networking.k8s.io", "NetworkPolicy", NULL, np, np, want);
+    create("networking.k8s.io", "NetworkPolicy",
+           "{'metadata':{'name':'n'},'spec':{'ingress':[{'from':[{'ipBlock':{'cidr':'10.0.0.0/8'}}]}]}}", "");
+}
+
+static void test_endpoints_and_slices(void **state)
+{
+    (void)state;
+#define SUBSETS "'subsets':[{'addresses':[{'ip':'10.0.0.1'},{'ip':'010.0.0.2'}],'notReadyAddresses':[{'ip':" \
+                "'fd00:0::1'}]},{'addresses':[{'ip':'::ffff:1.2.3.4'}]}]"
+    const char *want =
+        "subsets[0].addresses[1].ip: non-standard IP address \"010.0.0.2\" will be considered invalid in a future "
+        "Kubernetes release: use \"10.0.0.2\"\n"
+        "subsets[0].notReadyAddresses[0].ip: IPv6 address \"fd00:0::1\" should be in RFC 5952 canonical format "
+        "(\"fd00::1\")\n"
+        "subsets[1].addresses[0].ip: non-standard IP address \"::ffff:1.2.3.4\" will be considered invalid in a "
+        "future Kubernetes release: use \"1.2.3.4\"";
+    create("", "Endpoints", "{'metadata':{'name':'e'}," SUBSETS "}", want);
+    update("", "Endpoints", NULL, "{'metadata':{'name':'e'}," SUBSETS "}", "{'metadata':{'name':'e'}}", want);
+    /* what the endpoints controller writes is not checked */
+    create("", "Endpoints",
+           "{'metadata':{'name':'e','labels':{'endpoints.kubernetes.io/managed-by':'endpoint-controller'}},"
+           SUBSETS "}", "");
+    create("", "Endpoints",
+           "{'metadata':{'name':'e','labels':{'endpoints.kubernetes.io/managed-by':'someone-else'}}," SUBSETS "}",
+           want);
+#undef SUBSETS
+#define SLICE(labels, type) "{'metadata':{'name':'s'" labels "},'addressType':'" type "','endpoints':[" \
+                            "{'addresses':['10.0.0.1']},{'addresses':['1.2.3.4','001.2.3.4']}]}"
+    const char *swant = "endpoints[1].addresses[1]: non-standard IP address \"001.2.3.4\" will be considered invalid "
+                        "in a future Kubernetes release: use \"1.2.3.4\"";
+    create("discovery.k8s.io", "EndpointSlice", SLICE("", "IPv4"), swant);
+    update("discovery.k8s.io", "EndpointSlice", NULL, SLICE("", "IPv4"), SLICE("", "IPv4"), swant);
+    create("discovery.k8s.io", "EndpointSlice",
+           SLICE(",'labels':{'endpointslice.kubernetes.io/managed-by':'endpointslice-controller.k8s.io'}", "IPv4"),
+           "");
+    create("discovery.k8s.io", "EndpointSlice",
+           SLICE(",'labels':{'endpointslice.kubernetes.io/managed-by':'endpointslicemirroring-controller.k8s.io'}",
+                 "IPv4"), "");
+    /* FQDN: deprecated on create only; hostnames are no IPs */
+    create("discovery.k8s.io", "EndpointSlice",
+           "{'metadata':{'name':'s'},'addressType':'FQDN','endpoints':[{'addresses':['a.example.com']}]}",
+           "spec.addressType: FQDN endpoints are deprecated");
+    update("discovery.k8s.io", "EndpointSlice", NULL,
+           "{'metadata':{'name':'s'},'addressType':'FQDN','endpoints':[{'addresses':['a.example.com']}]}",
+           "{'metadata':{'name':'s'},'addressType':'FQDN'}", "");
+    create("discovery.k8s.io", "EndpointSlice",
+           SLICE(",'labels':{'endpointslice.kubernetes.io/managed-by':'endpointslice-controller.k8s.io'}", "FQDN"),
+           "spec.addressType: FQDN endpoints are deprecated");
+#undef SLICE
+}
+
+static void test_status_ips(void **state)
+{
+    (void)state;
+    const char *pod = "{'metadata':{'name':'p'},'spec':{},'status':{'podIPs':[{'ip':'10.0.0.1'},{'ip':"
+                      "'2001:db8::0:1'}],'hostIPs':[{'ip':'010.1.1.1'}]}}";
+    update("", "Pod", "status", pod, "{'metadata':{'name':'p'},'spec':{}}",
+           "status.podIPs[1].ip: IPv6 address \"2001:db8::0:1\" should be in RFC 5952 canonical format "
+           "(\"2001:db8::1\")\n"
+           "status.hostIPs[0].ip: non-standard IP address \"010.1.1.1\" will be considered invalid in a future "
+           "Kubernetes release: use \"10.1.1.1\"");
+    /* the main pod strategy and the other subresources do not look at status */
+    update("", "Pod", NULL, pod, pod, "");
+    update("", "Pod", "ephemeralcontainers", pod, pod, "");
+    const char *svc = "{'metadata':{'name':'s'},'spec':{'type':'LoadBalancer'},'status':{'loadBalancer':{'ingress':["
+                      "{'hostname':'lb.example.com'},{'ip':'1.2.3.4'},{'ip':'01.2.3.4'}]}}}";
+    update("", "Service", "status", svc, "{'metadata':{'name':'s'},'spec':{'type':'LoadBalancer'}}",
+           "status.loadBalancer.ingress[2]: non-standard IP address \"01.2.3.4\" will be considered invalid in a "
+           "future Kubernetes release: use \"1.2.3.4\"");
+    update("", "Service", NULL, svc, svc, "");
+}
+
+static void test_node_storage_serviceaccount(void **state)
+{
+    (void)state;
+    create("", "Node", "{'metadata':{'name':'n'},'spec':{'externalID':'x','configSource':{}}}",
+           "spec.configSource: the feature is removed\n"
+           "spec.externalID: this field is deprecated, and is unused by Kubernetes");
+    update("", "Node", NULL, "{'metadata':{'name':'n'},'spec':{'externalID':'x'}}",
+           "{'metadata':{'name':'n'},'spec':{'externalID':'x'}}",
+           "spec.externalID: this field is deprecated, and is unused by Kubernetes");
+    update("", "Node", "status", "{'metadata':{'name':'n'},'spec':{'externalID':'x'}}",
+           "{'metadata':{'name':'n'},'spec':{'externalID':'x'}}", "");
+    create("", "Node", "{'metadata':{'name':'n'},'spec':{'podCIDRs':['10.0.0.1/24']}}", "");
+
+    const char *sc = "{'metadata':{'name':'s'},'provisioner':'p','allowedTopologies':[{'matchLabelExpressions':["
+                     "{'key':'topology.kubernetes.io/zone','values':['a']}]},{'matchLabelExpressions':[{'key':'a',"
+                     "'values':['b']},{'key':'failure-domain.beta.kubernetes.io/zone','values':['a']}]}]}";
+    const char *scw = "allowedTopologies[1].matchLabelExpressions[1].key: deprecated since v1.17; use "
+                      "\"topology.kubernetes.io/zone\" instead";
+    create("storage.k8s.io", "StorageClass", sc, scw);
+    update("storage.k8s.io", "StorageClass", NULL, sc, sc, scw);
+
+    const char *csc = "{'metadata':{'name':'c'},'storageClassName':'s','nodeTopology':{'matchLabels':{"
+                      "'beta.kubernetes.io/os':'linux','x':'y'},'matchExpressions':[{'key':'y','operator':'Exists'},"
+                      "{'key':'beta.kubernetes.io/arch','operator':'Exists'}]}}";
+    const char *cscw = "nodeTopology.matchExpressions[1].key: beta.kubernetes.io/arch is deprecated since v1.14; use "
+                       "\"kubernetes.io/arch\" instead\n"
+                       "nodeTopology.matchLabels.beta.kubernetes.io/os: deprecated since v1.14; use "
+                       "\"kubernetes.io/os\" instead";
+    create("storage.k8s.io", "CSIStorageCapacity", csc, cscw);
+    update("storage.k8s.io", "CSIStorageCapacity", NULL, csc, csc, cscw);
+
+#define SA(ann) "{'metadata':{'name':'sa'" ann "}}"
+#define ENF ",'annotations':{'kubernetes.io/enforce-mountable-secrets':'false'}"
+    const char *saw = "metadata.annotations[kubernetes.io/enforce-mountable-secrets]: deprecated in v1.32+; prefer "
+                      "separate namespaces to isolate access to mounted secrets";
+    create("", "ServiceAccount", SA(ENF), saw);
+    create("", "ServiceAccount", SA(""), "");
+    /* on update only when the request newly sets it */
+    update("", "ServiceAccount", NULL, SA(ENF), SA(""), saw);
+    update("", "ServiceAccount", NULL, SA(ENF), SA(ENF), "");
+    update("", "ServiceAccount", NULL, SA(""), SA(ENF), "");
+#undef SA
+#undef ENF
+    /* kinds whose 1.33 strategies return no warnings */
+    create("networking.k8s.io", "ServiceCIDR", "{'metadata':{'name':'c'},'spec':{'cidrs':['10.0.0.1/24']}}", "");
+    create("networking.k8s.io", "IngressClass", "{'metadata':{'name':'a.b'},'spec':{'controller':'x/y'}}", "");
+    create("policy", "PodDisruptionBudget",
+           "{'metadata':{'name':'a.b'},'spec':{'selector':{'matchLabels':{'beta.kubernetes.io/os':'l'}}}}", "");
+}
+
 static void test_apparmor_sync_warnings(void **state)
 {
     (void)state;
@@ -403,6 +542,10 @@ int main(void)
         cmocka_unit_test(test_service),
         cmocka_unit_test(test_storage_and_runtime_class),
         cmocka_unit_test(test_apparmor_sync_warnings),
+        cmocka_unit_test(test_network_policy_cidrs),
+        cmocka_unit_test(test_endpoints_and_slices),
+        cmocka_unit_test(test_status_ips),
+        cmocka_unit_test(test_node_storage_serviceaccount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

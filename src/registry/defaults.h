@@ -26,6 +26,27 @@ void kapi_defaults_apply(struct kapi_pool *pool, const char *group, const char *
 void kapi_defaults_prepare_create(struct kapi_pool *pool, const char *group, const char *version,
                                   const char *kind, struct kapi_value *obj);
 
+/* The strategy steps that follow the disabled-field drops (prepare.c).
+ *
+ * Pod create (MatchLabelKeysInPodAffinity, GA in 1.33): in every pod
+ * affinity and anti-affinity term (preferred, then required) whose
+ * labelSelector is set, each matchLabelKeys key the pod's labels have adds
+ * {key, operator: In, values: [value]} to the selector's matchExpressions,
+ * then each mismatchLabelKeys key adds the same with NotIn; keys the pod
+ * has no label for add nothing. Pods only, not templates, not on update. */
+void kapi_prepare_pod_affinity_label_keys(struct kapi_pool *pool, struct kapi_value *pod);
+/* PVC create and update (old_spec NULL on create): a dataSource that is not
+ * a core PersistentVolumeClaim or a snapshot.storage.k8s.io VolumeSnapshot
+ * is dropped unless the request has a dataSourceRef or the stored claim
+ * has either field (EnforceDataSourceBackwardsCompatibility); then
+ * kapi_prepare_pvc_normalize_data_sources. Not for claim templates. */
+void kapi_prepare_pvc_data_sources(struct kapi_pool *pool, struct kapi_value *spec, const struct kapi_value *old_spec);
+/* NormalizeDataSources: with only dataSource set, dataSourceRef becomes a
+ * copy of it; with only dataSourceRef set and no namespace in it,
+ * dataSource becomes its {apiGroup, kind, name}. A copied nil apiGroup
+ * reads back as null. */
+void kapi_prepare_pvc_normalize_data_sources(struct kapi_pool *pool, struct kapi_value *spec);
+
 /* Adds the members Go's encoder writes for zero fields (goenc.c) to obj, an
  * instance of the proto message msg ("k8s.io.api.events.v1.Event"), and to
  * every nested instance of a listed message. For views that are not written

@@ -23,8 +23,12 @@ static const struct kapi_gate_info GATES[KAPI_GATE_COUNT] = {
     [KAPI_GATE_POD_OBSERVED_GENERATION_TRACKING] = {"PodObservedGenerationTracking", "ALPHA", false, true},
     [KAPI_GATE_PREFER_SAME_TRAFFIC_DISTRIBUTION] = {"PreferSameTrafficDistribution", "ALPHA", false, true},
     [KAPI_GATE_RESOURCE_HEALTH_STATUS] = {"ResourceHealthStatus", "ALPHA", false, true},
+    /* on, every seLinuxChangePolicy value is accepted */
+    [KAPI_GATE_SELINUX_MOUNT] = {"SELinuxMount", "BETA", false, true},
     [KAPI_GATE_VOLUME_ATTRIBUTES_CLASS] = {"VolumeAttributesClass", "BETA", false, true},
+    [KAPI_GATE_ANY_VOLUME_DATA_SOURCE] = {"AnyVolumeDataSource", "GA", true, false},
     [KAPI_GATE_IN_PLACE_POD_VERTICAL_SCALING] = {"InPlacePodVerticalScaling", "BETA", true, false},
+    [KAPI_GATE_MATCH_LABEL_KEYS_IN_POD_AFFINITY] = {"MatchLabelKeysInPodAffinity", "GA", true, false},
     [KAPI_GATE_POD_LIFECYCLE_SLEEP_ACTION_ALLOW_ZERO] = {"PodLifecycleSleepActionAllowZero", "BETA", true, false},
     [KAPI_GATE_PROC_MOUNT_TYPE] = {"ProcMountType", "BETA", true, false},
     [KAPI_GATE_RELAXED_DNS_SEARCH_VALIDATION] = {"RelaxedDNSSearchValidation", "BETA", true, false},

@@ -2,6 +2,7 @@
 #include "kinds.h"
 
 #include "../auth/authn.h"
+#include "defaults.h"
 #include "drop.h"
 
 #include <string.h>
@@ -10,6 +11,11 @@
 static bool is_csr(const struct kapi_kind *k)
 {
     return strcmp(k->group, "certificates.k8s.io") == 0 && strcmp(k->kind, "CertificateSigningRequest") == 0;
+}
+
+static bool kind_is(const struct kapi_kind *k, const char *group, const char *kind)
+{
+    return strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0;
 }
 
 void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
@@ -53,6 +59,8 @@ void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_ki
                                     const struct kapi_value *old)
 {
     kapi_drop_disabled_fields(pool, k, NULL, obj, old);
+    if (kind_is(k, "", "PersistentVolumeClaim"))
+        kapi_prepare_pvc_data_sources(pool, kapi_obj_get(obj, "spec"), kapi_obj_get(old, "spec"));
     if (!is_csr(k))
         return;
     struct kapi_value *os = kapi_obj_get(old, "spec");
@@ -94,11 +102,6 @@ static void keep_conditions(struct kapi_pool *pool, struct kapi_value *conds, co
             j++;
         conds->u.arr.items[i] = kapi_value_clone(pool, oconds->u.arr.items[j++]);
     }
-}
-
-static bool kind_is(const struct kapi_kind *k, const char *group, const char *kind)
-{
-    return strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0;
 }
 
 /* Which metadata a /status write takes from the stored object, per kind
@@ -421,8 +424,12 @@ void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_ki
                                     struct kapi_warnings *warns)
 {
     kapi_drop_disabled_fields(pool, k, NULL, obj, NULL);
-    if (kind_is(k, "", "Pod"))
+    if (kind_is(k, "", "Pod")) {
+        kapi_prepare_pod_affinity_label_keys(pool, obj);
         kapi_pod_apparmor_sync(pool, obj, warns);
+    } else if (kind_is(k, "", "PersistentVolumeClaim")) {
+        kapi_prepare_pvc_data_sources(pool, kapi_obj_get(obj, "spec"), NULL);
+    }
 }
 
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj)

@@ -13,8 +13,9 @@
 void kapi_kind_prepare_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj);
 /* The kind's create-time changes made before validation (upstream's
  * PrepareForCreate): the fields of default-off feature gates are dropped
- * (registry/drop.h), then a pod's AppArmor version skew sync, whose
- * warnings go to warns (may be NULL). */
+ * (registry/drop.h), then a pod's affinity matchLabelKeys/mismatchLabelKeys
+ * merge and AppArmor version skew sync, whose warnings go to warns (may be
+ * NULL), or a PVC's data source rules (registry/defaults.h). */
 void kapi_kind_prepare_create_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
                                     struct kapi_warnings *warns);
 /* 1.33's AppArmor sync on pod create (not for spec.os.name windows): for
@@ -40,6 +41,7 @@ void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kin
 /* The update-time changes made before validation (upstream's
  * PrepareForUpdate of the main resource): the fields of default-off
  * feature gates not used by the stored object are dropped (registry/drop.h);
+ * a PVC's data source rules run (registry/defaults.h);
  * a CertificateSigningRequest's spec is the stored one (changes are
  * dropped, not refused). */
 void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,

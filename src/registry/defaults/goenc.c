@@ -17,7 +17,7 @@
 #include "../../schema/schema.h"
 
 enum zkind {
-    Z_NULL, /* metav1.Time / MicroTime, RawExtension, nil slice without omitempty */
+    Z_NULL, /* metav1.Time / MicroTime, RawExtension, nil slice or pointer without omitempty */
     Z_STR,  /* string without omitempty */
     Z_INT,  /* int32/int64 without omitempty */
     Z_BOOL, /* bool without omitempty */
@@ -155,6 +155,8 @@ static const struct zfield zfields[] = {
     {CORE "ResourceQuota", "status", Z_OBJ},
     {CORE "Service", "status", Z_OBJ},
     {CORE "ServiceStatus", "loadBalancer", Z_OBJ},
+    {CORE "TypedLocalObjectReference", "apiGroup", Z_NULL}, /* *string without omitempty */
+    {CORE "TypedObjectReference", "apiGroup", Z_NULL},
     {CORE "WeightedPodAffinityTerm", "podAffinityTerm", Z_OBJ},
     {"k8s.io.api.discovery.v1.Endpoint", "conditions", Z_OBJ},
     {"k8s.io.api.discovery.v1.EndpointSlice", "endpoints", Z_NULL},

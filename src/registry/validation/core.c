@@ -1,6 +1,7 @@
 /* registry/validation/core: the core group (PodSpec and Pod, Service,
  * ConfigMap, Secret, Namespace, PV/PVC, Event, Endpoints). */
 #include "validation_int.h"
+#include "../defaults.h"
 
 #include <math.h>
 #include <regex.h>
@@ -986,6 +987,9 @@ static void pvc_update(struct kv_ctx *c, const struct kapi_value *obj, const str
     const struct kapi_value *oann = kv_get(kv_get(old, "metadata"), "annotations");
     struct kapi_value *nclone = ns ? kapi_value_clone(c->pool, ns) : kapi_value_object(c->pool);
     struct kapi_value *oclone = os ? kapi_value_clone(c->pool, os) : kapi_value_object(c->pool);
+    /* the strategy normalizes the stored claim's data sources too, so one
+     * stored before they were kept in sync compares equal */
+    kapi_prepare_pvc_normalize_data_sources(c->pool, oclone);
     if (!*kv_str0(os, "volumeName")) {
         if (kv_get(ns, "volumeName"))
             kapi_obj_set(c->pool, oclone, "volumeName", kapi_value_clone(c->pool, kv_get(ns, "volumeName")));

@@ -6,6 +6,7 @@
  * texts and order follow kube-apiserver 1.33's ValidatePodSpec; core.c calls
  * in at the matching points. */
 #include "validation_int.h"
+#include "../gates.h"
 
 #include "../../codec/json.h"
 
@@ -567,10 +568,14 @@ static void pod_security_context(struct kv_ctx *c, const struct kapi_value *spec
     if (sgp && !kv_in(sgp, sgps, N(sgps)))
         kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.supplementalGroupsPolicy", fld), sgp, sgps,
                                 N(sgps));
+    /* validateSELinuxChangePolicy: with SELinuxMount off (1.33's default)
+     * only Recursive, unless the stored object already has a policy */
     const char *slp = kv_str(sc, "seLinuxChangePolicy");
     static const char *const slps[] = {"MountOption", "Recursive"};
-    if (slp && !kv_in(slp, slps, N(slps)))
-        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.seLinuxChangePolicy", fld), slp, slps, N(slps));
+    size_t nslps = c->allow_any_selinux_change_policy || kapi_gate(KAPI_GATE_SELINUX_MOUNT) ? N(slps) : 1;
+    const char *const *allowed = nslps == 1 ? slps + 1 : slps;
+    if (slp && !kv_in(slp, allowed, nslps))
+        kapi_ferr_not_supported(c->pool, c->errs, kv_path(c, "%s.seLinuxChangePolicy", fld), slp, allowed, nslps);
 }
 
 bool kv_host_users(const struct kapi_value *spec)
@@ -761,6 +766,8 @@ void kv_options_from_old(struct kv_ctx *c, const char *kind, const struct kapi_v
     const struct kapi_value *tscs = kv_get(spec, "topologySpreadConstraints");
     for (size_t i = 0; i < kv_len(tscs) && !c->allow_invalid_spread_selector; i++)
         c->allow_invalid_spread_selector = selector_invalid(c, kv_get(kv_item(tscs, i), "labelSelector"));
+    const struct kapi_value *oslp = kv_get(kv_get(spec, "securityContext"), "seLinuxChangePolicy");
+    c->allow_any_selinux_change_policy = oslp && oslp->type != KAPI_V_NULL;
     /* PodDeletionCost is on in 1.33: exempt only a stored invalid value */
     const char *dc = kv_str(kv_get(old_pod_meta(kind, old), "annotations"), DELETION_COST_KEY);
     c->allow_invalid_deletion_cost = dc && !deletion_cost_valid(dc);

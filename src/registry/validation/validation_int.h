@@ -22,6 +22,10 @@ struct kv_ctx {
     bool allow_invalid_affinity_selector;
     bool allow_invalid_spread_selector;
     bool allow_invalid_deletion_cost;
+    /* !AllowOnlyRecursiveSELinuxChangePolicy: set on update when the stored
+     * pod (or template) has a seLinuxChangePolicy; SELinuxMount on allows
+     * every value too */
+    bool allow_any_selinux_change_policy;
     /* kv_label_selector skips the label value check of matchExpressions
      * values (LabelSelectorValidationOptions.AllowInvalidLabelValueInSelector) */
     bool selector_skip_values;

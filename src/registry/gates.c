@@ -113,8 +113,10 @@ int kapi_gates_set(const char *spec, char *err, size_t errlen)
                 return -1;
             }
             if (!GATES[g].settable && (bool)b != GATES[g].default_on) {
-                snprintf(err, errlen, "cannot set feature gate %s to %s, feature is locked to %s (in kapi)",
-                         GATES[g].name, b ? "true" : "false", GATES[g].default_on ? "true" : "false");
+                /* GA gates are locked upstream too; the others only in kapi */
+                snprintf(err, errlen, "cannot set feature gate %s to %s, feature is locked to %s%s", GATES[g].name,
+                         b ? "true" : "false", GATES[g].default_on ? "true" : "false",
+                         strcmp(GATES[g].stage, "GA") == 0 ? "" : " (in kapi)");
                 return -1;
             }
             next[g] = b ? 1 : -1;

@@ -242,6 +242,7 @@ def test_locked_gate_refused(fresh_kapi):
         k.start()
     assert ("cannot set feature gate MatchLabelKeysInPodAffinity to false, feature is locked to true"
             in str(e.value))
+    assert "(in kapi)" not in str(e.value)  # GA: locked upstream too, upstream's words
 
 
 # ---- printed quantities (stored canonical, printed as upstream)

@@ -23,6 +23,7 @@
 #include "auth/authn.h"
 #include "auth/bootstrap_token.h"
 #include "auth/oidc.h"
+#include "base/b64.h"
 #include "auth/requestheader.h"
 #include "auth/satoken.h"
 #include "auth/webhook_token.h"
@@ -155,7 +156,7 @@ static EVP_PKEY *rsa1, *rsa2, *ec1;
 
 static void put_b64(struct kapi_buf *b, struct kapi_pool *p, const void *d, size_t n)
 {
-    kapi_buf_puts(b, kapi_satoken_b64url_encode(p, d, n));
+    kapi_buf_puts(b, kapi_b64_encode_pool(p, d, n, KAPI_B64_URL | KAPI_B64_RAW));
 }
 
 static char *bn_b64(struct kapi_pool *p, EVP_PKEY *k, const char *param, int pad)
@@ -165,7 +166,7 @@ static char *bn_b64(struct kapi_pool *p, EVP_PKEY *k, const char *param, int pad
     unsigned char buf[600];
     int n = pad ? BN_bn2binpad(bn, buf, pad) : BN_bn2bin(bn, buf);
     BN_free(bn);
-    return kapi_satoken_b64url_encode(p, buf, (size_t)n);
+    return kapi_b64_encode_pool(p, buf, (size_t)n, KAPI_B64_URL | KAPI_B64_RAW);
 }
 
 static void set_jwks(EVP_PKEY *const *keys, const char *const *kids, size_t n)
@@ -480,11 +481,7 @@ static void test_chain(void **state)
 static char *webhook_config(const char *path)
 {
     struct kapi_pool *p = kapi_pool_new();
-    char *b64 = kapi_satoken_b64url_encode(p, ca_pem, strlen(ca_pem)); /* url alphabet: convert to std */
-    for (char *c = b64; *c; c++)
-        *c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
-    size_t n = strlen(b64);
-    char *padded = kapi_pool_printf(p, "%s%s", b64, n % 4 == 2 ? "==" : n % 4 == 3 ? "=" : "");
+    char *padded = kapi_b64_encode_pool(p, ca_pem, strlen(ca_pem), 0);
     char *cfg = kapi_xasprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: hook\n  cluster:\n"
                                "    server: https://127.0.0.1:%d%s\n    certificate-authority-data: %s\n"
                                "users:\n- name: api\n  user: {}\ncontexts:\n- name: c\n  context: {cluster: hook, user: api}\n"

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../auth/rbac.h"
+#include "../base/b64.h"
 #include "../registry/validation.h"
 #include "admission.h"
 
@@ -222,45 +223,6 @@ int kapi_adm_csrsigning_validate(const struct kapi_admission_attrs *at, struct k
 
 /* ---- CertificateSubjectRestriction ---- */
 
-/* Standard base64 (with or without padding, whitespace ignored) into pool;
- * -1 on a bad character. */
-static int b64_decode(struct kapi_pool *p, const char *s, unsigned char **out, size_t *outlen)
-{
-    size_t n = strlen(s);
-    unsigned char *buf = kapi_pool_alloc(p, n / 4 * 3 + 4);
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (const char *c = s; *c; c++) {
-        int v;
-        if (*c >= 'A' && *c <= 'Z')
-            v = *c - 'A';
-        else if (*c >= 'a' && *c <= 'z')
-            v = *c - 'a' + 26;
-        else if (*c >= '0' && *c <= '9')
-            v = *c - '0' + 52;
-        else if (*c == '+')
-            v = 62;
-        else if (*c == '/')
-            v = 63;
-        else if (*c == '=')
-            break;
-        else if (*c == '\n' || *c == '\r' || *c == ' ')
-            continue;
-        else
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    *out = buf;
-    *outlen = o;
-    return 0;
-}
-
 static bool asks_for_masters(X509_REQ *req)
 {
     const X509_NAME *subj = X509_REQ_get_subject_name(req);
@@ -285,7 +247,8 @@ int kapi_adm_csrsubject_validate(const struct kapi_admission_attrs *at, struct k
     size_t plen = 0;
     const char *err = NULL;
     X509_REQ *req = NULL;
-    if (b64 && b64_decode(at->pool, b64, &pem, &plen) == 0)
+    /* spec.request is a []byte: the typed decode left it canonical */
+    if (b64 && (pem = kapi_b64_decode_pool(at->pool, b64, strlen(b64), 0, &plen, NULL)))
         req = kapi_csr_parse(at->pool, pem, plen, &err);
     else
         err = "PEM block type must be CERTIFICATE REQUEST";

@@ -8,7 +8,6 @@
  * Mutating webhooks run one after the other and may answer with a JSON
  * patch; validating webhooks are called concurrently and the first failure
  * to arrive wins. See docs/internals/admission.md. */
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "../api/names.h"
 #include "../apiext/crd.h"
+#include "../base/b64.h"
 #include "../codec/json.h"
 #include "../codec/patch.h"
 #include "../http/client.h"
@@ -648,30 +648,6 @@ static const char *go_seconds(struct kapi_pool *p, int64_t s)
                             (long long)(s % 60));
 }
 
-/* Base64 (standard alphabet, padded) into pool; NULL when malformed. */
-static unsigned char *b64_decode(struct kapi_pool *p, const char *s, size_t *out_len)
-{
-    size_t n = strlen(s);
-    if (n % 4)
-        return NULL;
-    unsigned char *out = kapi_pool_alloc(p, n / 4 * 3 + 1);
-    if (n == 0) {
-        *out_len = 0;
-        out[0] = 0;
-        return out;
-    }
-    int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-    if (len < 0)
-        return NULL;
-    while (n > 0 && s[n - 1] == '=') {
-        len--;
-        n--;
-    }
-    out[len] = 0;
-    *out_len = (size_t)len;
-    return out;
-}
-
 static const struct kapi_value *first_item(const struct kapi_value *arr)
 {
     return vlen(arr) ? arr->u.arr.items[0] : NULL;
@@ -829,7 +805,7 @@ static bool prepare_call(const struct kapi_admission_attrs *at, const struct req
     const char *ca = vstr(cc, "caBundle");
     if (ca && *ca) {
         size_t n = 0;
-        unsigned char *pem = b64_decode(p, ca, &n);
+        unsigned char *pem = kapi_b64_decode_pool(p, ca, strlen(ca), 0, &n, NULL);
         if (pem) {
             c->ca = (char *)pem;
             c->ca_len = n;
@@ -996,10 +972,11 @@ static struct outcome finish_call(struct kapi_pool *p, struct call *c, bool muta
     const struct kapi_value *pt = vget(resp, "patchType");
     bool has_pt = pt && pt->type != KAPI_V_NULL;
     if (patch_b64 && *patch_b64) {
-        size_t n = 0;
-        unsigned char *raw = b64_decode(p, patch_b64, &n);
+        size_t n = 0, bad = 0;
+        unsigned char *raw = kapi_b64_decode_pool(p, patch_b64, strlen(patch_b64), 0, &n, &bad);
         if (!raw) {
-            calling_error(&o, "failed to call webhook: illegal base64 data at input byte 0");
+            calling_error(&o,
+                          kapi_pool_printf(p, "failed to call webhook: illegal base64 data at input byte %zu", bad));
             return o;
         }
         r->patch = (const char *)raw;

@@ -4,90 +4,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/b64.h"
 #include "../codec/json.h"
 
 #define INVALID "continue key is not valid"
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void b64_encode(struct kapi_buf *out, const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], b64[v & 63]};
-        kapi_buf_append(out, q, 4);
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        char q[2] = {b64[v >> 18], b64[(v >> 12) & 63]};
-        kapi_buf_append(out, q, 2);
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        char q[3] = {b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63]};
-        kapi_buf_append(out, q, 3);
-    }
-}
-
-static int b64_value(unsigned char c)
-{
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
-}
-
-/* Go's base64.RawURLEncoding.DecodeString: CR and LF are skipped, anything
- * else outside the alphabet (padding included) is an error at its offset,
- * and a lone trailing character is an error. Leftover bits are ignored. */
-static bool b64_decode(struct kapi_buf *out, const char *s, size_t n, size_t *bad)
-{
-    size_t si = 0;
-    for (;;) {
-        unsigned char q[4];
-        size_t j, dlen = 4;
-        for (j = 0; j < 4; j++) {
-            if (si == n) {
-                if (j == 0)
-                    return true;
-                if (j == 1) {
-                    *bad = si - 1;
-                    return false;
-                }
-                dlen = j;
-                break;
-            }
-            unsigned char c = (unsigned char)s[si++];
-            int v = b64_value(c);
-            if (v >= 0) {
-                q[j] = (unsigned char)v;
-            } else if (c == '\n' || c == '\r') {
-                j--;
-            } else {
-                *bad = si - 1;
-                return false;
-            }
-        }
-        for (size_t k = dlen; k < 4; k++)
-            q[k] = 0;
-        uint32_t v = (uint32_t)q[0] << 18 | (uint32_t)q[1] << 12 | (uint32_t)q[2] << 6 | q[3];
-        char bytes[3] = {(char)(v >> 16), (char)(v >> 8), (char)v};
-        kapi_buf_append(out, bytes, dlen - 1);
-        if (dlen < 4)
-            return true;
-    }
-}
-
 char *kapi_continue_encode_n(struct kapi_pool *pool, int64_t rv, const char *start, size_t start_len)
 {
-    struct kapi_buf json, out;
+    struct kapi_buf json;
     kapi_buf_init(&json, 0);
-    kapi_buf_init(&out, 0);
     kapi_buf_printf(&json, "{\"v\":\"" KAPI_CONTINUE_VERSION "\",\"rv\":%lld,\"start\":", (long long)rv);
     kapi_json_write_string(&json, start ? start : "", start ? start_len : 0);
     kapi_buf_putc(&json, '}');
-    b64_encode(&out, (const unsigned char *)json.data, json.len);
-    char *token = kapi_pool_strndup(pool, out.data ? out.data : "", out.len);
+    char *token = kapi_b64_encode_pool(pool, json.data, json.len, KAPI_B64_URL | KAPI_B64_RAW);
     kapi_buf_dispose(&json);
-    kapi_buf_dispose(&out);
     return token;
 }
 
@@ -154,16 +84,15 @@ int kapi_continue_decode_key(struct kapi_pool *pool, const char *token, size_t l
                              struct kapi_continue *out, const char **err)
 {
     const char *e = NULL;
-    struct kapi_buf raw;
-    kapi_buf_init(&raw, 0);
-    kapi_buf_puts(&raw, "");
-    size_t bad = 0;
-    if (!b64_decode(&raw, token ? token : "", token ? len : 0, &bad)) {
+    size_t raw_len = 0, bad = 0;
+    const char *raw = (const char *)kapi_b64_decode_pool(pool, token ? token : "", token ? len : 0,
+                                                         KAPI_B64_URL | KAPI_B64_RAW, &raw_len, &bad);
+    if (!raw) {
         e = kapi_pool_printf(pool, INVALID ": illegal base64 data at input byte %zu", bad);
         goto fail;
     }
     struct kapi_json_error jerr;
-    struct kapi_value *v = kapi_json_parse(pool, raw.data, raw.len, NULL, &jerr);
+    struct kapi_value *v = kapi_json_parse(pool, raw, raw_len, NULL, &jerr);
     if (!v) {
         e = kapi_pool_printf(pool, INVALID ": %s", jerr.msg);
         goto fail;
@@ -260,12 +189,10 @@ int kapi_continue_decode_key(struct kapi_pool *pool, const char *token, size_t l
     out->start_len = rooted_len - 1;
     out->key = key;
     out->key_len = plen + rooted_len - 1;
-    kapi_buf_dispose(&raw);
     if (err)
         *err = NULL;
     return 0;
 fail:
-    kapi_buf_dispose(&raw);
     if (err)
         *err = e;
     return -1;

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "../base/b64.h"
 #include "../cache/cache.h"
 #include "../codec/json.h"
 #include "../codec/jsonpath.h"
@@ -176,9 +177,7 @@ static const char *storage_hash(struct kapi_pool *pool, const char *group, const
     unsigned char md[32];
     unsigned int mdlen = 0;
     EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
-    unsigned char *out = kapi_pool_alloc(pool, 16);
-    EVP_EncodeBlock(out, md, 8);
-    return (const char *)out;
+    return kapi_b64_encode_pool(pool, md, 8, 0);
 }
 
 /* Builds the kind serving version ver (an element of spec.versions) of crd. */
@@ -279,17 +278,11 @@ static struct crd_kind *build_kind(struct kapi_cache *cache, struct kapi_registr
         }
         const char *ca = vstr(cc, "caBundle");
         if (ca && *ca) {
-            size_t n = strlen(ca);
-            unsigned char *pem = kapi_pool_alloc(p, n + 1);
-            int len = EVP_DecodeBlock(pem, (const unsigned char *)ca, (int)n);
-            if (len > 0) {
-                while (n > 0 && ca[n - 1] == '=') { /* EVP_DecodeBlock counts padding as zero bytes */
-                    len--;
-                    n--;
-                }
-                pem[len] = 0;
+            size_t len = 0;
+            unsigned char *pem = kapi_b64_decode_pool(p, ca, strlen(ca), 0, &len, NULL);
+            if (pem && len > 0) {
                 v->ca_bundle = (const char *)pem;
-                v->ca_len = (size_t)len;
+                v->ca_len = len;
             }
         }
     }

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../base/b64.h"
 #include "../cache/cache.h"
 #include "../registry/registry.h"
 
@@ -29,45 +30,6 @@ static bool lower_alnum(const char *s, size_t n)
     return true;
 }
 
-/* Standard base64 with padding, as Go decodes []byte fields of JSON. */
-static long b64_std_decode(const char *s, size_t n, unsigned char *out)
-{
-    static signed char tab[256];
-    static bool init;
-    if (!init) {
-        memset(tab, -1, sizeof tab);
-        const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (int i = 0; i < 64; i++)
-            tab[(unsigned char)alpha[i]] = (signed char)i;
-        init = true; /* idempotent: racing initialisers write the same bytes */
-    }
-    if (n % 4)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4], pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char c = (unsigned char)s[i + k];
-            if (c == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else if (pad || tab[c] < 0) {
-                return -1;
-            } else {
-                v[k] = tab[c];
-            }
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (unsigned char)(w >> 16);
-        if (pad < 2)
-            out[o++] = (unsigned char)(w >> 8);
-        if (pad < 1)
-            out[o++] = (unsigned char)w;
-    }
-    out[o] = 0;
-    return (long)o;
-}
-
 /* Secret data[key] as a string ("" when absent or undecodable, as Go's map
  * lookup gives an empty value). stringData is consulted first: upstream
  * merges it into data on write, which our Secret storage does not do yet. */
@@ -79,9 +41,9 @@ static const char *secret_data(struct kapi_pool *pool, const struct kapi_value *
     const struct kapi_value *v = kapi_value_path(secret, "data", key, NULL);
     if (!v || v->type != KAPI_V_STRING)
         return "";
-    unsigned char *out = kapi_pool_alloc(pool, v->u.str.len / 4 * 3 + 1);
-    long n = b64_std_decode(v->u.str.s, v->u.str.len, out);
-    if (n < 0 || memchr(out, 0, (size_t)n))
+    size_t n = 0;
+    unsigned char *out = kapi_b64_decode_pool(pool, v->u.str.s, v->u.str.len, 0, &n, NULL);
+    if (!out || memchr(out, 0, n))
         return "";
     return (const char *)out;
 }

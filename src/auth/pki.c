@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../base/b64.h"
 #include "../base/base.h"
 
 #define CA_DAYS 3650
@@ -811,10 +812,9 @@ static int put_b64_file(struct kapi_buf *b, const char *path)
     char *data = read_file(path, &len);
     if (!data)
         return -1;
-    size_t outlen = 4 * ((len + 2) / 3) + 1;
-    unsigned char *enc = kapi_xmalloc(outlen);
-    int n = EVP_EncodeBlock(enc, (const unsigned char *)data, (int)len);
-    int rc = kapi_buf_append(b, enc, (size_t)n);
+    char *enc = kapi_xmalloc(kapi_b64_encoded_len(len, 0) + 1);
+    size_t n = kapi_b64_encode(enc, data, len, 0);
+    int rc = kapi_buf_append(b, enc, n);
     free(enc);
     free(data);
     return rc;

@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../base/b64.h"
 #include "../codec/json.h"
 
 #define KID_LEN 43 /* base64url of 32 bytes, unpadded */
@@ -56,81 +57,17 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- base64url ---- */
 
-static const char b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64url_len(size_t n)
-{
-    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
-}
-
-static void b64url_write(char *out, const unsigned char *p, size_t n)
-{
-    size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-        out[o++] = b64url_alphabet[v >> 18];
-        out[o++] = b64url_alphabet[(v >> 12) & 63];
-        out[o++] = b64url_alphabet[(v >> 6) & 63];
-        out[o++] = b64url_alphabet[v & 63];
-    }
-    if (n - i == 1) {
-        unsigned v = (unsigned)p[i] << 16;
-        out[o++] = b64url_alphabet[v >> 18];
-        out[o++] = b64url_alphabet[(v >> 12) & 63];
-    } else if (n - i == 2) {
-        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
-        out[o++] = b64url_alphabet[v >> 18];
-        out[o++] = b64url_alphabet[(v >> 12) & 63];
-        out[o++] = b64url_alphabet[(v >> 6) & 63];
-    }
-    out[o] = 0;
-}
-
-char *kapi_satoken_b64url_encode(struct kapi_pool *pool, const void *data, size_t len)
-{
-    char *out = kapi_pool_alloc(pool, b64url_len(len) + 1);
-    b64url_write(out, data, len);
-    return out;
-}
-
-static int b64url_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
+/* JWS compact serialization: unpadded base64url (RFC 7515). */
+enum { B64URL = KAPI_B64_URL | KAPI_B64_RAW };
 
 long kapi_satoken_b64url_decode(const char *s, size_t len, unsigned char *out)
 {
-    if (len % 4 == 1)
+    size_t n = 0;
+    /* one spelling per byte string: no line breaks, zero leftover bits */
+    if (memchr(s, '\n', len) || memchr(s, '\r', len) ||
+        kapi_b64_decode(out, s, len, B64URL | KAPI_B64_STRICT, &n, NULL) < 0)
         return -1;
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_val((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    /* Leftover bits must be zero, so each byte string has one spelling. */
-    if (bits && (acc & ((1u << bits) - 1)))
-        return -1;
-    out[o] = 0;
-    return (long)o;
+    return (long)n;
 }
 
 /* ---- keys ---- */
@@ -147,7 +84,7 @@ static int key_id(EVP_PKEY *k, char out[KID_LEN + 1])
     OPENSSL_free(der);
     if (!ok || mdlen != 32)
         return -1;
-    b64url_write(out, md, 32);
+    kapi_b64_encode(out, md, 32, B64URL);
     return 0;
 }
 
@@ -301,8 +238,8 @@ static void put_bn_b64(struct kapi_buf *b, const BIGNUM *bn)
     int n = BN_num_bytes(bn);
     unsigned char *raw = kapi_xmalloc((size_t)n + 1);
     BN_bn2bin(bn, raw);
-    char *enc = kapi_xmalloc(b64url_len((size_t)n) + 1);
-    b64url_write(enc, raw, (size_t)n);
+    char *enc = kapi_xmalloc(kapi_b64_encoded_len((size_t)n, B64URL) + 1);
+    kapi_b64_encode(enc, raw, (size_t)n, B64URL);
     kapi_buf_putc(b, '"');
     kapi_buf_puts(b, enc);
     kapi_buf_putc(b, '"');
@@ -539,12 +476,12 @@ static const char *sign_jwt(struct kapi_satoken *t, struct kapi_pool *pool, cons
 {
     char header[128];
     int hl = snprintf(header, sizeof header, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", t->signer_kid);
-    size_t h64 = b64url_len((size_t)hl), p64 = b64url_len(payload->len);
+    size_t h64 = kapi_b64_encoded_len((size_t)hl, B64URL), p64 = kapi_b64_encoded_len(payload->len, B64URL);
     size_t siglen = (size_t)EVP_PKEY_get_size(t->signer);
-    char *out = kapi_pool_alloc(pool, h64 + 1 + p64 + 1 + b64url_len(siglen) + 1);
-    b64url_write(out, (const unsigned char *)header, (size_t)hl);
+    char *out = kapi_pool_alloc(pool, h64 + 1 + p64 + 1 + kapi_b64_encoded_len(siglen, B64URL) + 1);
+    kapi_b64_encode(out, (const unsigned char *)header, (size_t)hl, B64URL);
     out[h64] = '.';
-    b64url_write(out + h64 + 1, (const unsigned char *)payload->data, payload->len);
+    kapi_b64_encode(out + h64 + 1, (const unsigned char *)payload->data, payload->len, B64URL);
     size_t inlen = h64 + 1 + p64;
 
     unsigned char *sig = kapi_xmalloc(siglen);
@@ -559,7 +496,7 @@ static const char *sign_jwt(struct kapi_satoken *t, struct kapi_pool *pool, cons
         return NULL;
     }
     out[inlen] = '.';
-    b64url_write(out + inlen + 1, sig, siglen);
+    kapi_b64_encode(out + inlen + 1, sig, siglen, B64URL);
     free(sig);
     return out;
 }

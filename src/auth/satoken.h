@@ -146,10 +146,10 @@ int kapi_satoken_token_hook(void *hook, struct kapi_pool *pool, const char *toke
 const struct kapi_blob *kapi_satoken_openid_config(const struct kapi_satoken *t);
 const struct kapi_blob *kapi_satoken_jwks(const struct kapi_satoken *t);
 
-/* Unpadded base64url, exposed for tests. encode: returns a pool string.
- * decode: strict (alphabet, no padding, zero trailing bits); returns the
- * byte count or -1; out needs (len * 3) / 4 + 1 bytes and is NUL-terminated. */
-char *kapi_satoken_b64url_encode(struct kapi_pool *pool, const void *data, size_t len);
+/* A JWS part: unpadded base64url (base/b64.h) read strictly -- no padding,
+ * no line breaks, zero leftover bits. Returns the byte count or -1; out
+ * needs kapi_b64_decode_size(len) bytes and is NUL-terminated. Encoding
+ * is kapi_b64_encode_pool(..., KAPI_B64_URL | KAPI_B64_RAW). */
 long kapi_satoken_b64url_decode(const char *s, size_t len, unsigned char *out);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "../base/b64.h"
 #include "../codec/json.h"
 #include "../codec/value.h"
 #include "../codec/yaml.h"
@@ -74,21 +75,17 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
     return b.data; /* the buffer's heap memory now belongs to the caller */
 }
 
+/* A kubeconfig *-data field: a []byte, so Go's StdEncoding. Heap bytes,
+ * NUL-terminated; NULL when malformed. */
 static char *b64_decode_heap(const char *s)
 {
-    size_t n = strlen(s);
-    unsigned char *out = kapi_xmalloc(n / 4 * 3 + 4);
-    int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-    if (len < 0 || n % 4) {
+    size_t n = strlen(s), len = 0;
+    char *out = kapi_xmalloc(kapi_b64_decode_size(n));
+    if (kapi_b64_decode(out, s, n, 0, &len, NULL) < 0) {
         free(out);
         return NULL;
     }
-    if (n && s[n - 1] == '=')
-        len--;
-    if (n > 1 && s[n - 2] == '=')
-        len--;
-    out[len] = 0;
-    return (char *)out;
+    return out;
 }
 
 static const struct kapi_value *named(const struct kapi_value *list, const char *name, const char *inner)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/b64.h"
+
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
 /* ------------------------------------------------------------------------ */
@@ -745,49 +747,13 @@ static bool expecting_key(const struct reader *r)
     return r->nfr && r->fr[r->nfr - 1].is_map && !r->fr[r->nfr - 1].have_key;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Standard base64 with padding; line breaks are skipped as Go does. */
+/* !!binary: Go's StdEncoding (padding required, line breaks skipped). */
 static struct kapi_value *b64_decode(struct kapi_pool *pool, const char *s, size_t n)
 {
-    char *clean = kapi_xmalloc(n + 1);
-    size_t cn = 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != '\n' && s[i] != '\r')
-            clean[cn++] = s[i];
-    struct kapi_value *v = NULL;
-    if (cn % 4 == 0) {
-        char *out = kapi_xmalloc(cn / 4 * 3 + 1);
-        size_t on = 0;
-        bool ok = true;
-        for (size_t i = 0; i < cn && ok; i += 4) {
-            int a = b64val((unsigned char)clean[i]), b = b64val((unsigned char)clean[i + 1]);
-            int c = clean[i + 2] == '=' ? -2 : b64val((unsigned char)clean[i + 2]);
-            int d = clean[i + 3] == '=' ? -2 : b64val((unsigned char)clean[i + 3]);
-            bool last = i + 4 == cn;
-            if (a < 0 || b < 0 || c == -1 || d == -1 || (c == -2 && d != -2) || ((c == -2 || d == -2) && !last)) {
-                ok = false;
-                break;
-            }
-            out[on++] = (char)(a << 2 | b >> 4);
-            if (c >= 0)
-                out[on++] = (char)((b & 15) << 4 | c >> 2);
-            if (d >= 0)
-                out[on++] = (char)((c & 3) << 6 | d);
-        }
-        if (ok)
-            v = kapi_value_strn(pool, out, on);
-        free(out);
-    }
-    free(clean);
+    char *out = kapi_xmalloc(kapi_b64_decode_size(n));
+    size_t on = 0;
+    struct kapi_value *v = kapi_b64_decode(out, s, n, 0, &on, NULL) == 0 ? kapi_value_strn(pool, out, on) : NULL;
+    free(out);
     return v;
 }
 

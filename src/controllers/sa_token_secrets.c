@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include "../auth/satoken.h"
+#include "../base/b64.h"
 #include "../cache/cache.h"
 #include "../registry/objectmeta.h"
 #include "../registry/registry.h"
@@ -30,10 +30,7 @@ struct kapi_tokctl {
 
 static const char *b64(struct kapi_pool *p, const char *s)
 {
-    size_t n = strlen(s);
-    unsigned char *out = kapi_pool_alloc(p, 4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock(out, (const unsigned char *)s, (int)n);
-    return (const char *)out;
+    return kapi_b64_encode_pool(p, s, strlen(s), 0);
 }
 
 static void write_or_delete(struct kapi_tokctl *c, const struct kapi_cobj *o, struct kapi_value *obj)

@@ -1,7 +1,6 @@
 /* serviceaccounts/token (TokenRequest) and the service-account issuer's
  * discovery documents, plus the lookups token authentication needs (does
  * the service account, pod, secret or node a token names still exist). */
-#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "../api/names.h"
 #include "../api/status.h"
+#include "../base/b64.h"
 #include "../auth/satoken.h"
 #include "endpoints_int.h"
 
@@ -26,24 +26,6 @@ static struct kapi_value *lookup(struct kapi_apiserver *srv, struct kapi_pool *p
     struct kapi_value *v = kapi_cobj_value(o, pool);
     kapi_cobj_unref(o);
     return v;
-}
-
-/* Standard base64 (with padding) into b; -1 on malformed input. */
-static int b64_decode(struct kapi_buf *b, const char *s, size_t n)
-{
-    if (n % 4)
-        return -1;
-    unsigned char *out = kapi_xmalloc(n / 4 * 3 + 1);
-    int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-    if (len >= 0) {
-        if (n && s[n - 1] == '=')
-            len--;
-        if (n > 1 && s[n - 2] == '=')
-            len--;
-        kapi_buf_append(b, out, (size_t)len);
-    }
-    free(out);
-    return len < 0 ? -1 : 0;
 }
 
 bool kapi_sa_object_exists(void *ctx, const char *kind, const char *ns, const char *name, const char *uid,
@@ -69,11 +51,9 @@ bool kapi_sa_object_exists(void *ctx, const char *kind, const char *ns, const ch
     if (ok && secret_token) {
         /* legacy tokens: the Secret's data.token (base64) must be this token */
         const char *b64 = kapi_value_cstr(kapi_value_path(v, "data", "token", NULL));
-        struct kapi_buf b;
-        kapi_buf_init(&b, 0);
-        ok = b64 && b64_decode(&b, b64, strlen(b64)) == 0 && b.len == strlen(secret_token) &&
-             memcmp(b.data, secret_token, b.len) == 0;
-        kapi_buf_dispose(&b);
+        size_t n = 0;
+        unsigned char *raw = b64 ? kapi_b64_decode_pool(pool, b64, strlen(b64), 0, &n, NULL) : NULL;
+        ok = raw && n == strlen(secret_token) && memcmp(raw, secret_token, n) == 0;
     }
     kapi_pool_free(pool);
     return ok;

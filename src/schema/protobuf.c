@@ -8,6 +8,7 @@
  * 128 bytes or longer. */
 #include "protobuf.h"
 
+#include "../base/b64.h"
 #include "../codec/json.h"
 
 #include <math.h>
@@ -19,8 +20,6 @@
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 
 /* ---------------------------------------------------------------- common */
-
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void set_err(char *err, size_t errlen, const char *fmt, va_list ap)
 {
@@ -176,27 +175,9 @@ static struct kapi_value *mkval(struct dec *d, enum kapi_vtype t)
 
 static struct kapi_value *b64_value(struct dec *d, const uint8_t *p, size_t n)
 {
-    size_t outlen = (n + 2) / 3 * 4;
-    char *s = kapi_pool_alloc(d->pool, outlen + 1);
-    size_t o = 0, i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t x = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        s[o++] = b64chars[x >> 18];
-        s[o++] = b64chars[(x >> 12) & 63];
-        s[o++] = b64chars[(x >> 6) & 63];
-        s[o++] = b64chars[x & 63];
-    }
-    if (i < n) {
-        uint32_t x = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        s[o++] = b64chars[x >> 18];
-        s[o++] = b64chars[(x >> 12) & 63];
-        s[o++] = i + 1 < n ? b64chars[(x >> 6) & 63] : '=';
-        s[o++] = '=';
-    }
-    s[o] = 0;
     struct kapi_value *v = mkval(d, KAPI_V_STRING);
-    v->u.str.s = s;
-    v->u.str.len = o;
+    v->u.str.s = kapi_b64_encode_pool(d->pool, p, n, 0);
+    v->u.str.len = kapi_b64_encoded_len(n, 0);
     return v;
 }
 
@@ -1038,40 +1019,16 @@ static bool as_int(const struct kapi_value *v, int64_t *out)
     return false;
 }
 
+/* Go's StdEncoding, as a []byte field's JSON text is read. */
 static int b64_decode(struct enc *e, const char *s, size_t n, uint8_t **outp, size_t *outlen)
 {
-    uint8_t *out = kapi_xmalloc(n / 4 * 3 + 3);
-    size_t o = 0, chars = 0, pad = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\r' || c == '\n') /* Go's decoder skips line breaks */
-            continue;
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-        const char *q = c ? strchr(b64chars, c) : NULL;
-        if (!q || pad) {
-            free(out);
-            return efail(e, "protobuf: illegal base64 data at input byte %zu", i);
-        }
-        chars++;
-        acc = acc << 6 | (uint32_t)(q - b64chars);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    /* standard encoding: padded to whole 4-character groups */
-    if ((chars + pad) % 4 != 0 || chars % 4 == 1 || pad > 2 || (pad && chars % 4 + pad != 4)) {
+    uint8_t *out = kapi_xmalloc(kapi_b64_decode_size(n));
+    size_t bad = 0;
+    if (kapi_b64_decode(out, s, n, 0, outlen, &bad) < 0) {
         free(out);
-        return efail(e, "protobuf: illegal base64 data");
+        return efail(e, "protobuf: illegal base64 data at input byte %zu", bad);
     }
     *outp = out;
-    *outlen = o;
     return 0;
 }
 

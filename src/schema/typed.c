@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/b64.h"
 #include "quantity.h"
 
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -739,91 +740,15 @@ static const char *parse_time(struct kapi_pool *pool, const char *v, size_t n, b
     return NULL;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Go's base64.StdEncoding.Decode (newlines skipped, padding required,
- * non-zero trailing bits tolerated) then re-encoding: the canonical text of
+/* Go's base64.StdEncoding.Decode then re-encoding: the canonical text of
  * a []byte. Returns NULL or "illegal base64 data at input byte N". */
 static const char *canon_base64(struct kapi_pool *pool, const char *s, size_t n, const char **out)
 {
-    unsigned char *dec = kapi_pool_alloc(pool, n / 4 * 3 + 3);
-    size_t dn = 0, si = 0;
-    for (;;) {
-        unsigned char q[4];
-        size_t j = 0, dlen = 4;
-        for (; j < 4;) {
-            if (si == n) {
-                if (j == 0)
-                    goto done;
-                return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", si - j);
-            }
-            unsigned char c = (unsigned char)s[si++];
-            if (c == '\n' || c == '\r')
-                continue;
-            int val = b64val(c);
-            if (val >= 0) {
-                q[j++] = (unsigned char)val;
-                continue;
-            }
-            if (c != '=')
-                return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", si - 1);
-            if (j < 2)
-                return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", si - 1);
-            if (j == 2) {
-                while (si < n && (s[si] == '\n' || s[si] == '\r'))
-                    si++;
-                if (si == n)
-                    return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", n);
-                if (s[si] != '=')
-                    return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", si - 1);
-                si++;
-            }
-            while (si < n && (s[si] == '\n' || s[si] == '\r'))
-                si++;
-            if (si < n)
-                return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", si);
-            dlen = j;
-            break;
-        }
-        uint32_t w = 0;
-        for (size_t k = 0; k < 4; k++)
-            w = (w << 6) | (k < j ? q[k] : 0);
-        if (dlen == 4) {
-            dec[dn++] = (unsigned char)(w >> 16);
-            dec[dn++] = (unsigned char)(w >> 8);
-            dec[dn++] = (unsigned char)w;
-            continue;
-        }
-        dec[dn++] = (unsigned char)(w >> 16);
-        if (dlen == 3)
-            dec[dn++] = (unsigned char)(w >> 8);
-        break;
-    }
-done:;
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = kapi_pool_alloc(pool, (dn + 2) / 3 * 4 + 1);
-    size_t on = 0;
-    for (size_t i = 0; i < dn; i += 3) {
-        uint32_t w = (uint32_t)dec[i] << 16;
-        if (i + 1 < dn)
-            w |= (uint32_t)dec[i + 1] << 8;
-        if (i + 2 < dn)
-            w |= dec[i + 2];
-        o[on++] = tab[(w >> 18) & 63];
-        o[on++] = tab[(w >> 12) & 63];
-        o[on++] = i + 1 < dn ? tab[(w >> 6) & 63] : '=';
-        o[on++] = i + 2 < dn ? tab[w & 63] : '=';
-    }
-    o[on] = 0;
-    *out = o;
+    size_t dn = 0, bad = 0;
+    unsigned char *dec = kapi_b64_decode_pool(pool, s, n, 0, &dn, &bad);
+    if (!dec)
+        return kapi_pool_printf(pool, "illegal base64 data at input byte %zu", bad);
+    *out = kapi_b64_encode_pool(pool, dec, dn, 0);
     return NULL;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/b64.h"
 #include "../codec/json.h"
 #include "../codec/yaml.h"
 #include "../registry/resources.h"
@@ -148,72 +149,21 @@ static void config_free(struct enc_store *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* base64 as Go's StdEncoding decodes it: padding required, CR/LF ignored */
-
-static int b64val(int c)
+/* A key's secret: Go's StdEncoding (padding required, CR/LF skipped)
+ * into out, which keeps at most outcap bytes; *outlen is the full decoded
+ * length. The scratch copy is wiped. Returns 0, or -1 on malformed input. */
+static int secret_decode(const char *in, size_t len, unsigned char *out, size_t outcap, size_t *outlen)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes into out (at most outcap bytes are stored, *outlen is the full
- * decoded length). Returns 0, or -1 on malformed input. */
-static int b64_decode(const char *in, size_t len, unsigned char *out, size_t outcap, size_t *outlen)
-{
-    unsigned char q[4];
-    size_t nq = 0, n = 0;
-    bool done = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        if (c == '\r' || c == '\n')
-            continue;
-        if (done)
-            return -1;
-        if (c == '=') {
-            /* "xx==" or "xxx=" ends the input */
-            if (nq < 2)
-                return -1;
-            if (nq == 2) {
-                size_t j = i + 1;
-                while (j < len && (in[j] == '\r' || in[j] == '\n'))
-                    j++;
-                if (j >= len || in[j] != '=')
-                    return -1;
-                i = j;
-            }
-            unsigned v = (unsigned)q[0] << 18 | (unsigned)q[1] << 12 | (nq > 2 ? (unsigned)q[2] << 6 : 0);
-            for (size_t k = 0; k < nq - 1; k++, n++)
-                if (n < outcap)
-                    out[n] = (unsigned char)(v >> (16 - 8 * k));
-            nq = 0;
-            done = true;
-            continue;
-        }
-        int v = b64val((unsigned char)c);
-        if (v < 0)
-            return -1;
-        q[nq++] = (unsigned char)v;
-        if (nq == 4) {
-            unsigned w = (unsigned)q[0] << 18 | (unsigned)q[1] << 12 | (unsigned)q[2] << 6 | q[3];
-            for (int k = 0; k < 3; k++, n++)
-                if (n < outcap)
-                    out[n] = (unsigned char)(w >> (16 - 8 * k));
-            nq = 0;
-        }
+    size_t size = kapi_b64_decode_size(len), n = 0;
+    unsigned char *buf = kapi_xmalloc(size);
+    int rc = kapi_b64_decode(buf, in, len, 0, &n, NULL);
+    if (rc == 0) {
+        memcpy(out, buf, n < outcap ? n : outcap);
+        *outlen = n;
     }
-    if (nq != 0)
-        return -1;
-    *outlen = n;
-    return 0;
+    sodium_memzero(buf, size);
+    free(buf);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -376,7 +326,7 @@ static void validate_keys(struct errlist *errs, const struct kapi_value *keys, c
         }
         unsigned char tmp[64];
         size_t got = 0;
-        if (b64_decode(secret, strlen(secret), tmp, sizeof(tmp), &got) < 0) {
+        if (secret_decode(secret, strlen(secret), tmp, sizeof(tmp), &got) < 0) {
             errlist_add(errs, kapi_xasprintf("%s[%zu].secret: Invalid value: \"REDACTED\": secrets must be base64 "
                                              "encoded",
                                              path, i));
@@ -646,7 +596,7 @@ static struct enc_provider *build_provider(const struct kapi_value *p)
             const char *secret = kapi_obj_get_str(k, "secret");
             pv->keys[i].name = kapi_xstrdup(kapi_obj_get_str(k, "name"));
             pv->keys[i].name_len = strlen(pv->keys[i].name);
-            b64_decode(secret, strlen(secret), pv->keys[i].secret, sizeof(pv->keys[i].secret),
+            secret_decode(secret, strlen(secret), pv->keys[i].secret, sizeof(pv->keys[i].secret),
                        &pv->keys[i].secret_len);
         }
     }

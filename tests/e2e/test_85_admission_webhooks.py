@@ -67,6 +67,8 @@ class AdmissionWebhook:
                         patch = [{"op": "add", "path": "/metadata/labels/mutated", "value": "yes"}]
                     resp["patchType"] = "JSONPatch"
                     resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+                    if "bad-base64" in labels:  # "[]" twice: data after the padding
+                        resp["patch"] = "W10=W10="
                 body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                                    "response": resp}).encode()
                 self.send_response(200)
@@ -234,6 +236,20 @@ def test_webhooks_see_system_fields_as_upstream(kapi, hook):
     assert v["name"] == name
     assert v["object"]["metadata"]["name"] == name and v["object"]["metadata"]["uid"] == uid
     assert v["object"]["metadata"]["labels"] == {"mutated": "yes"}
+
+
+def test_patch_that_is_not_base64(kapi, hook):
+    """The response's patch is a []byte: Go's decoder error, with its offset,
+    fails the call."""
+    def failed():
+        status, body = kapi.json("POST", f"/api/v1/namespaces/{WH_NS}/configmaps",
+                                 configmap("b64", {"bad-base64": "1"}))
+        assert status == 500, body
+        return body
+    body = eventually(failed)
+    assert body["reason"] == "InternalError"
+    assert body["message"] == ('Internal error occurred: failed calling webhook "label.kapi.test": '
+                               'failed to call webhook: illegal base64 data at input byte 4')
 
 
 def test_mutation_comes_before_validation(kapi, hook):

@@ -135,6 +135,21 @@ def test_bad_spec_refused_over_https(kapi, tmp_path):
                               "'example.com/signer-name'")])
 
 
+def test_base64_after_padding_is_no_pem_block(kapi, tmp_path):
+    """pem.Decode refuses a block whose base64 goes on after '=' padding:
+    Go's decoder reports data after the padding, so there is no block."""
+    req, _ = openssl_csr(tmp_path, "dave")
+    lines = req.decode().strip().split("\n")
+    der = base64.b64decode("".join(lines[1:-1]))
+    body = base64.b64encode(der[:1]).decode() + "\n" + base64.b64encode(der[1:]).decode()
+    assert body.startswith("MA==\n")
+    bad = ("-----BEGIN CERTIFICATE REQUEST-----\n" + body + "\n-----END CERTIFICATE REQUEST-----\n").encode()
+    st, out = kapi.json("POST", PATH, csr("dave", bad))
+    assert st == 422, out
+    status_422(out, "dave", [("FieldValueInvalid", "spec.request",
+                              "Invalid value: " + go_bytes(bad) + ": PEM block type must be CERTIFICATE REQUEST")])
+
+
 def test_bad_signature_and_wrong_block_with_kubectl(kapi, tmp_path):
     req, key = openssl_csr(tmp_path, "carol")
     # a certificate is not a request

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include "auth/satoken.h"
+#include "base/b64.h"
 #include "base/base.h"
 
 #define NOW 1700000000LL
@@ -62,8 +63,8 @@ static void init(void)
 
 static char *sign(struct kapi_pool *pool, const char *hdr, size_t hlen, const char *pl, size_t plen)
 {
-    char *h = kapi_satoken_b64url_encode(pool, hdr, hlen);
-    char *p = kapi_satoken_b64url_encode(pool, pl, plen);
+    char *h = kapi_b64_encode_pool(pool, hdr, hlen, KAPI_B64_URL | KAPI_B64_RAW);
+    char *p = kapi_b64_encode_pool(pool, pl, plen, KAPI_B64_URL | KAPI_B64_RAW);
     char *input = kapi_pool_printf(pool, "%s.%s", h, p);
     unsigned char sig[256];
     size_t siglen = sizeof sig;
@@ -72,7 +73,8 @@ static char *sign(struct kapi_pool *pool, const char *hdr, size_t hlen, const ch
         EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input)) != 1)
         abort();
     EVP_MD_CTX_free(md);
-    return kapi_pool_printf(pool, "%s.%s", input, kapi_satoken_b64url_encode(pool, sig, siglen));
+    return kapi_pool_printf(pool, "%s.%s", input,
+                            kapi_b64_encode_pool(pool, sig, siglen, KAPI_B64_URL | KAPI_B64_RAW));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../base/b64.h"
 #include "../../codec/json.h"
 
 #define RANGE_MAX_RETRIES 100000
@@ -85,58 +86,6 @@ static bool bm_pick(const struct bitmap *b, uint32_t band, uint32_t *out)
         }
     }
     return false;
-}
-
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64_encode(struct kapi_buf *out, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n) v |= p[i + 2];
-        char q[4] = {b64chars[v >> 18], b64chars[(v >> 12) & 63], i + 1 < n ? b64chars[(v >> 6) & 63] : '=',
-                     i + 2 < n ? b64chars[v & 63] : '='};
-        kapi_buf_append(out, q, 4);
-    }
-}
-
-static int b64_val(char c)
-{
-    const char *p = c ? strchr(b64chars, c) : NULL;
-    return p ? (int)(p - b64chars) : -1;
-}
-
-/* Decodes standard base64 (padding optional); returns the length or -1. */
-static long b64_decode(const char *s, size_t len, uint8_t *out)
-{
-    size_t o = 0;
-    uint32_t acc = 0;
-    int nacc = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '=')
-            break;
-        int v = b64_val(s[i]);
-        if (v < 0)
-            return -1;
-        acc = acc << 6 | (uint32_t)v;
-        if (++nacc == 4) {
-            out[o++] = (uint8_t)(acc >> 16);
-            out[o++] = (uint8_t)(acc >> 8);
-            out[o++] = (uint8_t)acc;
-            acc = 0;
-            nacc = 0;
-        }
-    }
-    if (nacc == 2) {
-        out[o++] = (uint8_t)(acc >> 4);
-    } else if (nacc == 3) {
-        out[o++] = (uint8_t)(acc >> 10);
-        out[o++] = (uint8_t)(acc >> 2);
-    } else if (nacc == 1) {
-        return -1;
-    }
-    return (long)o;
 }
 
 static void ip_format(uint32_t ip, char out[16])
@@ -219,8 +168,10 @@ static void bm_load(struct bitmap *b, const struct range_def *r, const struct ka
     if (!v || !spec) {
         kapi_log(0, "services: %s holds no valid RangeAllocation; treating it as empty", r->key);
     } else if (data && dv->u.str.len) {
-        uint8_t *raw = kapi_xmalloc(dv->u.str.len);
-        long n = b64_decode(data, dv->u.str.len, raw);
+        /* a []byte: Go's StdEncoding, as upstream reads it */
+        uint8_t *raw = kapi_xmalloc(kapi_b64_decode_size(dv->u.str.len));
+        size_t rawlen = 0;
+        long n = kapi_b64_decode(raw, data, dv->u.str.len, 0, &rawlen, NULL) < 0 ? -1 : (long)rawlen;
         if (n < 0) {
             kapi_log(0, "services: %s has malformed data; treating it as empty", r->key);
         } else if (strcmp(spec, r->spec) == 0) {
@@ -251,8 +202,11 @@ static char *bm_encode(const struct bitmap *b, const struct range_def *r, size_t
     kapi_buf_puts(&out, "{\"kind\":\"RangeAllocation\",\"apiVersion\":\"v1\",\"metadata\":{\"creationTimestamp\":null},\"range\":");
     kapi_json_write_string(&out, r->spec, strlen(r->spec));
     kapi_buf_puts(&out, ",\"data\":\"");
-    b64_encode(&out, be, nbytes);
+    char *enc = kapi_xmalloc(kapi_b64_encoded_len(nbytes, 0) + 1);
+    kapi_b64_encode(enc, be, nbytes, 0);
+    kapi_buf_puts(&out, enc);
     kapi_buf_puts(&out, "\"}");
+    free(enc);
     free(be);
     return kapi_buf_steal(&out, len);
 }

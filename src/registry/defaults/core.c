@@ -1,12 +1,12 @@
 /* registry/defaults: core/v1 (pods and pod templates, volumes, services,
  * persistent volumes and claims, secrets, endpoints, limit ranges,
  * replication controllers, namespaces, nodes). */
-#include <openssl/evp.h>
 
 #include "defaults_int.h"
 
 #include <string.h>
 
+#include "../../base/b64.h"
 #include "../../schema/schema.h"
 
 #define T(n) KAPI_DT_CORE(n)
@@ -390,10 +390,9 @@ static void secret_string_data(struct kapi_pool *pool, struct kapi_value *obj)
             const struct kapi_value *v = sd->u.obj.members[i].val;
             const char *text = kapi_value_cstr(v);
             size_t len = text ? v->u.str.len : 0;
-            unsigned char *b64 = kapi_pool_alloc(pool, 4 * ((len + 2) / 3) + 1);
-            EVP_EncodeBlock(b64, (const unsigned char *)(text ? text : ""), (int)len);
+            char *b64 = kapi_b64_encode_pool(pool, text ? text : "", len, 0);
             kapi_obj_del(data, sd->u.obj.members[i].key);
-            kapi_dflt_map_add(pool, data, sd->u.obj.members[i].key, kapi_value_str(pool, (const char *)b64));
+            kapi_dflt_map_add(pool, data, sd->u.obj.members[i].key, kapi_value_str(pool, b64));
         }
     }
     kapi_obj_del(obj, "stringData");

@@ -11,6 +11,8 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "../../base/b64.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* certificates.KeyUsage values, sorted as sets.String.List() prints them */
@@ -54,59 +56,17 @@ static const char *mem_find(const char *h, size_t hn, const char *needle)
     return NULL;
 }
 
-static int b64v(char ch)
-{
-    return ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
-         : ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
-}
-
-/* base64.StdEncoding.Decode after pem's removeSpacesAndTabs ('\r' and '\n'
- * skipped too): strict padding, false on any other byte. */
+/* base64.StdEncoding.Decode after pem's removeSpacesAndTabs (Go's decoder
+ * skips '\r' and '\n' itself); false on malformed data. */
 static bool pem_b64(struct kv_ctx *c, const char *s, size_t n, unsigned char **out, size_t *olen)
 {
-    unsigned char *buf = kapi_pool_alloc(c->pool, n + 1);
-    size_t o = 0, quad = 0, pad = 0;
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-            continue;
-        if (ch == '=') {
-            if (quad < 2)
-                return false;
-            pad++;
-            quad++;
-            if (quad == 4)
-                break;
-            continue;
-        }
-        if (pad)
-            return false;
-        int v = b64v(ch);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (unsigned)v;
-        if (++quad == 4) {
-            buf[o++] = (unsigned char)(acc >> 16);
-            buf[o++] = (unsigned char)(acc >> 8);
-            buf[o++] = (unsigned char)acc;
-            quad = 0;
-            acc = 0;
-        }
-    }
-    if (pad) {
-        if (quad != 4)
-            return false;
-        acc <<= 6 * pad;
-        buf[o++] = (unsigned char)(acc >> 16);
-        if (pad == 1)
-            buf[o++] = (unsigned char)(acc >> 8);
-    } else if (quad) {
-        return false; /* StdEncoding needs the padding */
-    }
-    *out = buf;
-    *olen = o;
-    return true;
+    char *text = kapi_pool_alloc(c->pool, n + 1);
+    size_t tn = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            text[tn++] = s[i];
+    *out = kapi_b64_decode_pool(c->pool, text, tn, 0, olen, NULL);
+    return *out != NULL;
 }
 
 static bool pem_decode(struct kv_ctx *c, const char *data, size_t n, struct pem_block *b)

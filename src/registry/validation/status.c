@@ -9,6 +9,7 @@
  * and is not validated again, as upstream. */
 #include "validation_int.h"
 
+#include "../../base/b64.h"
 #include "../../codec/jsonpath.h"
 
 #include <math.h>
@@ -868,30 +869,15 @@ static bool dup_types(const struct kapi_value *conds)
     return false;
 }
 
-/* Standard base64 (the JSON form of a []byte) into raw bytes; the typed
- * decoder has already checked the alphabet and padding. */
+/* Standard base64 (the JSON form of a []byte) into raw bytes. The typed
+ * decode has already made the text canonical, so this never fails on a
+ * request's object; anything else reads as empty. */
 size_t kv_b64_decode(struct kv_ctx *c, const char *s, char **out)
 {
-    size_t n = strlen(s), o = 0;
-    char *buf = kapi_pool_alloc(c->pool, n + 1);
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
-              : ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
-        if (v < 0)
-            continue;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    buf[o] = 0;
-    *out = buf;
-    return o;
+    size_t n = 0;
+    unsigned char *raw = kapi_b64_decode_pool(c->pool, s, strlen(s), 0, &n, NULL);
+    *out = raw ? (char *)raw : kapi_pool_strdup(c->pool, "");
+    return raw ? n : 0;
 }
 
 /* validateCertificate's PEM part: Go's pem.Decode finds each

@@ -152,6 +152,11 @@ static char *answer(const char *path, const char *uid)
         if (asprintf(&dyn, "\"allowed\":true,\"patchType\":\"JSONPatch\",\"patch\":\"%s\"", patch) < 0)
             abort();
         extra = dyn;
+    } else if (strcmp(path, "/badpatch") == 0) {
+        /* "[]" encoded twice: Go stops at the second quantum, after the padding */
+        extra = "\"allowed\":true,\"patchType\":\"JSONPatch\",\"patch\":\"W10=W10=\"";
+    } else if (strcmp(path, "/badpatch-char") == 0) {
+        extra = "\"allowed\":true,\"patchType\":\"JSONPatch\",\"patch\":\"W10*\"";
     } else if (strcmp(path, "/baduid") == 0) {
         uid = "wrong";
     } else if (strcmp(path, "/status500") == 0) {
@@ -635,6 +640,23 @@ static void test_failure_policy(void **state)
                                      "(v1, v1beta1)");
 }
 
+/* A patch that is not base64 fails the call with the offset Go's decoder
+ * reports for the response's []byte field. */
+static void test_patch_not_base64(void **state)
+{
+    struct fx *f = *state;
+    struct kapi_status *st;
+    put_config(f, true, "m", hook(f, "b64.test", "/badpatch", NULL));
+    assert_int_equal(admit(f, "default", pod(f, "default", NULL), NULL, false, &st), -1);
+    assert_int_equal(st->code, 500);
+    assert_string_equal(st->message, "Internal error occurred: failed calling webhook \"b64.test\": failed to call "
+                                     "webhook: illegal base64 data at input byte 4");
+    put_config(f, true, "m", hook(f, "b64.test", "/badpatch-char", NULL));
+    assert_int_equal(admit(f, "default", pod(f, "default", NULL), NULL, false, &st), -1);
+    assert_string_equal(st->message, "Internal error occurred: failed calling webhook \"b64.test\": failed to call "
+                                     "webhook: illegal base64 data at input byte 3");
+}
+
 static void test_selectors(void **state)
 {
     struct fx *f = *state;
@@ -811,6 +833,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_denials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_patch_not_base64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutation_and_reinvocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),

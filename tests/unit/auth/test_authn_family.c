@@ -23,6 +23,7 @@
 #include "auth/authn.h"
 #include "auth/bootstrap_token.h"
 #include "auth/oidc.h"
+#include "base/b64.h"
 #include "auth/requestheader.h"
 #include "auth/satoken.h"
 #include "auth/webhook_token.h"
@@ -155,7 +156,7 @@ static EVP_PKEY *rsa1, *rsa2, *ec1;
 
 static void put_b64(struct kapi_buf *b, struct kapi_pool *p, const void *d, size_t n)
 {
-    kapi_buf_puts(b, kapi_satoken_b64url_encode(p, d, n));
+    kapi_buf_puts(b, kapi_b64_encode_pool(p, d, n, KAPI_B64_URL | KAPI_B64_RAW));
 }
 
 static char *bn_b64(struct kapi_pool *p, EVP_PKEY *k, const char *param, int pad)
@@ -165,7 +166,7 @@ static char *bn_b64(struct kapi_pool *p, EVP_PKEY *k, const char *param, int pad
     unsigned char buf[600];
     int n = pad ? BN_bn2binpad(bn, buf, pad) : BN_bn2bin(bn, buf);
     BN_free(bn);
-    return kapi_satoken_b64url_encode(p, buf, (size_t)n);
+    return kapi_b64_encode_pool(p, buf, (size_t)n, KAPI_B64_URL | KAPI_B64_RAW);
 }
 
 static void set_jwks(EVP_PKEY *const *keys, const char *const *kids, size_t n)
@@ -477,21 +478,54 @@ static void test_chain(void **state)
 
 /* ---- webhook ---- */
 
+static char *webhook_config_ca(const char *path, const char *ca_data)
+{
+    return kapi_xasprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: hook\n  cluster:\n"
+                          "    server: https://127.0.0.1:%d%s\n    certificate-authority-data: %s\n"
+                          "users:\n- name: api\n  user: {}\ncontexts:\n- name: c\n  context: {cluster: hook, user: api}\n"
+                          "current-context: c\n",
+                          srv_port, path, ca_data);
+}
+
 static char *webhook_config(const char *path)
 {
     struct kapi_pool *p = kapi_pool_new();
-    char *b64 = kapi_satoken_b64url_encode(p, ca_pem, strlen(ca_pem)); /* url alphabet: convert to std */
-    for (char *c = b64; *c; c++)
-        *c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
-    size_t n = strlen(b64);
-    char *padded = kapi_pool_printf(p, "%s%s", b64, n % 4 == 2 ? "==" : n % 4 == 3 ? "=" : "");
-    char *cfg = kapi_xasprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: hook\n  cluster:\n"
-                               "    server: https://127.0.0.1:%d%s\n    certificate-authority-data: %s\n"
-                               "users:\n- name: api\n  user: {}\ncontexts:\n- name: c\n  context: {cluster: hook, user: api}\n"
-                               "current-context: c\n",
-                               srv_port, path, padded);
+    char *cfg = webhook_config_ca(path, kapi_b64_encode_pool(p, ca_pem, strlen(ca_pem), 0));
     kapi_pool_free(p);
     return cfg;
+}
+
+/* certificate-authority-data is a []byte: Go's decoder skips the line
+ * breaks of a YAML literal block and refuses data after the padding. */
+static void test_webhook_ca_data(void **state)
+{
+    (void)state;
+    struct kapi_pool *p = kapi_pool_new();
+    const char *b64 = kapi_b64_encode_pool(p, ca_pem, strlen(ca_pem), 0);
+    struct kapi_buf lit;
+    kapi_buf_init(&lit, 0);
+    kapi_buf_puts(&lit, "|");
+    for (size_t i = 0; i < strlen(b64); i += 64)
+        kapi_buf_printf(&lit, "\n      %.64s", b64 + i);
+    char *cfg = webhook_config_ca("/review", lit.data);
+    kapi_buf_dispose(&lit);
+    struct kapi_webhook_token_opts o = {.config_data = cfg};
+    char err[256];
+    struct kapi_webhook_token *w = kapi_webhook_token_new(&o, err, sizeof err);
+    if (!w)
+        fail_msg("%s", err);
+    struct kapi_user u;
+    const char *why = NULL;
+    assert_int_equal(kapi_webhook_token_authenticate(w, p, "good-token", &u, &why), 1);
+    assert_string_equal(u.name, "jane");
+    kapi_webhook_token_free(w);
+    free(cfg);
+    cfg = webhook_config_ca("/review", "QQ==QQ==");
+    struct kapi_webhook_token_opts bad = {.config_data = cfg};
+    assert_null(kapi_webhook_token_new(&bad, err, sizeof err));
+    assert_non_null(strstr(err, "certificate-authority-data: illegal base64 data"));
+    free(cfg);
+    kapi_pool_free(p);
 }
 
 static void test_webhook(void **state)
@@ -689,7 +723,9 @@ int main(void)
     kapi_log_verbosity = 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bootstrap), cmocka_unit_test(test_requestheader), cmocka_unit_test(test_chain),
-        cmocka_unit_test(test_webhook),   cmocka_unit_test(test_oidc),
+        cmocka_unit_test(test_webhook),
+        cmocka_unit_test(test_webhook_ca_data),
+        cmocka_unit_test(test_oidc),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

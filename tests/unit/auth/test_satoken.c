@@ -20,6 +20,7 @@
 
 #include "auth/authn.h"
 #include "auth/satoken.h"
+#include "base/b64.h"
 #include "base/base.h"
 #include "codec/json.h"
 
@@ -137,8 +138,8 @@ static char *part(struct kapi_pool *pool, const char *tok, int idx)
  * "h.p." when key is NULL). */
 static char *make_jwt(struct kapi_pool *pool, const char *header, const char *payload, EVP_PKEY *key)
 {
-    char *h = kapi_satoken_b64url_encode(pool, header, strlen(header));
-    char *p = kapi_satoken_b64url_encode(pool, payload, strlen(payload));
+    char *h = kapi_b64_encode_pool(pool, header, strlen(header), KAPI_B64_URL | KAPI_B64_RAW);
+    char *p = kapi_b64_encode_pool(pool, payload, strlen(payload), KAPI_B64_URL | KAPI_B64_RAW);
     char *input = kapi_pool_printf(pool, "%s.%s", h, p);
     if (!key)
         return kapi_pool_printf(pool, "%s.", input);
@@ -148,7 +149,8 @@ static char *make_jwt(struct kapi_pool *pool, const char *header, const char *pa
     assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
     assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input)), 1);
     EVP_MD_CTX_free(md);
-    return kapi_pool_printf(pool, "%s.%s", input, kapi_satoken_b64url_encode(pool, sig, siglen));
+    return kapi_pool_printf(pool, "%s.%s", input,
+                            kapi_b64_encode_pool(pool, sig, siglen, KAPI_B64_URL | KAPI_B64_RAW));
 }
 
 static const char *issue(struct kapi_satoken *t, struct kapi_pool *pool, const struct kapi_satoken_claims *c,
@@ -171,11 +173,11 @@ static const struct kapi_satoken_claims basic = {.ns = "default", .sa_name = "bu
 static void test_b64url(void **state)
 {
     struct kapi_pool *pool = kapi_pool_new();
-    assert_string_equal(kapi_satoken_b64url_encode(pool, "", 0), "");
-    assert_string_equal(kapi_satoken_b64url_encode(pool, "f", 1), "Zg");
-    assert_string_equal(kapi_satoken_b64url_encode(pool, "fo", 2), "Zm8");
-    assert_string_equal(kapi_satoken_b64url_encode(pool, "foo", 3), "Zm9v");
-    assert_string_equal(kapi_satoken_b64url_encode(pool, "\xfb\xff\xfe", 3), "-__-");
+    assert_string_equal(kapi_b64_encode_pool(pool, "", 0, KAPI_B64_URL | KAPI_B64_RAW), "");
+    assert_string_equal(kapi_b64_encode_pool(pool, "f", 1, KAPI_B64_URL | KAPI_B64_RAW), "Zg");
+    assert_string_equal(kapi_b64_encode_pool(pool, "fo", 2, KAPI_B64_URL | KAPI_B64_RAW), "Zm8");
+    assert_string_equal(kapi_b64_encode_pool(pool, "foo", 3, KAPI_B64_URL | KAPI_B64_RAW), "Zm9v");
+    assert_string_equal(kapi_b64_encode_pool(pool, "\xfb\xff\xfe", 3, KAPI_B64_URL | KAPI_B64_RAW), "-__-");
     unsigned char out[16];
     assert_int_equal(kapi_satoken_b64url_decode("Zm9vYg", 6, out), 4);
     assert_memory_equal(out, "foob", 4);
@@ -430,7 +432,7 @@ static void test_tampering(void **state)
     memcpy(p, "admin00", 7);
     const char *d1 = strchr(tok, '.'), *d2 = strchr(d1 + 1, '.');
     char *forged = kapi_pool_printf(pool, "%.*s.%s%s", (int)(d1 - tok), tok,
-                                    kapi_satoken_b64url_encode(pool, evil, strlen(evil)), d2);
+                                    kapi_b64_encode_pool(pool, evil, strlen(evil), KAPI_B64_URL | KAPI_B64_RAW), d2);
     assert_int_equal(kapi_satoken_authenticate_ex(t, pool, forged, NULL, 0, NOW, NULL, NULL, &u, &info), -1);
     assert_non_null(strstr(info.error, "verification"));
 
@@ -468,13 +470,14 @@ static void test_alg_confusion(void **state)
     char *none = make_jwt(pool, "{\"alg\":\"none\"}", pl, NULL);
     assert_int_equal(kapi_satoken_authenticate(t, pool, none, NULL, 0, NOW, NULL, NULL, &u), -1);
     /* HS256 keyed with the public key PEM: the classic confusion attack. */
-    char *h = kapi_satoken_b64url_encode(pool, "{\"alg\":\"HS256\"}", 15);
-    char *p = kapi_satoken_b64url_encode(pool, pl, strlen(pl));
+    char *h = kapi_b64_encode_pool(pool, "{\"alg\":\"HS256\"}", 15, KAPI_B64_URL | KAPI_B64_RAW);
+    char *p = kapi_b64_encode_pool(pool, pl, strlen(pl), KAPI_B64_URL | KAPI_B64_RAW);
     char *input = kapi_pool_printf(pool, "%s.%s", h, p);
     unsigned char mac[32];
     unsigned maclen = 0;
     HMAC(EVP_sha256(), pub1, (int)pub1_len, (unsigned char *)input, strlen(input), mac, &maclen);
-    char *hs = kapi_pool_printf(pool, "%s.%s", input, kapi_satoken_b64url_encode(pool, mac, maclen));
+    char *hs = kapi_pool_printf(pool, "%s.%s", input,
+                                kapi_b64_encode_pool(pool, mac, maclen, KAPI_B64_URL | KAPI_B64_RAW));
     assert_int_equal(kapi_satoken_authenticate(t, pool, hs, NULL, 0, NOW, NULL, NULL, &u), -1);
     /* RS512 / PS256 headers over an RS256 signature: refused too. */
     assert_int_equal(kapi_satoken_authenticate(t, pool, make_jwt(pool, "{\"alg\":\"PS256\"}", pl, key1), NULL, 0,

@@ -343,8 +343,13 @@ void kv_resource_quantity_value(struct kv_ctx *c, const char *name, const struct
      * it); the bad value is that Quantity's %#v */
     const char *orig = kapi_quantity_original(c->pool, v);
     const char *text = orig ? orig : s, *repr;
+    size_t n = strlen(text);
+    while (n && (*text == ' ' || (*text >= '\t' && *text <= '\r')))  /* UnmarshalJSON's TrimSpace */
+        text++, n--;
+    while (n && (text[n - 1] == ' ' || (text[n - 1] >= '\t' && text[n - 1] <= '\r')))
+        n--;
     int64_t milli;
-    if (kapi_quantity_go(c->pool, text, strlen(text), true, &milli, &repr) == 0 && milli % 1000 != 0)
+    if (kapi_quantity_go(c->pool, text, n, true, &milli, &repr) == 0 && milli % 1000 != 0)
         kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, repr, "must be an integer");
 }
 

@@ -100,6 +100,9 @@ static void test_container_resources(void **state)
     check("Pod", POD(CTR("{'limits':{'requests.example.com/foo':'1.5'}}"), ""),
           "spec.containers[0].resources.limits[requests.example.com/foo]: Invalid value: \"requests.example.com/foo\": "
           "doesn't follow extended resource name standard");
+    /* a text with spaces (a webhook's, say) is trimmed as UnmarshalJSON does */
+    check("Pod", POD(CTR("{'limits':{'example.com/foo':' 0.5 '},'requests':{'example.com/foo':' 0.5 '}}"), ""),
+          "[" LIM INT("5", "-1", "") NOT_INT ", " REQ INT("5", "-1", "") NOT_INT "]");
     /* pod overhead: limits of a ResourceRequirements */
     check("Pod", POD(CTR("{}"), ",'overhead':{'example.com/foo':'0.5'}"),
           "spec.overhead.limits[example.com/foo]: Invalid value: " INT("5", "-1", "") NOT_INT);

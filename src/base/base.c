@@ -77,10 +77,17 @@ struct pool_cleanup {
     void *arg;
 };
 
+struct pool_data {
+    struct pool_data *next;
+    const void *key;
+    void *data;
+};
+
 struct kapi_pool {
     struct pool_chunk *chunks;
     size_t chunk_size;
     struct pool_cleanup *cleanups;
+    struct pool_data *data;
     size_t total;
 };
 
@@ -155,6 +162,26 @@ void *kapi_pool_calloc(struct kapi_pool *pool, size_t n)
     void *p = kapi_pool_alloc(pool, n);
     memset(p, 0, n);
     return p;
+}
+
+void *kapi_pool_data(const struct kapi_pool *pool, const void *key)
+{
+    for (const struct pool_data *d = pool->data; d; d = d->next)
+        if (d->key == key)
+            return d->data;
+    return NULL;
+}
+
+void kapi_pool_set_data(struct kapi_pool *pool, const void *key, void *data)
+{
+    for (struct pool_data *d = pool->data; d; d = d->next)
+        if (d->key == key) {
+            d->data = data;
+            return;
+        }
+    struct pool_data *d = kapi_pool_alloc(pool, sizeof(*d));
+    *d = (struct pool_data){pool->data, key, data};
+    pool->data = d;
 }
 
 char *kapi_pool_strndup(struct kapi_pool *pool, const char *s, size_t n)

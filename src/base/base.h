@@ -37,6 +37,11 @@ char *kapi_pool_vprintf(struct kapi_pool *pool, const char *fmt, va_list ap);
 /* Registers fn(arg) to run when the pool is freed (last registered runs first). */
 void kapi_pool_cleanup(struct kapi_pool *pool, void (*fn)(void *), void *arg);
 size_t kapi_pool_used(const struct kapi_pool *pool);
+/* Per-pool data of a module, found by key (the address of a static of that
+ * module): what kapi_pool_set_data stored, or NULL. A handful of keys at
+ * most; each set of a new key costs one small allocation from the pool. */
+void *kapi_pool_data(const struct kapi_pool *pool, const void *key);
+void kapi_pool_set_data(struct kapi_pool *pool, const void *key, void *data);
 
 /* Immutable, reference-counted bytes shared between threads (stored object
  * versions, encoded events). data is NUL-terminated for convenience. */

@@ -161,6 +161,11 @@ struct kapi_rest_filter *kapi_rest_filter_new(struct kapi_req *r);
  * ("CreateOptions"). 0, or -1 when a Status was sent. */
 int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kapi_json_dup *dups,
                     const char *options_kind);
+/* The typed check alone (no unknown-field reporting) of a built-in kind's
+ * object built by the server, e.g. a server-side apply result, which
+ * upstream decodes into the Go type: canonical quantities and times. 0, or
+ * -1 when a Status was sent. */
+int kapi_rest_canonical(struct kapi_req *r, struct kapi_value *obj);
 void kapi_rest_filter_apply(struct kapi_rest_filter *f, struct kapi_cache_filter *cf);
 bool kapi_rest_filter_selects(const struct kapi_rest_filter *f); /* has a non-empty selector */
 /* Whether the namespace exists (and is not terminating when for_create). 0
@@ -211,7 +216,8 @@ bool kapi_sub_is(const struct kapi_req *r, const char *name);
 /* What a GET of the (sub)resource returns for obj: obj itself, or its Scale. */
 struct kapi_value *kapi_sub_view(struct kapi_req *r, struct kapi_value *obj);
 /* The full object to store when view (a body or patched view) is written
- * to the (sub)resource whose stored state is old. */
+ * to the (sub)resource whose stored state is old. Takes parts of view
+ * (a status write's status): view is not to be used afterwards. */
 struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *old, struct kapi_value *view);
 /* Checks a Scale body; -1 when a 422 was sent. */
 int kapi_sub_validate(struct kapi_req *r, struct kapi_value *view);

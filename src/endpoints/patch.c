@@ -143,6 +143,10 @@ static void handle_apply(struct kapi_req *r)
         }
         struct kapi_value *obj = res.obj;
         r->fields_tracked = true;
+        if (kapi_rest_canonical(r, obj) < 0) {
+            kapi_cobj_unref(cur);
+            return;
+        }
         if (r->kind->crd) /* upstream defaults (and prunes) after the merge */
             kapi_crd_decode(r->pool, r->kind, obj, NULL);
         if (!cur) {

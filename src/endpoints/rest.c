@@ -191,6 +191,31 @@ int kapi_rest_check_namespace(struct kapi_req *r)
     return 0;
 }
 
+static const char *typed_prefix(struct kapi_req *r)
+{
+    return kapi_pool_printf(r->pool, "%s in version \"%s\" cannot be handled as a %s: ", r->kind->kind,
+                            r->kind->version, r->kind->kind);
+}
+
+/* kapi_typed_check of a built-in kind's object; -1 with the 400 sent. */
+static int typed_check(struct kapi_req *r, struct kapi_value *obj, const struct kapi_json_dup *dups,
+                       struct kapi_typed_result *res)
+{
+    if (kapi_typed_check(r->pool, r->kind->msg, obj, dups, res) < 0) {
+        kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "%s%s", typed_prefix(r), res->type_error));
+        return -1;
+    }
+    return 0;
+}
+
+int kapi_rest_canonical(struct kapi_req *r, struct kapi_value *obj)
+{
+    struct kapi_typed_result res;
+    if (!r->kind || r->kind->crd || !r->kind->msg)
+        return 0;
+    return typed_check(r, obj, NULL, &res);
+}
+
 int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kapi_json_dup *dups,
                     const char *options_kind)
 {
@@ -226,13 +251,10 @@ int kapi_rest_typed(struct kapi_req *r, struct kapi_value *obj, const struct kap
     if (!r->kind || !r->kind->msg)
         return 0;
     struct kapi_typed_result res;
-    const char *prefix = kapi_pool_printf(r->pool, "%s in version \"%s\" cannot be handled as a %s: ", r->kind->kind,
-                                          r->kind->version, r->kind->kind);
-    if (kapi_typed_check(r->pool, r->kind->msg, obj, dups, &res) < 0) {
-        kapi_respond_error(r, 400, "BadRequest", kapi_pool_printf(r->pool, "%s%s", prefix, res.type_error));
+    if (typed_check(r, obj, dups, &res) < 0)
         return -1;
-    }
     if (res.nunknown && fv == KAPI_FV_STRICT) {
+        const char *prefix = typed_prefix(r);
         kapi_respond_error(r, 400, "BadRequest",
                            kapi_pool_printf(r->pool, "%s%s", prefix, kapi_typed_strict_message(r->pool, &res)));
         return -1;

@@ -134,9 +134,11 @@ struct kapi_value *kapi_sub_merge(struct kapi_req *r, const struct kapi_value *o
             md = kapi_value_clone(p, vmd);
             kapi_obj_set(p, out, "metadata", md);
         }
+        /* the written status itself (the caller drops view): what the typed
+         * check noted about its quantities stays with it */
         struct kapi_value *st = kapi_obj_get(view, "status");
         if (st)
-            kapi_obj_set(p, out, "status", kapi_value_clone(p, st));
+            kapi_obj_set(p, out, "status", st);
         else
             kapi_obj_del(out, "status");
         /* podStatusStrategy: the immutable qosClass is backfilled when a

@@ -309,6 +309,50 @@ const char *kv_quantity_string(struct kv_ctx *c, const char *s)
     return s ? s : "";
 }
 
+/* helper.IsExtendedResourceName: a name outside kubernetes.io, not
+ * requests.-prefixed, that stays a qualified name with requests. in front. */
+bool kv_extended_resource(struct kv_ctx *c, const char *name)
+{
+    const char *msgs[KAPI_NAME_MSGS_MAX];
+    if (!strchr(name, '/') || strstr(name, "kubernetes.io/") || !strncmp(name, "requests.", 9))
+        return false;
+    return kapi_is_qualified_name(kapi_pool_printf(c->pool, "requests.%s", name), msgs) == 0;
+}
+
+/* helper.IsIntegerResourceName: the object counts and the extended resources */
+static bool integer_resource(struct kv_ctx *c, const char *name)
+{
+    static const char *const COUNTS[] = {"pods", "resourcequotas", "services", "replicationcontrollers", "secrets",
+                                         "configmaps", "persistentvolumeclaims", "services.nodeports",
+                                         "services.loadbalancers"};
+    return kv_in(name, COUNTS, sizeof(COUNTS) / sizeof(COUNTS[0])) || kv_extended_resource(c, name);
+}
+
+void kv_resource_quantity_value(struct kv_ctx *c, const char *name, const struct kapi_value *v, const char *fld)
+{
+    const char *s = kapi_value_cstr(v);
+    long double q;
+    if (!s)
+        return;
+    if (kv_quantity(s, &q) && q < 0)
+        kapi_ferr_invalid(c->pool, c->errs, fld, kv_quantity_string(c, s), "must be greater than or equal to 0");
+    if (!integer_resource(c, name))
+        return;
+    /* MilliValue of the Quantity decoded from the client's text, after the
+     * v1 defaults' RoundUp(-3) (every ResourceList this is called for gets
+     * it); the bad value is that Quantity's %#v */
+    const char *orig = kapi_quantity_original(c->pool, v);
+    const char *text = orig ? orig : s, *repr;
+    size_t n = strlen(text);
+    while (n && (*text == ' ' || (*text >= '\t' && *text <= '\r')))  /* UnmarshalJSON's TrimSpace */
+        text++, n--;
+    while (n && (text[n - 1] == ' ' || (text[n - 1] >= '\t' && text[n - 1] <= '\r')))
+        n--;
+    int64_t milli;
+    if (kapi_quantity_go(c->pool, text, n, true, &milli, &repr) == 0 && milli % 1000 != 0)
+        kapi_ferr_add(c->pool, c->errs, KAPI_FERR_INVALID, fld, repr, "must be an integer");
+}
+
 /* ---- Label selectors (metav1.LabelSelector). */
 
 void kv_label_selector(struct kv_ctx *c, const struct kapi_value *sel, const char *fld)

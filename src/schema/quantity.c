@@ -7,6 +7,8 @@
  * is already canonical and is kept verbatim -- is replayed exactly. */
 #include "quantity.h"
 
+#include "../codec/value.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,12 +123,18 @@ static bool bn_to_u64(const struct bn *b, uint64_t *out)
     return true;
 }
 
-/* The parsed quantity: value = (neg ? -1 : 1) * u * 10^-scale. */
+/* The parsed quantity: value = (neg ? -1 : 1) * u * 10^-scale. For the
+ * int64 path, ival and iscale are upstream's int64Amount (value * 10^iscale);
+ * capped says the arbitrary precision path replaced a binary amount by
+ * 2^63-1. */
 struct quantity {
     bool neg;
     struct bn u;
     int64_t scale;
     enum qformat fmt;
+    int64_t ival;
+    int32_t iscale;
+    bool capped;
 };
 
 /* Integer part of q (scale >= 0 expected) compared with v: <0, 0, >0; *frac
@@ -325,6 +333,8 @@ static bool parse_fast(const struct parsed *p, int32_t exponent, enum qformat fm
     bn_set_u64(&q->u, result);
     q->scale = fmt == Q_BINSI ? 0 : -scale;
     q->fmt = fmt;
+    q->ival = q->neg ? -(int64_t)result : (int64_t)result;
+    q->iscale = (int32_t)scale;
     if (fmt == Q_BINSI) {
         *keep = exponent % 10 == 0 && (value & 7) != 0;
     } else {
@@ -394,6 +404,7 @@ static const char *parse_big(const struct parsed *p, int base, int32_t exponent,
         if (c > 0 || (c == 0 && fr)) {
             bn_set_u64(&q->u, (uint64_t)INT64_MAX);
             q->scale = 0;
+            q->capped = true;
         }
         if (q->u.n && int_part_cmp(q, 1, &fr) < 0)
             q->fmt = Q_DECSI;
@@ -567,4 +578,240 @@ int kapi_quantity_canonical(struct kapi_pool *pool, const char *s, size_t len,
     if (q.u.d != q.u.local)
         free(q.u.d);
     return 0;
+}
+
+/* ---- upstream's resource.Quantity value, for validation messages ---------
+ * Go's field.Invalid prints a Quantity value with %#v (String has a pointer
+ * receiver), so the message shows the struct ParseQuantity built from the
+ * client's text. The int64 path above already knows that struct; the
+ * arbitrary precision one holds a *inf.Dec, whose address is printed. */
+
+#define GO_DEC_ADDR "0xc000000000" /* stand-in for the *inf.Dec address */
+
+static int64_t go_mul_wrap(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+/* upstream's positiveScaleInt64: base * 10^scale, and on overflow what it
+ * returns then (the wrapped product for the scales it multiplies in one
+ * step, 0 for the others). */
+static int64_t go_positive_scale(int64_t base, int32_t scale)
+{
+    static const int64_t step[10] = {[1] = 10, [2] = 100, [3] = 1000, [6] = 1000000, [9] = 1000000000};
+    if (scale >= 0 && scale < 10 && step[scale]) {
+        if (base == 0 || base == 1)
+            return base * step[scale];
+        return base == INT64_MIN ? 0 : go_mul_wrap(base, step[scale]);
+    }
+    int64_t v = base;
+    for (int32_t i = 0; i < scale && v; i++) {  /* a negative scale: no step */
+        if (v == 1) {
+            v = 10;
+            continue;
+        }
+        if (v == INT64_MIN)
+            return 0;
+        int64_t c = go_mul_wrap(v, 10);
+        if (c / 10 != v)
+            return 0;
+        v = c;
+    }
+    return v;
+}
+
+/* upstream's negativeScaleInt64: base / 10^scale, rounded away from zero. */
+static int64_t go_negative_scale(int64_t base, int32_t scale)
+{
+    int64_t v = base;
+    bool frac = false;
+    for (int32_t i = 0; i < scale; i++) {
+        frac |= v % 10 != 0;
+        v /= 10;
+        if (v == 0)
+            return frac ? (base > 0 ? 1 : -1) : 0;
+    }
+    if (frac)
+        v += base > 0 ? 1 : -1;
+    return v;
+}
+
+/* Low 64 bits of floor(u * 10^k); *dropped: non-zero digits fell off (k < 0). */
+static uint64_t bn_low64(const struct bn *u, int64_t k, bool *dropped)
+{
+    uint64_t v = 0;
+    uint64_t skip = k < 0 ? (uint64_t)-k : 0;
+    *dropped = false;
+    for (size_t i = u->n; i-- > 0;) {
+        if (i < skip)
+            *dropped |= u->d[i] != 0;
+        else
+            v = v * 10 + u->d[i];
+    }
+    for (int64_t z = 0; z < k && z < 64; z++)  /* 10^64 is 0 modulo 2^64 */
+        v *= 10;
+    return v;
+}
+
+/* MilliValue of the arbitrary precision amount q (Go's scaledValue on the
+ * *inf.Dec: scale 9 after ParseQuantity's rounding, 0 when capped, 3 after
+ * RoundUp(-3)), int64 wrap-around included. */
+static int64_t dec_milli(const struct quantity *q, bool round_milli)
+{
+    if (q->u.n == 0)
+        return 0;
+    bool nz;
+    uint64_t m = bn_low64(&q->u, 3 - q->scale, &nz);
+    if (round_milli || q->capped) {
+        /* exact, or rounded away from zero to scale 3: the unscaled value */
+        m += nz;
+        return (int64_t)(q->neg ? 0 - m : m);
+    }
+    /* scale 9 down to 3: the unscaled value (u * 10^(9-scale)) divided by
+     * 10^6, truncated and then raised by one when there was a remainder
+     * (int64 arithmetic while it is below 2^63-1), else Euclidean division
+     * of the big integer */
+    size_t digits = q->u.n + (size_t)(9 - q->scale);
+    bool small = digits < 19;
+    if (digits == 19) {
+        bool d2;
+        small = bn_low64(&q->u, 9 - q->scale, &d2) < (uint64_t)INT64_MAX;
+    }
+    if (small || !q->neg)
+        return (int64_t)((q->neg ? 0 - m : m) + nz);
+    return (int64_t)(0 - m);
+}
+
+int kapi_quantity_go(struct kapi_pool *pool, const char *s, size_t len, bool round_milli, int64_t *milli,
+                     const char **repr)
+{
+    static const char *const formats[] = {[Q_DECEXP] = "DecimalExponent", [Q_BINSI] = "BinarySI",
+                                          [Q_DECSI] = "DecimalSI"};
+    struct quantity q = {0};
+    q.u.d = q.u.local;
+    q.u.cap = sizeof(q.u.local);
+    bool keep = false, dec = false;
+    if (len == 0)
+        return -1;
+    if (len == 1 && s[0] == '0') {
+        keep = true;  /* ParseQuantity's shortcut: {Format: DecimalSI, s: "0"} */
+        q.fmt = Q_DECSI;
+    } else {
+        struct parsed p;
+        int base;
+        int32_t exponent;
+        enum qformat fmt;
+        if (split_quantity(s, len, &p) || !interpret_suffix(&p, &base, &exponent, &fmt))
+            return -1;
+        if (!parse_fast(&p, exponent, fmt, &q, &keep)) {
+            dec = true;
+            keep = false;
+            if (parse_big(&p, base, exponent, fmt, &q)) {
+                if (q.u.d != q.u.local)
+                    free(q.u.d);
+                return -1;
+            }
+        }
+    }
+    int64_t m;
+    if (dec) {
+        m = dec_milli(&q, round_milli);
+    } else {
+        if (round_milli && q.iscale < -3) {
+            /* RoundUp(-3) on the int64 amount: rescaled, the text dropped */
+            q.ival = go_negative_scale(q.ival, -3 - q.iscale);
+            q.iscale = -3;
+            keep = false;
+        }
+        /* AsScaledInt64(-3); Go's int32 scale difference may wrap */
+        m = q.iscale < -3 ? go_negative_scale(q.ival, -3 - q.iscale)
+                          : go_positive_scale(q.ival, (int32_t)((uint32_t)q.iscale + 3u));
+    }
+    if (q.u.d != q.u.local)
+        free(q.u.d);
+    *milli = m;
+    if (repr) {
+        /* a kept text passed the int64 path: digits, sign, dot, suffix only */
+        *repr = kapi_pool_printf(pool,
+                                 "resource.Quantity{i:resource.int64Amount{value:%lld, scale:%d}, "
+                                 "d:resource.infDecAmount{Dec:(*inf.Dec)(%s)}, s:\"%.*s\", Format:\"%s\"}",
+                                 dec ? 0LL : (long long)q.ival, dec ? 0 : (int)q.iscale, dec ? GO_DEC_ADDR : "nil",
+                                 keep ? (int)len : 0, s, formats[q.fmt]);
+    }
+    return 0;
+}
+
+/* ---- the text a quantity had before it was rewritten ----------------------
+ * A pointer-keyed open-addressing table, hung off the pool, holding only the
+ * quantities the typed check or the defaults rewrote. */
+
+struct qorig_slot {
+    const struct kapi_value *v;
+    const char *text;
+};
+
+struct qorig {
+    struct qorig_slot *slots;
+    size_t n, cap;  /* cap: a power of two */
+};
+
+static const char qorig_key;
+
+static size_t qorig_hash(const struct kapi_value *v, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)v * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static void qorig_put(struct qorig_slot *slots, size_t cap, const struct kapi_value *v, const char *text)
+{
+    size_t i = qorig_hash(v, cap);
+    while (slots[i].v && slots[i].v != v)
+        i = (i + 1) & (cap - 1);
+    slots[i] = (struct qorig_slot){v, text};
+}
+
+void kapi_quantity_note_original(struct kapi_pool *pool, const struct kapi_value *v, const char *text, size_t len)
+{
+    struct qorig *t = kapi_pool_data(pool, &qorig_key);
+    if (!t) {
+        t = kapi_pool_calloc(pool, sizeof(*t));
+        kapi_pool_set_data(pool, &qorig_key, t);
+    }
+    if (2 * (t->n + 1) > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        struct qorig_slot *slots = kapi_pool_calloc(pool, cap * sizeof(*slots));
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].v)
+                qorig_put(slots, cap, t->slots[i].v, t->slots[i].text);
+        t->slots = slots;
+        t->cap = cap;
+    }
+    size_t before = kapi_quantity_original(pool, v) ? 1 : 0;
+    qorig_put(t->slots, t->cap, v, kapi_pool_strndup(pool, text, len));
+    t->n += 1 - before;
+}
+
+const char *kapi_quantity_original(const struct kapi_pool *pool, const struct kapi_value *v)
+{
+    const struct qorig *t = kapi_pool_data(pool, &qorig_key);
+    if (!t || !t->n || !v)
+        return NULL;
+    for (size_t i = qorig_hash(v, t->cap); t->slots[i].v; i = (i + 1) & (t->cap - 1))
+        if (t->slots[i].v == v)
+            return t->slots[i].text;
+    return NULL;
+}
+
+void kapi_quantity_carry_original(struct kapi_pool *pool, const struct kapi_value *dst,
+                                  const struct kapi_value *src)
+{
+    const char *o = kapi_quantity_original(pool, src);
+    if (!o) {
+        if (!src || src->type != KAPI_V_STRING || !dst || dst->type != KAPI_V_STRING ||
+            (dst->u.str.len == src->u.str.len && !memcmp(dst->u.str.s, src->u.str.s, src->u.str.len)))
+            return;
+        o = src->u.str.s;
+    }
+    kapi_quantity_note_original(pool, dst, o, strlen(o));
 }

@@ -27,4 +27,32 @@ int kapi_quantity_canonical(struct kapi_pool *pool, const char *s, size_t len,
  * not "not canonical". */
 bool kapi_quantity_plain_canonical(const char *s, size_t len);
 
+/* upstream's resource.Quantity for the text s[0..len) (trimmed), as
+ * ParseQuantity builds it and, with round_milli, as the v1 defaults'
+ * RoundUp(-3) of every ResourceList leaves it (SetDefaults_ResourceList).
+ * Returns -1 for malformed text; else *milli is its MilliValue() with
+ * upstream's int64 wrap-around, and *repr (when repr is not NULL) its Go
+ * %#v, e.g. resource.Quantity{i:resource.int64Amount{value:15, scale:-1},
+ * d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:"", Format:"DecimalSI"}.
+ * An *inf.Dec (the arbitrary precision path: more than 18 digits, finer than
+ * 1n, a fractional binary amount) prints as (*inf.Dec)(0xc000000000), a fixed
+ * stand-in for the address Go shows. */
+int kapi_quantity_go(struct kapi_pool *pool, const char *s, size_t len, bool round_milli, int64_t *milli,
+                     const char **repr);
+
+/* The text a quantity was written with, for the messages above: the typed
+ * check (schema/typed) replaces a non-canonical quantity by a new value with
+ * the canonical text and notes the old text here; the defaults note what
+ * they rewrite or copy. Entries live in a small table hung off the pool and
+ * exist only for rewritten quantities. */
+struct kapi_value;
+void kapi_quantity_note_original(struct kapi_pool *pool, const struct kapi_value *v, const char *text,
+                                 size_t len);
+/* The noted text of v, or NULL: v's own text is the original. */
+const char *kapi_quantity_original(const struct kapi_pool *pool, const struct kapi_value *v);
+/* dst (a rewrite or copy of src) takes src's original text: src's noted one,
+ * or src's own text when dst's differs. */
+void kapi_quantity_carry_original(struct kapi_pool *pool, const struct kapi_value *dst,
+                                  const struct kapi_value *src);
+
 #endif

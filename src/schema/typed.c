@@ -905,8 +905,12 @@ static void check_quantity(struct tc *t, struct kapi_value **slot)
             t->fatal = err;
         return;
     }
-    if (v->type != KAPI_V_STRING || strcmp(out, v->u.str.s) != 0)
+    if (v->type != KAPI_V_STRING || strcmp(out, v->u.str.s) != 0) {
         *slot = kapi_value_str(t->pool, out);
+        /* validation messages show the Quantity parsed from this text */
+        if (strlen(out) != n || memcmp(out, s, n) != 0)
+            kapi_quantity_note_original(t->pool, *slot, s, n);
+    }
 }
 
 static void check_props(struct tc *t, const struct kapi_schema_msg *wrapper, struct kapi_value **slot)

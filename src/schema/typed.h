@@ -35,7 +35,9 @@ struct kapi_typed_result {
 /* Checks obj (a decoded body of the top-level kind msg, e.g. from
  * kapi_schema_kind_find) and canonicalizes it in place; dups is the list
  * kapi_json_parse filled through kapi_json_opts.dups (may be NULL). Unknown
- * fields are always removed. Everything is allocated from pool. Returns 0,
+ * fields are always removed. A quantity rewritten to its canonical text
+ * keeps the text it was written with in the pool's side table
+ * (kapi_quantity_original, schema/quantity.h). Everything is allocated from pool. Returns 0,
  * or -1 with res->type_error set (obj is then partly rewritten). */
 int kapi_typed_check(struct kapi_pool *pool, const struct kapi_schema_msg *msg,
                      struct kapi_value *obj, const struct kapi_json_dup *dups,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../base/b64.h"
+#include "../../schema/quantity.h"
 #include "../../schema/schema.h"
 
 #define T(n) KAPI_DT_CORE(n)
@@ -44,9 +45,11 @@ static void requests_from_limits(struct kapi_pool *pool, struct kapi_value *c, c
     struct kapi_value *req = kapi_dflt_ensure(pool, res, T("ResourceRequirements"), "requests");
     if (!req)
         return;
-    for (size_t i = 0; i < lim->u.obj.len; i++)
-        kapi_dflt_map_add(pool, req, lim->u.obj.members[i].key,
-                          kapi_value_clone(pool, lim->u.obj.members[i].val));
+    for (size_t i = 0; i < lim->u.obj.len; i++) {
+        struct kapi_value *v = kapi_value_clone(pool, lim->u.obj.members[i].val);
+        kapi_quantity_carry_original(pool, v, lim->u.obj.members[i].val); /* Go copies the parsed Quantity */
+        kapi_dflt_map_add(pool, req, lim->u.obj.members[i].key, v);
+    }
     (void)type;
 }
 
@@ -441,8 +444,12 @@ bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value 
     } else if (strcmp(kind, "Node") == 0) {
         struct kapi_value *st = kapi_dflt_obj(obj, "status");
         struct kapi_value *cap = kapi_dflt_obj(st, "capacity");
-        if (cap && kapi_dflt_unset(st, "allocatable"))
-            kapi_dflt_put(pool, st, T("NodeStatus"), "allocatable", kapi_value_clone(pool, cap));
+        if (cap && kapi_dflt_unset(st, "allocatable")) {
+            struct kapi_value *alloc = kapi_value_clone(pool, cap);
+            for (size_t i = 0; cap->type == KAPI_V_OBJECT && i < cap->u.obj.len; i++)
+                kapi_quantity_carry_original(pool, alloc->u.obj.members[i].val, cap->u.obj.members[i].val);
+            kapi_dflt_put(pool, st, T("NodeStatus"), "allocatable", alloc);
+        }
         kapi_dflt_resource_list(pool, cap);
         kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "allocatable"));
     } else if (strcmp(kind, "ResourceQuota") == 0) {

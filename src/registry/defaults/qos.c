@@ -170,7 +170,10 @@ void kapi_dflt_resource_list(struct kapi_pool *pool, struct kapi_value *list)
         } while (milli > 0 && n > 0);
         const char *text = kapi_pool_printf(pool, "%s%s", &digits[n], exponent ? "e-3" : "m");
         const char *out = NULL, *err = NULL;
-        if (kapi_quantity_canonical(pool, text, strlen(text), &out, &err) == 0)
-            m->val = kapi_value_str(pool, out);
+        if (kapi_quantity_canonical(pool, text, strlen(text), &out, &err) == 0) {
+            struct kapi_value *nv = kapi_value_str(pool, out);
+            kapi_quantity_carry_original(pool, nv, m->val);
+            m->val = nv;
+        }
     }
 }

@@ -200,12 +200,8 @@ static void container_resource_name(struct kv_ctx *c, const char *name, const ch
     if (bare) {
         if (!kv_in(name, CONTAINER_RESOURCES, N(CONTAINER_RESOURCES)) && !hugepages_name(name))
             kapi_ferr_invalid(c->pool, c->errs, fld, name, "must be a standard resource for containers");
-    } else if (!native_resource(name)) {
-        /* IsExtendedResourceName: not requests.-prefixed, and a qualified name once it is */
-        const char *qm[KAPI_NAME_MSGS_MAX];
-        if (has_prefix(name, "requests.") ||
-            kapi_is_qualified_name(kapi_pool_printf(c->pool, "requests.%s", name), qm) != 0)
-            kapi_ferr_invalid(c->pool, c->errs, fld, name, "doesn't follow extended resource name standard");
+    } else if (!native_resource(name) && !kv_extended_resource(c, name)) {
+        kapi_ferr_invalid(c->pool, c->errs, fld, name, "doesn't follow extended resource name standard");
     }
 }
 
@@ -223,8 +219,7 @@ static void hugepage_value(struct kv_ctx *c, const char *name, const char *q, co
 }
 
 /* validateResourceRequirements with validateContainerResourceName (containers,
- * and a pod's overhead as limits only). The "must be an integer" check of
- * integer resources is not done (upstream prints the internal Quantity). */
+ * and a pod's overhead as limits only). */
 static void resource_lists(struct kv_ctx *c, const struct kapi_value *lim, const struct kapi_value *req,
                            const char *fld)
 {
@@ -236,8 +231,7 @@ static void resource_lists(struct kv_ctx *c, const struct kapi_value *lim, const
         const char *s = kapi_value_cstr(m->val);
         const char *p = kv_path(c, "%s[%s]", lp, m->key);
         container_resource_name(c, m->key, p);
-        if (kv_quantity(s, &q) && q < 0)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+        kv_resource_quantity_value(c, m->key, m->val, p);
         if (hugepages_name(m->key)) {
             huge = true;
             hugepage_value(c, m->key, s, p);
@@ -249,8 +243,7 @@ static void resource_lists(struct kv_ctx *c, const struct kapi_value *lim, const
         const char *s = kapi_value_cstr(m->val);
         const char *p = kv_path(c, "%s[%s]", rp, m->key);
         container_resource_name(c, m->key, p);
-        if (kv_quantity(s, &q) && q < 0)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+        kv_resource_quantity_value(c, m->key, m->val, p);
         const char *ls = kv_str(lim, m->key);
         if (ls && kv_quantity(s, &q) && kv_quantity(ls, &l)) {
             if (q != l && !overcommit_allowed(m->key))

@@ -571,11 +571,7 @@ void kv_node_resources(struct kv_ctx *c, const struct kapi_value *obj)
         const struct kapi_value *l = kv_get(st, keys[k]);
         for (size_t i = 0; i < kv_len(l) && l->type == KAPI_V_OBJECT; i++) {
             const struct kapi_member *m = &l->u.obj.members[i];
-            const char *s = kapi_value_cstr(m->val);
-            long double q;
-            if (s && kv_quantity(s, &q) && q < 0)
-                kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "status.%s.%s", keys[k], m->key),
-                                  kv_quantity_string(c, s), "must be greater than or equal to 0");
+            kv_resource_quantity_value(c, m->key, m->val, kv_path(c, "status.%s.%s", keys[k], m->key));
         }
     }
 }

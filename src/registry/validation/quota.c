@@ -43,11 +43,7 @@ void kv_quota_resources(struct kv_ctx *c, const struct kapi_value *l, const char
             kapi_ferr_invalid(c->pool, c->errs, p, m->key, "must be a standard resource type or fully qualified");
         if (bare && !standard_quota_resource(m->key))
             kapi_ferr_invalid(c->pool, c->errs, p, m->key, "must be a standard resource for quota");
-        /* ValidateResourceQuantityValue: the non-negative part */
-        const char *s = kapi_value_cstr(m->val);
-        long double q;
-        if (s && kv_quantity(s, &q) && q < 0)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+        kv_resource_quantity_value(c, m->key, m->val, p);
     }
 }
 

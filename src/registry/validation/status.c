@@ -481,11 +481,10 @@ static void pvc_status(struct kv_ctx *c, const struct kapi_value *obj)
         const char *s = kapi_value_cstr(m->val);
         const char *p = kv_path(c, "status.allocatedResources[%s]", m->key);
         int64_t v;
-        long double q;
         if (quantity_value(s, &v) && v < 0)
             kapi_ferr_invalid_int(c->pool, c->errs, p, v, "must be a valid resource quantity");
-        else if (kv_quantity(s, &q) && q < 0)
-            kapi_ferr_invalid(c->pool, c->errs, p, kv_quantity_string(c, s), "must be greater than or equal to 0");
+        else /* upstream names the resource storage here, whatever the key */
+            kv_resource_quantity_value(c, "storage", m->val, p);
     }
 }
 

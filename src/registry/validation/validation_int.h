@@ -70,6 +70,12 @@ char *kv_go_intstr(struct kv_ctx *c, const struct kapi_value *v);       /* intst
 /* Quantities: numeric value (approximate, for comparisons) and upstream's String(). */
 bool kv_quantity(const char *s, long double *out);
 const char *kv_quantity_string(struct kv_ctx *c, const char *s);
+/* helper.IsExtendedResourceName (example.com/foo). */
+bool kv_extended_resource(struct kv_ctx *c, const char *name);
+/* ValidateResourceQuantityValue of the quantity v of resource name at fld:
+ * not negative, and a whole number for an integer resource (the object
+ * counts and the extended resources), printed as upstream's Quantity. */
+void kv_resource_quantity_value(struct kv_ctx *c, const char *name, const struct kapi_value *v, const char *fld);
 
 /* metav1.LabelSelector (object form): validation under fld and matching. */
 void kv_label_selector(struct kv_ctx *c, const struct kapi_value *sel, const char *fld);

@@ -23,6 +23,26 @@ static void test_pool_alloc_and_printf(void **state)
 static int cleaned;
 static void cleanup(void *arg) { cleaned += *(int *)arg; }
 
+/* Per-pool data: one slot per key, replaced in place, NULL for others. */
+static void test_pool_data(void **state)
+{
+    (void)state;
+    static const char k1, k2;
+    int a = 1, b = 2;
+    struct kapi_pool *p = kapi_pool_new();
+    assert_null(kapi_pool_data(p, &k1));
+    kapi_pool_set_data(p, &k1, &a);
+    kapi_pool_set_data(p, &k2, &b);
+    assert_ptr_equal(kapi_pool_data(p, &k1), &a);
+    assert_ptr_equal(kapi_pool_data(p, &k2), &b);
+    kapi_pool_set_data(p, &k1, &b);
+    assert_ptr_equal(kapi_pool_data(p, &k1), &b);
+    struct kapi_pool *q = kapi_pool_new();
+    assert_null(kapi_pool_data(q, &k1));
+    kapi_pool_free(q);
+    kapi_pool_free(p);
+}
+
 static void test_pool_cleanup_runs(void **state)
 {
     struct kapi_pool *p = kapi_pool_new();
@@ -81,6 +101,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_alloc_and_printf),
         cmocka_unit_test(test_pool_cleanup_runs),
+        cmocka_unit_test(test_pool_data),
         cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_blob_refcount),
         cmocka_unit_test(test_value_object_order),

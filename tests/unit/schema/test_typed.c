@@ -15,6 +15,7 @@
 
 #include "base/base.h"
 #include "codec/json.h"
+#include "schema/quantity.h"
 #include "schema/schema.h"
 #include "schema/typed.h"
 
@@ -258,6 +259,35 @@ static void test_canonical_output(void **state)
  * inline structs, canonical timestamps kept as sent) give what the full walk
  * gives: a body in canonical order and the same body shuffled come out
  * byte-identical, and findings keep their document order. */
+/* Quantities the check rewrites keep their text (as decoded, spaces
+ * trimmed) in the pool's side table; canonical ones get no entry. */
+static void test_quantity_originals(void **state)
+{
+    (void)state;
+    struct run r;
+    run_check(&r, "", "v1", "Pod",
+              "{\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":{\"a.io/x\":\"1.5\","
+              "\"b.io/y\":1.5,\"c.io/z\":\" 2 \",\"d.io/w\":\"500m\",\"e.io/v\":\" 0.5Ki\",\"f.io/u\":3,"
+              "\"g.io/t\":\"1000m\"}}}]}}");
+    assert_int_equal(r.rc, 0);
+    const struct kapi_value *lim = kapi_value_path(r.v, "spec", "containers", NULL)->u.arr.items[0];
+    lim = kapi_value_path(lim, "resources", "limits", NULL);
+    static const char *const want[][3] = {
+        {"a.io/x", "1500m", "1.5"}, {"b.io/y", "1500m", "1.5"}, {"c.io/z", "2", NULL}, {"d.io/w", "500m", NULL},
+        {"e.io/v", "512", "0.5Ki"}, {"f.io/u", "3", NULL},      {"g.io/t", "1", "1000m"}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+        const struct kapi_value *v = kapi_obj_get(lim, want[i][0]);
+        assert_non_null(v);
+        assert_string_equal(kapi_value_cstr(v), want[i][1]);
+        const char *o = kapi_quantity_original(r.pool, v);
+        if (want[i][2])
+            assert_string_equal(o, want[i][2]);
+        else if (o)
+            fail_msg("%s: unexpected original %s", want[i][0], o);
+    }
+    kapi_pool_free(r.pool);
+}
+
 static void test_fast_paths(void **state)
 {
     (void)state;
@@ -526,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_strict_message),
         cmocka_unit_test(test_canonical_output),
         cmocka_unit_test(test_fast_paths),
+        cmocka_unit_test(test_quantity_originals),
         cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_speed_report),
     };

@@ -832,7 +832,15 @@ static void stateful_set_extra(struct kv_ctx *c, const struct kapi_value *spec, 
 static void other_kinds(struct kv_ctx *c, const char *group, const char *kind, const struct kapi_value *obj,
                         const struct kapi_value *old)
 {
-    if (is(group, kind, "networking.k8s.io", "NetworkPolicy"))
+    if (is(group, kind, "", "Service"))
+        service(c, obj);
+    else if (is(group, kind, "", "PersistentVolume"))
+        pv(c, obj);
+    else if (is(group, kind, "", "PersistentVolumeClaim"))
+        pvc(c, obj);
+    else if (is(group, kind, "node.k8s.io", "RuntimeClass"))
+        runtime_class(c, obj);
+    else if (is(group, kind, "networking.k8s.io", "NetworkPolicy"))
         network_policy(c, obj);
     else if (is(group, kind, "", "Endpoints"))
         endpoints(c, obj);
@@ -875,14 +883,6 @@ void kapi_warnings_on_create(struct kapi_pool *pool, const char *group, const ch
     } else if (is(group, kind, "batch", "CronJob")) {
         name_warning(c, obj, false);
         job_spec(c, "spec.jobTemplate.spec", kv_get(kv_get(spec, "jobTemplate"), "spec"));
-    } else if (is(group, kind, "", "Service")) {
-        service(c, obj);
-    } else if (is(group, kind, "", "PersistentVolume")) {
-        pv(c, obj);
-    } else if (is(group, kind, "", "PersistentVolumeClaim")) {
-        pvc(c, obj);
-    } else if (is(group, kind, "node.k8s.io", "RuntimeClass")) {
-        runtime_class(c, obj);
     } else if (is(group, kind, "networking.k8s.io", "Ingress")) {
         /* on create only, and only without spec.ingressClassName */
         if (kv_get(kv_get(kv_get(obj, "metadata"), "annotations"), "kubernetes.io/ingress.class") &&
@@ -938,14 +938,6 @@ void kapi_warnings_on_update(struct kapi_pool *pool, const char *group, const ch
         if (strstr(kv_str0(spec, "schedule"), "TZ"))
             kv_warn(c, "cannot use TZ or CRON_TZ in spec.spec.schedule, use timeZone instead, see "
                        "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details");
-    } else if (is(group, kind, "", "Service")) {
-        service(c, obj);
-    } else if (is(group, kind, "", "PersistentVolume")) {
-        pv(c, obj);
-    } else if (is(group, kind, "", "PersistentVolumeClaim")) {
-        pvc(c, obj);
-    } else if (is(group, kind, "node.k8s.io", "RuntimeClass")) {
-        runtime_class(c, obj);
     } else {
         other_kinds(c, group, kind, obj, old);
     }

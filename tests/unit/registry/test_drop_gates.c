@@ -18,19 +18,6 @@
 #include "registry/kinds.h"
 #include "vtest.h"
 
-static const char *show(struct kapi_pool *pool, const struct kapi_value *v)
-{
-    struct kapi_buf b;
-    kapi_buf_init(&b, 0);
-    kapi_json_write(&b, v);
-    char *s = kapi_pool_strndup(pool, b.data ? b.data : "", b.len);
-    kapi_buf_dispose(&b);
-    for (char *p = s; *p; p++)
-        if (*p == '"')
-            *p = '\'';
-    return s;
-}
-
 /* obj after the drop step of a write of kind (old NULL: create) */
 static void check(const char *group, const char *kind, const char *sub, const char *obj, const char *old,
                   const char *want)

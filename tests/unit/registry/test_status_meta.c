@@ -17,21 +17,6 @@
 #include "vtest.h"
 
 /* The value as compact JSON with ' for ". */
-static const char *show(struct kapi_pool *pool, const struct kapi_value *v)
-{
-    if (!v)
-        return "(none)";
-    struct kapi_buf b;
-    kapi_buf_init(&b, 0);
-    kapi_json_write(&b, v);
-    char *s = kapi_pool_strndup(pool, b.data ? b.data : "", b.len);
-    kapi_buf_dispose(&b);
-    for (char *p = s; *p; p++)
-        if (*p == '"')
-            *p = '\'';
-    return s;
-}
-
 static const char *OLD_MD = "{'name':'o','labels':{'l':'old'},'annotations':{'a':'old'},'finalizers':['f/old'],"
                             "'ownerReferences':[{'apiVersion':'v1','kind':'ConfigMap','name':'old','uid':'u1'}],"
                             "'generation':3,'deletionTimestamp':'2025-01-01T00:00:00Z'}";

@@ -20,19 +20,6 @@
 #include "registry/validation.h"
 #include "vtest.h"
 
-static const char *show(struct kapi_pool *pool, const struct kapi_value *v)
-{
-    struct kapi_buf b;
-    kapi_buf_init(&b, 0);
-    kapi_json_write(&b, v);
-    char *s = kapi_pool_strndup(pool, b.data ? b.data : "", b.len);
-    kapi_buf_dispose(&b);
-    for (char *p = s; *p; p++)
-        if (*p == '"')
-            *p = '\'';
-    return s;
-}
-
 static void same(struct kapi_pool *pool, const struct kapi_value *v, const char *want)
 {
     const char *got = show(pool, v);

@@ -1,5 +1,5 @@
-/* Shared by the registry unit tests: test objects are written as JSON with
- * ' in place of " to stay readable. Include after cmocka.h. */
+/* Shared by the registry unit tests: test objects are written (parse) and
+ * shown (show) as JSON with ' in place of " to stay readable. Include after cmocka.h. */
 #ifndef KAPI_TEST_REGISTRY_VTEST_H
 #define KAPI_TEST_REGISTRY_VTEST_H
 
@@ -18,6 +18,23 @@ static inline struct kapi_value *parse(struct kapi_pool *pool, const char *json)
     if (!v)
         fail_msg("bad test JSON: %s in %s", err.msg, s);
     return v;
+}
+
+/* v written back as compact JSON with ' in place of " ("(none)" for NULL),
+ * to compare with the test's expectations. */
+static inline const char *show(struct kapi_pool *pool, const struct kapi_value *v)
+{
+    if (!v)
+        return "(none)";
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_json_write(&b, v);
+    char *s = kapi_pool_strndup(pool, b.data ? b.data : "", b.len);
+    kapi_buf_dispose(&b);
+    for (char *p = s; *p; p++)
+        if (*p == '"')
+            *p = '\'';
+    return s;
 }
 
 #endif

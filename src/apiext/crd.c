@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include "../base/b64.h"
 #include "../cache/cache.h"
@@ -175,8 +174,7 @@ static const char *storage_hash(struct kapi_pool *pool, const char *group, const
 {
     char *text = kapi_pool_printf(pool, "%s/%s/%s", group, version, kind);
     unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+    kapi_sha256(text, strlen(text), md);
     return kapi_b64_encode_pool(pool, md, 8, 0);
 }
 

@@ -57,13 +57,6 @@ static void KAPI_PRINTF(3, 4) seterr(char *err, size_t errlen, const char *fmt, 
     va_end(ap);
 }
 
-static void sha256(const void *data, size_t len, unsigned char out[32])
-{
-    unsigned int n = 32;
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
-        abort(); /* only fails when OpenSSL itself is broken */
-}
-
 /* ---- CSV (Go encoding/csv semantics) ---- */
 
 struct csv {
@@ -287,7 +280,7 @@ static void build_index(struct kapi_authn *a)
 static void add_record(struct kapi_authn *a, const struct record *r, size_t *cap)
 {
     struct token_entry e = {0};
-    sha256(rec_field(r, 0), rec_field_len(r, 0), e.digest);
+    kapi_sha256(rec_field(r, 0), rec_field_len(r, 0), e.digest);
     e.name = kapi_xstrdup(rec_field(r, 1));
     e.uid = kapi_xstrdup(rec_field(r, 2));
     if (r->n >= 4) {
@@ -580,7 +573,7 @@ static bool lookup_token(const struct kapi_authn *a, const char *tok, size_t len
     if (!a->ntokens)
         return false;
     unsigned char d[32];
-    sha256(tok, len, d);
+    kapi_sha256(tok, len, d);
     size_t s = *find_slot(a, d);
     if (!s)
         return false;

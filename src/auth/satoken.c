@@ -79,11 +79,8 @@ static int key_id(EVP_PKEY *k, char out[KID_LEN + 1])
     if (n <= 0)
         return -1;
     unsigned char md[32];
-    unsigned mdlen = 0;
-    int ok = EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+    kapi_sha256(der, (size_t)n, md);
     OPENSSL_free(der);
-    if (!ok || mdlen != 32)
-        return -1;
     kapi_b64_encode(out, md, 32, B64URL);
     return 0;
 }

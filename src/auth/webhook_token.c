@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "../base/b64.h"
 #include "../codec/json.h"
@@ -417,8 +416,7 @@ int kapi_webhook_token_authenticate(void *ctx, struct kapi_pool *pool, const cha
         why = &dummy;
     *why = NULL;
     unsigned char key[32];
-    unsigned int kl = 32;
-    EVP_Digest(token, strlen(token), key, &kl, EVP_sha256(), NULL);
+    kapi_sha256(token, strlen(token), key);
     struct centry *slot = NULL;
     if (w->cache) {
         uint32_t h;

@@ -87,6 +87,9 @@ void kapi_time_rfc3339(int64_t unix_sec, char out[21]);
 
 /* Fills out with a random (version 4) UUID in canonical text form. */
 void kapi_uuid(char out[37]);
+/* SHA-256 of data. The digest is fetched from OpenSSL once: the implicit
+ * fetch behind EVP_sha256() takes a global lock on every call. */
+void kapi_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Fills buf with n cryptographically random bytes (getrandom). */
 void kapi_random(void *buf, size_t n);
 

@@ -71,6 +71,10 @@ struct kapi_rcache {
 struct kapi_cache {
     struct kapi_store *store;
     struct kapi_rcache *rcs;
+    /* The resource of the last event fed, when no other resource's prefix
+     * extends its prefix (so a prefix match is conclusive); under feed_mu,
+     * cleared whenever rcs changes. */
+    struct kapi_rcache *last_rc;
     _Atomic int64_t rev;
     pthread_mutex_t rev_mu;
     pthread_cond_t rev_cv;
@@ -462,15 +466,25 @@ struct kapi_rcache *kapi_cache_register(struct kapi_cache *c, const char *prefix
     pthread_rwlock_init(&rc->lock, NULL);
     rc->next = c->rcs;
     c->rcs = rc;
+    c->last_rc = NULL;
     return rc;
 }
 
+/* The resource whose prefix is the longest one starting key; feed_mu held.
+ * Events come in runs of one resource, so the last answer is tried first. */
 static struct kapi_rcache *rcache_for_key(struct kapi_cache *c, const char *key)
 {
+    struct kapi_rcache *last = c->last_rc;
+    if (last && strncmp(key, last->prefix, last->prefix_len) == 0)
+        return last;
     struct kapi_rcache *best = NULL;
     for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next)
         if (strncmp(key, rc->prefix, rc->prefix_len) == 0 && (!best || rc->prefix_len > best->prefix_len))
             best = rc;
+    c->last_rc = best;
+    for (struct kapi_rcache *rc = c->rcs; best && rc; rc = rc->next)
+        if (rc->prefix_len > best->prefix_len && strncmp(rc->prefix, best->prefix, best->prefix_len) == 0)
+            c->last_rc = NULL; /* a longer prefix may match the next key */
     return best;
 }
 
@@ -748,6 +762,7 @@ struct kapi_rcache *kapi_cache_add_live(struct kapi_cache *c, const char *prefix
     rc->oldest_rev = rev;
     rc->next = c->rcs;
     c->rcs = rc;
+    c->last_rc = NULL;
     pthread_mutex_unlock(&c->feed_mu);
     return rc;
 }

@@ -549,7 +549,7 @@ int main(int argc, char **argv)
         unsigned char md[32];
         char seed[512];
         snprintf(seed, sizeof(seed), "%s/%s/%d", host, self_ip, port);
-        EVP_Digest(seed, strlen(seed), md, NULL, EVP_sha256(), NULL);
+        kapi_sha256(seed, strlen(seed), md);
         char identity[64] = "apiserver-";
         for (int i = 0; i < 13; i++)
             snprintf(identity + 10 + i * 2, 3, "%02x", md[i]);

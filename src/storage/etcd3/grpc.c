@@ -66,6 +66,11 @@ struct kapi_grpc_conn {
     struct kapi_grpc_call *cancel_head;
     struct kapi_grpc_call *send_head;  /* streams with a message to send */
     bool dead, stopping, goaway, finished;
+    /* Set (under mu) when the I/O thread found no queued work and is going
+     * to poll; a submitter that clears it writes the wake fd. While the
+     * thread runs, submits skip that syscall: it looks at the queues again
+     * before it sleeps. */
+    atomic_bool io_asleep;
     /* I/O thread only */
     int fd, wakefd;
     SSL *ssl;
@@ -201,8 +206,10 @@ static bool submit(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c)
     else
         conn->submit_head = c;
     conn->submit_tail = c;
+    bool asleep = atomic_exchange(&conn->io_asleep, false);
     pthread_mutex_unlock(&conn->mu);
-    wake(conn);
+    if (asleep)
+        wake(conn);
     return true;
 }
 
@@ -751,10 +758,15 @@ static void *io_main(void *arg)
             conn->ping_sent_ms = now;
             continue;
         }
+        pthread_mutex_lock(&conn->mu);
+        bool queued = conn->submit_head || conn->cancel_head || conn->send_head;
+        atomic_store(&conn->io_asleep, !queued);
+        pthread_mutex_unlock(&conn->mu);
         struct pollfd p[2] = {{.fd = conn->fd, .events = POLLIN}, {.fd = conn->wakefd, .events = POLLIN}};
         if (conn->outoff < conn->outlen)
             p[0].events |= POLLOUT;
-        int r = poll(p, 2, 500);
+        int r = poll(p, 2, queued ? 0 : 500);
+        atomic_store(&conn->io_asleep, false);
         if (r < 0 && errno != EINTR)
             break;
         if (p[1].revents & POLLIN) {

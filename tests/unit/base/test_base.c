@@ -1,4 +1,4 @@
-/* Unit tests for src/base: pools, bounded buffers, blobs. */
+/* Unit tests for src/base: pools, bounded buffers, blobs, uuids. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,6 +96,27 @@ static void test_value_object_order(void **state)
     kapi_pool_free(p);
 }
 
+/* Version-4 UUIDs in the 8-4-4-4-12 lowercase hex form, different each call. */
+static void test_uuid_form(void **state)
+{
+    (void)state;
+    char a[37], b[37];
+    for (int n = 0; n < 1000; n++) {
+        kapi_uuid(a);
+        kapi_uuid(b);
+        assert_int_equal(strlen(a), 36);
+        assert_string_not_equal(a, b);
+        for (int i = 0; i < 36; i++) {
+            if (i == 8 || i == 13 || i == 18 || i == 23)
+                assert_int_equal(a[i], '-');
+            else
+                assert_non_null(strchr("0123456789abcdef", a[i]));
+        }
+        assert_int_equal(a[14], '4');                 /* version 4 */
+        assert_non_null(strchr("89ab", a[19]));      /* RFC 4122 variant */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_blob_refcount),
         cmocka_unit_test(test_value_object_order),
+        cmocka_unit_test(test_uuid_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

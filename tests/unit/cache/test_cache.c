@@ -128,6 +128,43 @@ static void test_cobj_gc_facts(void **state)
     kapi_cobj_unref(o);
 }
 
+/* Events go to the resource with the longest matching prefix, also when
+ * consecutive events alternate between a resource and one nested in it
+ * (the feed remembers the last resource it used). */
+static void test_feed_longest_prefix(void **state)
+{
+    (void)state;
+    struct fx f = {0};
+    strcpy(f.dir, "/tmp/kapi-cache-test-XXXXXX");
+    assert_non_null(mkdtemp(f.dir));
+    char err[256];
+    f.store = kapi_sqlite_open(f.dir, err, sizeof(err));
+    assert_non_null(f.store);
+    f.cache = kapi_cache_new(f.store);
+    struct kapi_rcache *all = kapi_cache_register(f.cache, "/registry/configmaps/");
+    struct kapi_rcache *one = kapi_cache_register(f.cache, "/registry/configmaps/inner/");
+    assert_int_equal(kapi_cache_start(f.cache), 0);
+    const char *order[][2] = {{"outer", "a"}, {"outer", "b"}, {"inner", "c"}, {"outer", "d"}, {"inner", "e"}, {"inner", "f"}};
+    for (size_t i = 0; i < 6; i++)
+        put(&f, order[i][0], order[i][1], NULL, KAPI_WRITE_CREATE, 0);
+    assert_int_equal(kapi_cache_sync(f.cache, 5000), 0);
+    for (size_t i = 0; i < 6; i++) {
+        char key[128];
+        snprintf(key, sizeof(key), "/registry/configmaps/%s/%s", order[i][0], order[i][1]);
+        bool inner = strcmp(order[i][0], "inner") == 0;
+        struct kapi_cobj *in_one = kapi_rcache_get(one, key), *in_all = kapi_rcache_get(all, key);
+        assert_true(inner ? in_one != NULL : in_one == NULL);
+        assert_true(inner ? in_all == NULL : in_all != NULL);
+        kapi_cobj_unref(in_one);
+        kapi_cobj_unref(in_all);
+    }
+    kapi_cache_free(f.cache);
+    kapi_store_close(f.store);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_list_filters_and_pages(void **state)
 {
     struct fx *f = *state;
@@ -385,6 +422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get_is_consistent_after_write, setup, teardown),
         cmocka_unit_test(test_cobj_gc_facts),
+        cmocka_unit_test(test_feed_longest_prefix),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_replay_live_and_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_initial_state_and_expired_start, setup, teardown),

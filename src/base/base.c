@@ -296,7 +296,7 @@ void kapi_buf_reset(struct kapi_buf *b)
         b->data[0] = 0;
 }
 
-static int buf_reserve(struct kapi_buf *b, size_t extra)
+int kapi_buf_reserve(struct kapi_buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
         return -1;
@@ -313,7 +313,7 @@ static int buf_reserve(struct kapi_buf *b, size_t extra)
 
 int kapi_buf_append(struct kapi_buf *b, const void *p, size_t n)
 {
-    if (buf_reserve(b, n) < 0)
+    if (kapi_buf_reserve(b, n) < 0)
         return -1;
     if (n)
         memcpy(b->data + b->len, p, n);
@@ -343,7 +343,7 @@ int kapi_buf_printf(struct kapi_buf *b, const char *fmt, ...)
         return -1;
     if ((size_t)n < sizeof(small))
         return kapi_buf_append(b, small, (size_t)n);
-    if (buf_reserve(b, (size_t)n) < 0)
+    if (kapi_buf_reserve(b, (size_t)n) < 0)
         return -1;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -458,17 +458,32 @@ void kapi_uuid(char out[37])
 }
 
 static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key; /* each thread's EVP_MD_CTX, reused */
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 static void sha256_init(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&sha256_ctx_key, sha256_ctx_free) != 0)
+        abort();
 }
 
 void kapi_sha256(const void *data, size_t len, unsigned char out[32])
 {
     pthread_once(&sha256_once, sha256_init);
+    EVP_MD_CTX *ctx = pthread_getspecific(sha256_ctx_key);
+    if (!ctx) {
+        ctx = EVP_MD_CTX_new();
+        if (!ctx || pthread_setspecific(sha256_ctx_key, ctx) != 0)
+            abort();
+    }
     unsigned int n = 32;
-    if (!sha256_md || EVP_Digest(data, len, out, &n, sha256_md, NULL) != 1 || n != 32)
+    if (!sha256_md || EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1 || EVP_DigestUpdate(ctx, data, len) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != 32)
         abort(); /* only fails when OpenSSL itself is broken */
 }

@@ -67,6 +67,8 @@ void kapi_buf_init(struct kapi_buf *b, size_t max);
 void kapi_buf_dispose(struct kapi_buf *b);
 void kapi_buf_reset(struct kapi_buf *b);                 /* len = 0, keeps memory */
 int kapi_buf_append(struct kapi_buf *b, const void *p, size_t n);
+/* Makes room for extra more bytes (one allocation); -1 past the limit. */
+int kapi_buf_reserve(struct kapi_buf *b, size_t extra);
 int kapi_buf_puts(struct kapi_buf *b, const char *s);
 int kapi_buf_putc(struct kapi_buf *b, char c);
 int kapi_buf_printf(struct kapi_buf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
@@ -87,8 +89,9 @@ void kapi_time_rfc3339(int64_t unix_sec, char out[21]);
 
 /* Fills out with a random (version 4) UUID in canonical text form. */
 void kapi_uuid(char out[37]);
-/* SHA-256 of data. The digest is fetched from OpenSSL once: the implicit
- * fetch behind EVP_sha256() takes a global lock on every call. */
+/* SHA-256 of data. The digest is fetched from OpenSSL once (the implicit
+ * fetch behind EVP_sha256() takes a global lock on every call) and each
+ * thread reuses one context. */
 void kapi_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Fills buf with n cryptographically random bytes (getrandom). */
 void kapi_random(void *buf, size_t n);

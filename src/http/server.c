@@ -983,6 +983,10 @@ static enum next serve(struct worker *w, struct conn *c)
     enum next nx = NEXT_CLOSE;
     if (!stopping(srv) && (c->handshaken || handshake(c) == 0))
         nx = serve_requests(w, c);
+    /* A parked connection keeps no record buffers (a no-op while OpenSSL
+     * still holds unread bytes). */
+    if (nx == NEXT_PARK)
+        SSL_free_buffers(c->ssl);
     /* Whatever was buffered belonged to this connection. */
     w->rstart = w->rend = 0;
     rbuf_trim(w);
@@ -1238,9 +1242,10 @@ static SSL_CTX *make_ssl_ctx(const struct kapi_http_config *cfg, char *err, size
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
-    /* RELEASE_BUFFERS keeps parked connections small: OpenSSL drops its
-     * 16+ KiB record buffers while nothing is pending. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Record buffers stay while a worker serves the connection (a busy
+     * keep-alive client would otherwise pay a malloc and a free of 16+ KiB
+     * per record); serve() frees them when it parks the connection. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     static const unsigned char sid_ctx[] = "kapi-http";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
     /* One read() per record instead of two (header, then body). */

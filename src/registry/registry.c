@@ -20,6 +20,10 @@ struct dyn_kind {
 struct kapi_registry {
     struct kapi_kind *kinds;
     size_t n;
+    /* open-addressing index of kinds by group, version and resource:
+     * slot values are 1 + index, 0 is empty; nslots a power of two */
+    uint32_t *slots;
+    size_t nslots;
     struct kapi_cache *cache;
     pthread_rwlock_t dyn_lock;
     struct dyn_kind *dyn; /* newest first; dead entries stay until free */
@@ -82,6 +86,33 @@ bool kapi_resource_has_verb(const struct kapi_resource *r, const char *verb)
     return false;
 }
 
+static uint64_t gvr_hash(const char *group, const char *version, const char *resource)
+{
+    uint64_t h = 14695981039346656037ULL;
+    const char *parts[] = {group, version, resource};
+    for (int i = 0; i < 3; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL; /* separator: no byte of a name */
+    }
+    return h;
+}
+
+static void index_kinds(struct kapi_registry *reg)
+{
+    reg->nslots = 16;
+    while (reg->nslots < reg->n * 4)
+        reg->nslots *= 2;
+    reg->slots = kapi_xcalloc(reg->nslots, sizeof(*reg->slots));
+    for (size_t i = 0; i < reg->n; i++) {
+        const struct kapi_kind *k = &reg->kinds[i];
+        size_t s = gvr_hash(k->group, k->version, k->resource) & (reg->nslots - 1);
+        while (reg->slots[s])
+            s = (s + 1) & (reg->nslots - 1);
+        reg->slots[s] = (uint32_t)i + 1;
+    }
+}
+
 struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
 {
     struct kapi_registry *reg = kapi_xcalloc(1, sizeof(*reg));
@@ -125,6 +156,7 @@ struct kapi_registry *kapi_registry_new(struct kapi_cache *cache)
             if (strcmp(generation_kinds[j], r->name) == 0)
                 k->flags |= KAPI_KIND_GENERATION;
     }
+    index_kinds(reg);
     /* events.k8s.io/v1 events are a view of the core/v1 ones */
     struct kapi_kind *core_ev = (struct kapi_kind *)kapi_registry_find(reg, "", "v1", "events");
     struct kapi_kind *v1_ev = (struct kapi_kind *)kapi_registry_find(reg, "events.k8s.io", "v1", "events");
@@ -147,6 +179,7 @@ void kapi_registry_free(struct kapi_registry *r)
         free(r->kinds[i].prefix);
     }
     free(r->kinds);
+    free(r->slots);
     for (struct dyn_kind *d = r->dyn; d;) {
         struct dyn_kind *next = d->next;
         if (d->k->free_fn)
@@ -161,8 +194,8 @@ void kapi_registry_free(struct kapi_registry *r)
 const struct kapi_kind *kapi_registry_find(const struct kapi_registry *r, const char *group, const char *version,
                                            const char *resource)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const struct kapi_kind *k = &r->kinds[i];
+    for (size_t s = gvr_hash(group, version, resource) & (r->nslots - 1); r->slots[s]; s = (s + 1) & (r->nslots - 1)) {
+        const struct kapi_kind *k = &r->kinds[r->slots[s] - 1];
         if (strcmp(k->resource, resource) == 0 && strcmp(k->group, group) == 0 && strcmp(k->version, version) == 0)
             return k;
     }

@@ -95,44 +95,64 @@ void kapi_epb_range(struct kapi_buf *b, const char *key, size_t klen, const char
     frame_end(b, at);
 }
 
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Size of a length-delimited field of n bytes, tag included. */
+static size_t bytes_field_len(unsigned field, size_t n)
+{
+    return varint_len((uint64_t)field << 3) + varint_len(n) + n;
+}
+
 void kapi_epb_txn(struct kapi_buf *b, const struct kapi_epb_txn *t)
 {
-    struct kapi_buf cmp, op, inner;
-    kapi_buf_init(&cmp, 0);
-    kapi_buf_init(&op, 0);
-    kapi_buf_init(&inner, 0);
+    /* The small parts go through a scratch buffer; the put, which carries
+     * the value, is written in place with lengths computed up front, so the
+     * value is copied once and the buffer grows once. */
+    struct kapi_buf scratch;
+    kapi_buf_init(&scratch, 0);
+    bool put = t->op == KAPI_EPB_PUT;
+    size_t inner = bytes_field_len(1, t->klen) + (put && t->vlen ? bytes_field_len(2, t->vlen) : 0) + 2;
+    size_t op = bytes_field_len(put ? 2 : 3, inner);
+    kapi_buf_reserve(b, 5 + bytes_field_len(2, op) + 3 * (t->klen + 32));
     size_t at = frame_begin(b);
 
     /* Compare: the target_union member is written even when 0 so the server
      * sees which one is set. */
-    put_int_nz(&cmp, 1, t->cmp_result);
-    put_int_nz(&cmp, 2, t->cmp_target);
-    put_bytes(&cmp, 3, t->key, t->klen);
-    put_int(&cmp, t->cmp_target == KAPI_EPB_TARGET_CREATE ? 5 : 6, t->cmp_value);
-    put_msg(b, 1, &cmp);
+    put_int_nz(&scratch, 1, t->cmp_result);
+    put_int_nz(&scratch, 2, t->cmp_target);
+    put_bytes(&scratch, 3, t->key, t->klen);
+    put_int(&scratch, t->cmp_target == KAPI_EPB_TARGET_CREATE ? 5 : 6, t->cmp_value);
+    put_msg(b, 1, &scratch);
 
-    /* success: RequestOp{request_put = 2 | request_delete_range = 3} */
-    put_bytes(&inner, 1, t->key, t->klen);
-    if (t->op == KAPI_EPB_PUT) {
-        if (t->vlen)
-            put_bytes(&inner, 2, t->value, t->vlen);
-        put_int(&inner, 4, 1); /* prev_kv */
-        put_msg(&op, 2, &inner);
-    } else {
-        put_int(&inner, 3, 1); /* prev_kv */
-        put_msg(&op, 3, &inner);
-    }
-    put_msg(b, 2, &op);
+    /* success: RequestOp{request_put = 2 | request_delete_range = 3}, with
+     * prev_kv (PutRequest field 4, DeleteRangeRequest field 3) set */
+    put_tag(b, 2, 2);
+    put_varint(b, op);
+    put_tag(b, put ? 2 : 3, 2);
+    put_varint(b, inner);
+    put_bytes(b, 1, t->key, t->klen);
+    if (put && t->vlen)
+        put_bytes(b, 2, t->value, t->vlen);
+    put_int(b, put ? 4 : 3, 1);
 
     /* failure: RequestOp{request_range = 1} of the key */
-    range_body(&inner, t->key, t->klen, NULL, 0, 0, 0, false);
-    put_msg(&op, 1, &inner);
-    put_msg(b, 3, &op);
+    struct kapi_buf range;
+    kapi_buf_init(&range, 0);
+    range_body(&range, t->key, t->klen, NULL, 0, 0, 0, false);
+    put_msg(&scratch, 1, &range);
+    put_msg(b, 3, &scratch);
 
     frame_end(b, at);
-    kapi_buf_dispose(&cmp);
-    kapi_buf_dispose(&op);
-    kapi_buf_dispose(&inner);
+    kapi_buf_dispose(&scratch);
+    kapi_buf_dispose(&range);
 }
 
 void kapi_epb_compact(struct kapi_buf *b, int64_t rev, bool physical)

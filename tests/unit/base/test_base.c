@@ -1,8 +1,10 @@
-/* Unit tests for src/base: pools, bounded buffers, blobs, uuids. */
+/* Unit tests for src/base: pools, bounded buffers, blobs, uuids, SHA-256. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -117,6 +119,45 @@ static void test_uuid_form(void **state)
     }
 }
 
+static void hex32(const unsigned char d[32], char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void *sha_thread(void *arg)
+{
+    unsigned char d[32];
+    for (int i = 0; i < 200; i++)
+        kapi_sha256("abc", 3, d);
+    hex32(d, arg);
+    return NULL;
+}
+
+/* FIPS 180-2 test vectors, repeated calls (the context is reused) and
+ * other threads (each has its own context). */
+static void test_sha256(void **state)
+{
+    (void)state;
+    unsigned char d[32];
+    char hex[65];
+    kapi_sha256("", 0, d);
+    hex32(d, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    kapi_sha256(two, strlen(two), d);
+    hex32(d, hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    pthread_t th[3];
+    char out[3][65];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, sha_thread, out[i]), 0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_string_equal(out[i], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_blob_refcount),
         cmocka_unit_test(test_value_object_order),
         cmocka_unit_test(test_uuid_form),
+        cmocka_unit_test(test_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

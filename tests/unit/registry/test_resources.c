@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry/registry.h"
 #include "registry/resources.h"
 
 static size_t list_len(const char *const *l)
@@ -349,6 +350,31 @@ static void test_fixture_kinds(void **state)
     assert_true(checked >= 50);
 }
 
+/* The registry's kind index finds every top-level resource of the table
+ * (and the same entry again), and nothing for names it does not serve. */
+static void test_registry_index(void **state)
+{
+    (void)state;
+    struct kapi_registry *reg = kapi_registry_new(NULL);
+    size_t n = 0, found = 0;
+    const struct kapi_resource *all = kapi_resources_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (strchr(all[i].name, '/'))
+            continue;
+        const struct kapi_kind *k = kapi_registry_find(reg, all[i].group, all[i].version, all[i].name);
+        assert_non_null(k);
+        assert_ptr_equal(k->res, &all[i]);
+        assert_ptr_equal(kapi_registry_find(reg, all[i].group, all[i].version, all[i].name), k);
+        found++;
+    }
+    assert_true(found > 50);
+    assert_null(kapi_registry_find(reg, "", "v1", "pod"));
+    assert_null(kapi_registry_find(reg, "apps", "v1", "pods"));
+    assert_null(kapi_registry_find(reg, "", "v2", "pods"));
+    assert_null(kapi_registry_find(reg, "", "v1pods", ""));
+    kapi_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_well_known_facts),
         cmocka_unit_test(test_subresources),
         cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_registry_index),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_api_resources_count),
         cmocka_unit_test(test_fixture_kinds),

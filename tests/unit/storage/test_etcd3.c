@@ -448,6 +448,45 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* The create/update/delete transactions byte for byte (etcdserverpb.TxnRequest
+ * in a gRPC frame, appended after what the buffer held): the put is written
+ * in place with precomputed lengths, and must equal the plain nested encoding. */
+static void expect_txn(const struct kapi_epb_txn *t, const char *hex)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_puts(&b, "xy");
+    kapi_epb_txn(&b, t);
+    char *got = malloc(b.len * 2 + 1);
+    for (size_t i = 0; i < b.len; i++)
+        sprintf(got + 2 * i, "%02x", (unsigned char)b.data[i]);
+    assert_string_equal(got, hex);
+    free(got);
+    kapi_buf_dispose(&b);
+}
+
+static void test_txn_encoding(void **state)
+{
+    (void)state;
+    char value[130]; /* long enough for two-byte lengths */
+    memset(value, 'v', sizeof(value));
+    char want[1024];
+    int n = snprintf(want, sizeof(want), "%s", "787900000000f70a2410011a1e2f72656769737472792f636f6e6669676d6170732f64656661756c742f61280012aa0112a7010a1e2f72656769737472792f636f6e6669676d6170732f64656661756c742f61128201");
+    for (size_t i = 0; i < sizeof(value); i++)
+        n += snprintf(want + n, sizeof(want) - (size_t)n, "76");
+    snprintf(want + n, sizeof(want) - (size_t)n, "%s", "20011a220a200a1e2f72656769737472792f636f6e6669676d6170732f64656661756c742f61");
+    struct kapi_epb_txn create = {.key = "/registry/configmaps/default/a", .klen = 30,
+                                  .cmp_target = KAPI_EPB_TARGET_CREATE, .op = KAPI_EPB_PUT,
+                                  .value = value, .vlen = sizeof(value)};
+    expect_txn(&create, want);
+    struct kapi_epb_txn update = {.key = "/k", .klen = 2, .cmp_target = KAPI_EPB_TARGET_MOD, .cmp_value = 1234567,
+                                  .op = KAPI_EPB_PUT, .value = "", .vlen = 0};
+    expect_txn(&update, "7879000000001e0a0a10021a022f6b3087ad4b120812060a022f6b20011a060a040a022f6b");
+    struct kapi_epb_txn del = {.key = "/registry/pods/ns/p", .klen = 19, .cmp_target = KAPI_EPB_TARGET_MOD,
+                               .cmp_value = 99, .op = KAPI_EPB_DELETE};
+    expect_txn(&del, "7879000000004f0a1910021a132f72656769737472792f706f64732f6e732f70306312191a170a132f72656769737472792f706f64732f6e732f7018011a170a150a132f72656769737472792f706f64732f6e732f70");
+}
+
 int main(void)
 {
     etcd_bin = getenv("ETCD_BIN");
@@ -479,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_progress_request),
         cmocka_unit_test(test_prefix_mapping),
+        cmocka_unit_test(test_txn_encoding),
         cmocka_unit_test(test_close_ends_watch),
         cmocka_unit_test(test_failover_dead_first),
         cmocka_unit_test_teardown(test_timeout_when_frozen, resume_etcd),

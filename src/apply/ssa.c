@@ -10,6 +10,7 @@
  * Managers are kept as upstream keys them: by the JSON of their entry
  * without time and fields (and without apiVersion for appliers). */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,7 +489,10 @@ static struct kapi_value *smd_Apply(struct ctx *c, struct mgrs *m, const struct 
 /* ------------------------------------------------------------------ */
 /* the manager chain                                                   */
 
-static const struct ssa_set *strip_set(struct kapi_pool *pool)
+static const struct ssa_set *strip_paths;
+static pthread_once_t strip_once = PTHREAD_ONCE_INIT;
+
+static void strip_init(void)
 {
     static const char *const paths[] = {
         "apiVersion",        "kind",          "metadata",          "metadata.name",
@@ -496,7 +500,15 @@ static const struct ssa_set *strip_set(struct kapi_pool *pool)
         "metadata.clusterName", "metadata.generation", "metadata.managedFields", "metadata.resourceVersion",
         NULL,
     };
-    return paths_set(pool, paths);
+    /* built once, in a pool kept for the process: sets are never changed
+     * in place, and results of set operations never point into it */
+    strip_paths = paths_set(kapi_pool_new(), paths);
+}
+
+static const struct ssa_set *strip_set(void)
+{
+    pthread_once(&strip_once, strip_init);
+    return strip_paths;
 }
 
 static void strip_meta(struct ctx *c, struct mgrs *m, const char *id)
@@ -504,7 +516,7 @@ static void strip_meta(struct ctx *c, struct mgrs *m, const char *id)
     struct mgr *e = mgr_find(m, id);
     if (!e)
         return;
-    struct ssa_set *s = ssa_set_diff(c->pool, e->set, strip_set(c->pool));
+    struct ssa_set *s = ssa_set_diff(c->pool, e->set, strip_set());
     if (ssa_set_empty(s))
         mgr_del(m, id);
     else
@@ -671,8 +683,8 @@ int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const 
         .ignored = ctx_ignored(pool, opts),
     };
     const struct kapi_value *live = old;
-    if (!live)
-        live = ssa_zero_object(pool, type);
+    if (!live) /* only read below */
+        live = ssa_zero_object_shared(pool, type);
     const struct kapi_value *live_mf = kapi_value_path(live, "metadata", "managedFields", NULL);
     struct kapi_value *md = kapi_obj_get(new_obj, "metadata");
     const struct kapi_value *new_mf = md && md->type == KAPI_V_OBJECT ? kapi_obj_get(md, "managedFields") : NULL;

@@ -110,6 +110,8 @@ bool ssa_type_is_builtin(struct kapi_ssa_type t);
 /* The zero object a create compares against (Go's zero value of the kind,
  * as runtime.DefaultUnstructuredConverter renders it); {} for CRDs. */
 struct kapi_value *ssa_zero_object(struct kapi_pool *pool, struct kapi_ssa_type t);
+/* The same, shared and read-only (built-in kinds: built once per kind). */
+const struct kapi_value *ssa_zero_object_shared(struct kapi_pool *pool, struct kapi_ssa_type t);
 /* Drops nulls where a Go struct decode would (built-in kinds only). */
 void ssa_drop_nulls(struct kapi_ssa_type t, struct kapi_value *v, int depth);
 

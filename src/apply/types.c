@@ -9,6 +9,9 @@
  * structural schema (x-kubernetes-list-type, -list-map-keys, -map-type,
  * -preserve-unknown-fields, -embedded-resource, -int-or-string), with
  * apiVersion/kind/metadata typed as for built-ins at the root. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../apiext/schema.h"
@@ -174,6 +177,34 @@ static int bt_list_kind(struct kapi_ssa_type t)
     return 0;
 }
 
+/* atomic_structs as one flag per generated message (index into
+ * kapi_schema_msgs), built once: the walk asks for every struct it meets. */
+static unsigned char *atomic_msg;
+static pthread_once_t atomic_once = PTHREAD_ONCE_INIT;
+
+static void atomic_init_flags(void)
+{
+    atomic_msg = calloc(kapi_schema_nmsgs ? kapi_schema_nmsgs : 1, 1);
+    if (!atomic_msg)
+        abort();
+    for (size_t m = 0; m < kapi_schema_nmsgs; m++)
+        for (size_t i = 0; i < KAPI_ARRAY_LEN(atomic_structs); i++)
+            if (strcmp(atomic_structs[i], kapi_schema_msgs[m].full_name) == 0)
+                atomic_msg[m] = 1;
+}
+
+static bool msg_is_atomic(const struct kapi_schema_msg *m)
+{
+    pthread_once(&atomic_once, atomic_init_flags);
+    uintptr_t at = (uintptr_t)m, first = (uintptr_t)kapi_schema_msgs;
+    if (at >= first && at < first + kapi_schema_nmsgs * sizeof(*m))
+        return atomic_msg[(at - first) / sizeof(*m)];
+    for (size_t k = 0; k < KAPI_ARRAY_LEN(atomic_structs); k++) /* not a generated message */
+        if (strcmp(atomic_structs[k], m->full_name) == 0)
+            return true;
+    return false;
+}
+
 static bool bt_atomic(struct kapi_ssa_type t)
 {
     switch (BT_MODE(t.aux)) {
@@ -182,11 +213,7 @@ static bool bt_atomic(struct kapi_ssa_type t)
             return true;
         if (t.aux & BT_GRANULAR)
             return false;
-        const struct kapi_schema_msg *m = t.node;
-        for (size_t i = 0; i < KAPI_ARRAY_LEN(atomic_structs); i++)
-            if (strcmp(atomic_structs[i], m->full_name) == 0)
-                return true;
-        return false;
+        return msg_is_atomic(t.node);
     }
     case BT_MAP:
         return (t.aux & BT_ATOMIC) != 0;
@@ -533,6 +560,32 @@ struct kapi_value *ssa_zero_object(struct kapi_pool *pool, struct kapi_ssa_type 
         return o;
     }
     return kapi_value_object(pool);
+}
+
+/* Zero objects of built-in kinds, built once per message in a pool kept
+ * for the process and never changed afterwards. */
+static pthread_mutex_t zero_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct kapi_pool *zero_pool;
+static const struct kapi_value **zero_cache; /* by message index */
+
+const struct kapi_value *ssa_zero_object_shared(struct kapi_pool *pool, struct kapi_ssa_type t)
+{
+    if (!ssa_type_is_builtin(t) || BT_MODE(t.aux) != BT_MSG || !t.node)
+        return ssa_zero_object(pool, t);
+    uintptr_t at = (uintptr_t)t.node, first = (uintptr_t)kapi_schema_msgs;
+    if (at < first || at >= first + kapi_schema_nmsgs * sizeof(struct kapi_schema_msg))
+        return ssa_zero_object(pool, t);
+    size_t i = (at - first) / sizeof(struct kapi_schema_msg);
+    pthread_mutex_lock(&zero_mu);
+    if (!zero_cache) {
+        zero_pool = kapi_pool_new();
+        zero_cache = kapi_pool_calloc(zero_pool, kapi_schema_nmsgs * sizeof(*zero_cache));
+    }
+    if (!zero_cache[i])
+        zero_cache[i] = ssa_zero_object(zero_pool, t);
+    const struct kapi_value *z = zero_cache[i];
+    pthread_mutex_unlock(&zero_mu);
+    return z;
 }
 
 void ssa_drop_nulls(struct kapi_ssa_type t, struct kapi_value *v, int depth)

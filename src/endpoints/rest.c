@@ -143,18 +143,20 @@ void kapi_rest_filter_apply(struct kapi_rest_filter *f, struct kapi_cache_filter
 }
 
 /* The namespace as the cache has it: NULL if missing, *terminating. */
-static struct kapi_value *cached_namespace(struct kapi_req *r, bool *terminating)
+/* Whether r's namespace is in the cache, and whether it is terminating:
+ * its status.phase is one of the cached field-selector values, so the
+ * object is not decoded. */
+static bool cached_namespace(struct kapi_req *r, bool *terminating)
 {
     const struct kapi_kind *nsk = kapi_registry_find(r->srv->registry, "", "v1", "namespaces");
     struct kapi_cobj *ns = kapi_rcache_get(nsk->rc, kapi_registry_key(r->pool, nsk, "", r->ns));
     *terminating = false;
     if (!ns)
-        return NULL;
-    struct kapi_value *v = kapi_cobj_value(ns, r->pool);
-    kapi_cobj_unref(ns);
-    const char *phase = kapi_value_cstr(kapi_value_path(v, "status", "phase", NULL));
+        return false;
+    const char *phase = kapi_cobj_field(ns, "status.phase");
     *terminating = phase && strcmp(phase, "Terminating") == 0;
-    return v;
+    kapi_cobj_unref(ns);
+    return true;
 }
 
 int kapi_rest_check_namespace(struct kapi_req *r)
@@ -168,13 +170,13 @@ int kapi_rest_check_namespace(struct kapi_req *r)
      * round trip to the store. */
     bool create = strcmp(r->verb, "create") == 0;
     bool terminating;
-    struct kapi_value *v = cached_namespace(r, &terminating);
-    if (!v || (create && terminating)) {
+    bool found = cached_namespace(r, &terminating);
+    if (!found || (create && terminating)) {
         if (kapi_rest_sync(r) < 0)
             return -1;
-        v = cached_namespace(r, &terminating);
+        found = cached_namespace(r, &terminating);
     }
-    if (!v) {
+    if (!found) {
         kapi_respond_status(r, kapi_status_not_found(r->pool, "", "namespaces", r->ns));
         return -1;
     }

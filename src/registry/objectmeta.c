@@ -30,7 +30,8 @@ static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const char *
     size_t o = 0;
     for (size_t k = 0; k < nkeys; k++)
         for (size_t i = 0; i < n; i++)
-            if (!used[i] && strcmp(obj->u.obj.members[i].key, keys[k]) == 0) {
+            if (!used[i] && obj->u.obj.members[i].key[0] == keys[k][0] &&
+                strcmp(obj->u.obj.members[i].key, keys[k]) == 0) {
                 out[o++] = obj->u.obj.members[i];
                 used[i] = true;
             }

@@ -316,7 +316,16 @@ struct kapi_cache *kapi_registry_cache(const struct kapi_registry *r)
 
 char *kapi_registry_key(struct kapi_pool *pool, const struct kapi_kind *k, const char *ns, const char *name)
 {
-    if (ns && ns[0])
-        return kapi_pool_printf(pool, "%s%s/%s", k->prefix, ns, name);
-    return kapi_pool_printf(pool, "%s%s", k->prefix, name);
+    /* prefix, then "ns/" when namespaced, then name: on every request */
+    size_t pl = strlen(k->prefix), nl = ns && ns[0] ? strlen(ns) : 0, ml = strlen(name);
+    char *key = kapi_pool_alloc(pool, pl + nl + 1 + ml + 1), *p = key;
+    memcpy(p, k->prefix, pl);
+    p += pl;
+    if (nl) {
+        memcpy(p, ns, nl);
+        p += nl;
+        *p++ = '/';
+    }
+    memcpy(p, name, ml + 1);
+    return key;
 }

@@ -4,6 +4,9 @@
  * see docs/internals/discovery.md for how to re-check them. */
 #include "resources.h"
 
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/base.h"
@@ -218,17 +221,55 @@ const struct kapi_resource *kapi_resources_all(size_t *n)
     return table;
 }
 
-const struct kapi_resource *kapi_resources_for(const char *group, const char *version, size_t *n)
+/* The table's group-versions (each a contiguous run), hashed once: the
+ * lookups below run on every request. */
+struct gv_run {
+    const char *group, *version;
+    size_t start, n;
+};
+static struct gv_run gv_runs[256];
+static size_t gv_nruns;
+static uint16_t gv_slots[1024]; /* 1 + run index, 0 empty */
+static pthread_once_t gv_once = PTHREAD_ONCE_INIT;
+
+static size_t gv_hash(const char *group, const char *version)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)group; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ '/') * 1099511628211ULL;
+    for (const unsigned char *p = (const unsigned char *)version; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h & (KAPI_ARRAY_LEN(gv_slots) - 1));
+}
+
+static void gv_index(void)
 {
     size_t len = KAPI_ARRAY_LEN(table);
-    for (size_t i = 0; i < len; i++) {
-        if (strcmp(table[i].group, group) != 0 || strcmp(table[i].version, version) != 0)
-            continue;
+    for (size_t i = 0; i < len;) {
         size_t j = i;
-        while (j < len && strcmp(table[j].group, group) == 0 && strcmp(table[j].version, version) == 0)
+        while (j < len && strcmp(table[j].group, table[i].group) == 0 && strcmp(table[j].version, table[i].version) == 0)
             j++;
-        *n = j - i;
-        return &table[i];
+        if (gv_nruns == KAPI_ARRAY_LEN(gv_runs))
+            abort(); /* the generated table outgrew the index */
+        gv_runs[gv_nruns] = (struct gv_run){table[i].group, table[i].version, i, j - i};
+        size_t s = gv_hash(table[i].group, table[i].version);
+        while (gv_slots[s])
+            s = (s + 1) & (KAPI_ARRAY_LEN(gv_slots) - 1);
+        gv_slots[s] = (uint16_t)(++gv_nruns);
+        i = j;
+    }
+}
+
+const struct kapi_resource *kapi_resources_for(const char *group, const char *version, size_t *n)
+{
+    pthread_once(&gv_once, gv_index);
+    for (size_t s = gv_hash(group, version); gv_slots[s]; s = (s + 1) & (KAPI_ARRAY_LEN(gv_slots) - 1)) {
+        const struct gv_run *r = &gv_runs[gv_slots[s] - 1];
+        if (strcmp(r->group, group) == 0 && strcmp(r->version, version) == 0) {
+            *n = r->n;
+            return &table[r->start];
+        }
     }
     *n = 0;
     return NULL;

@@ -1,4 +1,4 @@
-/* Unit tests for src/base: pools, bounded buffers, blobs, uuids, SHA-256. */
+/* Unit tests for src/base: pools, bounded buffers, blobs, uuids, SHA-256, RFC 3339 times. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/base.h"
 #include "codec/value.h"
@@ -158,6 +159,41 @@ static void test_sha256(void **state)
     }
 }
 
+/* RFC 3339 text with a four-digit year (as Go prints it; strftime's %Y
+ * would not pad years before 1000) over a spread of instants, leap days and
+ * the ends of the four-digit years included. */
+static void ref_time(int64_t t, char *want, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(want, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+}
+
+static void test_time_rfc3339(void **state)
+{
+    (void)state;
+    char got[21], want[96];
+    int64_t samples[] = {0, 951782400 /* 2000-02-29 */, 1764291600, 253402300799 - 3 * 86399 /* 9999-12-28, up to the last second of 9999 */,
+                         -62135596800 /* 0001-01-01 */};
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        for (int64_t d = 0; d < 3; d++) {
+            int64_t t = samples[i] + d * 86399;
+            kapi_time_rfc3339(t, got);
+            ref_time(t, want, sizeof(want));
+            assert_string_equal(got, want);
+        }
+    }
+    for (int64_t t = 0; t < 4000000000LL; t += 7777777) {
+        kapi_time_rfc3339(t, got);
+        ref_time(t, want, sizeof(want));
+        assert_string_equal(got, want);
+    }
+    kapi_time_rfc3339(1764291600, got);
+    assert_string_equal(got, "2025-11-28T01:00:00Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_value_object_order),
         cmocka_unit_test(test_uuid_form),
         cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_time_rfc3339),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

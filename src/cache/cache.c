@@ -53,6 +53,8 @@ struct kapi_watcher {
 };
 
 #define MAX_FIELDS 32
+#define PREP_BUCKETS 1024
+#define PREP_MAX 4096
 
 struct kapi_rcache {
     struct kapi_rcache *next;
@@ -101,6 +103,13 @@ struct kapi_cache {
     pthread_cond_t res_cv;
     int dead_err;  /* why the watch ended; 0 while it runs */
     bool stopping;
+    /* Objects prepared by writers for the events their writes will bring
+     * (kapi_cache_offer), by key hash; oldest first in a list, at most
+     * PREP_MAX, the oldest dropped beyond. */
+    pthread_mutex_t prep_mu;
+    struct kapi_cobj_prep *prep_buckets[PREP_BUCKETS];
+    struct kapi_cobj_prep *prep_oldest, *prep_newest;
+    size_t nprep;
 };
 
 /* ---- objects ---- */
@@ -297,31 +306,22 @@ static void gc_facts(struct kapi_cobj *o, const struct kapi_value *md)
     }
 }
 
-struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *key, const void *data, size_t len,
-                                    int64_t mod_rev, int64_t create_rev)
+/* A cache object's facts read from its decoded form v: namespace, name,
+ * uid, labels, the garbage collector's facts and the selectable fields. */
+static struct kapi_cobj *cobj_from_value(const struct kapi_rcache *rc, const char *key, const struct kapi_value *v)
 {
     struct kapi_cobj *o = kapi_xcalloc(1, sizeof(*o));
     atomic_init(&o->refs, 1);
     o->key = kapi_xstrdup(key);
-    o->mod_rev = mod_rev;
-    o->create_rev = create_rev;
     o->pool = kapi_pool_new_sized(256); /* a few names and labels per object */
-    struct kapi_pool *tmp = kapi_pool_new();
-    struct kapi_json_error err;
-    struct kapi_value *v = kapi_json_parse(tmp, data, len, NULL, &err);
-    if (!v || v->type != KAPI_V_OBJECT) {
-        kapi_log(0, "cache: undecodable object at %s: %s", key, v ? "not an object" : err.msg);
-        v = kapi_value_object(tmp);
-    }
-    set_rv(tmp, v, mod_rev);
-    struct kapi_value *md = kapi_obj_get(v, "metadata");
+    const struct kapi_value *md = kapi_obj_get(v, "metadata");
     const char *ns = kapi_obj_get_str(md, "namespace");
     const char *name = kapi_obj_get_str(md, "name");
     const char *uid = kapi_obj_get_str(md, "uid");
     o->ns = kapi_pool_strdup(o->pool, ns ? ns : "");
     o->name = kapi_pool_strdup(o->pool, name ? name : "");
     o->uid = kapi_pool_strdup(o->pool, uid ? uid : "");
-    struct kapi_value *labels = kapi_obj_get(md, "labels");
+    const struct kapi_value *labels = kapi_obj_get(md, "labels");
     if (labels && labels->type == KAPI_V_OBJECT)
         o->labels = kapi_value_clone(o->pool, labels);
     gc_facts(o, md);
@@ -334,12 +334,255 @@ struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *ke
         for (size_t i = 0; i < n; i++)
             o->field_vals[i] = field_text(o->pool, v, rc->fields[i]);
     }
+    return o;
+}
+
+struct kapi_cobj *kapi_cobj_from_kv(const struct kapi_rcache *rc, const char *key, const void *data, size_t len,
+                                    int64_t mod_rev, int64_t create_rev)
+{
+    struct kapi_pool *tmp = kapi_pool_new();
+    struct kapi_json_error err;
+    struct kapi_value *v = kapi_json_parse(tmp, data, len, NULL, &err);
+    if (!v || v->type != KAPI_V_OBJECT) {
+        kapi_log(0, "cache: undecodable object at %s: %s", key, v ? "not an object" : err.msg);
+        v = kapi_value_object(tmp);
+    }
+    set_rv(tmp, v, mod_rev);
+    struct kapi_cobj *o = cobj_from_value(rc, key, v);
+    o->mod_rev = mod_rev;
+    o->create_rev = create_rev;
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_json_write(&b, v);
     o->json = kapi_blob_new(b.data, b.len);
     kapi_buf_dispose(&b);
     kapi_pool_free(tmp);
+    return o;
+}
+
+/* ---- objects prepared by their writer ---- */
+
+struct kapi_cobj_prep {
+    _Atomic long refs;
+    char *key;
+    char *stored;          /* the bytes the writer stores */
+    size_t len;
+    size_t rv_at;          /* where ',"resourceVersion":"N"' goes in them */
+    struct kapi_cobj *obj; /* facts without json and revisions; the feed takes it */
+    bool offered;          /* in the cache's table (under prep_mu) */
+    struct kapi_cobj_prep *bnext, *older, *newer;
+};
+
+/* The offset in stored (kapi_json_write's text of obj) right after
+ * metadata.uid's value, which is where set_rv puts resourceVersion when the
+ * object has a uid; 0 when obj is not a shape this can be sure of. */
+static size_t rv_anchor(const char *stored, size_t len, const struct kapi_value *obj)
+{
+    if (!obj || obj->type != KAPI_V_OBJECT)
+        return 0;
+    const struct kapi_value *md = NULL;
+    for (size_t i = 0; i < obj->u.obj.len && !md; i++) {
+        const struct kapi_member *m = &obj->u.obj.members[i];
+        if (strcmp(m->key, "metadata") == 0)
+            md = m->val;
+        else if ((strcmp(m->key, "kind") != 0 && strcmp(m->key, "apiVersion") != 0) || m->val->type != KAPI_V_STRING)
+            return 0; /* only kind and apiVersion, strings, may come first */
+    }
+    if (!md || md->type != KAPI_V_OBJECT)
+        return 0;
+    const char *uid = NULL;
+    static const char *const before[] = {"name", "generateName", "namespace", "selfLink"};
+    for (size_t i = 0; i < md->u.obj.len && !uid; i++) {
+        const struct kapi_member *m = &md->u.obj.members[i];
+        if (m->val->type != KAPI_V_STRING)
+            return 0;
+        if (strcmp(m->key, "uid") == 0) {
+            uid = m->val->u.str.s;
+            break;
+        }
+        bool ok = false;
+        for (size_t b = 0; b < KAPI_ARRAY_LEN(before); b++)
+            ok |= strcmp(m->key, before[b]) == 0;
+        if (!ok)
+            return 0;
+    }
+    if (!uid || !uid[0] || kapi_obj_get(md, "resourceVersion") || strlen(uid) > 128)
+        return 0;
+    for (const char *c = uid; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '-'))
+            return 0; /* written as is: nothing to escape */
+    static const char meta[] = "\"metadata\":{";
+    const char *m = memmem(stored, len, meta, sizeof(meta) - 1);
+    if (!m)
+        return 0;
+    /* A quote inside a string value is escaped, so ,"uid":"<uid>" (or the
+     * same after '{') can only be the member itself. */
+    char pat[160];
+    int pl = snprintf(pat, sizeof(pat), "\"uid\":\"%s\"", uid);
+    const char *from = m + sizeof(meta) - 1, *end = stored + len;
+    for (const char *u = from - 1; (u = memmem(u + 1, (size_t)(end - u - 1), pat, (size_t)pl));)
+        if (u[-1] == ',' || u[-1] == '{')
+            return (size_t)(u + pl - stored);
+    return 0;
+}
+
+struct kapi_cobj_prep *kapi_cache_prepare(const struct kapi_rcache *rc, const char *key, const char *stored, size_t len,
+                                          const struct kapi_value *obj)
+{
+    size_t at = rv_anchor(stored, len, obj);
+    if (!at)
+        return NULL;
+    struct kapi_cobj_prep *p = kapi_xcalloc(1, sizeof(*p));
+    atomic_init(&p->refs, 1);
+    p->key = kapi_xstrdup(key);
+    p->stored = kapi_xmalloc(len + 1);
+    memcpy(p->stored, stored, len);
+    p->stored[len] = 0;
+    p->len = len;
+    p->rv_at = at;
+    p->obj = cobj_from_value(rc, key, obj);
+    return p;
+}
+
+/* The stored bytes with the revision spliced in: the JSON kapi_cobj_from_kv
+ * would make of them (tests hold the two equal). */
+static struct kapi_blob *prep_json(const struct kapi_cobj_prep *p, int64_t rev)
+{
+    char rv[48];
+    int n = snprintf(rv, sizeof(rv), ",\"resourceVersion\":\"%lld\"", (long long)rev);
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_reserve(&b, p->len + (size_t)n);
+    kapi_buf_append(&b, p->stored, p->rv_at);
+    kapi_buf_append(&b, rv, (size_t)n);
+    kapi_buf_append(&b, p->stored + p->rv_at, p->len - p->rv_at);
+    struct kapi_blob *out = kapi_blob_new(b.data, b.len);
+    kapi_buf_dispose(&b);
+    return out;
+}
+
+struct kapi_blob *kapi_cobj_prep_json(const struct kapi_cobj_prep *p, int64_t rev)
+{
+    return prep_json(p, rev);
+}
+
+void kapi_cobj_prep_unref(struct kapi_cobj_prep *p)
+{
+    if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+        return;
+    free(p->key);
+    free(p->stored);
+    kapi_cobj_unref(p->obj);
+    free(p);
+}
+
+static size_t prep_bucket(const char *key)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *k = (const unsigned char *)key; *k; k++)
+        h = (h ^ *k) * 1099511628211ULL;
+    return (size_t)(h % PREP_BUCKETS);
+}
+
+/* prep_mu held; p is in the table. Drops the table's reference. */
+static void prep_remove_locked(struct kapi_cache *c, struct kapi_cobj_prep *p)
+{
+    struct kapi_cobj_prep **pp = &c->prep_buckets[prep_bucket(p->key)];
+    while (*pp && *pp != p)
+        pp = &(*pp)->bnext;
+    if (*pp)
+        *pp = p->bnext;
+    if (p->older)
+        p->older->newer = p->newer;
+    else
+        c->prep_oldest = p->newer;
+    if (p->newer)
+        p->newer->older = p->older;
+    else
+        c->prep_newest = p->older;
+    p->bnext = p->older = p->newer = NULL;
+    p->offered = false;
+    c->nprep--;
+    kapi_cobj_prep_unref(p);
+}
+
+void kapi_cache_offer(struct kapi_cache *c, struct kapi_cobj_prep *p)
+{
+    if (!c || !p)
+        return;
+    atomic_fetch_add(&p->refs, 1); /* the table's */
+    pthread_mutex_lock(&c->prep_mu);
+    size_t b = prep_bucket(p->key);
+    p->bnext = c->prep_buckets[b];
+    c->prep_buckets[b] = p;
+    p->older = c->prep_newest;
+    if (c->prep_newest)
+        c->prep_newest->newer = p;
+    else
+        c->prep_oldest = p;
+    c->prep_newest = p;
+    p->offered = true;
+    c->nprep++;
+    /* writes whose events never came (the watch was re-listed) */
+    while (c->nprep > PREP_MAX)
+        prep_remove_locked(c, c->prep_oldest);
+    pthread_mutex_unlock(&c->prep_mu);
+}
+
+void kapi_cache_withdraw(struct kapi_cache *c, struct kapi_cobj_prep *p)
+{
+    if (!c || !p)
+        return;
+    pthread_mutex_lock(&c->prep_mu);
+    if (p->offered)
+        prep_remove_locked(c, p);
+    pthread_mutex_unlock(&c->prep_mu);
+}
+
+size_t kapi_cache_offered(struct kapi_cache *c)
+{
+    pthread_mutex_lock(&c->prep_mu);
+    size_t n = c->nprep;
+    pthread_mutex_unlock(&c->prep_mu);
+    return n;
+}
+
+static void prep_clear(struct kapi_cache *c)
+{
+    pthread_mutex_lock(&c->prep_mu);
+    while (c->prep_oldest)
+        prep_remove_locked(c, c->prep_oldest);
+    pthread_mutex_unlock(&c->prep_mu);
+}
+
+/* The object a writer prepared for exactly these stored bytes at key, made
+ * complete for revision rev; NULL when there is none. */
+static struct kapi_cobj *take_prepared(struct kapi_cache *c, const char *key, const void *data, size_t len,
+                                       int64_t rev, int64_t create_rev)
+{
+    struct kapi_cobj_prep *found = NULL;
+    struct kapi_cobj *o = NULL;
+    pthread_mutex_lock(&c->prep_mu);
+    if (c->nprep) {
+        for (struct kapi_cobj_prep *p = c->prep_buckets[prep_bucket(key)]; p; p = p->bnext)
+            if (p->len == len && p->obj && strcmp(p->key, key) == 0 && memcmp(p->stored, data, len) == 0) {
+                found = p;
+                break;
+            }
+        if (found) {
+            o = found->obj;
+            found->obj = NULL;
+            atomic_fetch_add(&found->refs, 1); /* kept past the removal below */
+            prep_remove_locked(c, found);
+        }
+    }
+    pthread_mutex_unlock(&c->prep_mu);
+    if (!found)
+        return NULL;
+    o->json = prep_json(found, rev);
+    o->mod_rev = rev;
+    o->create_rev = create_rev;
+    kapi_cobj_prep_unref(found);
     return o;
 }
 
@@ -450,6 +693,7 @@ struct kapi_cache *kapi_cache_new(struct kapi_store *store)
     pthread_mutex_init(&c->fetch_mu, NULL);
     pthread_cond_init(&c->fetch_cv, NULL);
     pthread_mutex_init(&c->res_mu, NULL);
+    pthread_mutex_init(&c->prep_mu, NULL);
     pthread_cond_init(&c->res_cv, NULL);
     return c;
 }
@@ -614,8 +858,12 @@ static int feed_locked(struct kapi_cache *c, const struct kapi_event *sev, int e
     ev->type = sev->type;
     ev->rev = rev;
     struct kapi_cobj *newobj = NULL;
-    if (sev->type == KAPI_EVENT_PUT && sev->kv.value)
-        newobj = kapi_cobj_from_kv(rc, sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
+    if (sev->type == KAPI_EVENT_PUT && sev->kv.value) {
+        newobj = take_prepared(c, sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev, sev->kv.create_rev);
+        if (!newobj)
+            newobj = kapi_cobj_from_kv(rc, sev->kv.key, sev->kv.value->data, sev->kv.value->len, rev,
+                                       sev->kv.create_rev);
+    }
 
     pthread_rwlock_wrlock(&rc->lock);
     struct kapi_cobj *old;
@@ -692,6 +940,7 @@ static int relist(struct kapi_cache *c, int64_t *rev_out)
         return err;
     }
     close_watchers(c);
+    prep_clear(c); /* offers for events the re-list replaces */
     for (struct kapi_rcache *rc = c->rcs; rc; rc = rc->next) {
         pthread_rwlock_wrlock(&rc->lock);
         rc_clear(rc);
@@ -878,6 +1127,8 @@ void kapi_cache_free(struct kapi_cache *c)
     pthread_mutex_destroy(&c->fetch_mu);
     pthread_cond_destroy(&c->fetch_cv);
     pthread_cond_destroy(&c->rev_cv);
+    prep_clear(c);
+    pthread_mutex_destroy(&c->prep_mu);
     pthread_mutex_destroy(&c->res_mu);
     pthread_cond_destroy(&c->res_cv);
     free(c);

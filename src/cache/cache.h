@@ -145,4 +145,23 @@ bool kapi_cache_filter_pass(const struct kapi_cache_filter *f, const struct kapi
 /* Encodes obj with its resourceVersion replaced by rev, compact, as a heap blob. */
 struct kapi_blob *kapi_cache_json_with_rv(const struct kapi_blob *json, int64_t rev);
 
+/* Objects prepared by their writer. A writer that is about to store bytes it
+ * made with kapi_json_write from obj prepares the cache object from obj
+ * (NULL when the shape is not one the splice below is sure of) and offers
+ * it before the write; when the write's event brings exactly those bytes
+ * for that key, the feed completes the prepared object instead of decoding
+ * and re-encoding them. A writer whose write failed withdraws its offer;
+ * offers whose event never comes are dropped after PREP_MAX newer ones or a
+ * re-list. kapi_cobj_prep_json gives the JSON the cache serves for the
+ * object at revision rev: the stored bytes with resourceVersion spliced in
+ * after metadata.uid, as kapi_cobj_from_kv would write them. */
+struct kapi_cobj_prep;
+struct kapi_cobj_prep *kapi_cache_prepare(const struct kapi_rcache *rc, const char *key, const char *stored,
+                                          size_t len, const struct kapi_value *obj);
+struct kapi_blob *kapi_cobj_prep_json(const struct kapi_cobj_prep *p, int64_t rev);
+void kapi_cache_offer(struct kapi_cache *c, struct kapi_cobj_prep *p); /* p stays the caller's too */
+void kapi_cache_withdraw(struct kapi_cache *c, struct kapi_cobj_prep *p);
+void kapi_cobj_prep_unref(struct kapi_cobj_prep *p);
+size_t kapi_cache_offered(struct kapi_cache *c); /* offers waiting (tests) */
+
 #endif

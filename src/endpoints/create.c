@@ -155,19 +155,33 @@ void kapi_rest_create(struct kapi_req *r, struct kapi_value *obj)
         kapi_respond_error(r, 500, "InternalError", cerr);
         return;
     }
+    /* stored in the order it is served, so the cache and the answer can
+     * both be the stored bytes with the revision spliced in */
+    kapi_meta_canonicalize(r->pool, obj);
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_meta_encode_for_store(obj, &b);
     struct kapi_write w = {.op = KAPI_WRITE_CREATE, .key = kapi_rest_key(r, name), .value = b.data, .len = b.len};
+    struct kapi_cobj_prep *prep = NULL;
+    if (r->kind->rc && !r->kind->crd && !r->kind->view_out && !r->kind->storage_kind &&
+        (prep = kapi_cache_prepare(r->kind->rc, w.key, b.data, b.len, obj)))
+        kapi_cache_offer(r->srv->cache, prep);
     struct kapi_write_result res = {0};
     int err = kapi_store_write(r->srv->store, &w, &res);
     kapi_buf_dispose(&b);
     if (err) {
+        kapi_cache_withdraw(r->srv->cache, prep);
         if (svc)
             kapi_svc_alloc_release(r->srv->svc_alloc, obj); /* the object was not stored */
         kapi_rest_store_error(r, err, name);
+    } else if (prep && r->fmt == KAPI_FMT_JSON && r->as == KAPI_AS_OBJECT && !r->pretty &&
+               (!r->subresource || !r->subresource[0])) {
+        struct kapi_blob *json = kapi_cobj_prep_json(prep, res.rev);
+        kapi_respond_object_json(r, 201, json->data, json->len);
+        kapi_blob_unref(json);
     } else {
         kapi_rest_respond_written(r, 201, obj, res.rev);
     }
+    kapi_cobj_prep_unref(prep);
     kapi_write_result_dispose(&res);
 }

@@ -31,9 +31,10 @@ static const unsigned char ws_tab[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
 };
 
-/* Bytes that end the fast copy loop inside a string literal while reading:
- * the quote, the backslash, control bytes (errors) and non-ASCII (UTF-8
- * validation). */
+#if !defined(__SSE2__) && !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+/* Bytes that end the fast copy loop inside a string literal while reading
+ * (where neither SSE2 nor the word trick is available): the quote, the
+ * backslash, control bytes (errors) and non-ASCII (UTF-8 validation). */
 static const unsigned char str_stop[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -52,6 +53,7 @@ static const unsigned char str_stop[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
+#endif
 
 /* Writer classes: 0 = copy as is (DEL included: Go leaves it raw), 1 = ASCII
  * that needs an escape ('"', '\\', controls, and '<' '>' '&' because Go
@@ -188,30 +190,38 @@ static inline unsigned sse_write_stops(const unsigned char *p)
 }
 #endif
 
-/* Borrows only run upward, so on little-endian machines the lowest marked
- * byte is a true hit and its index comes straight from a bit count. */
-static inline const unsigned char *scan_plain(const unsigned char *q, const unsigned char *end)
+/* The first byte at or after q that ends a plain run inside a string being
+ * read: '"', '\\', a control byte or non-ASCII. The reader works on a copy
+ * of the input followed by at least 16 NUL bytes (control bytes, so they
+ * stop the scan): a stop always comes at or before the end of the input,
+ * and no block read passes the padding. On little-endian machines the
+ * lowest marked byte is a true hit (borrows only run upward), so its index
+ * comes straight from a bit count. */
+static inline const unsigned char *scan_plain(const unsigned char *q)
 {
 #ifdef __SSE2__
-    while (end - q >= 16) {
+    for (;;) {
         unsigned m = sse_read_stops(q);
         if (m)
             return q + __builtin_ctz(m);
         q += 16;
     }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (end - q >= 8) {
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (;;) {
         uint64_t m = read_stops(load8(q));
         if (m)
             return q + (__builtin_ctzll(m) >> 3);
         q += 8;
     }
-#endif
-    while (q < end && !str_stop[*q])
+#else
+    while (!str_stop[*q])
         q++;
     return q;
+#endif
 }
+
+/* Bytes of NUL padding after the reader's copy of the input. */
+#define PAD 16
 
 /* ---- reader ---- */
 
@@ -231,17 +241,19 @@ struct dup_rec {
 };
 
 struct parser {
+    /* The reader works on a pool copy of the input followed by PAD NUL
+     * bytes (start..end is the input's part): a string without escapes is
+     * used in place there, its closing quote overwritten by the terminating
+     * NUL, so its bytes cost neither an allocation nor a copy of their own;
+     * and the NUL after the input ends every scan without a bounds test. */
     const unsigned char *start, *p, *end;
-    /* A pool copy of the input: a string without escapes is read in place
-     * there, its closing quote overwritten by the terminating NUL, so its
-     * bytes cost neither an allocation nor a copy of their own. */
-    char *copy;
     struct kapi_pool *pool;
     struct kapi_json_error *err;
     size_t max_depth;
     /* Bump region carved from the pool in large pieces: a parse makes
      * hundreds of small allocations and the pool's call per allocation
-     * showed up as the largest single cost. */
+     * showed up as the largest single cost. The main loop keeps both in
+     * locals and stores them here around the calls that allocate too. */
     char *bump, *bump_end;
     bool want_dups;
     bool failed;
@@ -423,18 +435,17 @@ static void sbuf_need(struct parser *ps, size_t need)
         ps->sbuf = grow(ps->sbuf, &ps->cap_sbuf, 1, ps->sbuf0, need);
 }
 
-/* A string just read: its bytes (NUL-terminated) at s, `extra` bytes into
- * the allocation at base. */
+/* A string just read: its bytes, NUL-terminated. */
 struct pstr {
-    void *base;
     const char *s;
     size_t n;
 };
 
 /* Slow path of parse_string: escapes, non-ASCII or errors. q points at the
- * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. */
+ * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. The
+ * decoded bytes go to a fresh allocation from the bump region. */
 static const unsigned char *parse_string_slow(struct parser *ps, const unsigned char *s,
-                                              const unsigned char *q, size_t extra, struct pstr *r)
+                                              const unsigned char *q, struct pstr *r)
 {
     const unsigned char *end = ps->end;
     size_t w = (size_t)(q - s);
@@ -518,42 +529,18 @@ static const unsigned char *parse_string_slow(struct parser *ps, const unsigned 
         }
         /* A run of plain ASCII: copy it in one go. */
         const unsigned char *r0 = q;
-        q = scan_plain(q, end);
+        q = scan_plain(q);
         size_t run = (size_t)(q - r0);
         sbuf_need(ps, w + run + 64);
         memcpy(ps->sbuf + w, r0, run);
         w += run;
     }
-    char *b = palloc(ps, extra + w + 1, q);
-    char *d = b + extra;
+    char *d = palloc(ps, w + 1, q);
     memcpy(d, ps->sbuf, w);
     d[w] = 0;
-    r->base = b;
     r->s = d;
     r->n = w;
     return q;
-}
-
-/* p is at the opening quote. Fills r with the string's bytes (in place in
- * the input's copy, or for escapes a pool copy placed `extra` bytes into
- * one allocation) and, when extra is not 0, r->base with `extra` bytes for
- * the caller; returns the position after the closing quote, NULL on error. */
-static inline __attribute__((always_inline)) const unsigned char *
-parse_string(struct parser *ps, const unsigned char *p, const unsigned char *end, size_t extra,
-             struct pstr *r)
-{
-    const unsigned char *s = p + 1;
-    const unsigned char *q = scan_plain(s, end);
-    if (LIKELY(q < end && *q == '"')) {
-        char *d = ps->copy + (s - ps->start);
-        size_t n = (size_t)(q - s);
-        d[n] = 0;
-        r->base = extra ? palloc(ps, extra, q) : NULL;
-        r->s = d;
-        r->n = n;
-        return q + 1;
-    }
-    return parse_string_slow(ps, s, q, extra, r);
 }
 
 static const double pow10_exact[] = {
@@ -561,10 +548,11 @@ static const double pow10_exact[] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-/* ps->p is at '-' or a digit. */
-static struct kapi_value *parse_number(struct parser *ps)
+/* s is at '-' or a digit. Fills v (type and number) and returns the position
+ * after the literal, or NULL (error reported). */
+static const unsigned char *parse_number(struct parser *ps, const unsigned char *s, struct kapi_value *v)
 {
-    const unsigned char *s = ps->p, *q = s, *end = ps->end;
+    const unsigned char *q = s, *end = ps->end;
     bool neg = false;
     if (*q == '-') {
         neg = true;
@@ -615,28 +603,25 @@ static struct kapi_value *parse_number(struct parser *ps)
             e10 = -e10;
         is_float = true;
     }
-    ps->p = q;
-
     if (!is_float) {
+        v->type = KAPI_V_INT;
         if (nint <= 18) {
-            struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
             v->u.i = neg ? -(int64_t)m : (int64_t)m;
-            return v;
+            return q;
         }
         if (nint == 19) {
             /* 19 digits cannot wrap uint64 (max 1.8e19 > 9.99e18). */
             if (!neg && m <= (uint64_t)INT64_MAX) {
-                struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
                 v->u.i = (int64_t)m;
-                return v;
+                return q;
             }
             if (neg && m <= (uint64_t)INT64_MAX + 1) {
-                struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
                 v->u.i = m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m;
-                return v;
+                return q;
             }
         }
     }
+    v->type = KAPI_V_FLOAT;
 
     /* Exact fast path: at most 15 significant digits and a power of ten that
      * is itself exact make one correctly rounded IEEE operation. */
@@ -649,9 +634,8 @@ static struct kapi_value *parse_number(struct parser *ps)
         if (mant == 0 || (e >= -22 && e <= 22)) {
             if (mant != 0)
                 d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
-            struct kapi_value *v = new_value(ps, KAPI_V_FLOAT, q);
             v->u.f = neg ? -d : d;
-            return v;
+            return q;
         }
     }
     size_t n = (size_t)(q - s);
@@ -672,9 +656,8 @@ static struct kapi_value *parse_number(struct parser *ps)
                  n > 200 ? 200 : (int)n, (const char *)s);
         ps->range_off = (size_t)(s - ps->start);
     }
-    struct kapi_value *v = new_value(ps, KAPI_V_FLOAT, q);
     v->u.f = d;
-    return v;
+    return q;
 }
 
 /* p is at the literal's first letter; returns the position after it, or
@@ -800,15 +783,66 @@ static int dup_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static inline const unsigned char *skip_ws(const unsigned char *q, const unsigned char *end)
+/* The NUL after the input is not whitespace, so no bounds test is needed. */
+static inline const unsigned char *skip_ws(const unsigned char *q)
 {
     /* compact JSON has no whitespace: one test and out */
-    if (LIKELY(q < end && *q > ' '))
+    if (LIKELY(*q > ' '))
         return q;
-    while (q < end && ws_tab[*q])
+    while (ws_tab[*q])
         q++;
     return q;
 }
+
+/* An 8-byte aligned allocation of `size` bytes into r from the bump region
+ * in the locals bump/bump_end of kapi_json_parse (at: the read position). */
+#define BUMP(r, size, at)                                                     \
+    do {                                                                      \
+        size_t n_ = ((size) + 7) & ~(size_t)7;                                \
+        if (LIKELY((size_t)(bump_end - bump) >= n_)) {                        \
+            (r) = (void *)bump;                                               \
+            bump += n_;                                                       \
+        } else {                                                              \
+            ps->bump = bump;                                                  \
+            ps->bump_end = bump_end;                                          \
+            (r) = palloc_slow(ps, n_, at);                                    \
+            bump = ps->bump;                                                  \
+            bump_end = ps->bump_end;                                          \
+        }                                                                     \
+    } while (0)
+
+/* p is at a string's opening quote: fills str with its bytes and moves p
+ * past the closing quote. A plain string is used in place in the copy (the
+ * reader's own buffer, hence the cast); the slow path allocates, so the
+ * bump region goes through *ps around it. */
+#define READ_STRING()                                                         \
+    do {                                                                      \
+        const unsigned char *s_ = p + 1, *q_ = scan_plain(s_);                \
+        if (LIKELY(*q_ == '"')) {                                             \
+            ((char *)s_)[q_ - s_] = 0;                                        \
+            str.s = (const char *)s_;                                         \
+            str.n = (size_t)(q_ - s_);                                        \
+            p = q_ + 1;                                                       \
+        } else {                                                              \
+            ps->bump = bump;                                                  \
+            ps->bump_end = bump_end;                                          \
+            p = parse_string_slow(ps, s_, q_, &str);                          \
+            bump = ps->bump;                                                  \
+            bump_end = ps->bump_end;                                          \
+            if (!p)                                                           \
+                goto out;                                                     \
+        }                                                                     \
+    } while (0)
+
+/* Fails with Go's end-of-input error at the end, else with context at p. */
+#define FAIL(p, context)                                                      \
+    do {                                                                      \
+        if ((p) >= end)                                                       \
+            fail_eof(ps);                                                     \
+        else                                                                  \
+            fail_at(ps, p, context);                                          \
+        goto out;                                                             \
+    } while (0)
 
 struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, size_t len,
                                    const struct kapi_json_opts *opts, struct kapi_json_error *err)
@@ -818,24 +852,26 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     struct parser *ps = &ps_storage;
     if (!data)
         data = "", len = 0; /* no arithmetic on a null pointer */
-    ps->start = ps->p = (const unsigned char *)data;
-    ps->end = ps->start + len;
-    ps->pool = pool;
+    char *bump, *bump_end;
     {
-        /* the copy and the first bump piece (sized as palloc_slow would)
-         * in one pool call */
-        size_t clen = (len + 8) & ~(size_t)7;
+        /* the padded copy and the first bump piece (sized as palloc_slow
+         * would) in one pool call */
+        size_t clen = (len + PAD + 7) & ~(size_t)7;
         size_t first = len > 16384 ? 65536 : len * 4 < 1024 ? 1024 : len * 4;
-        ps->copy = kapi_pool_alloc(pool, clen + first);
-        memcpy(ps->copy, data, len);
-        ps->bump = ps->copy + clen;
-        ps->bump_end = ps->bump + first;
+        char *copy = kapi_pool_alloc(pool, clen + first);
+        memcpy(copy, data, len);
+        memset(copy + len, 0, clen - len);
+        ps->start = ps->p = (const unsigned char *)copy;
+        ps->end = ps->start + len;
+        bump = copy + clen;
+        bump_end = bump + first;
     }
+    ps->pool = pool;
     ps->err = err ? err : &dummy;
     ps->err->msg[0] = 0;
     ps->err->offset = 0;
     ps->max_depth = opts && opts->max_depth ? opts->max_depth : KAPI_JSON_MAX_DEPTH;
-    ps->want_dups = opts && opts->dups;
+    const bool want_dups = ps->want_dups = opts && opts->dups;
     ps->failed = false;
     ps->range_err = false;
     ps->frames = ps->frames0;
@@ -854,22 +890,23 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
 
     struct kapi_value *v = NULL, *root = NULL;
     /* The read position lives in a local, not in *ps: stores of string
-     * bytes may alias any memory, so a field would be reloaded after each. */
+     * bytes may alias any memory, so a field would be reloaded after each.
+     * So do the stacks' sizes, capacities and bases (the bases and
+     * capacities are also kept in *ps for fold_dups and the release), and
+     * the innermost container's state (its kind and duplicate-key bits;
+     * stored in its frame while a child container is open). */
     const unsigned char *p = ps->start, *end = ps->end;
     struct pstr str;
-    /* The stacks' sizes and bases too (bases also stay in *ps for
-     * fold_dups and the release). */
     size_t nmems = 0, nvals = 0, nframes = 0;
+    size_t cap_mems = ps->cap_mems, cap_vals = ps->cap_vals;
     struct kapi_member *mems = ps->mems;
     struct kapi_value **vals = ps->vals;
     struct frame *frames = ps->frames;
+    bool in_obj = false, maybe_dup = false;
+    uint64_t keybits = 0;
 
 value:
-    p = skip_ws(p, end);
-    if (UNLIKELY(p >= end)) {
-        fail_eof(ps);
-        goto out;
-    }
+    p = skip_ws(p);
     switch (*p) {
     case '{':
     case '[': {
@@ -883,37 +920,32 @@ value:
             ps->frames = frames = grow(frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0, nf + 1);
         struct frame *f = &frames[nf];
         f->obj = obj;
-        f->keybits = 0;
-        f->maybe_dup = false;
         f->start = obj ? nmems : nvals;
-        if (nf == 0)
+        if (nf == 0) {
             f->parent_slot = 0;
-        else if (f[-1].obj)
-            f->parent_slot = nmems - 1;
-        else
-            f->parent_slot = nvals - f[-1].start;
-        nframes = nf + 1;
-        p = skip_ws(p + 1, end);
-        if (UNLIKELY(p >= end)) {
-            fail_eof(ps);
-            goto out;
+        } else {
+            f[-1].keybits = keybits;
+            f[-1].maybe_dup = maybe_dup;
+            f->parent_slot = in_obj ? nmems - 1 : nvals - f[-1].start;
         }
+        nframes = nf + 1;
+        in_obj = obj;
+        keybits = 0;
+        maybe_dup = false;
+        p = skip_ws(p + 1);
         if (*p == (obj ? '}' : ']')) {
             p++;
             goto close;
         }
         if (!obj)
             goto value;
-        if (*p != '"') {
-            fail_at(ps, p, "looking for beginning of object key string");
-            goto out;
-        }
+        if (*p != '"')
+            FAIL(p, "looking for beginning of object key string");
         goto key;
     }
     case '"':
-        if (!(p = parse_string(ps, p, end, sizeof(struct kapi_value), &str)))
-            goto out;
-        v = str.base;
+        READ_STRING();
+        BUMP(v, sizeof(*v), p);
         v->type = KAPI_V_STRING;
         v->u.str.s = str.s;
         v->u.str.len = str.n;
@@ -921,43 +953,43 @@ value:
     case 't':
         if (!(p = parse_literal(ps, p, "true")))
             goto out;
-        v = new_value(ps, KAPI_V_BOOL, p);
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_BOOL;
         v->u.b = true;
         goto have_value;
     case 'f':
         if (!(p = parse_literal(ps, p, "false")))
             goto out;
-        v = new_value(ps, KAPI_V_BOOL, p);
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_BOOL;
         v->u.b = false;
         goto have_value;
     case 'n':
         if (!(p = parse_literal(ps, p, "null")))
             goto out;
-        v = new_value(ps, KAPI_V_NULL, p);
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_NULL;
+        goto have_value;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        BUMP(v, sizeof(*v), p);
+        if (!(p = parse_number(ps, p, v)))
+            goto out;
         goto have_value;
     default:
-        if (*p == '-' || IS_DIGIT(*p)) {
-            ps->p = p;
-            v = parse_number(ps);
-            p = ps->p;
-            if (!v)
-                goto out;
-            goto have_value;
-        }
-        fail_at(ps, p, "looking for beginning of value");
-        goto out;
+        FAIL(p, "looking for beginning of value");
     }
 
 key: {
     /* p is at the key's opening quote. */
     const unsigned char *kq = p;
-    if (!(p = parse_string(ps, p, end, 0, &str)))
-        goto out;
+    READ_STRING();
     size_t nm = nmems;
-    if (nm == ps->cap_mems) {
-        size_t oldcap = ps->cap_mems;
+    if (nm == cap_mems) {
+        size_t oldcap = cap_mems;
         ps->mems = mems = grow(mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, nm + 1);
-        if (ps->want_dups) {
+        cap_mems = ps->cap_mems;
+        if (want_dups) {
             size_t c2 = oldcap;
             ps->moffs = grow(ps->moffs, &c2, sizeof(*ps->moffs), ps->moffs0, nm + 1);
         }
@@ -965,32 +997,25 @@ key: {
     struct kapi_member *m = &mems[nm];
     m->key = str.s;
     m->klen = str.n;
+    m->val = NULL;
     {
         /* A key whose bit is clear repeats no earlier one, so objects
          * without a collision skip the duplicate search at close. */
-        struct frame *f = &frames[nframes - 1];
         uint64_t bit = 1ULL << (((unsigned char)str.s[0] + (str.n << 2)) & 63);
-        f->maybe_dup |= (f->keybits & bit) != 0;
-        f->keybits |= bit;
+        maybe_dup |= (keybits & bit) != 0;
+        keybits |= bit;
     }
-    m->val = NULL;
-    if (ps->want_dups)
+    if (want_dups)
         ps->moffs[nm] = (size_t)(kq - ps->start);
     nmems = nm + 1;
     /* compact JSON: the colon comes right after the key */
-    if (LIKELY(p < end && *p == ':')) {
+    if (LIKELY(*p == ':')) {
         p++;
         goto value;
     }
-    p = skip_ws(p, end);
-    if (UNLIKELY(p >= end)) {
-        fail_eof(ps);
-        goto out;
-    }
-    if (*p != ':') {
-        fail_at(ps, p, "after object key");
-        goto out;
-    }
+    p = skip_ws(p);
+    if (*p != ':')
+        FAIL(p, "after object key");
     p++;
     goto value;
 }
@@ -1000,80 +1025,73 @@ have_value:
         root = v;
         goto done;
     }
-    {
-        struct frame *f = &frames[nframes - 1];
-        if (f->obj) {
-            mems[nmems - 1].val = v;
-        } else {
-            if (nvals == ps->cap_vals)
-                ps->vals = vals = grow(vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, nvals + 1);
-            vals[nvals++] = v;
+    if (in_obj) {
+        mems[nmems - 1].val = v;
+    } else {
+        if (nvals == cap_vals) {
+            ps->vals = vals = grow(vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, nvals + 1);
+            cap_vals = ps->cap_vals;
         }
-        p = skip_ws(p, end);
-        if (UNLIKELY(p >= end)) {
-            fail_eof(ps);
-            goto out;
-        }
-        unsigned char c = *p;
-        if (c == ',') {
-            p++;
-            if (!f->obj)
-                goto value;
-            /* compact JSON: the next key's quote comes right after */
-            if (LIKELY(p < end && *p == '"'))
-                goto key;
-            p = skip_ws(p, end);
-            if (UNLIKELY(p >= end)) {
-                fail_eof(ps);
-                goto out;
-            }
-            if (*p != '"') {
-                fail_at(ps, p, "looking for beginning of object key string");
-                goto out;
-            }
-            goto key;
-        }
-        if (c == (f->obj ? '}' : ']')) {
-            p++;
-            goto close;
-        }
-        fail_at(ps, p, f->obj ? "after object key:value pair" : "after array element");
-        goto out;
+        vals[nvals++] = v;
     }
+    p = skip_ws(p);
+    if (*p == ',') {
+        p++;
+        if (!in_obj)
+            goto value;
+        /* compact JSON: the next key's quote comes right after */
+        if (LIKELY(*p == '"'))
+            goto key;
+        p = skip_ws(p);
+        if (*p != '"')
+            FAIL(p, "looking for beginning of object key string");
+        goto key;
+    }
+    if (*p == (in_obj ? '}' : ']')) {
+        p++;
+        goto close;
+    }
+    FAIL(p, in_obj ? "after object key:value pair" : "after array element");
 
 close: {
     size_t top = nframes - 1;
     struct frame *f = &frames[top];
-    if (f->obj) {
-        v = new_value(ps, KAPI_V_OBJECT, p);
+    BUMP(v, sizeof(*v), p);
+    if (in_obj) {
+        v->type = KAPI_V_OBJECT;
         size_t n = nmems - f->start;
         struct kapi_member *m = mems + f->start;
-        if (n > 1 && f->maybe_dup)
+        if (n > 1 && maybe_dup)
             n = fold_dups(ps, top, m, n);
         v->u.obj.len = v->u.obj.cap = n;
         v->u.obj.members = NULL;
         if (n) {
-            v->u.obj.members = palloc(ps, n * sizeof(*m), p);
+            BUMP(v->u.obj.members, n * sizeof(*m), p);
             memcpy(v->u.obj.members, m, n * sizeof(*m));
         }
         nmems = f->start;
     } else {
-        v = new_value(ps, KAPI_V_ARRAY, p);
+        v->type = KAPI_V_ARRAY;
         size_t n = nvals - f->start;
         v->u.arr.len = v->u.arr.cap = n;
         v->u.arr.items = NULL;
         if (n) {
-            v->u.arr.items = palloc(ps, n * sizeof(*v->u.arr.items), p);
+            BUMP(v->u.arr.items, n * sizeof(*v->u.arr.items), p);
             memcpy(v->u.arr.items, vals + f->start, n * sizeof(*v->u.arr.items));
         }
         nvals = f->start;
     }
-    nframes--;
+    nframes = top;
+    if (top) {
+        in_obj = f[-1].obj;
+        keybits = f[-1].keybits;
+        maybe_dup = f[-1].maybe_dup;
+    }
     goto have_value;
 }
 
 done:
-    p = skip_ws(p, end);
+    p = skip_ws(p);
     if (p < end) {
         fail_at(ps, p, "after top-level value");
         root = NULL;
@@ -1085,7 +1103,7 @@ done:
         ps->err->offset = ps->range_off;
         goto out;
     }
-    if (ps->want_dups && ps->ndups) {
+    if (want_dups && ps->ndups) {
         qsort(ps->dups, ps->ndups, sizeof(*ps->dups), dup_cmp);
         struct kapi_json_dup **tail = opts->dups;
         while (*tail)
@@ -1102,6 +1120,10 @@ out:
     parser_release(ps);
     return ps->failed ? NULL : root;
 }
+
+#undef BUMP
+#undef READ_STRING
+#undef FAIL
 
 /* ---- writer ---- */
 

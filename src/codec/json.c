@@ -403,13 +403,6 @@ static inline void *palloc(struct parser *ps, size_t n, const unsigned char *at)
     return r;
 }
 
-static inline struct kapi_value *new_value(struct parser *ps, enum kapi_vtype t, const unsigned char *at)
-{
-    struct kapi_value *v = palloc(ps, sizeof(*v), at);
-    v->type = t;
-    return v;
-}
-
 static inline int hexval(unsigned c)
 {
     if (c - '0' < 10)
@@ -1127,54 +1120,49 @@ out:
 
 /* ---- writer ---- */
 
+/* Output is staged in a block on the stack and handed to the kapi_buf when
+ * the block fills. The write position is a local pointer passed through the
+ * helpers and returned by them (not a field of the writer: a stored byte may
+ * alias any memory, so a field would be reloaded after every store). */
 #define STAGE 4096
 
 struct writer {
     struct kapi_buf *b;
-    size_t n;
     int rc;
-    bool indent;
     char st[STAGE];
 };
 
-static void w_flush(struct writer *w)
+/* Appends the staged bytes [st, o) to the buffer; returns the empty stage.
+ * Once the buffer refused bytes (rc -1), later ones are dropped. */
+static char *w_flush(struct writer *w, char *o)
 {
-    if (w->n && w->rc == 0 && kapi_buf_append(w->b, w->st, w->n) < 0)
+    size_t n = (size_t)(o - w->st);
+    if (n && w->rc == 0 && kapi_buf_append(w->b, w->st, n) < 0)
         w->rc = -1;
-    w->n = 0;
+    return w->st;
 }
 
-/* Makes room for n staged bytes (n <= STAGE). */
-static inline char *w_room(struct writer *w, size_t n)
+/* The write position with room for n more bytes (n <= STAGE). */
+static inline char *w_room(struct writer *w, char *o, size_t n)
 {
-    if (UNLIKELY(STAGE - w->n < n))
-        w_flush(w);
-    return w->st + w->n;
+    if (UNLIKELY((size_t)(w->st + STAGE - o) < n))
+        return w_flush(w, o);
+    return o;
 }
 
 static inline void copy_small(char *d, const unsigned char *s, size_t n);
 
-static inline void w_bytes(struct writer *w, const void *p, size_t n)
+static char *w_bytes(struct writer *w, char *o, const void *p, size_t n)
 {
-    if (n <= 16) {
-        copy_small(w_room(w, n), p, n);
-        w->n += n;
-        return;
-    }
     if (n > STAGE / 2) {
-        w_flush(w);
+        o = w_flush(w, o);
         if (w->rc == 0 && kapi_buf_append(w->b, p, n) < 0)
             w->rc = -1;
-        return;
+        return o;
     }
-    memcpy(w_room(w, n), p, n);
-    w->n += n;
-}
-
-static inline void w_char(struct writer *w, char c)
-{
-    *w_room(w, 1) = c;
-    w->n++;
+    o = w_room(w, o, n);
+    memcpy(o, p, n);
+    return o + n;
 }
 
 static const char hexdig[] = "0123456789abcdef";
@@ -1200,50 +1188,52 @@ static inline void copy_small(char *d, const unsigned char *s, size_t n)
     }
 }
 
-/* First byte at or after s that the writer cannot copy verbatim. */
-static inline const unsigned char *scan_write(const unsigned char *s, const unsigned char *end)
+/* Whether none of the n (<= 16) bytes at s needs escaping. s is in the
+ * stage, which has 16 readable bytes there: the block read looks at bytes
+ * past n too, but the mask drops them. */
+static inline bool plain_staged(const char *s, size_t n)
 {
 #ifdef __SSE2__
-    while (end - s >= 16) {
-        unsigned m = sse_write_stops(s);
-        if (m)
-            return s + __builtin_ctz(m);
-        s += 16;
-    }
-    if (s < end) {
-        /* A short tail goes through a padded copy, masked to its length;
-         * the string's own bytes are all we may read. */
-        unsigned char tmp[16];
-        size_t n = (size_t)(end - s);
-        copy_small((char *)tmp, s, n);
-        unsigned m = sse_write_stops(tmp) & ((1u << n) - 1);
-        return m ? s + __builtin_ctz(m) : end;
-    }
-    return s;
+    return (sse_write_stops((const unsigned char *)s) & ((1u << n) - 1)) == 0;
 #else
-    while (s < end && esc_class[*s] == 0)
-        s++;
-    return s;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= esc_class[(unsigned char)s[i]];
+    return bad == 0;
 #endif
 }
 
-static void w_string(struct writer *w, const char *str, size_t len)
+/* Whether none of the n (>= 16) bytes at s needs escaping; the last block
+ * overlaps the one before rather than reading past the string. */
+static inline bool plain_long(const unsigned char *s, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
-    /* Most strings need no escaping: one scan, one reservation, one copy. */
-    s = scan_write(s, end);
-    if (s == end && len <= STAGE - 2) {
-        char *o = w_room(w, len + 2);
-        o[0] = '"';
-        if (len <= 16)
-            copy_small(o + 1, run, len);
-        else
-            memcpy(o + 1, run, len);
-        o[len + 1] = '"';
-        w->n += len + 2;
-        return;
-    }
-    w_char(w, '"');
+#ifdef __SSE2__
+    const unsigned char *end = s + n;
+    for (; end - s > 16; s += 16)
+        if (sse_write_stops(s))
+            return false;
+    return sse_write_stops(end - 16) == 0;
+#else
+    const unsigned char *end = s + n;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - s >= 8; s += 8)
+        if (write_stops(load8(s)))
+            return false;
+#endif
+    for (; s < end; s++)
+        if (esc_class[*s])
+            return false;
+    return true;
+#endif
+}
+
+/* A string with escapes, non-ASCII or too long for the stage: byte by byte
+ * from the first byte that needs a look, copying the runs between. */
+static char *w_string_slow(struct writer *w, char *o, const unsigned char *s, size_t len)
+{
+    const unsigned char *end = s + len, *run = s;
+    o = w_room(w, o, 1);
+    *o++ = '"';
     while (s < end) {
 #ifdef __SSE2__
         if (end - s >= 16) {
@@ -1281,8 +1271,8 @@ static void w_string(struct writer *w, const char *str, size_t len)
             }
         }
         if (s > run)
-            w_bytes(w, run, (size_t)(s - run));
-        char *o = w_room(w, 6);
+            o = w_bytes(w, o, run, (size_t)(s - run));
+        o = w_room(w, o, 6);
         if (cls == 2) {
             if (n == 0) {
                 memcpy(o, "\\ufffd", 6);
@@ -1291,47 +1281,89 @@ static void w_string(struct writer *w, const char *str, size_t len)
                 memcpy(o, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
                 s += n;
             }
-            w->n += 6;
+            o += 6;
             run = s;
             continue;
         }
         o[0] = '\\';
         switch (c) {
-        case '"': o[1] = '"'; w->n += 2; break;
-        case '\\': o[1] = '\\'; w->n += 2; break;
-        case '\b': o[1] = 'b'; w->n += 2; break;
-        case '\f': o[1] = 'f'; w->n += 2; break;
-        case '\n': o[1] = 'n'; w->n += 2; break;
-        case '\r': o[1] = 'r'; w->n += 2; break;
-        case '\t': o[1] = 't'; w->n += 2; break;
+        case '"': o[1] = '"'; o += 2; break;
+        case '\\': o[1] = '\\'; o += 2; break;
+        case '\b': o[1] = 'b'; o += 2; break;
+        case '\f': o[1] = 'f'; o += 2; break;
+        case '\n': o[1] = 'n'; o += 2; break;
+        case '\r': o[1] = 'r'; o += 2; break;
+        case '\t': o[1] = 't'; o += 2; break;
         default:
             o[1] = 'u';
             o[2] = '0';
             o[3] = '0';
             o[4] = hexdig[c >> 4];
             o[5] = hexdig[c & 15];
-            w->n += 6;
+            o += 6;
         }
         s++;
         run = s;
     }
     if (s > run)
-        w_bytes(w, run, (size_t)(s - run));
-    w_char(w, '"');
+        o = w_bytes(w, o, run, (size_t)(s - run));
+    o = w_room(w, o, 1);
+    *o++ = '"';
+    return o;
 }
 
-static void w_int(struct writer *w, int64_t i)
+/* Writes str as a JSON string, then the byte `after` unless it is 0 (the
+ * ':' after a key). Most strings need no escaping: a short one is copied
+ * into the stage and checked there, a long one checked then copied. */
+static inline __attribute__((always_inline)) char *w_string(struct writer *w, char *o, const char *str,
+                                                            size_t len, char after)
 {
-    char tmp[24];
-    char *e = tmp + sizeof(tmp), *p = e;
+    const unsigned char *s = (const unsigned char *)str;
+    if (LIKELY(len <= 16)) {
+        /* room for the quotes, `after` and the block read at o + 1 */
+        o = w_room(w, o, 19);
+        o[0] = '"';
+        copy_small(o + 1, s, len);
+        if (LIKELY(plain_staged(o + 1, len))) {
+            o[len + 1] = '"';
+            o += len + 2;
+            if (after)
+                *o++ = after;
+            return o;
+        }
+    } else if (len <= STAGE - 3 && plain_long(s, len)) {
+        o = w_room(w, o, len + 3);
+        o[0] = '"';
+        memcpy(o + 1, s, len);
+        o[len + 1] = '"';
+        o += len + 2;
+        if (after)
+            *o++ = after;
+        return o;
+    }
+    o = w_string_slow(w, o, s, len);
+    if (after) {
+        o = w_room(w, o, 1);
+        *o++ = after;
+    }
+    return o;
+}
+
+static inline char *w_int(struct writer *w, char *o, int64_t i)
+{
     uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    size_t nd = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        nd++;
+    o = w_room(w, o, nd + 1);
+    if (i < 0)
+        *o++ = '-';
+    char *q = o + nd;
     do {
-        *--p = (char)('0' + u % 10);
+        *--q = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (i < 0)
-        *--p = '-';
-    w_bytes(w, p, (size_t)(e - p));
+    return o + nd;
 }
 
 /* Shortest decimal digits that read back as d (d finite, > 0), as Go's
@@ -1459,127 +1491,124 @@ size_t kapi_json_format_float(double f, char out[40])
     return format_float(f, out);
 }
 
-static void w_newline(struct writer *w, size_t depth)
+static char *w_newline(struct writer *w, char *o, size_t depth)
 {
-    w_char(w, '\n');
+    o = w_room(w, o, 1);
+    *o++ = '\n';
     size_t n = depth * 2;
     while (n) {
         size_t k = n > 64 ? 64 : n;
-        memset(w_room(w, k), ' ', k);
-        w->n += k;
+        o = w_room(w, o, k);
+        memset(o, ' ', k);
+        o += k;
         n -= k;
     }
+    return o;
 }
 
-struct wframe {
-    const struct kapi_value *v;
-    size_t i;
-};
-
-/* Writes a scalar, or opens a container and pushes it. Returns false when
- * a container was pushed. */
-static bool w_open(struct writer *w, const struct kapi_value *v, struct wframe **st, size_t *n,
-                   size_t *cap, struct wframe *st0)
+/* Writes a value that opens no container: a scalar, null, {} or []. */
+static char *w_scalar(struct writer *w, char *o, const struct kapi_value *v)
 {
-    if (!v) {
-        w_bytes(w, "null", 4);
-        return true;
-    }
+    if (!v)
+        return w_bytes(w, o, "null", 4);
     switch (v->type) {
-    case KAPI_V_NULL:
-        w_bytes(w, "null", 4);
-        return true;
     case KAPI_V_BOOL:
-        if (v->u.b)
-            w_bytes(w, "true", 4);
-        else
-            w_bytes(w, "false", 5);
-        return true;
+        return v->u.b ? w_bytes(w, o, "true", 4) : w_bytes(w, o, "false", 5);
     case KAPI_V_INT:
-        w_int(w, v->u.i);
-        return true;
+        return w_int(w, o, v->u.i);
     case KAPI_V_FLOAT: {
         if (!isfinite(v->u.f)) {
             if (w->rc == 0)
                 w->rc = KAPI_JSON_EUNSUPPORTED;
-            return true;
+            return o;
         }
         char tmp[40];
-        w_bytes(w, tmp, format_float(v->u.f, tmp));
-        return true;
+        return w_bytes(w, o, tmp, format_float(v->u.f, tmp));
     }
     case KAPI_V_STRING:
-        w_string(w, v->u.str.s, v->u.str.len);
-        return true;
+        return w_string(w, o, v->u.str.s, v->u.str.len, 0);
     case KAPI_V_ARRAY:
-    case KAPI_V_OBJECT: {
-        bool obj = v->type == KAPI_V_OBJECT;
-        size_t len = obj ? v->u.obj.len : v->u.arr.len;
-        if (len == 0) {
-            w_bytes(w, obj ? "{}" : "[]", 2);
-            return true;
-        }
-        w_char(w, obj ? '{' : '[');
-        if (*n == *cap)
-            *st = grow(*st, cap, sizeof(**st), st0, *n + 1);
-        (*st)[*n].v = v;
-        (*st)[*n].i = 0;
-        (*n)++;
-        return false;
+        return w_bytes(w, o, "[]", 2);
+    case KAPI_V_OBJECT:
+        return w_bytes(w, o, "{}", 2);
+    default:
+        return w_bytes(w, o, "null", 4);
     }
-    }
-    w_bytes(w, "null", 4);
-    return true;
 }
 
-static int write_value(struct kapi_buf *b, const struct kapi_value *root, bool indent)
+/* An open container: its children and the next one to write. */
+struct wframe {
+    const void *items;  /* struct kapi_member * or struct kapi_value ** */
+    size_t i, len;
+    bool obj;
+};
+
+static int write_value(struct kapi_buf *b, const struct kapi_value *v, bool indent)
 {
     struct writer ws, *w = &ws;
     w->b = b;
-    w->n = 0;
     w->rc = 0;
-    w->indent = indent;
+    char *o = w->st;
     struct wframe st0[32];
     struct wframe *st = st0;
     size_t n = 0, cap = KAPI_ARRAY_LEN(st0);
 
-    w_open(w, root, &st, &n, &cap, st0);
-    while (n && w->rc == 0) {
-        struct wframe *f = &st[n - 1];
-        const struct kapi_value *v = f->v;
-        bool obj = v->type == KAPI_V_OBJECT;
-        size_t len = obj ? v->u.obj.len : v->u.arr.len;
-        if (f->i == len) {
-            if (indent)
-                w_newline(w, n - 1);
-            w_char(w, obj ? '}' : ']');
-            n--;
-            continue;
-        }
-        if (f->i)
-            w_char(w, ',');
-        if (indent)
-            w_newline(w, n);
-        const struct kapi_value *child;
-        if (obj) {
-            const struct kapi_member *m = &v->u.obj.members[f->i];
-            w_string(w, m->key, m->klen);
-            if (indent)
-                w_bytes(w, ": ", 2);
-            else
-                w_char(w, ':');
-            child = m->val;
+    for (;;) {
+        /* write v, or open it */
+        if (v && (v->type == KAPI_V_OBJECT || v->type == KAPI_V_ARRAY) &&
+            (v->type == KAPI_V_OBJECT ? v->u.obj.len : v->u.arr.len)) {
+            bool obj = v->type == KAPI_V_OBJECT;
+            if (n == cap)
+                st = grow(st, &cap, sizeof(*st), st0, n + 1);
+            st[n].obj = obj;
+            st[n].i = 0;
+            st[n].len = obj ? v->u.obj.len : v->u.arr.len;
+            st[n].items = obj ? (const void *)v->u.obj.members : (const void *)v->u.arr.items;
+            n++;
+            o = w_room(w, o, 1);
+            *o++ = obj ? '{' : '[';
         } else {
-            child = v->u.arr.items[f->i];
+            o = w_scalar(w, o, v);
         }
-        f->i++;
-        w_open(w, child, &st, &n, &cap, st0);
+        /* find the next value: close finished containers, then the next
+         * child of the innermost open one */
+        for (;;) {
+            if (n == 0 || w->rc != 0)
+                goto done;
+            struct wframe *f = &st[n - 1];
+            if (f->i == f->len) {
+                if (indent)
+                    o = w_newline(w, o, n - 1);
+                o = w_room(w, o, 1);
+                *o++ = f->obj ? '}' : ']';
+                n--;
+                continue;
+            }
+            o = w_room(w, o, 1);
+            if (f->i)
+                *o++ = ',';
+            if (indent)
+                o = w_newline(w, o, n);
+            if (f->obj) {
+                const struct kapi_member *m = (const struct kapi_member *)f->items + f->i;
+                o = w_string(w, o, m->key, m->klen, ':');
+                if (indent) {
+                    o = w_room(w, o, 1);
+                    *o++ = ' ';
+                }
+                v = m->val;
+            } else {
+                v = ((struct kapi_value *const *)f->items)[f->i];
+            }
+            f->i++;
+            break;
+        }
     }
-    w_flush(w);
-    int rc = w->rc;
+done:
+    w_flush(w, o);
     if (st != st0)
         free(st);
-    return rc;
+    return w->rc;
 }
 
 int kapi_json_write(struct kapi_buf *b, const struct kapi_value *v)
@@ -1596,11 +1625,7 @@ int kapi_json_write_string(struct kapi_buf *b, const char *s, size_t len)
 {
     struct writer ws, *w = &ws;
     w->b = b;
-    w->n = 0;
     w->rc = 0;
-    w->indent = false;
-    w_string(w, s, len);
-    w_flush(w);
-    int rc = w->rc;
-    return rc;
+    w_flush(w, w_string(w, w->st, s, len, 0));
+    return w->rc;
 }

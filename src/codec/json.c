@@ -804,26 +804,30 @@ static inline const unsigned char *skip_ws(const unsigned char *q)
         }                                                                     \
     } while (0)
 
-/* p is at a string's opening quote: fills str with its bytes and moves p
- * past the closing quote. A plain string is used in place in the copy (the
- * reader's own buffer, hence the cast); the slow path allocates, so the
- * bump region goes through *ps around it. */
+/* p is at a string's opening quote: sets str_s and str_n to its bytes and
+ * moves p past the closing quote. A plain string is used in place in the
+ * copy (the reader's own buffer, hence the cast); the slow path allocates,
+ * so the bump region goes through *ps around it. (Two scalars rather than
+ * a struct whose address the slow path takes: they stay in registers.) */
 #define READ_STRING()                                                         \
     do {                                                                      \
         const unsigned char *s_ = p + 1, *q_ = scan_plain(s_);                \
         if (LIKELY(*q_ == '"')) {                                             \
             ((char *)s_)[q_ - s_] = 0;                                        \
-            str.s = (const char *)s_;                                         \
-            str.n = (size_t)(q_ - s_);                                        \
+            str_s = (const char *)s_;                                         \
+            str_n = (size_t)(q_ - s_);                                        \
             p = q_ + 1;                                                       \
         } else {                                                              \
+            struct pstr r_;                                                   \
             ps->bump = bump;                                                  \
             ps->bump_end = bump_end;                                          \
-            p = parse_string_slow(ps, s_, q_, &str);                          \
+            p = parse_string_slow(ps, s_, q_, &r_);                           \
             bump = ps->bump;                                                  \
             bump_end = ps->bump_end;                                          \
             if (!p)                                                           \
                 goto out;                                                     \
+            str_s = r_.s;                                                     \
+            str_n = r_.n;                                                     \
         }                                                                     \
     } while (0)
 
@@ -889,7 +893,8 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
      * the innermost container's state (its kind and duplicate-key bits;
      * stored in its frame while a child container is open). */
     const unsigned char *p = ps->start, *end = ps->end;
-    struct pstr str;
+    const char *str_s;
+    size_t str_n;
     size_t nmems = 0, nvals = 0, nframes = 0;
     size_t cap_mems = ps->cap_mems, cap_vals = ps->cap_vals;
     struct kapi_member *mems = ps->mems;
@@ -940,8 +945,8 @@ value:
         READ_STRING();
         BUMP(v, sizeof(*v), p);
         v->type = KAPI_V_STRING;
-        v->u.str.s = str.s;
-        v->u.str.len = str.n;
+        v->u.str.s = str_s;
+        v->u.str.len = str_n;
         goto have_value;
     case 't':
         if (!(p = parse_literal(ps, p, "true")))
@@ -988,13 +993,13 @@ key: {
         }
     }
     struct kapi_member *m = &mems[nm];
-    m->key = str.s;
-    m->klen = str.n;
+    m->key = str_s;
+    m->klen = str_n;
     m->val = NULL;
     {
         /* A key whose bit is clear repeats no earlier one, so objects
          * without a collision skip the duplicate search at close. */
-        uint64_t bit = 1ULL << (((unsigned char)str.s[0] + (str.n << 2)) & 63);
+        uint64_t bit = 1ULL << (((unsigned char)str_s[0] + (str_n << 2)) & 63);
         maybe_dup |= (keybits & bit) != 0;
         keybits |= bit;
     }

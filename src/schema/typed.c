@@ -1256,6 +1256,7 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
     unsigned small[32];
     unsigned *posv = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*posv));
     const struct kapi_schema_msg *saved_struct = t->gostruct;
+    const bool nodups = !t->ndups;  /* (constant during the check) */
     bool sorted = true;
     struct field_cursor cur;
     field_cursor_init(&cur, m);
@@ -1273,7 +1274,7 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
         } else if ((f = next_field(&cur, mem->key, mem->klen, &pos)) != NULL) {
             pos += 2;
         }
-        if (f && !t->ndups && plain_leaf(f, mem->val)) {
+        if (f && nodups && plain_leaf(f, mem->val)) {
             /* nothing to check, report or rewrite: skip the path upkeep */
             if (out && pos < posv[out - 1])
                 sorted = false;

@@ -179,13 +179,13 @@ static inline unsigned sse_read_stops(const unsigned char *p)
 
 static inline unsigned sse_write_stops(const unsigned char *p)
 {
+    /* '"' and '&' are the bytes b with b | 4 == '&', '<' and '>' those
+     * with b | 2 == '>': two compares for four bytes */
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                             _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
-    m = _mm_or_si128(m, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('<')),
-                                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('>'))),
-                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('&'))));
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(4)), _mm_set1_epi8('&')),
+                             _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(2)), _mm_set1_epi8('>')));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')),
+                                     _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
     return (unsigned)_mm_movemask_epi8(m);
 }
 #endif

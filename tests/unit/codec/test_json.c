@@ -283,7 +283,8 @@ static void test_numbers_parse(void **state)
     check_parsed_float("123456.789e3", 123456789.0);
 }
 
-/* Go's escaping of one ASCII byte, for the reference below. */
+/* Go's escaping of bytes that are ASCII or stand alone, for the references
+ * below. */
 static void ref_escape(struct kapi_buf *b, const char *s, size_t n)
 {
     kapi_buf_putc(b, '"');
@@ -293,12 +294,40 @@ static void ref_escape(struct kapi_buf *b, const char *s, size_t n)
             kapi_buf_printf(b, "\\%c", c);
         else if (c == '\n')
             kapi_buf_puts(b, "\\n");
+        else if (c == '\r' || c == '\t' || c == '\b' || c == '\f')
+            kapi_buf_printf(b, "\\%c", c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f');
+        else if (c >= 0x80)
+            kapi_buf_puts(b, "\\ufffd"); /* alone, never valid UTF-8 */
         else if (c < 0x20 || c == '<' || c == '>' || c == '&')
             kapi_buf_printf(b, "\\u%04x", c);
         else
             kapi_buf_putc(b, (char)c);
     }
     kapi_buf_putc(b, '"');
+}
+
+/* Every byte value, alone in a short string and in a long one, at each
+ * place of the block the writer tests at once. */
+static void test_write_every_byte(void **state)
+{
+    char str[40];
+    for (int c = 0; c < 256; c++) {
+        for (size_t len = 1; len <= sizeof(str); len += 3) {
+            for (size_t at = 0; at < len; at += 1 + len / 8) {
+                memset(str, 'a', len);
+                str[at] = (char)c;
+                struct kapi_buf want, got;
+                kapi_buf_init(&want, 0);
+                kapi_buf_init(&got, 0);
+                ref_escape(&want, str, len);
+                assert_int_equal(kapi_json_write_string(&got, str, len), 0);
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, want.len);
+                kapi_buf_dispose(&got);
+                kapi_buf_dispose(&want);
+            }
+        }
+    }
 }
 
 /* write(v) must equal want byte for byte. */
@@ -855,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_in_place_strings_and_dup_filter),
         cmocka_unit_test(test_indent),
         cmocka_unit_test(test_write_staging),
+        cmocka_unit_test(test_write_every_byte),
         cmocka_unit_test(test_upstream_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,7 +246,7 @@ struct parser {
      * used in place there, its closing quote overwritten by the terminating
      * NUL, so its bytes cost neither an allocation nor a copy of their own;
      * and the NUL after the input ends every scan without a bounds test. */
-    const unsigned char *start, *p, *end;
+    const unsigned char *start, *end;
     struct kapi_pool *pool;
     struct kapi_json_error *err;
     size_t max_depth;
@@ -858,7 +858,7 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
         char *copy = kapi_pool_alloc(pool, clen + first);
         memcpy(copy, data, len);
         memset(copy + len, 0, clen - len);
-        ps->start = ps->p = (const unsigned char *)copy;
+        ps->start = (const unsigned char *)copy;
         ps->end = ps->start + len;
         bump = copy + clen;
         bump_end = bump + first;

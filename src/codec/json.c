@@ -905,6 +905,15 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
 
 value:
     p = skip_ws(p);
+    if (*p == '"') {
+        /* the most common value, ahead of the dispatch */
+        READ_STRING();
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_STRING;
+        v->u.str.s = str_s;
+        v->u.str.len = str_n;
+        goto have_value;
+    }
     switch (*p) {
     case '{':
     case '[': {
@@ -941,13 +950,6 @@ value:
             FAIL(p, "looking for beginning of object key string");
         goto key;
     }
-    case '"':
-        READ_STRING();
-        BUMP(v, sizeof(*v), p);
-        v->type = KAPI_V_STRING;
-        v->u.str.s = str_s;
-        v->u.str.len = str_n;
-        goto have_value;
     case 't':
         if (!(p = parse_literal(ps, p, "true")))
             goto out;

@@ -31,9 +31,10 @@ static const unsigned char ws_tab[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
 };
 
-/* Bytes that end the fast copy loop inside a string literal while reading:
- * the quote, the backslash, control bytes (errors) and non-ASCII (UTF-8
- * validation). */
+#if !defined(__SSE2__) && !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+/* Bytes that end the fast copy loop inside a string literal while reading
+ * (where neither SSE2 nor the word trick is available): the quote, the
+ * backslash, control bytes (errors) and non-ASCII (UTF-8 validation). */
 static const unsigned char str_stop[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -52,6 +53,7 @@ static const unsigned char str_stop[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
+#endif
 
 /* Writer classes: 0 = copy as is (DEL included: Go leaves it raw), 1 = ASCII
  * that needs an escape ('"', '\\', controls, and '<' '>' '&' because Go
@@ -177,41 +179,49 @@ static inline unsigned sse_read_stops(const unsigned char *p)
 
 static inline unsigned sse_write_stops(const unsigned char *p)
 {
+    /* '"' and '&' are the bytes b with b | 4 == '&', '<' and '>' those
+     * with b | 2 == '>': two compares for four bytes */
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                             _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
-    m = _mm_or_si128(m, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('<')),
-                                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('>'))),
-                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('&'))));
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(4)), _mm_set1_epi8('&')),
+                             _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(2)), _mm_set1_epi8('>')));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')),
+                                     _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
     return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
 
-/* Borrows only run upward, so on little-endian machines the lowest marked
- * byte is a true hit and its index comes straight from a bit count. */
-static inline const unsigned char *scan_plain(const unsigned char *q, const unsigned char *end)
+/* The first byte at or after q that ends a plain run inside a string being
+ * read: '"', '\\', a control byte or non-ASCII. The reader works on a copy
+ * of the input followed by at least 16 NUL bytes (control bytes, so they
+ * stop the scan): a stop always comes at or before the end of the input,
+ * and no block read passes the padding. On little-endian machines the
+ * lowest marked byte is a true hit (borrows only run upward), so its index
+ * comes straight from a bit count. */
+static inline const unsigned char *scan_plain(const unsigned char *q)
 {
 #ifdef __SSE2__
-    while (end - q >= 16) {
+    for (;;) {
         unsigned m = sse_read_stops(q);
         if (m)
             return q + __builtin_ctz(m);
         q += 16;
     }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (end - q >= 8) {
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (;;) {
         uint64_t m = read_stops(load8(q));
         if (m)
             return q + (__builtin_ctzll(m) >> 3);
         q += 8;
     }
-#endif
-    while (q < end && !str_stop[*q])
+#else
+    while (!str_stop[*q])
         q++;
     return q;
+#endif
 }
+
+/* Bytes of NUL padding after the reader's copy of the input. */
+#define PAD 16
 
 /* ---- reader ---- */
 
@@ -231,17 +241,19 @@ struct dup_rec {
 };
 
 struct parser {
-    const unsigned char *start, *p, *end;
-    /* A pool copy of the input: a string without escapes is read in place
-     * there, its closing quote overwritten by the terminating NUL, so its
-     * bytes cost neither an allocation nor a copy of their own. */
-    char *copy;
+    /* The reader works on a pool copy of the input followed by PAD NUL
+     * bytes (start..end is the input's part): a string without escapes is
+     * used in place there, its closing quote overwritten by the terminating
+     * NUL, so its bytes cost neither an allocation nor a copy of their own;
+     * and the NUL after the input ends every scan without a bounds test. */
+    const unsigned char *start, *end;
     struct kapi_pool *pool;
     struct kapi_json_error *err;
     size_t max_depth;
     /* Bump region carved from the pool in large pieces: a parse makes
      * hundreds of small allocations and the pool's call per allocation
-     * showed up as the largest single cost. */
+     * showed up as the largest single cost. The main loop keeps both in
+     * locals and stores them here around the calls that allocate too. */
     char *bump, *bump_end;
     bool want_dups;
     bool failed;
@@ -391,13 +403,6 @@ static inline void *palloc(struct parser *ps, size_t n, const unsigned char *at)
     return r;
 }
 
-static inline struct kapi_value *new_value(struct parser *ps, enum kapi_vtype t, const unsigned char *at)
-{
-    struct kapi_value *v = palloc(ps, sizeof(*v), at);
-    v->type = t;
-    return v;
-}
-
 static inline int hexval(unsigned c)
 {
     if (c - '0' < 10)
@@ -423,18 +428,17 @@ static void sbuf_need(struct parser *ps, size_t need)
         ps->sbuf = grow(ps->sbuf, &ps->cap_sbuf, 1, ps->sbuf0, need);
 }
 
-/* A string just read: its bytes (NUL-terminated) at s, `extra` bytes into
- * the allocation at base. */
+/* A string just read: its bytes, NUL-terminated. */
 struct pstr {
-    void *base;
     const char *s;
     size_t n;
 };
 
 /* Slow path of parse_string: escapes, non-ASCII or errors. q points at the
- * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. */
+ * first byte the fast scan stopped at; bytes [s, q) are plain ASCII. The
+ * decoded bytes go to a fresh allocation from the bump region. */
 static const unsigned char *parse_string_slow(struct parser *ps, const unsigned char *s,
-                                              const unsigned char *q, size_t extra, struct pstr *r)
+                                              const unsigned char *q, struct pstr *r)
 {
     const unsigned char *end = ps->end;
     size_t w = (size_t)(q - s);
@@ -518,42 +522,18 @@ static const unsigned char *parse_string_slow(struct parser *ps, const unsigned 
         }
         /* A run of plain ASCII: copy it in one go. */
         const unsigned char *r0 = q;
-        q = scan_plain(q, end);
+        q = scan_plain(q);
         size_t run = (size_t)(q - r0);
         sbuf_need(ps, w + run + 64);
         memcpy(ps->sbuf + w, r0, run);
         w += run;
     }
-    char *b = palloc(ps, extra + w + 1, q);
-    char *d = b + extra;
+    char *d = palloc(ps, w + 1, q);
     memcpy(d, ps->sbuf, w);
     d[w] = 0;
-    r->base = b;
     r->s = d;
     r->n = w;
     return q;
-}
-
-/* p is at the opening quote. Fills r with the string's bytes (in place in
- * the input's copy, or for escapes a pool copy placed `extra` bytes into
- * one allocation) and, when extra is not 0, r->base with `extra` bytes for
- * the caller; returns the position after the closing quote, NULL on error. */
-static inline __attribute__((always_inline)) const unsigned char *
-parse_string(struct parser *ps, const unsigned char *p, const unsigned char *end, size_t extra,
-             struct pstr *r)
-{
-    const unsigned char *s = p + 1;
-    const unsigned char *q = scan_plain(s, end);
-    if (LIKELY(q < end && *q == '"')) {
-        char *d = ps->copy + (s - ps->start);
-        size_t n = (size_t)(q - s);
-        d[n] = 0;
-        r->base = extra ? palloc(ps, extra, q) : NULL;
-        r->s = d;
-        r->n = n;
-        return q + 1;
-    }
-    return parse_string_slow(ps, s, q, extra, r);
 }
 
 static const double pow10_exact[] = {
@@ -561,10 +541,11 @@ static const double pow10_exact[] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-/* ps->p is at '-' or a digit. */
-static struct kapi_value *parse_number(struct parser *ps)
+/* s is at '-' or a digit. Fills v (type and number) and returns the position
+ * after the literal, or NULL (error reported). */
+static const unsigned char *parse_number(struct parser *ps, const unsigned char *s, struct kapi_value *v)
 {
-    const unsigned char *s = ps->p, *q = s, *end = ps->end;
+    const unsigned char *q = s, *end = ps->end;
     bool neg = false;
     if (*q == '-') {
         neg = true;
@@ -615,28 +596,25 @@ static struct kapi_value *parse_number(struct parser *ps)
             e10 = -e10;
         is_float = true;
     }
-    ps->p = q;
-
     if (!is_float) {
+        v->type = KAPI_V_INT;
         if (nint <= 18) {
-            struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
             v->u.i = neg ? -(int64_t)m : (int64_t)m;
-            return v;
+            return q;
         }
         if (nint == 19) {
             /* 19 digits cannot wrap uint64 (max 1.8e19 > 9.99e18). */
             if (!neg && m <= (uint64_t)INT64_MAX) {
-                struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
                 v->u.i = (int64_t)m;
-                return v;
+                return q;
             }
             if (neg && m <= (uint64_t)INT64_MAX + 1) {
-                struct kapi_value *v = new_value(ps, KAPI_V_INT, q);
                 v->u.i = m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m;
-                return v;
+                return q;
             }
         }
     }
+    v->type = KAPI_V_FLOAT;
 
     /* Exact fast path: at most 15 significant digits and a power of ten that
      * is itself exact make one correctly rounded IEEE operation. */
@@ -649,9 +627,8 @@ static struct kapi_value *parse_number(struct parser *ps)
         if (mant == 0 || (e >= -22 && e <= 22)) {
             if (mant != 0)
                 d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
-            struct kapi_value *v = new_value(ps, KAPI_V_FLOAT, q);
             v->u.f = neg ? -d : d;
-            return v;
+            return q;
         }
     }
     size_t n = (size_t)(q - s);
@@ -672,9 +649,8 @@ static struct kapi_value *parse_number(struct parser *ps)
                  n > 200 ? 200 : (int)n, (const char *)s);
         ps->range_off = (size_t)(s - ps->start);
     }
-    struct kapi_value *v = new_value(ps, KAPI_V_FLOAT, q);
     v->u.f = d;
-    return v;
+    return q;
 }
 
 /* p is at the literal's first letter; returns the position after it, or
@@ -800,15 +776,70 @@ static int dup_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static inline const unsigned char *skip_ws(const unsigned char *q, const unsigned char *end)
+/* The NUL after the input is not whitespace, so no bounds test is needed. */
+static inline const unsigned char *skip_ws(const unsigned char *q)
 {
     /* compact JSON has no whitespace: one test and out */
-    if (LIKELY(q < end && *q > ' '))
+    if (LIKELY(*q > ' '))
         return q;
-    while (q < end && ws_tab[*q])
+    while (ws_tab[*q])
         q++;
     return q;
 }
+
+/* An 8-byte aligned allocation of `size` bytes into r from the bump region
+ * in the locals bump/bump_end of kapi_json_parse (at: the read position). */
+#define BUMP(r, size, at)                                                     \
+    do {                                                                      \
+        size_t n_ = ((size) + 7) & ~(size_t)7;                                \
+        if (LIKELY((size_t)(bump_end - bump) >= n_)) {                        \
+            (r) = (void *)bump;                                               \
+            bump += n_;                                                       \
+        } else {                                                              \
+            ps->bump = bump;                                                  \
+            ps->bump_end = bump_end;                                          \
+            (r) = palloc_slow(ps, n_, at);                                    \
+            bump = ps->bump;                                                  \
+            bump_end = ps->bump_end;                                          \
+        }                                                                     \
+    } while (0)
+
+/* p is at a string's opening quote: sets str_s and str_n to its bytes and
+ * moves p past the closing quote. A plain string is used in place in the
+ * copy (the reader's own buffer, hence the cast); the slow path allocates,
+ * so the bump region goes through *ps around it. (Two scalars rather than
+ * a struct whose address the slow path takes: they stay in registers.) */
+#define READ_STRING()                                                         \
+    do {                                                                      \
+        const unsigned char *s_ = p + 1, *q_ = scan_plain(s_);                \
+        if (LIKELY(*q_ == '"')) {                                             \
+            ((char *)s_)[q_ - s_] = 0;                                        \
+            str_s = (const char *)s_;                                         \
+            str_n = (size_t)(q_ - s_);                                        \
+            p = q_ + 1;                                                       \
+        } else {                                                              \
+            struct pstr r_;                                                   \
+            ps->bump = bump;                                                  \
+            ps->bump_end = bump_end;                                          \
+            p = parse_string_slow(ps, s_, q_, &r_);                           \
+            bump = ps->bump;                                                  \
+            bump_end = ps->bump_end;                                          \
+            if (!p)                                                           \
+                goto out;                                                     \
+            str_s = r_.s;                                                     \
+            str_n = r_.n;                                                     \
+        }                                                                     \
+    } while (0)
+
+/* Fails with Go's end-of-input error at the end, else with context at p. */
+#define FAIL(p, context)                                                      \
+    do {                                                                      \
+        if ((p) >= end)                                                       \
+            fail_eof(ps);                                                     \
+        else                                                                  \
+            fail_at(ps, p, context);                                          \
+        goto out;                                                             \
+    } while (0)
 
 struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, size_t len,
                                    const struct kapi_json_opts *opts, struct kapi_json_error *err)
@@ -818,24 +849,26 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
     struct parser *ps = &ps_storage;
     if (!data)
         data = "", len = 0; /* no arithmetic on a null pointer */
-    ps->start = ps->p = (const unsigned char *)data;
-    ps->end = ps->start + len;
-    ps->pool = pool;
+    char *bump, *bump_end;
     {
-        /* the copy and the first bump piece (sized as palloc_slow would)
-         * in one pool call */
-        size_t clen = (len + 8) & ~(size_t)7;
+        /* the padded copy and the first bump piece (sized as palloc_slow
+         * would) in one pool call */
+        size_t clen = (len + PAD + 7) & ~(size_t)7;
         size_t first = len > 16384 ? 65536 : len * 4 < 1024 ? 1024 : len * 4;
-        ps->copy = kapi_pool_alloc(pool, clen + first);
-        memcpy(ps->copy, data, len);
-        ps->bump = ps->copy + clen;
-        ps->bump_end = ps->bump + first;
+        char *copy = kapi_pool_alloc(pool, clen + first);
+        memcpy(copy, data, len);
+        memset(copy + len, 0, clen - len);
+        ps->start = (const unsigned char *)copy;
+        ps->end = ps->start + len;
+        bump = copy + clen;
+        bump_end = bump + first;
     }
+    ps->pool = pool;
     ps->err = err ? err : &dummy;
     ps->err->msg[0] = 0;
     ps->err->offset = 0;
     ps->max_depth = opts && opts->max_depth ? opts->max_depth : KAPI_JSON_MAX_DEPTH;
-    ps->want_dups = opts && opts->dups;
+    const bool want_dups = ps->want_dups = opts && opts->dups;
     ps->failed = false;
     ps->range_err = false;
     ps->frames = ps->frames0;
@@ -854,21 +887,32 @@ struct kapi_value *kapi_json_parse(struct kapi_pool *pool, const char *data, siz
 
     struct kapi_value *v = NULL, *root = NULL;
     /* The read position lives in a local, not in *ps: stores of string
-     * bytes may alias any memory, so a field would be reloaded after each. */
+     * bytes may alias any memory, so a field would be reloaded after each.
+     * So do the stacks' sizes, capacities and bases (the bases and
+     * capacities are also kept in *ps for fold_dups and the release), and
+     * the innermost container's state (its kind and duplicate-key bits;
+     * stored in its frame while a child container is open). */
     const unsigned char *p = ps->start, *end = ps->end;
-    struct pstr str;
-    /* The stacks' sizes and bases too (bases also stay in *ps for
-     * fold_dups and the release). */
+    const char *str_s;
+    size_t str_n;
     size_t nmems = 0, nvals = 0, nframes = 0;
+    size_t cap_mems = ps->cap_mems, cap_vals = ps->cap_vals;
     struct kapi_member *mems = ps->mems;
     struct kapi_value **vals = ps->vals;
     struct frame *frames = ps->frames;
+    bool in_obj = false, maybe_dup = false;
+    uint64_t keybits = 0;
 
 value:
-    p = skip_ws(p, end);
-    if (UNLIKELY(p >= end)) {
-        fail_eof(ps);
-        goto out;
+    p = skip_ws(p);
+    if (*p == '"') {
+        /* the most common value, ahead of the dispatch */
+        READ_STRING();
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_STRING;
+        v->u.str.s = str_s;
+        v->u.str.len = str_n;
+        goto have_value;
     }
     switch (*p) {
     case '{':
@@ -883,114 +927,95 @@ value:
             ps->frames = frames = grow(frames, &ps->cap_frames, sizeof(*ps->frames), ps->frames0, nf + 1);
         struct frame *f = &frames[nf];
         f->obj = obj;
-        f->keybits = 0;
-        f->maybe_dup = false;
         f->start = obj ? nmems : nvals;
-        if (nf == 0)
+        if (nf == 0) {
             f->parent_slot = 0;
-        else if (f[-1].obj)
-            f->parent_slot = nmems - 1;
-        else
-            f->parent_slot = nvals - f[-1].start;
-        nframes = nf + 1;
-        p = skip_ws(p + 1, end);
-        if (UNLIKELY(p >= end)) {
-            fail_eof(ps);
-            goto out;
+        } else {
+            f[-1].keybits = keybits;
+            f[-1].maybe_dup = maybe_dup;
+            f->parent_slot = in_obj ? nmems - 1 : nvals - f[-1].start;
         }
+        nframes = nf + 1;
+        in_obj = obj;
+        keybits = 0;
+        maybe_dup = false;
+        p = skip_ws(p + 1);
         if (*p == (obj ? '}' : ']')) {
             p++;
             goto close;
         }
         if (!obj)
             goto value;
-        if (*p != '"') {
-            fail_at(ps, p, "looking for beginning of object key string");
-            goto out;
-        }
+        if (*p != '"')
+            FAIL(p, "looking for beginning of object key string");
         goto key;
     }
-    case '"':
-        if (!(p = parse_string(ps, p, end, sizeof(struct kapi_value), &str)))
-            goto out;
-        v = str.base;
-        v->type = KAPI_V_STRING;
-        v->u.str.s = str.s;
-        v->u.str.len = str.n;
-        goto have_value;
     case 't':
         if (!(p = parse_literal(ps, p, "true")))
             goto out;
-        v = new_value(ps, KAPI_V_BOOL, p);
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_BOOL;
         v->u.b = true;
         goto have_value;
     case 'f':
         if (!(p = parse_literal(ps, p, "false")))
             goto out;
-        v = new_value(ps, KAPI_V_BOOL, p);
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_BOOL;
         v->u.b = false;
         goto have_value;
     case 'n':
         if (!(p = parse_literal(ps, p, "null")))
             goto out;
-        v = new_value(ps, KAPI_V_NULL, p);
+        BUMP(v, sizeof(*v), p);
+        v->type = KAPI_V_NULL;
+        goto have_value;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        BUMP(v, sizeof(*v), p);
+        if (!(p = parse_number(ps, p, v)))
+            goto out;
         goto have_value;
     default:
-        if (*p == '-' || IS_DIGIT(*p)) {
-            ps->p = p;
-            v = parse_number(ps);
-            p = ps->p;
-            if (!v)
-                goto out;
-            goto have_value;
-        }
-        fail_at(ps, p, "looking for beginning of value");
-        goto out;
+        FAIL(p, "looking for beginning of value");
     }
 
 key: {
     /* p is at the key's opening quote. */
     const unsigned char *kq = p;
-    if (!(p = parse_string(ps, p, end, 0, &str)))
-        goto out;
+    READ_STRING();
     size_t nm = nmems;
-    if (nm == ps->cap_mems) {
-        size_t oldcap = ps->cap_mems;
+    if (nm == cap_mems) {
+        size_t oldcap = cap_mems;
         ps->mems = mems = grow(mems, &ps->cap_mems, sizeof(*ps->mems), ps->mems0, nm + 1);
-        if (ps->want_dups) {
+        cap_mems = ps->cap_mems;
+        if (want_dups) {
             size_t c2 = oldcap;
             ps->moffs = grow(ps->moffs, &c2, sizeof(*ps->moffs), ps->moffs0, nm + 1);
         }
     }
     struct kapi_member *m = &mems[nm];
-    m->key = str.s;
-    m->klen = str.n;
+    m->key = str_s;
+    m->klen = str_n;
+    m->val = NULL;
     {
         /* A key whose bit is clear repeats no earlier one, so objects
          * without a collision skip the duplicate search at close. */
-        struct frame *f = &frames[nframes - 1];
-        uint64_t bit = 1ULL << (((unsigned char)str.s[0] + (str.n << 2)) & 63);
-        f->maybe_dup |= (f->keybits & bit) != 0;
-        f->keybits |= bit;
+        uint64_t bit = 1ULL << (((unsigned char)str_s[0] + (str_n << 2)) & 63);
+        maybe_dup |= (keybits & bit) != 0;
+        keybits |= bit;
     }
-    m->val = NULL;
-    if (ps->want_dups)
+    if (want_dups)
         ps->moffs[nm] = (size_t)(kq - ps->start);
     nmems = nm + 1;
     /* compact JSON: the colon comes right after the key */
-    if (LIKELY(p < end && *p == ':')) {
+    if (LIKELY(*p == ':')) {
         p++;
         goto value;
     }
-    p = skip_ws(p, end);
-    if (UNLIKELY(p >= end)) {
-        fail_eof(ps);
-        goto out;
-    }
-    if (*p != ':') {
-        fail_at(ps, p, "after object key");
-        goto out;
-    }
+    p = skip_ws(p);
+    if (*p != ':')
+        FAIL(p, "after object key");
     p++;
     goto value;
 }
@@ -1000,80 +1025,73 @@ have_value:
         root = v;
         goto done;
     }
-    {
-        struct frame *f = &frames[nframes - 1];
-        if (f->obj) {
-            mems[nmems - 1].val = v;
-        } else {
-            if (nvals == ps->cap_vals)
-                ps->vals = vals = grow(vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, nvals + 1);
-            vals[nvals++] = v;
+    if (in_obj) {
+        mems[nmems - 1].val = v;
+    } else {
+        if (nvals == cap_vals) {
+            ps->vals = vals = grow(vals, &ps->cap_vals, sizeof(*ps->vals), ps->vals0, nvals + 1);
+            cap_vals = ps->cap_vals;
         }
-        p = skip_ws(p, end);
-        if (UNLIKELY(p >= end)) {
-            fail_eof(ps);
-            goto out;
-        }
-        unsigned char c = *p;
-        if (c == ',') {
-            p++;
-            if (!f->obj)
-                goto value;
-            /* compact JSON: the next key's quote comes right after */
-            if (LIKELY(p < end && *p == '"'))
-                goto key;
-            p = skip_ws(p, end);
-            if (UNLIKELY(p >= end)) {
-                fail_eof(ps);
-                goto out;
-            }
-            if (*p != '"') {
-                fail_at(ps, p, "looking for beginning of object key string");
-                goto out;
-            }
-            goto key;
-        }
-        if (c == (f->obj ? '}' : ']')) {
-            p++;
-            goto close;
-        }
-        fail_at(ps, p, f->obj ? "after object key:value pair" : "after array element");
-        goto out;
+        vals[nvals++] = v;
     }
+    p = skip_ws(p);
+    if (*p == ',') {
+        p++;
+        if (!in_obj)
+            goto value;
+        /* compact JSON: the next key's quote comes right after */
+        if (LIKELY(*p == '"'))
+            goto key;
+        p = skip_ws(p);
+        if (*p != '"')
+            FAIL(p, "looking for beginning of object key string");
+        goto key;
+    }
+    if (*p == (in_obj ? '}' : ']')) {
+        p++;
+        goto close;
+    }
+    FAIL(p, in_obj ? "after object key:value pair" : "after array element");
 
 close: {
     size_t top = nframes - 1;
     struct frame *f = &frames[top];
-    if (f->obj) {
-        v = new_value(ps, KAPI_V_OBJECT, p);
+    BUMP(v, sizeof(*v), p);
+    if (in_obj) {
+        v->type = KAPI_V_OBJECT;
         size_t n = nmems - f->start;
         struct kapi_member *m = mems + f->start;
-        if (n > 1 && f->maybe_dup)
+        if (n > 1 && maybe_dup)
             n = fold_dups(ps, top, m, n);
         v->u.obj.len = v->u.obj.cap = n;
         v->u.obj.members = NULL;
         if (n) {
-            v->u.obj.members = palloc(ps, n * sizeof(*m), p);
+            BUMP(v->u.obj.members, n * sizeof(*m), p);
             memcpy(v->u.obj.members, m, n * sizeof(*m));
         }
         nmems = f->start;
     } else {
-        v = new_value(ps, KAPI_V_ARRAY, p);
+        v->type = KAPI_V_ARRAY;
         size_t n = nvals - f->start;
         v->u.arr.len = v->u.arr.cap = n;
         v->u.arr.items = NULL;
         if (n) {
-            v->u.arr.items = palloc(ps, n * sizeof(*v->u.arr.items), p);
+            BUMP(v->u.arr.items, n * sizeof(*v->u.arr.items), p);
             memcpy(v->u.arr.items, vals + f->start, n * sizeof(*v->u.arr.items));
         }
         nvals = f->start;
     }
-    nframes--;
+    nframes = top;
+    if (top) {
+        in_obj = f[-1].obj;
+        keybits = f[-1].keybits;
+        maybe_dup = f[-1].maybe_dup;
+    }
     goto have_value;
 }
 
 done:
-    p = skip_ws(p, end);
+    p = skip_ws(p);
     if (p < end) {
         fail_at(ps, p, "after top-level value");
         root = NULL;
@@ -1085,7 +1103,7 @@ done:
         ps->err->offset = ps->range_off;
         goto out;
     }
-    if (ps->want_dups && ps->ndups) {
+    if (want_dups && ps->ndups) {
         qsort(ps->dups, ps->ndups, sizeof(*ps->dups), dup_cmp);
         struct kapi_json_dup **tail = opts->dups;
         while (*tail)
@@ -1103,56 +1121,55 @@ out:
     return ps->failed ? NULL : root;
 }
 
+#undef BUMP
+#undef READ_STRING
+#undef FAIL
+
 /* ---- writer ---- */
 
+/* Output is staged in a block on the stack and handed to the kapi_buf when
+ * the block fills. The write position is a local pointer passed through the
+ * helpers and returned by them (not a field of the writer: a stored byte may
+ * alias any memory, so a field would be reloaded after every store). */
 #define STAGE 4096
 
 struct writer {
     struct kapi_buf *b;
-    size_t n;
     int rc;
-    bool indent;
     char st[STAGE];
 };
 
-static void w_flush(struct writer *w)
+/* Appends the staged bytes [st, o) to the buffer; returns the empty stage.
+ * Once the buffer refused bytes (rc -1), later ones are dropped. */
+static char *w_flush(struct writer *w, char *o)
 {
-    if (w->n && w->rc == 0 && kapi_buf_append(w->b, w->st, w->n) < 0)
+    size_t n = (size_t)(o - w->st);
+    if (n && w->rc == 0 && kapi_buf_append(w->b, w->st, n) < 0)
         w->rc = -1;
-    w->n = 0;
+    return w->st;
 }
 
-/* Makes room for n staged bytes (n <= STAGE). */
-static inline char *w_room(struct writer *w, size_t n)
+/* The write position with room for n more bytes (n <= STAGE). */
+static inline char *w_room(struct writer *w, char *o, size_t n)
 {
-    if (UNLIKELY(STAGE - w->n < n))
-        w_flush(w);
-    return w->st + w->n;
+    if (UNLIKELY((size_t)(w->st + STAGE - o) < n))
+        return w_flush(w, o);
+    return o;
 }
 
 static inline void copy_small(char *d, const unsigned char *s, size_t n);
 
-static inline void w_bytes(struct writer *w, const void *p, size_t n)
+static char *w_bytes(struct writer *w, char *o, const void *p, size_t n)
 {
-    if (n <= 16) {
-        copy_small(w_room(w, n), p, n);
-        w->n += n;
-        return;
-    }
     if (n > STAGE / 2) {
-        w_flush(w);
+        o = w_flush(w, o);
         if (w->rc == 0 && kapi_buf_append(w->b, p, n) < 0)
             w->rc = -1;
-        return;
+        return o;
     }
-    memcpy(w_room(w, n), p, n);
-    w->n += n;
-}
-
-static inline void w_char(struct writer *w, char c)
-{
-    *w_room(w, 1) = c;
-    w->n++;
+    o = w_room(w, o, n);
+    memcpy(o, p, n);
+    return o + n;
 }
 
 static const char hexdig[] = "0123456789abcdef";
@@ -1178,50 +1195,52 @@ static inline void copy_small(char *d, const unsigned char *s, size_t n)
     }
 }
 
-/* First byte at or after s that the writer cannot copy verbatim. */
-static inline const unsigned char *scan_write(const unsigned char *s, const unsigned char *end)
+/* Whether none of the n (<= 16) bytes at s needs escaping. s is in the
+ * stage, which has 16 readable bytes there: the block read looks at bytes
+ * past n too, but the mask drops them. */
+static inline bool plain_staged(const char *s, size_t n)
 {
 #ifdef __SSE2__
-    while (end - s >= 16) {
-        unsigned m = sse_write_stops(s);
-        if (m)
-            return s + __builtin_ctz(m);
-        s += 16;
-    }
-    if (s < end) {
-        /* A short tail goes through a padded copy, masked to its length;
-         * the string's own bytes are all we may read. */
-        unsigned char tmp[16];
-        size_t n = (size_t)(end - s);
-        copy_small((char *)tmp, s, n);
-        unsigned m = sse_write_stops(tmp) & ((1u << n) - 1);
-        return m ? s + __builtin_ctz(m) : end;
-    }
-    return s;
+    return (sse_write_stops((const unsigned char *)s) & ((1u << n) - 1)) == 0;
 #else
-    while (s < end && esc_class[*s] == 0)
-        s++;
-    return s;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= esc_class[(unsigned char)s[i]];
+    return bad == 0;
 #endif
 }
 
-static void w_string(struct writer *w, const char *str, size_t len)
+/* Whether none of the n (>= 16) bytes at s needs escaping; the last block
+ * overlaps the one before rather than reading past the string. */
+static inline bool plain_long(const unsigned char *s, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
-    /* Most strings need no escaping: one scan, one reservation, one copy. */
-    s = scan_write(s, end);
-    if (s == end && len <= STAGE - 2) {
-        char *o = w_room(w, len + 2);
-        o[0] = '"';
-        if (len <= 16)
-            copy_small(o + 1, run, len);
-        else
-            memcpy(o + 1, run, len);
-        o[len + 1] = '"';
-        w->n += len + 2;
-        return;
-    }
-    w_char(w, '"');
+#ifdef __SSE2__
+    const unsigned char *end = s + n;
+    for (; end - s > 16; s += 16)
+        if (sse_write_stops(s))
+            return false;
+    return sse_write_stops(end - 16) == 0;
+#else
+    const unsigned char *end = s + n;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - s >= 8; s += 8)
+        if (write_stops(load8(s)))
+            return false;
+#endif
+    for (; s < end; s++)
+        if (esc_class[*s])
+            return false;
+    return true;
+#endif
+}
+
+/* A string with escapes, non-ASCII or too long for the stage: byte by byte
+ * from the first byte that needs a look, copying the runs between. */
+static char *w_string_slow(struct writer *w, char *o, const unsigned char *s, size_t len)
+{
+    const unsigned char *end = s + len, *run = s;
+    o = w_room(w, o, 1);
+    *o++ = '"';
     while (s < end) {
 #ifdef __SSE2__
         if (end - s >= 16) {
@@ -1259,8 +1278,8 @@ static void w_string(struct writer *w, const char *str, size_t len)
             }
         }
         if (s > run)
-            w_bytes(w, run, (size_t)(s - run));
-        char *o = w_room(w, 6);
+            o = w_bytes(w, o, run, (size_t)(s - run));
+        o = w_room(w, o, 6);
         if (cls == 2) {
             if (n == 0) {
                 memcpy(o, "\\ufffd", 6);
@@ -1269,47 +1288,89 @@ static void w_string(struct writer *w, const char *str, size_t len)
                 memcpy(o, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
                 s += n;
             }
-            w->n += 6;
+            o += 6;
             run = s;
             continue;
         }
         o[0] = '\\';
         switch (c) {
-        case '"': o[1] = '"'; w->n += 2; break;
-        case '\\': o[1] = '\\'; w->n += 2; break;
-        case '\b': o[1] = 'b'; w->n += 2; break;
-        case '\f': o[1] = 'f'; w->n += 2; break;
-        case '\n': o[1] = 'n'; w->n += 2; break;
-        case '\r': o[1] = 'r'; w->n += 2; break;
-        case '\t': o[1] = 't'; w->n += 2; break;
+        case '"': o[1] = '"'; o += 2; break;
+        case '\\': o[1] = '\\'; o += 2; break;
+        case '\b': o[1] = 'b'; o += 2; break;
+        case '\f': o[1] = 'f'; o += 2; break;
+        case '\n': o[1] = 'n'; o += 2; break;
+        case '\r': o[1] = 'r'; o += 2; break;
+        case '\t': o[1] = 't'; o += 2; break;
         default:
             o[1] = 'u';
             o[2] = '0';
             o[3] = '0';
             o[4] = hexdig[c >> 4];
             o[5] = hexdig[c & 15];
-            w->n += 6;
+            o += 6;
         }
         s++;
         run = s;
     }
     if (s > run)
-        w_bytes(w, run, (size_t)(s - run));
-    w_char(w, '"');
+        o = w_bytes(w, o, run, (size_t)(s - run));
+    o = w_room(w, o, 1);
+    *o++ = '"';
+    return o;
 }
 
-static void w_int(struct writer *w, int64_t i)
+/* Writes str as a JSON string, then the byte `after` unless it is 0 (the
+ * ':' after a key). Most strings need no escaping: a short one is copied
+ * into the stage and checked there, a long one checked then copied. */
+static inline __attribute__((always_inline)) char *w_string(struct writer *w, char *o, const char *str,
+                                                            size_t len, char after)
 {
-    char tmp[24];
-    char *e = tmp + sizeof(tmp), *p = e;
+    const unsigned char *s = (const unsigned char *)str;
+    if (LIKELY(len <= 16)) {
+        /* room for the quotes, `after` and the block read at o + 1 */
+        o = w_room(w, o, 19);
+        o[0] = '"';
+        copy_small(o + 1, s, len);
+        if (LIKELY(plain_staged(o + 1, len))) {
+            o[len + 1] = '"';
+            o += len + 2;
+            if (after)
+                *o++ = after;
+            return o;
+        }
+    } else if (len <= STAGE - 3 && plain_long(s, len)) {
+        o = w_room(w, o, len + 3);
+        o[0] = '"';
+        memcpy(o + 1, s, len);
+        o[len + 1] = '"';
+        o += len + 2;
+        if (after)
+            *o++ = after;
+        return o;
+    }
+    o = w_string_slow(w, o, s, len);
+    if (after) {
+        o = w_room(w, o, 1);
+        *o++ = after;
+    }
+    return o;
+}
+
+static inline char *w_int(struct writer *w, char *o, int64_t i)
+{
     uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    size_t nd = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        nd++;
+    o = w_room(w, o, nd + 1);
+    if (i < 0)
+        *o++ = '-';
+    char *q = o + nd;
     do {
-        *--p = (char)('0' + u % 10);
+        *--q = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (i < 0)
-        *--p = '-';
-    w_bytes(w, p, (size_t)(e - p));
+    return o + nd;
 }
 
 /* Shortest decimal digits that read back as d (d finite, > 0), as Go's
@@ -1437,127 +1498,124 @@ size_t kapi_json_format_float(double f, char out[40])
     return format_float(f, out);
 }
 
-static void w_newline(struct writer *w, size_t depth)
+static char *w_newline(struct writer *w, char *o, size_t depth)
 {
-    w_char(w, '\n');
+    o = w_room(w, o, 1);
+    *o++ = '\n';
     size_t n = depth * 2;
     while (n) {
         size_t k = n > 64 ? 64 : n;
-        memset(w_room(w, k), ' ', k);
-        w->n += k;
+        o = w_room(w, o, k);
+        memset(o, ' ', k);
+        o += k;
         n -= k;
     }
+    return o;
 }
 
-struct wframe {
-    const struct kapi_value *v;
-    size_t i;
-};
-
-/* Writes a scalar, or opens a container and pushes it. Returns false when
- * a container was pushed. */
-static bool w_open(struct writer *w, const struct kapi_value *v, struct wframe **st, size_t *n,
-                   size_t *cap, struct wframe *st0)
+/* Writes a value that opens no container: a scalar, null, {} or []. */
+static char *w_scalar(struct writer *w, char *o, const struct kapi_value *v)
 {
-    if (!v) {
-        w_bytes(w, "null", 4);
-        return true;
-    }
+    if (!v)
+        return w_bytes(w, o, "null", 4);
     switch (v->type) {
-    case KAPI_V_NULL:
-        w_bytes(w, "null", 4);
-        return true;
     case KAPI_V_BOOL:
-        if (v->u.b)
-            w_bytes(w, "true", 4);
-        else
-            w_bytes(w, "false", 5);
-        return true;
+        return v->u.b ? w_bytes(w, o, "true", 4) : w_bytes(w, o, "false", 5);
     case KAPI_V_INT:
-        w_int(w, v->u.i);
-        return true;
+        return w_int(w, o, v->u.i);
     case KAPI_V_FLOAT: {
         if (!isfinite(v->u.f)) {
             if (w->rc == 0)
                 w->rc = KAPI_JSON_EUNSUPPORTED;
-            return true;
+            return o;
         }
         char tmp[40];
-        w_bytes(w, tmp, format_float(v->u.f, tmp));
-        return true;
+        return w_bytes(w, o, tmp, format_float(v->u.f, tmp));
     }
     case KAPI_V_STRING:
-        w_string(w, v->u.str.s, v->u.str.len);
-        return true;
+        return w_string(w, o, v->u.str.s, v->u.str.len, 0);
     case KAPI_V_ARRAY:
-    case KAPI_V_OBJECT: {
-        bool obj = v->type == KAPI_V_OBJECT;
-        size_t len = obj ? v->u.obj.len : v->u.arr.len;
-        if (len == 0) {
-            w_bytes(w, obj ? "{}" : "[]", 2);
-            return true;
-        }
-        w_char(w, obj ? '{' : '[');
-        if (*n == *cap)
-            *st = grow(*st, cap, sizeof(**st), st0, *n + 1);
-        (*st)[*n].v = v;
-        (*st)[*n].i = 0;
-        (*n)++;
-        return false;
+        return w_bytes(w, o, "[]", 2);
+    case KAPI_V_OBJECT:
+        return w_bytes(w, o, "{}", 2);
+    default:
+        return w_bytes(w, o, "null", 4);
     }
-    }
-    w_bytes(w, "null", 4);
-    return true;
 }
 
-static int write_value(struct kapi_buf *b, const struct kapi_value *root, bool indent)
+/* An open container: its children and the next one to write. */
+struct wframe {
+    const void *items;  /* struct kapi_member * or struct kapi_value ** */
+    size_t i, len;
+    bool obj;
+};
+
+static int write_value(struct kapi_buf *b, const struct kapi_value *v, bool indent)
 {
     struct writer ws, *w = &ws;
     w->b = b;
-    w->n = 0;
     w->rc = 0;
-    w->indent = indent;
+    char *o = w->st;
     struct wframe st0[32];
     struct wframe *st = st0;
     size_t n = 0, cap = KAPI_ARRAY_LEN(st0);
 
-    w_open(w, root, &st, &n, &cap, st0);
-    while (n && w->rc == 0) {
-        struct wframe *f = &st[n - 1];
-        const struct kapi_value *v = f->v;
-        bool obj = v->type == KAPI_V_OBJECT;
-        size_t len = obj ? v->u.obj.len : v->u.arr.len;
-        if (f->i == len) {
-            if (indent)
-                w_newline(w, n - 1);
-            w_char(w, obj ? '}' : ']');
-            n--;
-            continue;
-        }
-        if (f->i)
-            w_char(w, ',');
-        if (indent)
-            w_newline(w, n);
-        const struct kapi_value *child;
-        if (obj) {
-            const struct kapi_member *m = &v->u.obj.members[f->i];
-            w_string(w, m->key, m->klen);
-            if (indent)
-                w_bytes(w, ": ", 2);
-            else
-                w_char(w, ':');
-            child = m->val;
+    for (;;) {
+        /* write v, or open it */
+        if (v && (v->type == KAPI_V_OBJECT || v->type == KAPI_V_ARRAY) &&
+            (v->type == KAPI_V_OBJECT ? v->u.obj.len : v->u.arr.len)) {
+            bool obj = v->type == KAPI_V_OBJECT;
+            if (n == cap)
+                st = grow(st, &cap, sizeof(*st), st0, n + 1);
+            st[n].obj = obj;
+            st[n].i = 0;
+            st[n].len = obj ? v->u.obj.len : v->u.arr.len;
+            st[n].items = obj ? (const void *)v->u.obj.members : (const void *)v->u.arr.items;
+            n++;
+            o = w_room(w, o, 1);
+            *o++ = obj ? '{' : '[';
         } else {
-            child = v->u.arr.items[f->i];
+            o = w_scalar(w, o, v);
         }
-        f->i++;
-        w_open(w, child, &st, &n, &cap, st0);
+        /* find the next value: close finished containers, then the next
+         * child of the innermost open one */
+        for (;;) {
+            if (n == 0 || w->rc != 0)
+                goto done;
+            struct wframe *f = &st[n - 1];
+            if (f->i == f->len) {
+                if (indent)
+                    o = w_newline(w, o, n - 1);
+                o = w_room(w, o, 1);
+                *o++ = f->obj ? '}' : ']';
+                n--;
+                continue;
+            }
+            o = w_room(w, o, 1);
+            if (f->i)
+                *o++ = ',';
+            if (indent)
+                o = w_newline(w, o, n);
+            if (f->obj) {
+                const struct kapi_member *m = (const struct kapi_member *)f->items + f->i;
+                o = w_string(w, o, m->key, m->klen, ':');
+                if (indent) {
+                    o = w_room(w, o, 1);
+                    *o++ = ' ';
+                }
+                v = m->val;
+            } else {
+                v = ((struct kapi_value *const *)f->items)[f->i];
+            }
+            f->i++;
+            break;
+        }
     }
-    w_flush(w);
-    int rc = w->rc;
+done:
+    w_flush(w, o);
     if (st != st0)
         free(st);
-    return rc;
+    return w->rc;
 }
 
 int kapi_json_write(struct kapi_buf *b, const struct kapi_value *v)
@@ -1574,11 +1632,7 @@ int kapi_json_write_string(struct kapi_buf *b, const char *s, size_t len)
 {
     struct writer ws, *w = &ws;
     w->b = b;
-    w->n = 0;
     w->rc = 0;
-    w->indent = false;
-    w_string(w, s, len);
-    w_flush(w);
-    int rc = w->rc;
-    return rc;
+    w_flush(w, w_string(w, w->st, s, len, 0));
+    return w->rc;
 }

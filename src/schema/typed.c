@@ -596,6 +596,42 @@ static bool digits(const char *s, size_t n, size_t k, int *out)
     return true;
 }
 
+/* Whether the n bytes at s are a time exactly as parse_time writes one back
+ * (UTC "Z", whole seconds, or six fraction digits for MicroTime), valid and
+ * not Go's zero time: then parse_time would keep them as they are, so there
+ * is nothing to parse or rewrite. This is what clients and kapi send. */
+static bool time_canonical(const char *s, size_t n, bool micro)
+{
+    static const char form[] = "0000-00-00T00:00:00.000000Z";
+    if (n != (micro ? 27u : 20u) || s[n - 1] != 'Z')
+        return false;
+    int d[26];
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (form[i] != '0') {
+            if (s[i] != form[i])
+                return false;
+        } else if ((unsigned)(s[i] - '0') > 9) {
+            return false;
+        } else {
+            d[i] = s[i] - '0';
+        }
+    }
+    int year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], mon = d[5] * 10 + d[6], day = d[8] * 10 + d[9];
+    int hour = d[11] * 10 + d[12], min = d[14] * 10 + d[15], sec = d[17] * 10 + d[18];
+    if (mon < 1 || mon > 12 || hour > 23 || min > 59 || sec > 59)
+        return false;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int dim = mdays[mon - 1];
+    if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+        dim = 29;
+    if (day < 1 || day > dim)
+        return false;
+    /* Go's zero time becomes null */
+    bool zero = year == 1 && mon == 1 && day == 1 && hour == 0 && min == 0 && sec == 0 &&
+                (!micro || memcmp(s + 20, "000000", 6) == 0);
+    return !zero;
+}
+
 /* Parses an RFC 3339 time as Go's time.Parse with layout RFC3339 (micro:
  * RFC3339Micro) and writes its UTC form as metav1.Time (or MicroTime)
  * marshals it into *out; "0001-01-01T00:00:00Z" (Go's zero time) gives NULL.
@@ -964,6 +1000,8 @@ static void check_message(struct tc *t, const struct kapi_schema_msg *m, struct 
             fatal_type(t, v, "string");
             return;
         }
+        if (time_canonical(v->u.str.s, v->u.str.len, m->special == KAPI_SCHEMA_MICROTIME))
+            return;  /* kept as sent */
         err = parse_time(t->pool, v->u.str.s, v->u.str.len, m->special == KAPI_SCHEMA_MICROTIME, &out);
         if (err) {
             if (!t->fatal)
@@ -1218,6 +1256,7 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
     unsigned small[32];
     unsigned *posv = n <= KAPI_ARRAY_LEN(small) ? small : kapi_pool_alloc(t->pool, n * sizeof(*posv));
     const struct kapi_schema_msg *saved_struct = t->gostruct;
+    const bool nodups = !t->ndups;  /* (constant during the check) */
     bool sorted = true;
     struct field_cursor cur;
     field_cursor_init(&cur, m);
@@ -1235,7 +1274,7 @@ static void check_object(struct tc *t, const struct kapi_schema_msg *m, struct k
         } else if ((f = next_field(&cur, mem->key, mem->klen, &pos)) != NULL) {
             pos += 2;
         }
-        if (f && !t->ndups && plain_leaf(f, mem->val)) {
+        if (f && nodups && plain_leaf(f, mem->val)) {
             /* nothing to check, report or rewrite: skip the path upkeep */
             if (out && pos < posv[out - 1])
                 sorted = false;

@@ -23,6 +23,37 @@ static void test_pool_alloc_and_printf(void **state)
     kapi_pool_free(p);
 }
 
+/* Allocations of every size class (small ones, big ones that still fit the
+ * current chunk, big ones that do not, fresh chunks) in default and sized
+ * pools: 16-byte aligned, disjoint, and holding what was written. */
+static void test_pool_chunks(void **state)
+{
+    static const size_t sizes[] = {1, 16, 40, 700, 2048, 3000, 9000, 13000, 20000, 5, 4095, 100};
+    for (int kind = 0; kind < 3; kind++) {
+        struct kapi_pool *p = kind == 0 ? kapi_pool_new() : kapi_pool_new_sized(kind == 1 ? 1 : 256);
+        unsigned char *ptr[3 * KAPI_ARRAY_LEN(sizes)];
+        size_t len[3 * KAPI_ARRAY_LEN(sizes)];
+        size_t n = 0;
+        for (int round = 0; round < 3; round++) {
+            for (size_t i = 0; i < KAPI_ARRAY_LEN(sizes); i++) {
+                ptr[n] = kapi_pool_alloc(p, sizes[i]);
+                len[n] = sizes[i];
+                assert_int_equal((uintptr_t)ptr[n] % 16, 0);
+                memset(ptr[n], (int)(n + 1), len[n]);
+                n++;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < len[i]; k++)
+                assert_int_equal(ptr[i][k], (unsigned char)(i + 1));
+            for (size_t j = 0; j < n; j++)
+                if (j != i)
+                    assert_true(ptr[i] + len[i] <= ptr[j] || ptr[j] + len[j] <= ptr[i]);
+        }
+        kapi_pool_free(p);
+    }
+}
+
 static int cleaned;
 static void cleanup(void *arg) { cleaned += *(int *)arg; }
 
@@ -198,6 +229,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_alloc_and_printf),
+        cmocka_unit_test(test_pool_chunks),
         cmocka_unit_test(test_pool_cleanup_runs),
         cmocka_unit_test(test_pool_data),
         cmocka_unit_test(test_buf_limit),

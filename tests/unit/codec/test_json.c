@@ -283,6 +283,116 @@ static void test_numbers_parse(void **state)
     check_parsed_float("123456.789e3", 123456789.0);
 }
 
+/* Go's escaping of bytes that are ASCII or stand alone, for the references
+ * below. */
+static void ref_escape(struct kapi_buf *b, const char *s, size_t n)
+{
+    kapi_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            kapi_buf_printf(b, "\\%c", c);
+        else if (c == '\n')
+            kapi_buf_puts(b, "\\n");
+        else if (c == '\r' || c == '\t' || c == '\b' || c == '\f')
+            kapi_buf_printf(b, "\\%c", c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f');
+        else if (c >= 0x80)
+            kapi_buf_puts(b, "\\ufffd"); /* alone, never valid UTF-8 */
+        else if (c < 0x20 || c == '<' || c == '>' || c == '&')
+            kapi_buf_printf(b, "\\u%04x", c);
+        else
+            kapi_buf_putc(b, (char)c);
+    }
+    kapi_buf_putc(b, '"');
+}
+
+/* Every byte value, alone in a short string and in a long one, at each
+ * place of the block the writer tests at once. */
+static void test_write_every_byte(void **state)
+{
+    char str[40];
+    for (int c = 0; c < 256; c++) {
+        for (size_t len = 1; len <= sizeof(str); len += 3) {
+            for (size_t at = 0; at < len; at += 1 + len / 8) {
+                memset(str, 'a', len);
+                str[at] = (char)c;
+                struct kapi_buf want, got;
+                kapi_buf_init(&want, 0);
+                kapi_buf_init(&got, 0);
+                ref_escape(&want, str, len);
+                assert_int_equal(kapi_json_write_string(&got, str, len), 0);
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, want.len);
+                kapi_buf_dispose(&got);
+                kapi_buf_dispose(&want);
+            }
+        }
+    }
+}
+
+/* write(v) must equal want byte for byte. */
+static void check_write(const struct kapi_value *v, const struct kapi_buf *want)
+{
+    struct kapi_buf got;
+    kapi_buf_init(&got, 0);
+    assert_int_equal(kapi_json_write(&got, v), 0);
+    assert_int_equal(got.len, want->len);
+    assert_memory_equal(got.data, want->data, want->len);
+    kapi_buf_dispose(&got);
+}
+
+/* The writer stages output in a 4 KB block: after a lead string of every
+ * length around that size, a key and a string value of each length from 0
+ * to 40 (plain, or with a byte to escape), or an int of each digit count,
+ * must come out as a byte-by-byte reference says. */
+static void test_write_staging(void **state)
+{
+    static const char esc[] = "\"\\\n<>&\x01";
+    struct kapi_pool *pool = kapi_pool_new();
+    char *lead = kapi_pool_alloc(pool, 4200);
+    memset(lead, 'p', 4200);
+    char str[41];
+    for (size_t pad = 3990; pad < 4110; pad++) {
+        for (size_t len = 0; len <= 40; len++) {
+            for (int variant = 0; variant < 3; variant++) {
+                for (size_t i = 0; i < len; i++)
+                    str[i] = (char)('a' + (i + pad) % 26);
+                if (variant == 1 && len)
+                    str[(pad + len) % len] = esc[(pad + len) % (sizeof(esc) - 1)];
+                str[len] = 0;
+                struct kapi_value *root = kapi_value_object(pool);
+                struct kapi_buf want;
+                kapi_buf_init(&want, 0);
+                kapi_buf_putc(&want, '{');
+                kapi_obj_set(pool, root, "lead", kapi_value_strn(pool, lead, pad));
+                ref_escape(&want, "lead", 4);
+                kapi_buf_putc(&want, ':');
+                ref_escape(&want, lead, pad);
+                kapi_buf_putc(&want, ',');
+                ref_escape(&want, str, len);
+                kapi_buf_putc(&want, ':');
+                if (variant < 2) {
+                    kapi_obj_set(pool, root, str, kapi_value_strn(pool, str, len));
+                    ref_escape(&want, str, len);
+                } else {
+                    /* len % 19 + 1 digits, negative for odd len */
+                    int64_t x = 1;
+                    for (size_t d = 0; d < len % 19; d++)
+                        x = x * 10 + (int64_t)(d % 10);
+                    if (len % 2)
+                        x = -x;
+                    kapi_obj_set(pool, root, str, kapi_value_int(pool, x));
+                    kapi_buf_printf(&want, "%lld", (long long)x);
+                }
+                kapi_buf_putc(&want, '}');
+                check_write(root, &want);
+                kapi_buf_dispose(&want);
+            }
+        }
+    }
+    kapi_pool_free(pool);
+}
+
 static void test_numbers_write(void **state)
 {
     check_rt("[0,-0,1,-1,9223372036854775807,-9223372036854775808]",
@@ -773,6 +883,8 @@ int main(void)
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_in_place_strings_and_dup_filter),
         cmocka_unit_test(test_indent),
+        cmocka_unit_test(test_write_staging),
+        cmocka_unit_test(test_write_every_byte),
         cmocka_unit_test(test_upstream_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

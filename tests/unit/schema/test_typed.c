@@ -310,6 +310,29 @@ static void test_fast_paths(void **state)
                   "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T10:00:00Z\"}}");
     expect_output("Pod", "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T10:00:00.000Z\"}}",
                   "{\"metadata\":{\"creationTimestamp\":\"2026-11-27T10:00:00Z\"}}");
+    /* times already in the written form are kept without a parse, but only
+     * when valid and not Go's zero time (leap days, ranges, MicroTime) */
+    expect_output("Pod", "{\"metadata\":{\"creationTimestamp\":\"2024-02-29T23:59:59Z\"}}",
+                  "{\"metadata\":{\"creationTimestamp\":\"2024-02-29T23:59:59Z\"}}");
+    expect_output("Pod", "{\"metadata\":{\"creationTimestamp\":\"2000-02-29T00:00:00Z\"}}",
+                  "{\"metadata\":{\"creationTimestamp\":\"2000-02-29T00:00:00Z\"}}");
+    expect_output("Pod", "{\"metadata\":{\"creationTimestamp\":\"0000-01-01T00:00:00Z\"}}",
+                  "{\"metadata\":{\"creationTimestamp\":\"0000-01-01T00:00:00Z\"}}");
+    expect_error("Pod", "{\"metadata\":{\"creationTimestamp\":\"2100-02-29T00:00:00Z\"}}",
+                 "parsing time \"2100-02-29T00:00:00Z\": day out of range");
+    expect_error("Pod", "{\"metadata\":{\"creationTimestamp\":\"2024-04-31T00:00:00Z\"}}",
+                 "parsing time \"2024-04-31T00:00:00Z\": day out of range");
+    expect_error("Pod", "{\"metadata\":{\"creationTimestamp\":\"2024-01-02T24:00:00Z\"}}",
+                 "parsing time \"2024-01-02T24:00:00Z\": hour out of range");
+    expect_error("Pod", "{\"metadata\":{\"creationTimestamp\":\"2024-01-02T23:60:00Z\"}}",
+                 "parsing time \"2024-01-02T23:60:00Z\": minute out of range");
+    expect_output("Event", "{\"eventTime\":\"2024-01-02T03:04:05.123456Z\"}",
+                  "{\"eventTime\":\"2024-01-02T03:04:05.123456Z\"}");
+    expect_output("Event", "{\"eventTime\":\"2024-01-02T03:04:05,123456Z\"}",
+                  "{\"eventTime\":\"2024-01-02T03:04:05.123456Z\"}");
+    expect_output("Event", "{\"eventTime\":\"0001-01-01T00:00:00.000000Z\",\"count\":1}", "{\"count\":1}");
+    expect_output("Event", "{\"eventTime\":\"0001-01-01T00:00:00.000001Z\"}",
+                  "{\"eventTime\":\"0001-01-01T00:00:00.000001Z\"}");
     /* leaves of the wrong type still fail with the field's path */
     expect_error("Pod", "{\"spec\":{\"priority\":\"x\"}}",
                  "json: cannot unmarshal string into Go struct field PodSpec.spec.priority of type int32");

@@ -4,6 +4,7 @@
  * removal of paths (RemoveItems). Lists of type map are matched by their key
  * fields (with schema defaults for absent keys), sets by value; atomic lists,
  * atomic maps/structs, scalars and empty/null containers are leaves. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -585,18 +586,35 @@ static void cmp_walk(struct cmpctx *c, struct kapi_ssa_type t, const struct kapi
         ssa_set_insert(c->pool, c->out->removed, c->path, depth);
 }
 
+static pthread_key_t cmp_key;
+static pthread_once_t cmp_once = PTHREAD_ONCE_INIT;
+
+static void cmp_key_init(void)
+{
+    if (pthread_key_create(&cmp_key, free) != 0)
+        abort();
+}
+
 void ssa_compare(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *lhs,
                  const struct kapi_value *rhs, struct ssa_cmp *out)
 {
     out->added = ssa_set_new(pool);
     out->removed = ssa_set_new(pool);
     out->modified = ssa_set_new(pool);
-    /* the path is written before each read: no need to zero its 11 KB */
-    struct cmpctx *c = kapi_xmalloc(sizeof(*c));
+    /* Each thread keeps one context (11 KB of path, written before it is
+     * read, so never cleared); compares do not nest. */
+    pthread_once(&cmp_once, cmp_key_init);
+    struct cmpctx *c = pthread_getspecific(cmp_key);
+    if (!c) {
+        c = kapi_xmalloc(sizeof(*c));
+        if (pthread_setspecific(cmp_key, c) != 0)
+            abort();
+    }
     c->pool = pool;
     c->out = out;
     cmp_walk(c, t, lhs, rhs, 0);
-    free(c);
+    c->pool = NULL;
+    c->out = NULL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -274,7 +274,7 @@ struct kapi_blob *kapi_blob_new(const void *data, size_t len)
     struct kapi_blob *b = kapi_xmalloc(sizeof(*b) + len + 1);
     atomic_init(&b->refs, 1);
     b->len = len;
-    if (len)
+    if (len && data) /* without data, the caller fills it before sharing */
         memcpy(b->data, data, len);
     b->data[len] = 0;
     return b;
@@ -476,6 +476,24 @@ static uint64_t next_u64(void)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+size_t kapi_fmt_i64(char out[21], int64_t v)
+{
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = 0;
+    return len;
 }
 
 void kapi_uuid(char out[37])

@@ -50,7 +50,7 @@ struct kapi_blob {
     size_t len;
     char data[];
 };
-struct kapi_blob *kapi_blob_new(const void *data, size_t len); /* refs = 1 */
+struct kapi_blob *kapi_blob_new(const void *data, size_t len); /* refs = 1; data NULL: to be filled */
 struct kapi_blob *kapi_blob_ref(struct kapi_blob *b);           /* NULL-safe */
 void kapi_blob_unref(struct kapi_blob *b);                      /* NULL-safe */
 
@@ -86,6 +86,10 @@ int64_t kapi_now_ms(void);        /* CLOCK_MONOTONIC milliseconds */
 int64_t kapi_wall_ms(void);       /* CLOCK_REALTIME milliseconds */
 /* RFC 3339 UTC with second precision ("2024-01-02T03:04:05Z") into out[21]. */
 void kapi_time_rfc3339(int64_t unix_sec, char out[21]);
+
+/* Decimal text of v into out (NUL-terminated); returns its length. For the
+ * per-request paths, where snprintf's cost shows. */
+size_t kapi_fmt_i64(char out[21], int64_t v);
 
 /* Fills out with a random (version 4) UUID in canonical text form. */
 void kapi_uuid(char out[37]);

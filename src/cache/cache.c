@@ -418,9 +418,13 @@ static size_t rv_anchor(const char *stored, size_t len, const struct kapi_value 
     /* A quote inside a string value is escaped, so ,"uid":"<uid>" (or the
      * same after '{') can only be the member itself. */
     char pat[160];
-    int pl = snprintf(pat, sizeof(pat), "\"uid\":\"%s\"", uid);
+    size_t ul = strlen(uid);
+    memcpy(pat, "\"uid\":\"", 7);
+    memcpy(pat + 7, uid, ul);
+    pat[7 + ul] = '"';
+    size_t pl = ul + 8;
     const char *from = m + sizeof(meta) - 1, *end = stored + len;
-    for (const char *u = from - 1; (u = memmem(u + 1, (size_t)(end - u - 1), pat, (size_t)pl));)
+    for (const char *u = from - 1; (u = memmem(u + 1, (size_t)(end - u - 1), pat, pl));)
         if (u[-1] == ',' || u[-1] == '{')
             return (size_t)(u + pl - stored);
     return 0;
@@ -448,16 +452,19 @@ struct kapi_cobj_prep *kapi_cache_prepare(const struct kapi_rcache *rc, const ch
  * would make of them (tests hold the two equal). */
 static struct kapi_blob *prep_json(const struct kapi_cobj_prep *p, int64_t rev)
 {
-    char rv[48];
-    int n = snprintf(rv, sizeof(rv), ",\"resourceVersion\":\"%lld\"", (long long)rev);
-    struct kapi_buf b;
-    kapi_buf_init(&b, 0);
-    kapi_buf_reserve(&b, p->len + (size_t)n);
-    kapi_buf_append(&b, p->stored, p->rv_at);
-    kapi_buf_append(&b, rv, (size_t)n);
-    kapi_buf_append(&b, p->stored + p->rv_at, p->len - p->rv_at);
-    struct kapi_blob *out = kapi_blob_new(b.data, b.len);
-    kapi_buf_dispose(&b);
+    static const char key[] = ",\"resourceVersion\":\"";
+    char num[21];
+    size_t nl = kapi_fmt_i64(num, rev), kl = sizeof(key) - 1;
+    struct kapi_blob *out = kapi_blob_new(NULL, p->len + kl + nl + 1);
+    char *o = out->data;
+    memcpy(o, p->stored, p->rv_at);
+    o += p->rv_at;
+    memcpy(o, key, kl);
+    o += kl;
+    memcpy(o, num, nl);
+    o += nl;
+    *o++ = '"';
+    memcpy(o, p->stored + p->rv_at, p->len - p->rv_at);
     return out;
 }
 

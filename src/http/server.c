@@ -521,7 +521,14 @@ static void build_head(struct txn *t, int status, const struct kapi_http_header 
     if (stopping(t->c->srv))
         t->keep_alive = false;
     kapi_buf_reset(b);
-    kapi_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, kapi_http_reason(status), http_date());
+    char code[21];
+    kapi_buf_append(b, "HTTP/1.1 ", 9);
+    kapi_buf_append(b, code, kapi_fmt_i64(code, status));
+    kapi_buf_putc(b, ' ');
+    kapi_buf_puts(b, kapi_http_reason(status));
+    kapi_buf_append(b, "\r\nDate: ", 8);
+    kapi_buf_puts(b, http_date());
+    kapi_buf_append(b, "\r\n", 2);
     if (framing)
         kapi_buf_puts(b, framing);
     for (size_t i = 0; i < nhdrs; i++) {
@@ -563,8 +570,9 @@ int kapi_http_respond(struct kapi_http_request *req, int status, const struct ka
     if (t->c->dead)
         return -1;
     bool bodyless = status < 200 || status == 204 || status == 304;
-    char framing[48];
-    snprintf(framing, sizeof(framing), "Content-Length: %zu\r\n", len);
+    char framing[48] = "Content-Length: ";
+    size_t fl = 16 + kapi_fmt_i64(framing + 16, (int64_t)len);
+    memcpy(framing + fl, "\r\n", 3);
     build_head(t, status, hdrs, nhdrs, bodyless ? NULL : framing);
     bool send_body = !bodyless && !t->head_only && len > 0;
     struct kapi_buf *b = &t->w->wbuf;

@@ -170,7 +170,9 @@ static struct kapi_grpc_call *call_new(struct kapi_grpc_conn *conn, const char *
     atomic_init(&c->refs, 2); /* the caller's and the I/O thread's */
     kapi_grpc_ref(conn);
     c->conn = conn;
-    snprintf(c->path, sizeof(c->path), "%s", path);
+    size_t pl = strnlen(path, sizeof(c->path) - 1);
+    memcpy(c->path, path, pl);
+    c->path[pl] = 0;
     c->req = kapi_xmalloc(req->len ? req->len : 1);
     memcpy(c->req, req->data, req->len);
     c->reqlen = req->len;
@@ -281,7 +283,7 @@ int kapi_grpc_unary(struct kapi_grpc_conn *conn, const char *path, const struct 
             err = c->http_status && c->http_status != 200 ? KAPI_STORE_UNAVAILABLE : KAPI_STORE_IO;
         } else {
             *status = c->grpc_status;
-            if (msglen)
+            if (msglen && c->grpc_msg[0])
                 snprintf(msg, msglen, "%s", c->grpc_msg);
             if (c->grpc_status == 0) {
                 const unsigned char *d = (const unsigned char *)c->rbuf.data;

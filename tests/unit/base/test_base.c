@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -225,6 +226,19 @@ static void test_time_rfc3339(void **state)
     assert_string_equal(got, "2025-11-28T01:00:00Z");
 }
 
+static void test_fmt_i64(void **state)
+{
+    (void)state;
+    static const int64_t v[] = {0, 7, -7, 10, 99, 100, 123456789, -1000000000000LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char got[21], want[32];
+        size_t n = kapi_fmt_i64(got, v[i]);
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_uuid_form),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_time_rfc3339),
+        cmocka_unit_test(test_fmt_i64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1243,6 +1243,13 @@ void kapi_rcache_list(struct kapi_rcache *rc, const struct kapi_cache_filter *f,
 {
     memset(out, 0, sizeof(*out));
     size_t cap = 0;
+    pthread_rwlock_rdlock(&rc->lock);
+    if (rc->objs.n == 0) { /* nothing to scan (admission asks every create) */
+        out->rev = atomic_load(&rc->cache->rev);
+        pthread_rwlock_unlock(&rc->lock);
+        return;
+    }
+    pthread_rwlock_unlock(&rc->lock);
     /* Narrow the scan to the namespace's key range when there is one. */
     char *lo_key = NULL, *hi_key = NULL;
     if (f->ns && f->ns[0]) {

@@ -504,9 +504,11 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 
 /* ---- responses ---- */
 
+/* want is lowercase; the first letters are compared inline, as most
+ * names differ there. */
 static bool hdr_is(const char *name, const char *want)
 {
-    return strcasecmp(name, want) == 0;
+    return (name[0] | 0x20) == want[0] && strcasecmp(name, want) == 0;
 }
 
 /* Appends the status line, our headers and the caller's to w->wbuf. */
@@ -743,8 +745,9 @@ bool kapi_http_client_gone(struct kapi_http_request *req)
 
 const char *kapi_http_header(const struct kapi_http_request *req, const char *name)
 {
+    int first = name[0] | 0x20;
     for (size_t i = 0; i < req->nheaders; i++)
-        if (strcasecmp(req->headers[i].name, name) == 0)
+        if ((req->headers[i].name[0] | 0x20) == first && strcasecmp(req->headers[i].name, name) == 0)
             return req->headers[i].value;
     return NULL;
 }

@@ -77,10 +77,7 @@ struct kapi_rbac {
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return kapi_fnv1a(KAPI_FNV_INIT, s, strlen(s));
 }
 
 static void hmap_init(struct kapi_pool *p, struct hmap *m, size_t n)

@@ -105,9 +105,9 @@ struct kapi_pool {
 #define POOL_CHUNK 8192
 #define POOL_BIG 2048
 
-static struct kapi_pool *pool_create(size_t first, size_t chunk)
+/* An empty pool in p's allocation, whose first chunk holds first bytes. */
+static struct kapi_pool *pool_init(struct kapi_pool *p, size_t first, size_t chunk)
 {
-    struct kapi_pool *p = kapi_xmalloc(POOL_HDR + sizeof(struct pool_chunk) + first);
     struct pool_chunk *c = POOL_FIRST_CHUNK(p);
     c->next = NULL;
     c->size = first;
@@ -118,6 +118,11 @@ static struct kapi_pool *pool_create(size_t first, size_t chunk)
     p->data = NULL;
     p->total = 0;
     return p;
+}
+
+static struct kapi_pool *pool_create(size_t first, size_t chunk)
+{
+    return pool_init(kapi_xmalloc(POOL_HDR + sizeof(struct pool_chunk) + first), first, chunk);
 }
 
 /* Each thread keeps the allocation of one freed kapi_pool_new pool for its
@@ -150,16 +155,7 @@ struct kapi_pool *kapi_pool_new(void)
         struct kapi_pool *p = pthread_getspecific(spare_key);
         if (p) {
             pthread_setspecific(spare_key, NULL);
-            struct pool_chunk *c = POOL_FIRST_CHUNK(p);
-            c->next = NULL;
-            c->size = POOL_FIRST_SIZE;
-            c->used = 0;
-            p->chunks = c;
-            p->chunk_size = POOL_CHUNK;
-            p->cleanups = NULL;
-            p->data = NULL;
-            p->total = 0;
-            return p;
+            return pool_init(p, POOL_FIRST_SIZE, POOL_CHUNK);
         }
     }
     return pool_create(POOL_FIRST_SIZE, POOL_CHUNK);

@@ -87,6 +87,17 @@ int64_t kapi_wall_ms(void);       /* CLOCK_REALTIME milliseconds */
 /* RFC 3339 UTC with second precision ("2024-01-02T03:04:05Z") into out[21]. */
 void kapi_time_rfc3339(int64_t unix_sec, char out[21]);
 
+/* 64-bit FNV-1a over n bytes, continuing from h (start with KAPI_FNV_INIT):
+ * for the small in-memory hash tables. */
+#define KAPI_FNV_INIT 14695981039346656037ULL
+static inline uint64_t kapi_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
 /* Decimal text of v into out (NUL-terminated); returns its length. For the
  * per-request paths, where snprintf's cost shows. */
 size_t kapi_fmt_i64(char out[21], int64_t v);

@@ -485,10 +485,7 @@ void kapi_cobj_prep_unref(struct kapi_cobj_prep *p)
 
 static size_t prep_bucket(const char *key)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *k = (const unsigned char *)key; *k; k++)
-        h = (h ^ *k) * 1099511628211ULL;
-    return (size_t)(h % PREP_BUCKETS);
+    return (size_t)(kapi_fnv1a(KAPI_FNV_INIT, key, strlen(key)) % PREP_BUCKETS);
 }
 
 /* prep_mu held; p is in the table. Drops the table's reference. */

@@ -908,10 +908,7 @@ struct kapi_value *kapi_json_patch_apply(struct kapi_pool *pool, struct kapi_val
 
 static uint64_t key_hash(const char *k, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-    return h;
+    return kapi_fnv1a(KAPI_FNV_INIT, k, n);
 }
 
 /* Merges object patch p into object d in place, descending through pairs of

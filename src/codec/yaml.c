@@ -481,10 +481,7 @@ static bool fail(struct reader *r, size_t line, const char *fmt, ...)
 
 static size_t hash_name(const char *s)
 {
-    size_t h = 1469598103934665603ull & SIZE_MAX;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)kapi_fnv1a(KAPI_FNV_INIT, s, strlen(s));
 }
 
 static struct anchor *anchor_find(struct reader *r, const char *name)
@@ -551,10 +548,7 @@ static void obj_append(struct kapi_pool *pool, struct kapi_value *obj, const cha
 
 static size_t hash_bytes(const char *s, size_t n)
 {
-    size_t h = 1469598103934665603ull & SIZE_MAX;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return (size_t)kapi_fnv1a(KAPI_FNV_INIT, s, n);
 }
 
 /* A repeated key keeps its first position and takes the last value, as

@@ -287,10 +287,7 @@ static enum gc_act mut_finalize_owner(struct kapi_pool *pool, struct kapi_value 
 
 static uint64_t uid_hash(const char *uid)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *c = (const unsigned char *)uid; *c; c++)
-        h = (h ^ *c) * 1099511628211ull;
-    return h;
+    return kapi_fnv1a(KAPI_FNV_INIT, uid, strlen(uid));
 }
 
 /* Adds (uid, ns) unless there; the set has room (cap >= 2 * entries). */

@@ -88,14 +88,10 @@ bool kapi_resource_has_verb(const struct kapi_resource *r, const char *verb)
 
 static uint64_t gvr_hash(const char *group, const char *version, const char *resource)
 {
-    uint64_t h = 14695981039346656037ULL;
-    const char *parts[] = {group, version, resource};
-    for (int i = 0; i < 3; i++) {
-        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
-            h = (h ^ *p) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL; /* separator: no byte of a name */
-    }
-    return h;
+    /* each name with its NUL, which separates them */
+    uint64_t h = kapi_fnv1a(KAPI_FNV_INIT, group, strlen(group) + 1);
+    h = kapi_fnv1a(h, version, strlen(version) + 1);
+    return kapi_fnv1a(h, resource, strlen(resource));
 }
 
 static void index_kinds(struct kapi_registry *reg)

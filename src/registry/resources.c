@@ -234,12 +234,8 @@ static pthread_once_t gv_once = PTHREAD_ONCE_INIT;
 
 static size_t gv_hash(const char *group, const char *version)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *)group; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    h = (h ^ '/') * 1099511628211ULL;
-    for (const unsigned char *p = (const unsigned char *)version; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
+    uint64_t h = kapi_fnv1a(KAPI_FNV_INIT, group, strlen(group) + 1); /* the NUL separates */
+    h = kapi_fnv1a(h, version, strlen(version));
     return (size_t)(h & (KAPI_ARRAY_LEN(gv_slots) - 1));
 }
 

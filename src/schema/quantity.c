@@ -447,14 +447,8 @@ static void format_quantity(struct quantity *q, struct kapi_buf *b)
             v /= 1024;
             k++;
         }
-        char digits[24];
-        size_t nd = 0;
-        do {
-            digits[nd++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        while (nd)
-            kapi_buf_putc(b, digits[--nd]);
+        char digits[21];
+        kapi_buf_append(b, digits, kapi_fmt_i64(digits, (int64_t)v)); /* v <= INT64_MAX */
         kapi_buf_puts(b, bin_suffix[k]);
         return;
     }

@@ -836,6 +836,7 @@ static void do_call(struct call *c)
 
 static void *call_thread(void *arg)
 {
+    kapi_thread_name("webhook-call");
     do_call(arg);
     return NULL;
 }

@@ -1285,6 +1285,7 @@ static void on_crd(struct kapi_crdctl *c, struct kapi_pool *p, enum kapi_watch_t
 
 static void *crdctl_main(void *arg)
 {
+    kapi_thread_name("ctl-crd");
     struct kapi_crdctl *c = arg;
     struct kapi_watcher *w = NULL;
     int64_t next_sweep = 0;

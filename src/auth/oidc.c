@@ -286,6 +286,7 @@ static int discover(struct kapi_oidc *o, char *err, size_t errlen)
 
 static void *discovery_main(void *arg)
 {
+    kapi_thread_name("oidc-discovery");
     struct kapi_oidc *o = arg;
     for (;;) {
         char err[512];

@@ -660,6 +660,7 @@ struct sa_job {
 
 static void *sa_job_run(void *arg)
 {
+    kapi_thread_name("pki-sakey");
     struct sa_job *j = arg;
     j->rc = generate_sa(j->key_path, j->pub_path, j->err, sizeof j->err);
     return NULL;

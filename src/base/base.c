@@ -585,3 +585,10 @@ void kapi_sha256(const void *data, size_t len, unsigned char out[32])
         EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != 32)
         abort(); /* only fails when OpenSSL itself is broken */
 }
+
+void kapi_thread_name(const char *name)
+{
+    char n[16];
+    snprintf(n, sizeof(n), "%s", name);
+    pthread_setname_np(pthread_self(), n);
+}

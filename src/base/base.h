@@ -110,5 +110,8 @@ void kapi_uuid(char out[37]);
 void kapi_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Fills buf with n cryptographically random bytes (getrandom). */
 void kapi_random(void *buf, size_t n);
+/* Names the calling thread (shown by top -H, ps -L, perf, gdb); Linux keeps
+ * 15 bytes, longer names are cut. */
+void kapi_thread_name(const char *name);
 
 #endif

@@ -1022,6 +1022,7 @@ struct kapi_rcache *kapi_cache_add_live(struct kapi_cache *c, const char *prefix
 
 static void *resumer_main(void *arg)
 {
+    kapi_thread_name("cache-resumer");
     struct kapi_cache *c = arg;
     pthread_mutex_lock(&c->res_mu);
     for (;;) {

@@ -1587,6 +1587,7 @@ static void run_job(struct job *j)
 
 static void *job_thread(void *arg)
 {
+    kapi_thread_name("smp-job");
     run_job(arg);
     return NULL;
 }

@@ -155,6 +155,7 @@ static void reconcile(struct kapi_cractl *c)
 
 static void *cractl_main(void *arg)
 {
+    kapi_thread_name("ctl-roleaggr");
     struct kapi_cractl *c = arg;
     struct kapi_watcher *w = NULL;
     bool dirty = true;

@@ -670,6 +670,7 @@ static bool drain(struct kapi_disruption *c, struct kapi_watcher **w, int wait_m
 
 static void *disruption_main(void *arg)
 {
+    kapi_thread_name("ctl-disruption");
     struct kapi_disruption *c = arg;
     struct kapi_watcher *wpdb = NULL, *wpod = NULL;
     int64_t next_full = kapi_now_ms() + DISRUPTION_RESYNC_MS;

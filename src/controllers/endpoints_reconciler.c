@@ -215,6 +215,7 @@ int kapi_epr_round(struct kapi_epr *e, int64_t now_ms)
 
 static void *epr_main(void *arg)
 {
+    kapi_thread_name("ctl-endpoints");
     struct kapi_epr *e = arg;
     pthread_mutex_lock(&e->mu);
     while (!e->stop) {

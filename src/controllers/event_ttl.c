@@ -59,6 +59,7 @@ static void sweep(struct kapi_evttl *c)
 
 static void *evttl_main(void *arg)
 {
+    kapi_thread_name("ctl-eventttl");
     struct kapi_evttl *c = arg;
     int period_ms = c->ttl_s * 500;
     if (period_ms > 30000)

@@ -551,6 +551,7 @@ static void sleep_ms(int ms)
 
 static void *gc_main(void *arg)
 {
+    kapi_thread_name("ctl-gc");
     struct kapi_gc *g = arg;
     while (!stopping(g)) {
         int64_t t0 = kapi_now_ms();

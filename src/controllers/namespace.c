@@ -433,6 +433,7 @@ static int next_wait_ms(struct kapi_nsctl *c)
 
 static void *nsctl_main(void *arg)
 {
+    kapi_thread_name("ctl-namespace");
     struct kapi_nsctl *c = arg;
     struct kapi_watcher *w = NULL;
     int64_t rewatch_at = 0;

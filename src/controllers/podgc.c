@@ -77,6 +77,7 @@ static void sweep(struct kapi_podgc *c)
 
 static void *podgc_main(void *arg)
 {
+    kapi_thread_name("ctl-podgc");
     struct kapi_podgc *c = arg;
     int64_t next = kapi_now_ms() + 500;
     while (!atomic_load(&c->stop)) {

@@ -18,6 +18,7 @@ struct kapi_rqctl {
 
 static void *rqctl_main(void *arg)
 {
+    kapi_thread_name("ctl-quota");
     struct kapi_rqctl *c = arg;
     int64_t next = kapi_now_ms() + 1000;
     while (!atomic_load(&c->stop)) {

@@ -131,6 +131,7 @@ static void sweep(struct kapi_tokctl *c)
 
 static void *tokctl_main(void *arg)
 {
+    kapi_thread_name("ctl-satokens");
     struct kapi_tokctl *c = arg;
     int64_t next = 0;
     while (!atomic_load(&c->stop)) {

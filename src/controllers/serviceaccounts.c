@@ -70,6 +70,7 @@ static bool watched(void *ctx, const struct kapi_cobj *o)
 
 static void *sactl_main(void *arg)
 {
+    kapi_thread_name("ctl-sa");
     struct kapi_sactl *c = arg;
     struct kapi_cache_filter nsf = {0};
     struct kapi_cache_filter saf = {.match = watched, .ctx = "default"};

@@ -1174,6 +1174,7 @@ static void job_unref(struct resolve_job *j)
 
 static void *resolve_thread(void *arg)
 {
+    kapi_thread_name("dns-resolve");
     struct resolve_job *j = arg;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int rc = getaddrinfo(j->host, j->port, &hints, &res);

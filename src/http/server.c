@@ -1006,6 +1006,7 @@ static enum next serve(struct worker *w, struct conn *c)
 
 static void *worker_main(void *arg)
 {
+    kapi_thread_name("http-worker");
     struct worker *w = arg;
     struct kapi_http_server *srv = w->srv;
     kapi_buf_init(&w->wbuf, 0);
@@ -1133,6 +1134,7 @@ static char listen_tag, wake_tag, stop_tag;
 
 static void *event_main(void *arg)
 {
+    kapi_thread_name("http-accept");
     struct kapi_http_server *srv = arg;
     struct epoll_event evs[128];
     for (;;) {

@@ -127,6 +127,7 @@ struct sa_setup {
 
 static void *sa_setup_main(void *arg)
 {
+    kapi_thread_name("sa-setup");
     struct sa_setup *s = arg;
     char err[512];
     if (kapi_pki_sa_wait(s->pki, err, sizeof(err)) < 0) {

@@ -70,6 +70,7 @@ int64_t kapi_compactor_round(struct kapi_store *store, int64_t *seen_version)
 
 static void *compactor_main(void *arg)
 {
+    kapi_thread_name("compactor");
     struct kapi_compactor *c = arg;
     int64_t seen = 0;
     pthread_mutex_lock(&c->mu);

@@ -588,6 +588,7 @@ static const struct kapi_grpc_stream_cbs watch_cbs = {watch_on_msg, watch_on_end
 
 static void *watch_main(void *arg)
 {
+    kapi_thread_name("etcd-watch");
     struct e3_watch *w = arg;
     bool finished = false; /* the watcher saw its end or asked to stop */
     pthread_mutex_lock(&w->mu);

@@ -728,6 +728,7 @@ static int io_read(struct kapi_grpc_conn *conn)
 
 static void *io_main(void *arg)
 {
+    kapi_thread_name("etcd-io");
     struct kapi_grpc_conn *conn = arg;
     /* A peer reset must not kill the process; with SIGPIPE blocked here a
      * write fails with EPIPE instead (OpenSSL's socket BIO cannot pass

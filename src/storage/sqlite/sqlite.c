@@ -604,6 +604,7 @@ static struct sq_group *sq_run_group(struct sq_store *s, struct sq_item *items)
 
 static void *sq_committer_main(void *arg)
 {
+    kapi_thread_name("sqlite-commit");
     struct sq_store *s = arg;
     pthread_mutex_lock(&s->q_mu);
     for (;;) {
@@ -700,6 +701,7 @@ static int64_t sq_gather_ns(const struct sq_store *s)
 
 static void *sq_syncer_main(void *arg)
 {
+    kapi_thread_name("sqlite-sync");
     struct sq_store *s = arg;
     pthread_mutex_lock(&s->s_mu);
     for (;;) {
@@ -1020,6 +1022,7 @@ static void sq_reap(struct sq_store *s)
 
 static void *sq_dispatcher_main(void *arg)
 {
+    kapi_thread_name("sqlite-dispatch");
     struct sq_store *s = arg;
     pthread_mutex_lock(&s->d_mu);
     for (;;) {

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,9 @@ struct kapi_grpc_call {
     int grpc_status;               /* -1 until seen */
     char grpc_msg[256];
     struct kapi_buf rbuf;
-    pthread_cond_t cond;           /* unary: signalled when done (conn->mu) */
+    /* Unary: posted once the call is done. The waiter sleeps on it rather
+     * than on conn->mu, which the I/O thread and every caller share. */
+    sem_t finished;
     struct kapi_grpc_stream_cbs cbs;
     void *ctx;
     /* a further request message for a stream (under conn->mu until the
@@ -66,6 +69,9 @@ struct kapi_grpc_conn {
     struct kapi_grpc_call *cancel_head;
     struct kapi_grpc_call *send_head;  /* streams with a message to send */
     bool dead, stopping, goaway, finished;
+    /* Set with any of dead, stopping or goaway, so callers can tell a
+     * connection takes no new calls without taking mu. */
+    atomic_bool closed;
     /* Set (under mu) when the I/O thread found no queued work and is going
      * to poll; a submitter that clears it writes the wake fd. While the
      * thread runs, submits skip that syscall: it looks at the queues again
@@ -152,7 +158,7 @@ static void call_free(struct kapi_grpc_call *c)
     free(c->more);
     free(c->req);
     kapi_buf_dispose(&c->rbuf);
-    pthread_cond_destroy(&c->cond);
+    sem_destroy(&c->finished);
     kapi_grpc_unref(c->conn);
     free(c);
 }
@@ -178,13 +184,7 @@ static struct kapi_grpc_call *call_new(struct kapi_grpc_conn *conn, const char *
     c->reqlen = req->len;
     c->grpc_status = -1;
     kapi_buf_init(&c->rbuf, GRPC_MAX_MSG + 5);
-    /* Deadlines are on the monotonic clock: wall-clock steps must not
-     * stretch or cut a request's timeout. */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    sem_init(&c->finished, 0, 0);
     return c;
 }
 
@@ -215,16 +215,16 @@ static bool submit(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c)
     return true;
 }
 
-/* Under conn->mu. Ends a call: unary waiters are woken; the stream's on_end
- * is called by the I/O thread after it drops the lock (see finish_locked's
- * callers). */
-static void mark_done_locked(struct kapi_grpc_call *c, int err)
+/* Under conn->mu. Ends a call; true if it was not over yet. The caller
+ * wakes a unary waiter (sem_post) after it drops the lock, and calls a
+ * stream's on_end. */
+static bool mark_done_locked(struct kapi_grpc_call *c, int err)
 {
     if (c->done)
-        return;
+        return false;
     c->done = true;
     c->err = err;
-    pthread_cond_broadcast(&c->cond);
+    return true;
 }
 
 static void queue_cancel_locked(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c)
@@ -253,6 +253,8 @@ int kapi_grpc_unary(struct kapi_grpc_conn *conn, const char *path, const struct 
         kapi_grpc_call_unref(c);
         return KAPI_STORE_UNAVAILABLE;
     }
+    /* Deadlines are on the monotonic clock: wall-clock steps must not
+     * stretch or cut a request's timeout. */
     struct timespec dl;
     clock_gettime(CLOCK_MONOTONIC, &dl);
     dl.tv_sec += timeout_ms / 1000;
@@ -261,10 +263,11 @@ int kapi_grpc_unary(struct kapi_grpc_conn *conn, const char *path, const struct 
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000L;
     }
+    while (sem_clockwait(&c->finished, CLOCK_MONOTONIC, &dl) != 0 && errno == EINTR)
+        ;
+    /* Posted or not, conn->mu settles it: the I/O thread marks the call done
+     * under the lock before it posts. */
     pthread_mutex_lock(&conn->mu);
-    int rc = 0;
-    while (!c->done && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&c->cond, &conn->mu, &dl);
     int err;
     *sent = c->sent;
     if (!c->done) {
@@ -293,10 +296,14 @@ int kapi_grpc_unary(struct kapi_grpc_conn *conn, const char *path, const struct 
                 if (n < 5 || d[0] != 0 || (size_t)ml != n - 5) {
                     err = KAPI_STORE_IO;
                 } else {
-                    *resp = kapi_xmalloc(ml + 1);
-                    memcpy(*resp, d + 5, ml);
-                    (*resp)[ml] = 0;
+                    /* The message moves to the front of the buffer, which
+                     * the caller takes over (it has room for the NUL). */
+                    memmove(c->rbuf.data, d + 5, ml);
+                    c->rbuf.data[ml] = 0;
+                    *resp = c->rbuf.data;
                     *resplen = ml;
+                    c->rbuf.data = NULL;
+                    c->rbuf.len = c->rbuf.cap = 0;
                 }
             }
         }
@@ -377,10 +384,7 @@ void kapi_grpc_unref(struct kapi_grpc_conn *c)
 
 bool kapi_grpc_usable(struct kapi_grpc_conn *c)
 {
-    pthread_mutex_lock(&c->mu);
-    bool ok = !c->dead && !c->stopping && !c->goaway;
-    pthread_mutex_unlock(&c->mu);
-    return ok;
+    return !atomic_load(&c->closed);
 }
 
 bool kapi_grpc_finished(struct kapi_grpc_conn *c)
@@ -397,6 +401,7 @@ void kapi_grpc_join(struct kapi_grpc_conn *c)
         return;
     pthread_mutex_lock(&c->mu);
     c->stopping = true;
+    atomic_store(&c->closed, true);
     pthread_mutex_unlock(&c->mu);
     wake(c);
     pthread_join(c->thread, NULL);
@@ -427,14 +432,15 @@ static void io_finish(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c, int
 {
     active_remove(conn, c);
     pthread_mutex_lock(&conn->mu);
-    bool was_done = c->done;
-    mark_done_locked(c, err);
+    bool was_done = !mark_done_locked(c, err);
     struct kapi_grpc_stream_cbs cbs = c->cbs;
     void *ctx = c->ctx;
     /* ctx is released here, not when the call is freed: its owner usually
      * holds the call, and the two must not keep each other alive. */
     memset(&c->cbs, 0, sizeof(c->cbs));
     pthread_mutex_unlock(&conn->mu);
+    if (!c->streaming && !was_done)
+        sem_post(&c->finished); /* c lives on: this thread's reference */
     if (c->streaming && !was_done && cbs.on_end)
         cbs.on_end(ctx, err);
     if (cbs.release)
@@ -540,6 +546,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
         /* Streams already running finish; new calls go to a new connection. */
         pthread_mutex_lock(&conn->mu);
         conn->goaway = true;
+        atomic_store(&conn->closed, true);
         pthread_mutex_unlock(&conn->mu);
     }
     return 0;
@@ -580,6 +587,9 @@ static void io_start_call(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c)
     nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_body};
     int32_t id = nghttp2_submit_request(conn->h2, NULL, nva, KAPI_ARRAY_LEN(nva), &dp, c);
     if (id < 0) {
+        pthread_mutex_lock(&conn->mu);
+        c->sent = false;
+        pthread_mutex_unlock(&conn->mu);
         io_finish(conn, c, KAPI_STORE_UNAVAILABLE);
         return;
     }
@@ -589,9 +599,6 @@ static void io_start_call(struct kapi_grpc_conn *conn, struct kapi_grpc_call *c)
         conn->active->aprev = c;
     conn->active = c;
     c->in_active = true;
-    pthread_mutex_lock(&conn->mu);
-    c->sent = true;
-    pthread_mutex_unlock(&conn->mu);
 }
 
 static void io_commands(struct kapi_grpc_conn *conn)
@@ -601,14 +608,15 @@ static void io_commands(struct kapi_grpc_conn *conn)
     conn->submit_head = conn->submit_tail = NULL;
     conn->cancel_head = NULL;
     conn->send_head = NULL;
+    /* Calls not abandoned before now count as sent from here on (a caller
+     * that gives up later must assume the server may have run them). */
+    for (struct kapi_grpc_call *c = sub; c; c = c->next)
+        c->sent = !c->cancel_queued;
     pthread_mutex_unlock(&conn->mu);
     while (sub) {
         struct kapi_grpc_call *next = sub->next;
         sub->next = NULL;
-        pthread_mutex_lock(&conn->mu);
-        bool skip = sub->cancel_queued; /* abandoned before it was sent */
-        pthread_mutex_unlock(&conn->mu);
-        if (skip)
+        if (!sub->sent)
             io_finish(conn, sub, KAPI_STORE_TIMEOUT);
         else
             io_start_call(conn, sub);
@@ -785,6 +793,7 @@ static void *io_main(void *arg)
     /* Dead: nothing new gets in; every call still here ends UNAVAILABLE. */
     pthread_mutex_lock(&conn->mu);
     conn->dead = true;
+    atomic_store(&conn->closed, true);
     struct kapi_grpc_call *sub = conn->submit_head, *can = conn->cancel_head;
     conn->submit_head = conn->submit_tail = NULL;
     conn->cancel_head = NULL;

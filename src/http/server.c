@@ -6,7 +6,7 @@
 
 /* How long a worker waits for the next request on a keep-alive connection
  * before parking it in the event loop. */
-#define KEEPALIVE_LINGER_MS 2
+#define KEEPALIVE_LINGER_MS 20
 
 #include <arpa/inet.h>
 #include <errno.h>

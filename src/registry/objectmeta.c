@@ -60,11 +60,11 @@ void kapi_meta_encode_for_store(struct kapi_value *obj, struct kapi_buf *buf)
 
 kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k)
 {
-    if (k->group[0] == 0 && strcmp(k->resource, "namespaces") == 0)
+    if (k->group[0] == 0 && kapi_streq(k->resource, "namespaces"))
         return kapi_name_dns_label;
-    if (k->group[0] == 0 && strcmp(k->resource, "services") == 0)
+    if (k->group[0] == 0 && kapi_streq(k->resource, "services"))
         return kapi_name_dns1035_label;
-    if (strcmp(k->group, "rbac.authorization.k8s.io") == 0 || strcmp(k->group, "apiregistration.k8s.io") == 0)
+    if (kapi_streq(k->group, "rbac.authorization.k8s.io") || kapi_streq(k->group, "apiregistration.k8s.io"))
         return kapi_name_path_segment;
     return kapi_name_dns_subdomain;
 }
@@ -103,7 +103,7 @@ static int check_namespace(struct kapi_pool *pool, const struct kapi_kind *k, st
 /* core/v1 Service: validated after the allocator's preparation, as upstream. */
 static bool is_service(const struct kapi_kind *k)
 {
-    return k->group[0] == 0 && strcmp(k->kind, "Service") == 0;
+    return k->group[0] == 0 && kapi_streq(k->kind, "Service");
 }
 
 int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,

@@ -19,26 +19,35 @@ static const char *const meta_order[] = {
 };
 
 /* Moves the named keys to the front in the given order; others keep their
- * relative order after them. */
+ * relative order after them (a stable sort by each key's place in keys,
+ * skipped when the members are in that order already). nkeys < 255. */
 static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const char *const *keys, size_t nkeys)
 {
     if (!obj || obj->type != KAPI_V_OBJECT || obj->u.obj.len < 2)
         return;
     size_t n = obj->u.obj.len;
-    struct kapi_member *out = kapi_pool_alloc(pool, n * sizeof(*out));
-    bool *used = kapi_pool_calloc(pool, n);
-    size_t o = 0;
-    for (size_t k = 0; k < nkeys; k++)
-        for (size_t i = 0; i < n; i++)
-            if (!used[i] && obj->u.obj.members[i].key[0] == keys[k][0] &&
-                strcmp(obj->u.obj.members[i].key, keys[k]) == 0) {
-                out[o++] = obj->u.obj.members[i];
-                used[i] = true;
-            }
+    struct kapi_member *ms = obj->u.obj.members;
+    unsigned char *rank = kapi_pool_alloc(pool, n);
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = ms[i].key;
+        size_t k = 0;
+        while (k < nkeys && !(key[0] == keys[k][0] && strcmp(key, keys[k]) == 0))
+            k++;
+        rank[i] = (unsigned char)k;
+        sorted = sorted && (i == 0 || rank[i - 1] <= rank[i]);
+    }
+    if (sorted)
+        return;
+    size_t *at = kapi_pool_calloc(pool, (nkeys + 2) * sizeof(*at));
     for (size_t i = 0; i < n; i++)
-        if (!used[i])
-            out[o++] = obj->u.obj.members[i];
-    memcpy(obj->u.obj.members, out, n * sizeof(*out));
+        at[rank[i] + 1]++;
+    for (size_t k = 1; k <= nkeys; k++)
+        at[k] += at[k - 1];
+    struct kapi_member *out = kapi_pool_alloc(pool, n * sizeof(*out));
+    for (size_t i = 0; i < n; i++)
+        out[at[rank[i]]++] = ms[i];
+    memcpy(ms, out, n * sizeof(*out));
 }
 
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj)

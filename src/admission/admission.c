@@ -395,7 +395,7 @@ int kapi_admission_admit(struct kapi_admission *a, struct kapi_pool *pool, const
 
 bool kapi_adm_is(const struct kapi_admission_attrs *at, const char *group, const char *resource)
 {
-    return strcmp(at->group, group) == 0 && strcmp(at->resource, resource) == 0 && at->subresource[0] == 0;
+    return kapi_streq(at->resource, resource) && kapi_streq(at->group, group) && at->subresource[0] == 0;
 }
 
 static struct kapi_value *get_once(const struct kapi_kind *k, struct kapi_pool *pool, const char *key)

@@ -222,7 +222,7 @@ static bool parse_level(const char *s, enum level *out)
 static bool parse_version(const char *s, long *out)
 {
     *out = VERSION_LATEST;
-    if (strcmp(s, "latest") == 0)
+    if (kapi_streq(s, "latest"))
         return true;
     if (strncmp(s, "v1.", 3) != 0)
         return false;
@@ -383,7 +383,7 @@ static const char *annotation(const struct pod *pd, const char *key, bool *found
 static bool windows_pod(const struct pod *pd)
 {
     const char *os = str_field(obj_field(pd->spec, "os"), "name");
-    return os && strcmp(os, "windows") == 0;
+    return os && kapi_streq(os, "windows");
 }
 
 /* `container "a"` / `containers "a", "b"` */
@@ -418,7 +418,7 @@ static void run_pred(const struct pod *pd, struct name_ctx *nc)
  * localhost/... or empty. */
 static bool apparmor_type_ok(const char *t)
 {
-    return strcmp(t, "RuntimeDefault") == 0 || strcmp(t, "Localhost") == 0;
+    return kapi_streq(t, "RuntimeDefault") || kapi_streq(t, "Localhost");
 }
 
 static bool apparmor_pred(struct name_ctx *nc, const struct pod *pd, const struct kapi_value *c)
@@ -462,7 +462,7 @@ static void check_apparmor(const struct pod *pd, struct results *r)
             v = "";
         if (!has_prefix(k, "container.apparmor.security.beta.kubernetes.io/"))
             continue;
-        if (!v[0] || strcmp(v, "runtime/default") == 0 || has_prefix(v, "localhost/"))
+        if (!v[0] || kapi_streq(v, "runtime/default") || has_prefix(v, "localhost/"))
             continue;
         strs_add(p, &annos, kapi_pool_printf(p, "%s=%s", k, go_quote(p, v)));
     }
@@ -605,7 +605,7 @@ static bool proc_mount_pred(struct name_ctx *nc, const struct pod *pd, const str
     const char *t = kapi_value_cstr(pm);
     if (!t)
         t = "";
-    if (strcmp(t, "Default") == 0)
+    if (kapi_streq(t, "Default"))
         return false;
     set_add(pd->pool, &nc->values, t);
     return true;
@@ -637,7 +637,7 @@ static bool selinux_ok(struct selinux_state *st, struct kapi_pool *p, const stru
     const char *t = str_field(o, "type");
     if (!t)
         t = "";
-    if (!in_list(t, types, KAPI_ARRAY_LEN(types)) && !(st->engine_ok && strcmp(t, "container_engine_t") == 0)) {
+    if (!in_list(t, types, KAPI_ARRAY_LEN(types)) && !(st->engine_ok && kapi_streq(t, "container_engine_t"))) {
         ok = false;
         set_add(p, &st->nc.values, t);
     }
@@ -704,7 +704,7 @@ static void check_selinux_1_31(const struct pod *pd, struct results *r)
 
 static bool seccomp_annotation_ok(const char *v)
 {
-    return strcmp(v, "runtime/default") == 0 || strcmp(v, "docker/default") == 0 || has_prefix(v, "localhost/");
+    return kapi_streq(v, "runtime/default") || kapi_streq(v, "docker/default") || has_prefix(v, "localhost/");
 }
 
 static void seccomp_anno_visit(const struct pod *pd, const struct kapi_value *c, void *ctx)
@@ -735,7 +735,7 @@ static void check_seccomp_baseline_1_0(const struct pod *pd, struct results *r)
 
 static bool seccomp_type_ok(const char *t)
 {
-    return strcmp(t, "RuntimeDefault") == 0 || strcmp(t, "Localhost") == 0;
+    return kapi_streq(t, "RuntimeDefault") || kapi_streq(t, "Localhost");
 }
 
 /* Shared by the baseline (v1.19) and restricted seccomp checks. */
@@ -919,7 +919,7 @@ static void caps_restricted_visit(const struct pod *pd, const struct kapi_value 
     bool all = false;
     for (size_t i = 0; i < arr_len(drop) && !all; i++) {
         const char *d = kapi_value_cstr(drop->u.arr.items[i]);
-        all = d && strcmp(d, "ALL") == 0;
+        all = d && kapi_streq(d, "ALL");
     }
     if (!all)
         strs_add(pd->pool, &st->missing_drop, cname(c));
@@ -929,7 +929,7 @@ static void caps_restricted_visit(const struct pod *pd, const struct kapi_value 
         const char *a = kapi_value_cstr(add->u.arr.items[i]);
         if (!a)
             a = "";
-        if (strcmp(a, "NET_BIND_SERVICE") != 0) {
+        if (!kapi_streq(a, "NET_BIND_SERVICE")) {
             bad = true;
             set_add(pd->pool, &st->bad_caps, a);
         }
@@ -1297,7 +1297,7 @@ static int validate_pod(const struct kapi_admission_attrs *at, struct kapi_statu
     if (in_list(at->subresource, ignored, KAPI_ARRAY_LEN(ignored)))
         return 0;
     const char *kind = str_field(at->obj, "kind");
-    if (kind && strcmp(kind, "Pod") != 0)
+    if (kind && !kapi_streq(kind, "Pod"))
         return 0;
     struct kapi_field_errors errs = {0};
     struct policy pol = policy_from_labels(at->pool, namespace_labels(at), &errs);
@@ -1340,7 +1340,7 @@ static int validate_workload(const struct kapi_admission_attrs *at, const struct
         tmpl = obj_field(tmpl, w->path[i]);
     /* Only a ReplicationController's template is optional; the others are
      * values in Go and are checked even when empty. */
-    if (!tmpl && strcmp(w->resource, "replicationcontrollers") == 0)
+    if (!tmpl && kapi_streq(w->resource, "replicationcontrollers"))
         return 0;
     struct pod pd = {at->pool, obj_field(tmpl, "metadata"), obj_field(tmpl, "spec")};
     return evaluate_pod(at, &pol, &pd, false, status);
@@ -1497,9 +1497,9 @@ int kapi_adm_podsecurity_validate(const struct kapi_admission_attrs *at, struct 
 {
     if (!at->obj || at->obj->type != KAPI_V_OBJECT)
         return 0;
-    if (at->group[0] == 0 && strcmp(at->resource, "namespaces") == 0)
+    if (at->group[0] == 0 && kapi_streq(at->resource, "namespaces"))
         return validate_namespace(at, status);
-    if (at->group[0] == 0 && strcmp(at->resource, "pods") == 0)
+    if (at->group[0] == 0 && kapi_streq(at->resource, "pods"))
         return validate_pod(at, status);
     for (size_t i = 0; i < KAPI_ARRAY_LEN(workloads); i++)
         if (strcmp(at->group, workloads[i].group) == 0 && strcmp(at->resource, workloads[i].resource) == 0)

@@ -85,7 +85,7 @@ static const char *const granular_structs[][2] = {
 static bool in_pairs(const char *const (*tab)[2], size_t n, const struct kapi_schema_msg *m, const char *field)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(tab[i][0], m->full_name) == 0 && strcmp(tab[i][1], field) == 0)
+        if (kapi_streq(tab[i][1], field) && strcmp(tab[i][0], m->full_name) == 0)
             return true;
     return false;
 }

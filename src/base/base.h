@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define KAPI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define KAPI_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -96,6 +97,14 @@ static inline uint64_t kapi_fnv1a(uint64_t h, const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ b[i]) * 1099511628211ULL;
     return h;
+}
+
+/* strcmp(a, b) == 0 for the per-request chains that test one name (a kind,
+ * resource or group) against many literals: the first byte settles most
+ * misses inline, without a call. */
+static inline bool kapi_streq(const char *a, const char *b)
+{
+    return a[0] == b[0] && (a[0] == '\0' || strcmp(a + 1, b + 1) == 0);
 }
 
 /* Decimal text of v into out (NUL-terminated); returns its length. For the

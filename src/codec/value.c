@@ -49,28 +49,33 @@ struct kapi_value *kapi_value_str(struct kapi_pool *pool, const char *s)
 struct kapi_value *kapi_value_array(struct kapi_pool *pool) { return mk(pool, KAPI_V_ARRAY); }
 struct kapi_value *kapi_value_object(struct kapi_pool *pool) { return mk(pool, KAPI_V_OBJECT); }
 
+/* The first member of obj called key (kl bytes), or NULL. The first byte is
+ * tested inline: most members of the same length differ there. */
+static inline struct kapi_member *member_find(const struct kapi_value *obj, const char *key, size_t kl)
+{
+    for (size_t i = 0; i < obj->u.obj.len; i++) {
+        struct kapi_member *m = &obj->u.obj.members[i];
+        if (m->klen == kl && (kl == 0 || m->key[0] == key[0]) && memcmp(m->key, key, kl) == 0)
+            return m;
+    }
+    return NULL;
+}
+
 struct kapi_value *kapi_obj_get(const struct kapi_value *obj, const char *key)
 {
     if (!obj || obj->type != KAPI_V_OBJECT)
         return NULL;
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < obj->u.obj.len; i++) {
-        const struct kapi_member *m = &obj->u.obj.members[i];
-        if (m->klen == kl && memcmp(m->key, key, kl) == 0)
-            return m->val;
-    }
-    return NULL;
+    const struct kapi_member *m = member_find(obj, key, strlen(key));
+    return m ? m->val : NULL;
 }
 
 void kapi_obj_set(struct kapi_pool *pool, struct kapi_value *obj, const char *key, struct kapi_value *val)
 {
     size_t kl = strlen(key);
-    for (size_t i = 0; i < obj->u.obj.len; i++) {
-        struct kapi_member *m = &obj->u.obj.members[i];
-        if (m->klen == kl && memcmp(m->key, key, kl) == 0) {
-            m->val = val;
-            return;
-        }
+    struct kapi_member *found = member_find(obj, key, kl);
+    if (found) {
+        found->val = val;
+        return;
     }
     if (obj->u.obj.len == obj->u.obj.cap) {
         size_t cap = obj->u.obj.cap ? obj->u.obj.cap * 2 : 8;
@@ -90,16 +95,13 @@ bool kapi_obj_del(struct kapi_value *obj, const char *key)
 {
     if (!obj || obj->type != KAPI_V_OBJECT)
         return false;
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < obj->u.obj.len; i++) {
-        struct kapi_member *m = &obj->u.obj.members[i];
-        if (m->klen == kl && memcmp(m->key, key, kl) == 0) {
-            memmove(m, m + 1, (obj->u.obj.len - i - 1) * sizeof(*m));
-            obj->u.obj.len--;
-            return true;
-        }
-    }
-    return false;
+    struct kapi_member *m = member_find(obj, key, strlen(key));
+    if (!m)
+        return false;
+    size_t i = (size_t)(m - obj->u.obj.members);
+    memmove(m, m + 1, (obj->u.obj.len - i - 1) * sizeof(*m));
+    obj->u.obj.len--;
+    return true;
 }
 
 struct kapi_value *kapi_value_path(const struct kapi_value *v, ...)

@@ -33,22 +33,22 @@ static bool public_path(const char *p)
 
 static bool discovery_path(const char *p)
 {
-    return strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0 || strcmp(p, "/apis") == 0 ||
+    return kapi_streq(p, "/api") || strncmp(p, "/api/", 5) == 0 || kapi_streq(p, "/apis") ||
            strncmp(p, "/apis/", 6) == 0;
 }
 
 
 static const char *http_verb(const char *method)
 {
-    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+    if (kapi_streq(method, "GET") || kapi_streq(method, "HEAD"))
         return "get";
-    if (strcmp(method, "POST") == 0)
+    if (kapi_streq(method, "POST"))
         return "post";
-    if (strcmp(method, "PUT") == 0)
+    if (kapi_streq(method, "PUT"))
         return "put";
-    if (strcmp(method, "PATCH") == 0)
+    if (kapi_streq(method, "PATCH"))
         return "patch";
-    if (strcmp(method, "DELETE") == 0)
+    if (kapi_streq(method, "DELETE"))
         return "delete";
     return "unknown";
 }
@@ -99,7 +99,7 @@ static bool decide(struct kapi_req *r, const struct kapi_authz_attrs *a, const c
     }
     if (!r->srv->rbac && a->user)
         for (size_t i = 0; i < a->user->ngroups; i++)
-            if (strcmp(a->user->groups[i], "system:masters") == 0)
+            if (kapi_streq(a->user->groups[i], "system:masters"))
                 return true;
     if (nwhy == 1)
         *reason = why[0];
@@ -214,7 +214,7 @@ static void serve_openapi(struct kapi_req *r)
      * lists first. */
     const char *accept = kapi_http_header(r->http, "Accept");
     bool protobuf = false;
-    if (strcmp(r->http->path, "/openapi/v2") == 0 && accept && *accept) {
+    if (kapi_streq(r->http->path, "/openapi/v2") && accept && *accept) {
         const char *pb = strstr(accept, KAPI_OPENAPI_PB_ACCEPT_AT);
         if (!pb)
             pb = strstr(accept, KAPI_OPENAPI_PB_ACCEPT_DOT);
@@ -242,7 +242,7 @@ static void serve_openapi(struct kapi_req *r)
     h[n++] = (struct kapi_http_header){"Etag", rep.etag};
     if (rep.immutable)
         h[n++] = (struct kapi_http_header){"Cache-Control", "public, immutable"};
-    if (strcmp(r->http->path, "/openapi/v2") == 0)
+    if (kapi_streq(r->http->path, "/openapi/v2"))
         h[n++] = (struct kapi_http_header){"Vary", "Accept"};
     kapi_respond_raw(r, rep.status, protobuf ? KAPI_OPENAPI_PB_CONTENT_TYPE : "application/json",
                      rep.body ? rep.body->data : "", rep.body ? rep.body->len : 0, h, n);
@@ -252,7 +252,7 @@ static bool long_running(const struct kapi_req *r)
 {
     if (!r->is_resource)
         return false;
-    if (strcmp(r->verb, "watch") == 0)
+    if (kapi_streq(r->verb, "watch"))
         return true;
     static const char *const subs[] = {"proxy", "log", "exec", "attach", "portforward"};
     for (size_t i = 0; r->subresource && i < KAPI_ARRAY_LEN(subs); i++)
@@ -263,7 +263,7 @@ static bool long_running(const struct kapi_req *r)
 
 static bool mutating(const char *method)
 {
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
+    return !kapi_streq(method, "GET") && !kapi_streq(method, "HEAD") && !kapi_streq(method, "OPTIONS");
 }
 
 /* authentication.k8s.io/v1 SelfSubjectReview: who the caller is. */
@@ -325,8 +325,8 @@ static void access_review(struct kapi_req *r, const char *kind)
     if (!body)
         return;
     struct kapi_pool *p = r->pool;
-    bool self = strcmp(kind, "SelfSubjectAccessReview") == 0;
-    bool local = strcmp(kind, "LocalSubjectAccessReview") == 0;
+    bool self = kapi_streq(kind, "SelfSubjectAccessReview");
+    bool local = kapi_streq(kind, "LocalSubjectAccessReview");
     struct kapi_value *spec = kapi_obj_get(body, "spec");
     struct kapi_value *ra = kapi_obj_get(spec, "resourceAttributes");
     struct kapi_value *nra = kapi_obj_get(spec, "nonResourceAttributes");
@@ -532,12 +532,12 @@ static void serve_resource(struct kapi_req *r)
         not_found(r);
         return;
     }
-    if (strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "selfsubjectreviews") == 0 &&
-        strcmp(verb, "create") == 0) {
+    if (kapi_streq(r->group, "authentication.k8s.io") && kapi_streq(r->resource, "selfsubjectreviews") &&
+        kapi_streq(verb, "create")) {
         self_subject_review(r);
         return;
     }
-    if (strcmp(r->group, "authorization.k8s.io") == 0 && strcmp(verb, "create") == 0) {
+    if (kapi_streq(r->group, "authorization.k8s.io") && kapi_streq(verb, "create")) {
         static const char *const reviews[][2] = {{"selfsubjectaccessreviews", "SelfSubjectAccessReview"},
                                                  {"subjectaccessreviews", "SubjectAccessReview"},
                                                  {"localsubjectaccessreviews", "LocalSubjectAccessReview"}};
@@ -546,35 +546,35 @@ static void serve_resource(struct kapi_req *r)
                 access_review(r, reviews[i][1]);
                 return;
             }
-        if (strcmp(r->resource, "selfsubjectrulesreviews") == 0) {
+        if (kapi_streq(r->resource, "selfsubjectrulesreviews")) {
             self_subject_rules_review(r);
             return;
         }
     }
-    if (strcmp(r->group, "authentication.k8s.io") == 0 && strcmp(r->resource, "tokenreviews") == 0 &&
-        strcmp(verb, "create") == 0) {
+    if (kapi_streq(r->group, "authentication.k8s.io") && kapi_streq(r->resource, "tokenreviews") &&
+        kapi_streq(verb, "create")) {
         token_review(r);
         return;
     }
-    if (r->group[0] == 0 && strcmp(r->resource, "bindings") == 0 && strcmp(verb, "create") == 0 && !r->name) {
+    if (r->group[0] == 0 && kapi_streq(r->resource, "bindings") && kapi_streq(verb, "create") && !r->name) {
         kapi_handle_binding(r, NULL);
         return;
     }
     bool allowed = kapi_resource_has_verb(r->res, verb);
-    if (strcmp(verb, "watch") == 0 && r->name && kapi_resource_has_verb(r->res, "watch"))
+    if (kapi_streq(verb, "watch") && r->name && kapi_resource_has_verb(r->res, "watch"))
         allowed = true;
-    if (strcmp(verb, "create") == 0 && r->name && !r->subresource)
+    if (kapi_streq(verb, "create") && r->name && !r->subresource)
         allowed = false; /* POST to an object */
     if (!allowed || !(r->kind->flags & KAPI_KIND_STORED)) {
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
         return;
     }
-    if (r->group[0] == 0 && strcmp(r->resource, "serviceaccounts") == 0 && kapi_sub_is(r, "token") &&
-        strcmp(verb, "create") == 0) {
+    if (r->group[0] == 0 && kapi_streq(r->resource, "serviceaccounts") && kapi_sub_is(r, "token") &&
+        kapi_streq(verb, "create")) {
         kapi_handle_token_request(r);
         return;
     }
-    if (r->group[0] == 0 && strcmp(r->resource, "pods") == 0 && strcmp(verb, "create") == 0 &&
+    if (r->group[0] == 0 && kapi_streq(r->resource, "pods") && kapi_streq(verb, "create") &&
         (kapi_sub_is(r, "binding") || kapi_sub_is(r, "eviction"))) {
         if (kapi_sub_is(r, "binding"))
             kapi_handle_binding(r, r->name);
@@ -591,26 +591,26 @@ static void serve_resource(struct kapi_req *r)
     for (size_t i = 0; r->subresource && i < KAPI_ARRAY_LEN(write_subs); i++)
         known_sub |= strcmp(r->subresource, write_subs[i]) == 0;
     if (r->subresource && (!known_sub ||
-                           (strcmp(verb, "get") != 0 && strcmp(verb, "update") != 0 && strcmp(verb, "patch") != 0))) {
+                           (!kapi_streq(verb, "get") && !kapi_streq(verb, "update") && !kapi_streq(verb, "patch")))) {
         /* Anything else on a subresource is not served. */
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
         return;
     }
-    if (strcmp(verb, "get") == 0)
+    if (kapi_streq(verb, "get"))
         kapi_handle_get(r);
-    else if (strcmp(verb, "list") == 0)
+    else if (kapi_streq(verb, "list"))
         kapi_handle_list(r);
-    else if (strcmp(verb, "watch") == 0)
+    else if (kapi_streq(verb, "watch"))
         kapi_handle_watch(r);
-    else if (strcmp(verb, "create") == 0)
+    else if (kapi_streq(verb, "create"))
         kapi_handle_create(r);
-    else if (strcmp(verb, "update") == 0)
+    else if (kapi_streq(verb, "update"))
         kapi_handle_update(r);
-    else if (strcmp(verb, "patch") == 0)
+    else if (kapi_streq(verb, "patch"))
         kapi_handle_patch(r);
-    else if (strcmp(verb, "delete") == 0)
+    else if (kapi_streq(verb, "delete"))
         kapi_handle_delete(r);
-    else if (strcmp(verb, "deletecollection") == 0)
+    else if (kapi_streq(verb, "deletecollection"))
         kapi_handle_deletecollection(r);
     else
         kapi_respond_status(r, kapi_status_method_not_supported(r->pool, r->group, full, verb));
@@ -740,8 +740,8 @@ static void handle(struct kapi_req *r, int64_t start)
     }
     bool resource_request = kapi_request_info(r) == 0;
     audit_begin(r, resource_request);
-    if (!resource_request && (strcmp(http->path, "/.well-known/openid-configuration") == 0 ||
-                              strcmp(http->path, "/openid/v1/jwks") == 0)) {
+    if (!resource_request && (kapi_streq(http->path, "/.well-known/openid-configuration") ||
+                              kapi_streq(http->path, "/openid/v1/jwks"))) {
         /* granted by system:service-account-issuer-discovery */
         if (authorize(r, false))
             kapi_handle_openid(r);
@@ -776,7 +776,7 @@ static void handle(struct kapi_req *r, int64_t start)
     } else if (discovery_path(http->path)) {
         serve_discovery(r);
     } else if ((strncmp(http->path, "/openapi/v3", 11) == 0 && (http->path[11] == 0 || http->path[11] == '/')) ||
-               strcmp(http->path, "/openapi/v2") == 0) {
+               kapi_streq(http->path, "/openapi/v2")) {
         serve_openapi(r);
     } else {
         kapi_respond_raw(r, 404, "text/plain; charset=utf-8", "404 page not found\n", 19, NULL, 0);

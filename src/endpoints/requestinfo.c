@@ -34,12 +34,12 @@ int kapi_request_info(struct kapi_req *r)
     if (n > 64 || n < 3)
         return -1;
     size_t i;
-    if (strcmp(seg[0], "api") == 0) {
+    if (kapi_streq(seg[0], "api")) {
         r->api_prefix = "api";
         r->group = "";
         r->version = seg[1];
         i = 2;
-    } else if (strcmp(seg[0], "apis") == 0) {
+    } else if (kapi_streq(seg[0], "apis")) {
         if (n < 4)
             return -1;
         r->api_prefix = "apis";
@@ -51,7 +51,7 @@ int kapi_request_info(struct kapi_req *r)
     }
     const char *method = r->http->method;
     bool legacy_watch = false;
-    if (i < n && strcmp(seg[i], "watch") == 0) {
+    if (i < n && kapi_streq(seg[i], "watch")) {
         legacy_watch = true;
         i++;
     }
@@ -60,7 +60,7 @@ int kapi_request_info(struct kapi_req *r)
     /* namespaces/{ns}/{resource}... with the namespace object itself as
      * the special case /namespaces/{name}[/{sub}]. */
     r->ns = "";
-    if (strcmp(seg[i], "namespaces") == 0 && n - i >= 3 && strcmp(seg[i + 2], "status") != 0 &&
+    if (kapi_streq(seg[i], "namespaces") && n - i >= 3 && strcmp(seg[i + 2], "status") != 0 &&
         strcmp(seg[i + 2], "finalize") != 0) {
         r->ns = seg[i + 1];
         i += 2;
@@ -75,11 +75,11 @@ int kapi_request_info(struct kapi_req *r)
     r->nparts = 0;
     while (i < n && r->nparts < KAPI_ARRAY_LEN(r->parts))
         r->parts[r->nparts++] = seg[i++];
-    if (r->subresource && r->nparts && strcmp(r->subresource, "proxy") != 0)
+    if (r->subresource && r->nparts && !kapi_streq(r->subresource, "proxy"))
         return -1;
 
     /* verb */
-    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+    if (kapi_streq(method, "GET") || kapi_streq(method, "HEAD")) {
         if (legacy_watch) {
             r->verb = "watch";
         } else if (r->name) {
@@ -88,19 +88,19 @@ int kapi_request_info(struct kapi_req *r)
             const char *w = kapi_req_param(r, "watch");
             r->verb = w && kapi_parse_bool(w) == 1 ? "watch" : "list";
         }
-    } else if (strcmp(method, "POST") == 0) {
+    } else if (kapi_streq(method, "POST")) {
         r->verb = "create";
-    } else if (strcmp(method, "PUT") == 0) {
+    } else if (kapi_streq(method, "PUT")) {
         r->verb = "update";
-    } else if (strcmp(method, "PATCH") == 0) {
+    } else if (kapi_streq(method, "PATCH")) {
         r->verb = "patch";
-    } else if (strcmp(method, "DELETE") == 0) {
+    } else if (kapi_streq(method, "DELETE")) {
         r->verb = r->name ? "delete" : "deletecollection";
     } else {
         r->verb = "unknown";
     }
     /* For the namespace object itself ns is the object; it is cluster-scoped. */
-    if (strcmp(r->resource, "namespaces") == 0)
+    if (kapi_streq(r->resource, "namespaces"))
         r->ns = "";
     r->is_resource = true;
     return 0;

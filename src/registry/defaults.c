@@ -192,13 +192,13 @@ void kapi_defaults_apply(struct kapi_pool *pool, const char *group, const char *
     if (!obj || obj->type != KAPI_V_OBJECT || !group || !version || !kind)
         return;
     if (group[0] == '\0') {
-        if (strcmp(version, "v1") == 0)
+        if (kapi_streq(version, "v1"))
             kapi_dflt_core(pool, kind, obj);
-    } else if (strcmp(group, "apps") == 0) {
-        if (strcmp(version, "v1") == 0)
+    } else if (kapi_streq(group, "apps")) {
+        if (kapi_streq(version, "v1"))
             kapi_dflt_apps(pool, kind, obj);
-    } else if (strcmp(group, "batch") == 0) {
-        if (strcmp(version, "v1") == 0)
+    } else if (kapi_streq(group, "batch")) {
+        if (kapi_streq(version, "v1"))
             kapi_dflt_batch(pool, kind, obj);
     } else {
         kapi_dflt_other(pool, group, version, kind, obj);
@@ -279,13 +279,13 @@ void kapi_defaults_prepare_create(struct kapi_pool *pool, const char *group, con
      * the stored bytes are decoded for the response. */
     kapi_defaults_apply(pool, group, version, kind, obj);
     kapi_dflt_reset_status(pool, group, version, kind, obj);
-    if (group[0] == '\0' && strcmp(version, "v1") == 0 && strcmp(kind, "Pod") == 0)
+    if (group[0] == '\0' && kapi_streq(version, "v1") && kapi_streq(kind, "Pod"))
         prepare_pod(pool, obj);
-    else if (group[0] == '\0' && strcmp(version, "v1") == 0 && strcmp(kind, "PersistentVolume") == 0)
+    else if (group[0] == '\0' && kapi_streq(version, "v1") && kapi_streq(kind, "PersistentVolume"))
         prepare_pv(pool, obj);
-    else if (strcmp(group, "batch") == 0 && strcmp(version, "v1") == 0 && strcmp(kind, "Job") == 0)
+    else if (kapi_streq(group, "batch") && kapi_streq(version, "v1") && kapi_streq(kind, "Job"))
         prepare_job(pool, obj);
-    else if (strcmp(group, "apiextensions.k8s.io") == 0 && strcmp(kind, "CustomResourceDefinition") == 0)
+    else if (kapi_streq(group, "apiextensions.k8s.io") && kapi_streq(kind, "CustomResourceDefinition"))
         kapi_dflt_crd_prepare_create(pool, obj);
     kapi_defaults_apply(pool, group, version, kind, obj);
 }

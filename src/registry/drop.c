@@ -273,7 +273,7 @@ static bool for_nodes_in_use(const struct kapi_value *eps)
 
 static bool kind_is(const struct kapi_kind *k, const char *group, const char *kind)
 {
-    return strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0;
+    return kapi_streq(k->kind, kind) && kapi_streq(k->group, group);
 }
 
 /* where each kind keeps its pod template */

@@ -10,12 +10,12 @@
 
 static bool is_csr(const struct kapi_kind *k)
 {
-    return strcmp(k->group, "certificates.k8s.io") == 0 && strcmp(k->kind, "CertificateSigningRequest") == 0;
+    return kapi_streq(k->kind, "CertificateSigningRequest") && kapi_streq(k->group, "certificates.k8s.io");
 }
 
 static bool kind_is(const struct kapi_kind *k, const char *group, const char *kind)
 {
-    return strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0;
+    return kapi_streq(k->kind, kind) && kapi_streq(k->group, group);
 }
 
 void kapi_kind_prepare_create_user(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,
@@ -73,7 +73,7 @@ void kapi_kind_prepare_update_early(struct kapi_pool *pool, const struct kapi_ki
 static bool time_unset(const struct kapi_value *t)
 {
     const char *s = kapi_value_cstr(t);
-    return !s || !s[0] || strcmp(s, "0001-01-01T00:00:00Z") == 0;
+    return !s || !s[0] || kapi_streq(s, "0001-01-01T00:00:00Z");
 }
 
 static bool cond_is(const struct kapi_value *c, const char *type)
@@ -243,10 +243,10 @@ static void status_prepare(struct kapi_pool *pool, const struct kapi_kind *k, st
 void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kind *k, const char *subresource,
                                    struct kapi_value *obj, const struct kapi_value *old)
 {
-    if (subresource && strcmp(subresource, "status") == 0)
+    if (subresource && kapi_streq(subresource, "status"))
         status_prepare(pool, k, obj, old);
     kapi_drop_disabled_fields(pool, k, subresource, obj, old);
-    if (!is_csr(k) || !subresource || (strcmp(subresource, "status") != 0 && strcmp(subresource, "approval") != 0))
+    if (!is_csr(k) || !subresource || (!kapi_streq(subresource, "status") && !kapi_streq(subresource, "approval")))
         return;
     struct kapi_value *conds = kapi_value_path(obj, "status", "conditions", NULL);
     if (!conds || conds->type != KAPI_V_ARRAY)
@@ -254,7 +254,7 @@ void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kin
     const struct kapi_value *oconds = kapi_value_path(old, "status", "conditions", NULL);
     if (oconds && oconds->type != KAPI_V_ARRAY)
         oconds = NULL;
-    if (strcmp(subresource, "status") == 0) {
+    if (kapi_streq(subresource, "status")) {
         keep_conditions(pool, conds, oconds, "Approved");
         keep_conditions(pool, conds, oconds, "Denied");
     }
@@ -285,7 +285,7 @@ void kapi_kind_prepare_subresource(struct kapi_pool *pool, const struct kapi_kin
 
 bool kapi_kind_is_namespace(const struct kapi_kind *k)
 {
-    return k->group[0] == 0 && strcmp(k->resource, "namespaces") == 0;
+    return k->group[0] == 0 && kapi_streq(k->resource, "namespaces");
 }
 
 static void namespace_fixed_fields(struct kapi_pool *pool, struct kapi_value *obj, const struct kapi_value *old)
@@ -325,12 +325,12 @@ static const char *apparmor_annotation_for(struct kapi_pool *pool, const struct 
     const char *t = kapi_obj_get_str(prof, "type");
     if (!t)
         return NULL;
-    if (strcmp(t, "Unconfined") == 0)
+    if (kapi_streq(t, "Unconfined"))
         return "unconfined";
-    if (strcmp(t, "RuntimeDefault") == 0)
+    if (kapi_streq(t, "RuntimeDefault"))
         return "runtime/default";
     const char *lp = kapi_obj_get_str(prof, "localhostProfile");
-    if (strcmp(t, "Localhost") == 0 && lp)
+    if (kapi_streq(t, "Localhost") && lp)
         return kapi_pool_printf(pool, "localhost/%s", lp);
     return NULL;
 }
@@ -345,9 +345,9 @@ static bool apparmor_space(char ch)
 static struct kapi_value *apparmor_field_for(struct kapi_pool *pool, const char *ann)
 {
     struct kapi_value *prof = kapi_value_object(pool);
-    if (strcmp(ann, "unconfined") == 0) {
+    if (kapi_streq(ann, "unconfined")) {
         kapi_obj_set(pool, prof, "type", kapi_value_str(pool, "Unconfined"));
-    } else if (strcmp(ann, "runtime/default") == 0) {
+    } else if (kapi_streq(ann, "runtime/default")) {
         kapi_obj_set(pool, prof, "type", kapi_value_str(pool, "RuntimeDefault"));
     } else if (strncmp(ann, "localhost/", 10) == 0 && ann[10]) {
         const char *lp = ann + 10;
@@ -382,7 +382,7 @@ void kapi_pod_apparmor_sync(struct kapi_pool *pool, struct kapi_value *pod, stru
     if (!spec || spec->type != KAPI_V_OBJECT)
         return;
     const char *os = kapi_value_cstr(kapi_value_path(spec, "os", "name", NULL));
-    if (os && strcmp(os, "windows") == 0)
+    if (os && kapi_streq(os, "windows"))
         return;
     const struct kapi_value *pod_prof = present(kapi_value_path(spec, "securityContext", "appArmorProfile", NULL));
     static const char *const LISTS[] = {"initContainers", "containers", "ephemeralContainers"};

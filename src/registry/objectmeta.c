@@ -19,26 +19,35 @@ static const char *const meta_order[] = {
 };
 
 /* Moves the named keys to the front in the given order; others keep their
- * relative order after them. */
+ * relative order after them (a stable sort by each key's place in keys,
+ * skipped when the members are in that order already). nkeys < 255. */
 static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const char *const *keys, size_t nkeys)
 {
     if (!obj || obj->type != KAPI_V_OBJECT || obj->u.obj.len < 2)
         return;
     size_t n = obj->u.obj.len;
-    struct kapi_member *out = kapi_pool_alloc(pool, n * sizeof(*out));
-    bool *used = kapi_pool_calloc(pool, n);
-    size_t o = 0;
-    for (size_t k = 0; k < nkeys; k++)
-        for (size_t i = 0; i < n; i++)
-            if (!used[i] && obj->u.obj.members[i].key[0] == keys[k][0] &&
-                strcmp(obj->u.obj.members[i].key, keys[k]) == 0) {
-                out[o++] = obj->u.obj.members[i];
-                used[i] = true;
-            }
+    struct kapi_member *ms = obj->u.obj.members;
+    unsigned char *rank = kapi_pool_alloc(pool, n);
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = ms[i].key;
+        size_t k = 0;
+        while (k < nkeys && !(key[0] == keys[k][0] && strcmp(key, keys[k]) == 0))
+            k++;
+        rank[i] = (unsigned char)k;
+        sorted = sorted && (i == 0 || rank[i - 1] <= rank[i]);
+    }
+    if (sorted)
+        return;
+    size_t *at = kapi_pool_calloc(pool, (nkeys + 2) * sizeof(*at));
     for (size_t i = 0; i < n; i++)
-        if (!used[i])
-            out[o++] = obj->u.obj.members[i];
-    memcpy(obj->u.obj.members, out, n * sizeof(*out));
+        at[rank[i] + 1]++;
+    for (size_t k = 1; k <= nkeys; k++)
+        at[k] += at[k - 1];
+    struct kapi_member *out = kapi_pool_alloc(pool, n * sizeof(*out));
+    for (size_t i = 0; i < n; i++)
+        out[at[rank[i]]++] = ms[i];
+    memcpy(ms, out, n * sizeof(*out));
 }
 
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj)
@@ -60,11 +69,11 @@ void kapi_meta_encode_for_store(struct kapi_value *obj, struct kapi_buf *buf)
 
 kapi_name_fn kapi_kind_name_fn(const struct kapi_kind *k)
 {
-    if (k->group[0] == 0 && strcmp(k->resource, "namespaces") == 0)
+    if (k->group[0] == 0 && kapi_streq(k->resource, "namespaces"))
         return kapi_name_dns_label;
-    if (k->group[0] == 0 && strcmp(k->resource, "services") == 0)
+    if (k->group[0] == 0 && kapi_streq(k->resource, "services"))
         return kapi_name_dns1035_label;
-    if (strcmp(k->group, "rbac.authorization.k8s.io") == 0 || strcmp(k->group, "apiregistration.k8s.io") == 0)
+    if (kapi_streq(k->group, "rbac.authorization.k8s.io") || kapi_streq(k->group, "apiregistration.k8s.io"))
         return kapi_name_path_segment;
     return kapi_name_dns_subdomain;
 }
@@ -103,7 +112,7 @@ static int check_namespace(struct kapi_pool *pool, const struct kapi_kind *k, st
 /* core/v1 Service: validated after the allocator's preparation, as upstream. */
 static bool is_service(const struct kapi_kind *k)
 {
-    return k->group[0] == 0 && strcmp(k->kind, "Service") == 0;
+    return k->group[0] == 0 && kapi_streq(k->kind, "Service");
 }
 
 int kapi_meta_default_create(struct kapi_pool *pool, const struct kapi_kind *k, struct kapi_value *obj,

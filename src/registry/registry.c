@@ -192,7 +192,7 @@ const struct kapi_kind *kapi_registry_find(const struct kapi_registry *r, const 
 {
     for (size_t s = gvr_hash(group, version, resource) & (r->nslots - 1); r->slots[s]; s = (s + 1) & (r->nslots - 1)) {
         const struct kapi_kind *k = &r->kinds[r->slots[s] - 1];
-        if (strcmp(k->resource, resource) == 0 && strcmp(k->group, group) == 0 && strcmp(k->version, version) == 0)
+        if (kapi_streq(k->resource, resource) && kapi_streq(k->group, group) && kapi_streq(k->version, version))
             return k;
     }
     const struct kapi_kind *found = NULL;

@@ -813,7 +813,7 @@ static void runtime_class(struct kv_ctx *c, const struct kapi_value *obj)
 
 static bool is(const char *group, const char *kind, const char *g, const char *k)
 {
-    return !strcmp(group ? group : "", g) && !strcmp(kind, k);
+    return kapi_streq(kind, k) && kapi_streq(group ? group : "", g);
 }
 
 static void stateful_set_extra(struct kv_ctx *c, const struct kapi_value *spec, bool update)

@@ -76,8 +76,8 @@ const struct kapi_schema_msg *kapi_schema_kind_find(const char *group, const cha
     if (cacheable)
         for (unsigned i = 0; i < KIND_CACHE; i++) {
             struct kind_cache_ent *e = &kind_cache[i];
-            if (e->m && strcmp(e->kind, kind) == 0 && strcmp(e->version, version) == 0 &&
-                strcmp(e->group, group) == 0)
+            if (e->m && kapi_streq(e->kind, kind) && kapi_streq(e->version, version) &&
+                kapi_streq(e->group, group))
                 return e->m;
         }
     const struct kapi_schema_msg *m = kind_find(group, version, kind);
@@ -100,7 +100,7 @@ static const struct kapi_schema_msg *kind_find(const char *group, const char *ve
             continue;
         if (!own && strcmp(p->version, version) == 0 && strcmp(p->group, group) == 0)
             own = p;
-        if (!meta && strcmp(p->group, "meta.k8s.io") == 0 && strcmp(p->version, "v1") == 0)
+        if (!meta && kapi_streq(p->group, "meta.k8s.io") && kapi_streq(p->version, "v1"))
             meta = p;
     }
     const struct kapi_schema_msg *m = own ? find_in_pkg(own, kind) : NULL;

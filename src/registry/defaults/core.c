@@ -288,9 +288,9 @@ static void service(struct kapi_pool *pool, struct kapi_value *obj)
         }
     }
     const char *type = kapi_obj_get_str(spec, "type");
-    bool lb = type && strcmp(type, "LoadBalancer") == 0;
-    bool np = type && strcmp(type, "NodePort") == 0;
-    bool cip = type && strcmp(type, "ClusterIP") == 0;
+    bool lb = type && kapi_streq(type, "LoadBalancer");
+    bool np = type && kapi_streq(type, "NodePort");
+    bool cip = type && kapi_streq(type, "ClusterIP");
     bool external = lb || np || (cip && !kapi_dflt_zero(spec, "externalIPs"));
     if (external)
         kapi_dflt_str(pool, spec, S, "externalTrafficPolicy", "Cluster");
@@ -417,31 +417,31 @@ static void status_resources(struct kapi_pool *pool, struct kapi_value *status)
 
 bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value *obj)
 {
-    if (strcmp(kind, "Pod") == 0) {
+    if (kapi_streq(kind, "Pod")) {
         kapi_dflt_pod_spec(pool, kapi_dflt_obj(obj, "spec"), true);
         status_resources(pool, kapi_dflt_obj(obj, "status"));
-    } else if (strcmp(kind, "PodTemplate") == 0) {
+    } else if (kapi_streq(kind, "PodTemplate")) {
         kapi_dflt_pod_template(pool, kapi_dflt_obj(obj, "template"));
-    } else if (strcmp(kind, "ReplicationController") == 0) {
+    } else if (kapi_streq(kind, "ReplicationController")) {
         replication_controller(pool, obj);
-    } else if (strcmp(kind, "Service") == 0) {
+    } else if (kapi_streq(kind, "Service")) {
         service(pool, obj);
-    } else if (strcmp(kind, "Secret") == 0) {
+    } else if (kapi_streq(kind, "Secret")) {
         kapi_dflt_str(pool, obj, T("Secret"), "type", "Opaque");
         secret_string_data(pool, obj);
-    } else if (strcmp(kind, "PersistentVolumeClaim") == 0) {
+    } else if (kapi_streq(kind, "PersistentVolumeClaim")) {
         kapi_dflt_pvc(pool, obj);
-    } else if (strcmp(kind, "PersistentVolume") == 0) {
+    } else if (kapi_streq(kind, "PersistentVolume")) {
         pv(pool, obj);
-    } else if (strcmp(kind, "Endpoints") == 0) {
+    } else if (kapi_streq(kind, "Endpoints")) {
         endpoints(pool, obj);
-    } else if (strcmp(kind, "LimitRange") == 0) {
+    } else if (kapi_streq(kind, "LimitRange")) {
         limit_range(pool, obj);
-    } else if (strcmp(kind, "Namespace") == 0) {
+    } else if (kapi_streq(kind, "Namespace")) {
         /* The metadata.name label is the namespace strategy's (elsewhere). */
         struct kapi_value *st = kapi_dflt_ensure(pool, obj, T("Namespace"), "status");
         kapi_dflt_str(pool, st, T("NamespaceStatus"), "phase", "Active");
-    } else if (strcmp(kind, "Node") == 0) {
+    } else if (kapi_streq(kind, "Node")) {
         struct kapi_value *st = kapi_dflt_obj(obj, "status");
         struct kapi_value *cap = kapi_dflt_obj(st, "capacity");
         if (cap && kapi_dflt_unset(st, "allocatable")) {
@@ -452,7 +452,7 @@ bool kapi_dflt_core(struct kapi_pool *pool, const char *kind, struct kapi_value 
         }
         kapi_dflt_resource_list(pool, cap);
         kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "allocatable"));
-    } else if (strcmp(kind, "ResourceQuota") == 0) {
+    } else if (kapi_streq(kind, "ResourceQuota")) {
         struct kapi_value *st = kapi_dflt_obj(obj, "status");
         kapi_dflt_resource_list(pool, kapi_dflt_obj(kapi_dflt_obj(obj, "spec"), "hard"));
         kapi_dflt_resource_list(pool, kapi_dflt_obj(st, "hard"));

@@ -292,7 +292,7 @@ static void walk(struct kapi_pool *pool, const struct kapi_schema_msg *m, const 
                 walk(pool, sub, place, v, depth + 1);
             continue;
         }
-        if (depth == 0 && strcmp(f->name, "metadata") == 0)
+        if (depth == 0 && kapi_streq(f->name, "metadata"))
             continue; /* the object's own metadata is objectmeta.c's */
         walk_field(pool, f, kapi_obj_get(v, f->name), depth);
     }
@@ -346,7 +346,8 @@ void kapi_dflt_reset_status(struct kapi_pool *pool, const char *group, const cha
     if (!obj || obj->type != KAPI_V_OBJECT)
         return;
     for (size_t i = 0; i < KAPI_ARRAY_LEN(reset_kinds); i++) {
-        if (strcmp(reset_kinds[i][0], group) || strcmp(reset_kinds[i][1], version) || strcmp(reset_kinds[i][2], kind))
+        if (!kapi_streq(reset_kinds[i][2], kind) || !kapi_streq(reset_kinds[i][0], group) ||
+            !kapi_streq(reset_kinds[i][1], version))
             continue;
         kapi_obj_del(obj, "status");
         kapi_dflt_go_zero(pool, group, version, kind, obj);

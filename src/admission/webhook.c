@@ -26,6 +26,7 @@
 #include "../registry/defaults.h"
 #include "../registry/registry.h"
 #include "../registry/resources.h"
+#include "../schema/typed.h"
 
 #define ADMREG "admissionregistration.k8s.io"
 
@@ -1103,21 +1104,32 @@ static bool exempt(const struct kapi_admission_attrs *at)
     return false;
 }
 
-/* The kind's defaults again after a patch, as upstream's decode into the
- * typed object and its defaulter do. */
-static void redefault(const struct kapi_admission_attrs *at, const struct reqinfo *ri, struct kapi_value *obj)
+/* The patched object decoded again, as upstream decodes it into the typed
+ * object and runs the defaulter: a built-in kind goes through the same typed
+ * check as a request body (canonical quantities and times, Go field order,
+ * sorted maps; the decoder is not strict, so unknown fields are dropped
+ * without a word), then its defaults. Custom resources are unstructured
+ * there: schema defaults, and pruning (upstream prunes once, when the
+ * webhooks are done). NULL, or the decode error's text. */
+static const char *redecode(const struct kapi_admission_attrs *at, const struct reqinfo *ri, struct kapi_value *obj)
 {
     const struct kapi_kind *k = kapi_registry_find(kapi_adm_registry(at->adm), at->group, ri->version, at->resource);
     if (k && k->crd) {
         kapi_crd_decode(at->pool, k, obj, NULL);
-        return;
+        return NULL;
     }
     const char *av = vstr(obj, "apiVersion"), *kind = vstr(obj, "kind");
     if (!av || !kind)
-        return;
+        return NULL;
     const char *slash = strchr(av, '/');
     const char *g = slash ? kapi_pool_strndup(at->pool, av, (size_t)(slash - av)) : "";
-    kapi_defaults_apply(at->pool, g, slash ? slash + 1 : av, kind, obj);
+    const char *v = slash ? slash + 1 : av;
+    const struct kapi_schema_msg *m = kapi_schema_kind_find(g, v, kind);
+    struct kapi_typed_result res;
+    if (m && kapi_typed_check(at->pool, m, obj, NULL, &res) < 0)
+        return res.type_error;
+    kapi_defaults_apply(at->pool, g, v, kind, obj);
+    return NULL;
 }
 
 /* Applies a mutating webhook's JSON patch to at->obj. 0 (with *changed),
@@ -1182,7 +1194,12 @@ static struct outcome apply_patch(const struct kapi_admission_attrs *at, const s
         o.st = kapi_status_internal(p, "Object 'Kind' is missing in patched object");
         return o;
     }
-    redefault(at, ri, out);
+    const char *bad = redecode(at, ri, out);
+    if (bad) { /* not a calling error: failurePolicy does not apply */
+        o.kind = OUT_STATUS;
+        o.st = kapi_status_internal(p, bad);
+        return o;
+    }
     *changed = !kapi_value_equal(at->obj, out);
     *at->obj = *out; /* the caller's object takes the patched content */
     return o;

@@ -55,6 +55,24 @@ class AdmissionWebhook:
                         resp["status"] = {"message": f"name {name} is not allowed"}
                     if req["resource"]["resource"] == "configmaps":
                         resp["warnings"] = [f"configmap {name} checked by webhook"]
+                elif self.path.startswith("/resources"):
+                    # non-canonical quantities and fields no Pod has
+                    patch = [{"op": "add", "path": "/spec/containers/0/resources",
+                              "value": {"limits": {"memory": "1024Mi", "cpu": "1000m"}, "requests": {"cpu": "0.5"}}},
+                             {"op": "add", "path": "/spec/containers/0/madeUp", "value": "x"},
+                             {"op": "add", "path": "/spec/madeUp", "value": {"a": 1}}]
+                    resp["patchType"] = "JSONPatch"
+                    resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+                elif self.path.startswith("/crd"):
+                    patch = [{"op": "add", "path": "/spec/amount", "value": "1000m"},
+                             {"op": "add", "path": "/spec/madeUp", "value": "x"},
+                             {"op": "remove", "path": "/spec/replicas"}]
+                    resp["patchType"] = "JSONPatch"
+                    resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+                elif self.path.startswith("/typeerr"):
+                    patch = [{"op": "replace", "path": "/spec/containers/0/name", "value": 5}]
+                    resp["patchType"] = "JSONPatch"
+                    resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
                 elif self.path.startswith("/mutate"):
                     labels = obj.get("metadata", {}).get("labels") or {}
                     if "fix-me" in labels:  # replaces an invalid label set
@@ -236,6 +254,108 @@ def test_webhooks_see_system_fields_as_upstream(kapi, hook):
     assert v["name"] == name
     assert v["object"]["metadata"]["name"] == name and v["object"]["metadata"]["uid"] == uid
     assert v["object"]["metadata"]["labels"] == {"mutated": "yes"}
+
+
+def pod_hook_config(hook, name, path, **extra):
+    w = {"name": f"{name}.kapi.test", "clientConfig": {"url": hook.url(path), "caBundle": hook.ca},
+         "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
+         "objectSelector": {"matchLabels": {"hook": name}}, "sideEffects": "None",
+         "admissionReviewVersions": ["v1"]}
+    w.update(extra)
+    return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": name}, "webhooks": [w]}
+
+
+def hooked_pod(name, label):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"hook": label}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+
+
+def test_patched_object_is_decoded_canonically(kapi, hook):
+    """As kube-apiserver: the patched JSON is decoded into the typed object
+    again (a non-strict decoder) and defaulted, so what is returned and
+    stored has canonical quantities, and fields a Pod does not have are
+    dropped without an error or a warning."""
+    apply(kapi, pod_hook_config(hook, "resources", "/resources"))
+    try:
+        def created():
+            kapi.json("DELETE", f"/api/v1/namespaces/{WH_NS}/pods/canon?gracePeriodSeconds=0")
+            status, hdrs, data = kapi.request("POST", f"/api/v1/namespaces/{WH_NS}/pods",
+                                              hooked_pod("canon", "resources"))
+            assert status == 201, data
+            assert b'"resources":{' in data, data
+            return hdrs, data
+        hdrs, data = eventually(created)
+        assert b'"limits":{"cpu":"1","memory":"1Gi"},"requests":{"cpu":"500m","memory":"1Gi"}' in data, data
+        assert b"madeUp" not in data
+        assert "madeup" not in hdrs.get("warning", "").lower(), hdrs
+        for body in (json.loads(data), kapi.json("GET", f"/api/v1/namespaces/{WH_NS}/pods/canon")[1]):
+            c = body["spec"]["containers"][0]
+            assert c["resources"] == {"limits": {"cpu": "1", "memory": "1Gi"},
+                                      "requests": {"cpu": "500m", "memory": "1Gi"}}, c
+            assert "madeUp" not in c and "madeUp" not in body["spec"], body
+        status, _, data = kapi.request("GET", f"/api/v1/namespaces/{WH_NS}/pods/canon")
+        assert b'"limits":{"cpu":"1","memory":"1Gi"}' in data, data
+    finally:
+        kapi.json("DELETE", f"/api/v1/namespaces/{WH_NS}/pods/canon?gracePeriodSeconds=0")
+        kapi.kubectl("delete", "mutatingwebhookconfiguration", "resources", "--ignore-not-found")
+
+
+def test_patched_object_that_does_not_decode(kapi, hook):
+    """A patch giving a field the wrong type fails the decode: upstream's
+    InternalError with the decoder's text, not a calling error, so
+    failurePolicy Ignore does not let the request through."""
+    apply(kapi, pod_hook_config(hook, "typeerr", "/typeerr", failurePolicy="Ignore"))
+    try:
+        def failed():
+            status, body = kapi.json("POST", f"/api/v1/namespaces/{WH_NS}/pods", hooked_pod("typeerr", "typeerr"))
+            assert status == 500, body
+            return body
+        body = eventually(failed)
+        assert body["reason"] == "InternalError"
+        assert body["message"] == ("Internal error occurred: json: cannot unmarshal number into Go struct field "
+                                   "Container.spec.containers.name of type string")
+        assert kapi.json("GET", f"/api/v1/namespaces/{WH_NS}/pods/typeerr")[0] == 404
+    finally:
+        kapi.kubectl("delete", "mutatingwebhookconfiguration", "typeerr", "--ignore-not-found")
+
+
+GADGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "gadgets.wh.example.com"},
+    "spec": {"group": "wh.example.com", "scope": "Namespaced",
+             "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                     "amount": {"type": "string"}, "replicas": {"type": "integer", "default": 1}}}}}}}]}}
+
+
+def test_patched_custom_resource_is_pruned_and_defaulted(kapi, hook):
+    """A custom resource is unstructured upstream: the webhook's strings are
+    kept as written (no quantity canonicalization), fields outside the
+    schema are pruned, and the schema defaults run again on the patch."""
+    apply(kapi, GADGET_CRD)
+    kapi.kubectl("wait", "--for", "condition=Established", "--timeout=15s", "crd/gadgets.wh.example.com")
+    cfg = pod_hook_config(hook, "crd", "/crd")
+    cfg["webhooks"][0]["rules"] = [{"operations": ["CREATE"], "apiGroups": ["wh.example.com"],
+                                    "apiVersions": ["v1"], "resources": ["gadgets"]}]
+    apply(kapi, cfg)
+    try:
+        def created():
+            kapi.json("DELETE", f"/apis/wh.example.com/v1/namespaces/{WH_NS}/gadgets/g")
+            status, body = kapi.json("POST", f"/apis/wh.example.com/v1/namespaces/{WH_NS}/gadgets",
+                                     {"apiVersion": "wh.example.com/v1", "kind": "Gadget",
+                                      "metadata": {"name": "g", "labels": {"hook": "crd"}},
+                                      "spec": {"replicas": 3}})
+            assert status == 201, body
+            assert "amount" in body["spec"], body
+            return body
+        body = eventually(created)
+        for obj in (body, kapi.json("GET", f"/apis/wh.example.com/v1/namespaces/{WH_NS}/gadgets/g")[1]):
+            assert obj["spec"] == {"amount": "1000m", "replicas": 1}, obj
+    finally:
+        kapi.kubectl("delete", "mutatingwebhookconfiguration", "crd", "--ignore-not-found")
+        kapi.kubectl("delete", "crd", "gadgets.wh.example.com", "--ignore-not-found")
 
 
 def test_patch_that_is_not_base64(kapi, hook):

@@ -152,6 +152,20 @@ static char *answer(const char *path, const char *uid)
         if (asprintf(&dyn, "\"allowed\":true,\"patchType\":\"JSONPatch\",\"patch\":\"%s\"", patch) < 0)
             abort();
         extra = dyn;
+    } else if (strcmp(path, "/canon") == 0 || strcmp(path, "/typeerr") == 0) {
+        /* /canon: quantities in non-canonical form and fields no Pod has;
+         * /typeerr: a container name that is a number */
+        const char *p = strcmp(path, "/canon") == 0
+                            ? "[{\"op\":\"add\",\"path\":\"/spec/containers/0/resources\",\"value\":{\"limits\":"
+                              "{\"memory\":\"1024Mi\",\"cpu\":\"1000m\"},\"requests\":{\"cpu\":\"0.5\"}}},"
+                              "{\"op\":\"add\",\"path\":\"/spec/containers/0/madeUp\",\"value\":\"x\"},"
+                              "{\"op\":\"add\",\"path\":\"/spec/madeUp\",\"value\":{\"a\":1}},"
+                              "{\"op\":\"add\",\"path\":\"/metadata/labels/0\",\"value\":\"z\"}]"
+                            : "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/name\",\"value\":5}]";
+        patch = b64(p);
+        if (asprintf(&dyn, "\"allowed\":true,\"patchType\":\"JSONPatch\",\"patch\":\"%s\"", patch) < 0)
+            abort();
+        extra = dyn;
     } else if (strcmp(path, "/badpatch") == 0) {
         /* "[]" encoded twice: Go stops at the second quantum, after the padding */
         extra = "\"allowed\":true,\"patchType\":\"JSONPatch\",\"patch\":\"W10=W10=\"";
@@ -702,7 +716,8 @@ static void test_mutation_and_reinvocation(void **state)
     struct kapi_status *st;
     struct kapi_value *p = pod(f, "default", NULL);
     assert_int_equal(admit(f, "default", p, NULL, false, &st), 0);
-    assert_string_equal(to_json(f, kapi_value_path(p, "metadata", "labels", NULL)), "{\"run\":\"x\",\"a\":\"yes\"}");
+    /* map keys sorted, as Go encodes the decoded object */
+    assert_string_equal(to_json(f, kapi_value_path(p, "metadata", "labels", NULL)), "{\"a\":\"yes\",\"run\":\"x\"}");
     assert_int_equal(count_path("/patch-a"), 1);
     /* the patched object was defaulted again (decode into the typed object) */
     assert_non_null(kapi_value_path(p, "spec", "restartPolicy", NULL));
@@ -713,7 +728,7 @@ static void test_mutation_and_reinvocation(void **state)
     p = pod(f, "default", NULL);
     assert_int_equal(admit(f, "default", p, NULL, false, &st), 0);
     assert_string_equal(to_json(f, kapi_value_path(p, "metadata", "labels", NULL)),
-                        "{\"run\":\"x\",\"a\":\"yes\",\"b\":\"yes\"}");
+                        "{\"a\":\"yes\",\"b\":\"yes\",\"run\":\"x\"}");
     assert_int_equal(count_path("/patch-a"), 2);
     assert_int_equal(count_path("/patch-b"), 1);
     /* the validating webhooks see the final object */
@@ -722,7 +737,47 @@ static void test_mutation_and_reinvocation(void **state)
     assert_int_equal(admit(f, "default", p, NULL, false, &st), 0);
     assert_string_equal(to_json(f, kapi_value_path(last_review(f, "/allow"), "request", "object", "metadata", "labels",
                                                    NULL)),
-                        "{\"run\":\"x\",\"a\":\"yes\",\"b\":\"yes\"}");
+                        "{\"a\":\"yes\",\"b\":\"yes\",\"run\":\"x\"}");
+}
+
+/* The patched object is decoded into the typed object again, as upstream's
+ * dispatcher does (its JSON serializer is not strict): quantities come out
+ * canonical, map keys sorted, unknown fields are dropped without an error
+ * or a warning, defaults run again; a value of the wrong type is a decode
+ * error, InternalError whatever the failurePolicy. */
+static void test_patched_object_decoded(void **state)
+{
+    struct fx *f = *state;
+    put_config(f, true, "c", hook(f, "canon.test", "/canon", NULL));
+    struct kapi_status *st;
+    struct kapi_value *p = pod(f, "default", NULL);
+    assert_int_equal(admit(f, "default", p, NULL, false, &st), 0);
+    const struct kapi_value *c = kapi_value_path(p, "spec", "containers", NULL)->u.arr.items[0];
+    assert_string_equal(to_json(f, kapi_value_path(c, "resources", "limits", NULL)),
+                        "{\"cpu\":\"1\",\"memory\":\"1Gi\"}");
+    assert_string_equal(kapi_value_cstr(kapi_value_path(c, "resources", "requests", "cpu", NULL)), "500m");
+    /* the Pod defaults: a request missing for a limit is the limit */
+    assert_string_equal(kapi_value_cstr(kapi_value_path(c, "resources", "requests", "memory", NULL)), "1Gi");
+    assert_null(kapi_value_path(c, "madeUp", NULL));
+    assert_null(kapi_value_path(p, "spec", "madeUp", NULL));
+    assert_string_equal(to_json(f, kapi_value_path(p, "metadata", "labels", NULL)), "{\"0\":\"z\",\"run\":\"x\"}");
+    assert_int_equal((int)f->nwarnings, 0);
+    /* the validating webhooks get the decoded object */
+    put_config(f, false, "v", hook(f, "allow.test", "/allow", NULL));
+    p = pod(f, "default", NULL);
+    assert_int_equal(admit(f, "default", p, NULL, false, &st), 0);
+    const struct kapi_value *seen = kapi_value_path(last_review(f, "/allow"), "request", "object", "spec", NULL);
+    assert_null(kapi_value_path(seen, "madeUp", NULL));
+    assert_string_equal(to_json(f, kapi_value_path(seen, "containers", NULL)->u.arr.items[0]),
+                        to_json(f, kapi_value_path(p, "spec", "containers", NULL)->u.arr.items[0]));
+
+    put_config(f, true, "c", hook(f, "typeerr.test", "/typeerr", ",\"failurePolicy\":\"Ignore\""));
+    put_config(f, false, "v", "{}");
+    assert_int_equal(admit(f, "default", pod(f, "default", NULL), NULL, false, &st), -1);
+    assert_int_equal(st->code, 500);
+    assert_string_equal(st->reason, "InternalError");
+    assert_string_equal(st->message, "Internal error occurred: json: cannot unmarshal number into Go struct field "
+                                     "Container.spec.containers.name of type string");
 }
 
 static void test_dry_run(void **state)
@@ -836,6 +891,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_patch_not_base64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutation_and_reinvocation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_patched_object_decoded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exempt_and_service, setup, teardown),

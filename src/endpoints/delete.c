@@ -211,7 +211,11 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
     }
     if (has_fin || is_ns) {
         /* Graceful: mark the object; whoever owns the finalizers finishes. */
-        if (!kapi_meta_mark_deleted(r->pool, md)) {
+        if (is_crd && !kapi_obj_get(md, "deletionTimestamp")) {
+            /* upstream's CRD storage marks a CRD's first deletion itself:
+             * the timestamp only (no grace period, generation kept) */
+            kapi_obj_set(r->pool, md, "deletionTimestamp", kapi_value_str(r->pool, kapi_meta_now(r->pool)));
+        } else if (!kapi_meta_mark_deleted(r->pool, md)) {
             /* marked already */
             if (answer)
                 kapi_respond_object_json(r, 200, cur->json->data, cur->json->len);

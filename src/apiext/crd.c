@@ -150,6 +150,9 @@ struct crd_kind {
     struct kapi_resource res[3];
     struct kapi_crd_version v;
     struct kapi_pool *pool;
+    /* the CRD's Terminating condition is True: creates are refused (set by
+     * the controller, read by request threads) */
+    atomic_bool terminating;
 };
 
 static const char *const cr_verbs[] = {"delete", "deletecollection", "get", "list", "patch", "create", "update",
@@ -343,6 +346,11 @@ static struct crd_kind *build_kind(struct kapi_cache *cache, struct kapi_registr
         return NULL;
     }
     return ck;
+}
+
+bool kapi_crd_terminating(const struct kapi_kind *k)
+{
+    return k->crd && atomic_load(&((struct crd_kind *)k)->terminating);
 }
 
 static size_t kind_nres(const struct kapi_kind *k)
@@ -748,6 +756,11 @@ struct crd_state {
     struct kapi_kind *kinds[CRD_MAX_VERSIONS];
     size_t nkinds;
     bool terminating;
+    /* deletion (upstream's CRD finalizer): the end of the present round's
+     * wait for the instances to go (0: no round under way), and when a
+     * failed round may start again */
+    int64_t round_end_ms, retry_ms;
+    int failures;
 };
 
 struct kapi_crdctl {
@@ -915,53 +928,196 @@ static void publish_now(struct kapi_crdctl *c)
         kapi_crd_snapshot_free(snap);
 }
 
-/* Writes obj over key when the stored version is still mod_rev. */
-static int write_obj(struct kapi_crdctl *c, const char *key, struct kapi_value *obj, int64_t mod_rev)
+/* Writes obj over key when the stored version is still *mod_rev, which
+ * then moves on to the written one. */
+static int write_obj_at(struct kapi_crdctl *c, const char *key, struct kapi_value *obj, int64_t *mod_rev)
 {
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     kapi_meta_encode_for_store(obj, &b);
     struct kapi_write w = {.op = KAPI_WRITE_UPDATE, .key = key, .value = b.data, .len = b.len,
-                           .expect_mod_rev = mod_rev};
+                           .expect_mod_rev = *mod_rev};
     struct kapi_write_result res = {0};
     int err = kapi_store_write(c->store, &w, &res);
+    if (!err)
+        *mod_rev = res.rev;
     kapi_write_result_dispose(&res);
     kapi_buf_dispose(&b);
     return err;
 }
 
-static const char *const cleanup_finalizer = "customresourcecleanup.apiextensions.k8s.io";
-
-/* Deletes every custom resource of the CRD. True when none is left. */
-static bool delete_all(struct kapi_crdctl *c, const char *group, const char *plural)
+static int write_obj(struct kapi_crdctl *c, const char *key, struct kapi_value *obj, int64_t mod_rev)
 {
-    char *prefix = kapi_xasprintf("/registry/%s/%s/", group, plural);
+    return write_obj_at(c, key, obj, &mod_rev);
+}
+
+/* How long one round of deletion waits for the instances to go, and how
+ * often it looks (upstream's CRD finalizer polls every second for a
+ * minute). */
+#define CRD_DELETE_WAIT_MS 60000
+/* Retry delay after a failed round: 5ms doubling per failure up to 1000s,
+ * as upstream's default per-item rate limiter. */
+#define CRD_RETRY_BASE_MS 5
+#define CRD_RETRY_MAX_MS 1000000
+
+static struct kapi_value *condition(struct kapi_pool *p, const char *type, const char *status, const char *reason,
+                                    const char *message, const struct kapi_value *old_conds);
+static void set_condition(struct kapi_pool *p, struct kapi_value *conds, struct kapi_value *cnd);
+
+static bool condition_true(const struct kapi_value *crd, const char *type)
+{
+    const struct kapi_value *conds = vget(vget(crd, "status"), "conditions");
+    for (size_t i = 0; i < vlen(conds); i++) {
+        const char *t = vstr(conds->u.arr.items[i], "type"), *st = vstr(conds->u.arr.items[i], "status");
+        if (t && st && strcmp(t, type) == 0)
+            return strcmp(st, "True") == 0;
+    }
+    return false;
+}
+
+/* Sets the CRD's Terminating condition (status.conditions of crd, in p). */
+static void set_terminating(struct kapi_pool *p, struct kapi_value *crd, bool on, const char *reason,
+                            const char *message)
+{
+    struct kapi_value *st = kapi_obj_ensure_obj(p, crd, "status");
+    struct kapi_value *conds = kapi_obj_get(st, "conditions");
+    if (!conds || conds->type != KAPI_V_ARRAY) {
+        conds = kapi_value_array(p);
+        kapi_obj_set(p, st, "conditions", conds);
+    }
+    set_condition(p, conds, condition(p, "Terminating", on ? "True" : "False", reason, message, conds));
+}
+
+/* The kinds serving the CRD refuse creates while it is terminating. */
+static void mark_terminating(struct crd_state *s, const struct kapi_value *crd)
+{
+    bool on = condition_true(crd, "Terminating");
+    for (size_t i = 0; i < s->nkinds; i++)
+        atomic_store(&((struct crd_kind *)s->kinds[i])->terminating, on);
+}
+
+/* Distinct error texts, joined as upstream's error aggregate prints them. */
+struct err_agg {
+    const char *msgs[16];
+    size_t n;
+};
+
+static void add_error(struct err_agg *a, const char *msg)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->msgs[i], msg) == 0)
+            return;
+    if (a->n < KAPI_ARRAY_LEN(a->msgs))
+        a->msgs[a->n++] = msg;
+}
+
+static const char *agg_text(struct kapi_pool *p, const struct err_agg *a)
+{
+    if (a->n == 1)
+        return a->msgs[0];
+    struct kapi_buf b;
+    kapi_buf_init(&b, 0);
+    kapi_buf_puts(&b, "[");
+    for (size_t i = 0; i < a->n; i++)
+        kapi_buf_printf(&b, "%s%s", i ? ", " : "", a->msgs[i]);
+    kapi_buf_puts(&b, "]");
+    const char *out = kapi_pool_strndup(p, b.data, b.len);
+    kapi_buf_dispose(&b);
+    return out;
+}
+
+/* Deletes every custom resource stored under prefix as a DELETE without
+ * options does (kapi_meta_delete_stored: those with finalizers are only
+ * marked; their dependents are the garbage collector's). NULL, or
+ * upstream's condition message on failure. */
+static const char *delete_instances(struct kapi_crdctl *c, struct kapi_pool *p, const char *prefix)
+{
+    char *end = kapi_store_prefix_end(prefix);
+    char *start = kapi_xstrdup(prefix);
+    struct err_agg agg = {0};
+    for (;;) {
+        struct kapi_kv *kvs = NULL;
+        size_t n = 0;
+        int64_t rev = 0;
+        bool more = false;
+        int err = c->store->ops->range(c->store, start, end, 500, &kvs, &n, &rev, &more);
+        if (err) {
+            const char *msg = kapi_pool_printf(p, "could not list instances: %s", kapi_store_strerror(err));
+            free(start);
+            free(end);
+            return msg;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bool held = false;
+            if (kvs[i].value) {
+                int derr = kapi_meta_delete_stored(c->store, kvs[i].key, kvs[i].value, kvs[i].mod_rev, &held);
+                if (derr)
+                    add_error(&agg, kapi_store_strerror(derr));
+            }
+            if (i + 1 == n && more) {
+                /* the next page starts right after this key */
+                free(start);
+                start = kapi_xasprintf("%s\x01", kvs[i].key);
+            }
+            kapi_kv_dispose(&kvs[i]);
+        }
+        free(kvs);
+        if (!more || n == 0)
+            break;
+    }
+    free(start);
+    free(end);
+    if (!agg.n)
+        return NULL;
+    return kapi_pool_printf(p, "could not issue all deletes: %s", agg_text(p, &agg));
+}
+
+/* How many custom resources are left under prefix (0 or 1 is all that
+ * matters); -1 with *err on a store error. */
+static int count_instances(struct kapi_crdctl *c, const char *prefix, int *err)
+{
     char *end = kapi_store_prefix_end(prefix);
     struct kapi_kv *kvs = NULL;
     size_t n = 0;
     int64_t rev = 0;
     bool more = false;
-    int err = c->store->ops->range(c->store, prefix, end, 1000, &kvs, &n, &rev, &more);
+    *err = c->store->ops->range(c->store, prefix, end, 1, &kvs, &n, &rev, &more);
     free(end);
-    free(prefix);
-    if (err)
-        return false;
-    bool done = n == 0;
-    for (size_t i = 0; i < n; i++) {
-        struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = kvs[i].key, .expect_mod_rev = kvs[i].mod_rev};
-        struct kapi_write_result res = {0};
-        (void)kapi_store_write(c->store, &w, &res);
-        kapi_write_result_dispose(&res);
+    for (size_t i = 0; i < n; i++)
         kapi_kv_dispose(&kvs[i]);
-    }
     free(kvs);
-    return done;
+    return *err ? -1 : (int)n;
 }
 
-/* A CRD marked for deletion: remove its objects, then the finalizer, then
- * (no finalizers left) the CRD itself. */
-static void finish_deletion(struct kapi_crdctl *c, struct kapi_pool *p, struct kapi_value *crd, int64_t mod_rev,
-                            const char *group, const char *plural)
+/* Drops the cleanup finalizer and writes the CRD, or deletes it when that
+ * was its last finalizer (upstream's status update then removes it). */
+static void remove_cleanup_finalizer(struct kapi_crdctl *c, struct kapi_pool *p, struct kapi_value *crd,
+                                     const char *key, int64_t mod_rev, const char *name);
+
+static const char *const cleanup_finalizer = "customresourcecleanup.apiextensions.k8s.io";
+
+/* A failed round: the next one starts after the rate limiter's delay. */
+static void round_failed(struct crd_state *s)
+{
+    int64_t delay = CRD_RETRY_BASE_MS;
+    for (int i = 0; i < s->failures && delay < CRD_RETRY_MAX_MS; i++)
+        delay *= 2;
+    if (delay > CRD_RETRY_MAX_MS)
+        delay = CRD_RETRY_MAX_MS;
+    s->failures++;
+    s->round_end_ms = 0;
+    s->retry_ms = kapi_now_ms() + delay;
+}
+
+/* A CRD marked for deletion, as upstream's CRD finalizer: a round says
+ * Terminating=True InstanceDeletionInProgress, deletes every instance the
+ * way DELETE does (finalizers keep theirs, marked), then waits up to a
+ * minute, looking each second, for none to be left; only then the cleanup
+ * finalizer goes (and with it the CRD, when it was the last). A round that
+ * fails says why in the condition and is retried with backoff. Called for
+ * each watch event of the CRD and from the controller's sweep each second. */
+static void finish_deletion(struct kapi_crdctl *c, struct crd_state *s, struct kapi_pool *p, struct kapi_value *crd,
+                            int64_t mod_rev)
 {
     struct kapi_value *md = kapi_obj_get(crd, "metadata");
     const char *name = kapi_obj_get_str(md, "name");
@@ -971,32 +1127,97 @@ static void finish_deletion(struct kapi_crdctl *c, struct kapi_pool *p, struct k
         has |= kapi_value_cstr(fins->u.arr.items[i]) &&
                strcmp(kapi_value_cstr(fins->u.arr.items[i]), cleanup_finalizer) == 0;
     char *key = kapi_registry_key(p, c->crd_kind, NULL, name);
-    if (has) {
-        if (group && plural && !delete_all(c, group, plural))
-            return; /* more to delete; the next pass goes on */
-        struct kapi_value *nf = kapi_value_array(p);
-        for (size_t i = 0; i < vlen(fins); i++)
-            if (!kapi_value_cstr(fins->u.arr.items[i]) ||
-                strcmp(kapi_value_cstr(fins->u.arr.items[i]), cleanup_finalizer) != 0)
-                kapi_arr_push(p, nf, fins->u.arr.items[i]);
-        if (nf->u.arr.len)
-            kapi_obj_set(p, md, "finalizers", nf);
-        else
-            kapi_obj_del(md, "finalizers");
-        fins = nf;
-        if (nf->u.arr.len) {
-            if (write_obj(c, key, crd, mod_rev) == 0)
-                kapi_log(1, "crd %s: custom resources removed", name);
+    if (!has) {
+        s->round_end_ms = 0;
+        if (vlen(fins) == 0) {
+            struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key, .expect_mod_rev = mod_rev};
+            struct kapi_write_result res = {0};
+            if (kapi_store_write(c->store, &w, &res) == 0)
+                kapi_log(1, "crd %s: deleted", name);
+            kapi_write_result_dispose(&res);
+        }
+        return;
+    }
+    const struct kapi_value *spec = vget(crd, "spec");
+    const char *group = vstr(spec, "group"), *plural = vstr(vget(spec, "names"), "plural");
+    int64_t now = kapi_now_ms();
+    if (!s->round_end_ms) {
+        if (now < s->retry_ms)
+            return;
+        set_terminating(p, crd, true, "InstanceDeletionInProgress", "CustomResource deletion is in progress");
+        int err = write_obj_at(c, key, crd, &mod_rev);
+        if (err) {
+            /* changed or gone meanwhile: its next event brings it back */
+            if (err != KAPI_STORE_CONFLICT && err != KAPI_STORE_NOT_FOUND)
+                round_failed(s);
             return;
         }
+        static const char *const overlapping[][2] = {{"apiregistration.k8s.io", "apiservices"},
+                                                     {"apiextensions.k8s.io", "customresourcedefinitions"}};
+        bool overlaps = false;
+        for (size_t i = 0; i < KAPI_ARRAY_LEN(overlapping) && group && plural; i++)
+            overlaps |= strcmp(group, overlapping[i][0]) == 0 && strcmp(plural, overlapping[i][1]) == 0;
+        if (overlaps || !group || !plural) {
+            /* their keys are a built-in resource's: never deleted */
+            set_terminating(p, crd, false, "OverlappingBuiltInResource",
+                            "instances overlap with built-in resources in storage");
+            remove_cleanup_finalizer(c, p, crd, key, mod_rev, name);
+            return;
+        }
+        if (!condition_true(crd, "Established")) {
+            set_terminating(p, crd, false, "NeverEstablished", "resource was never established");
+            remove_cleanup_finalizer(c, p, crd, key, mod_rev, name);
+            return;
+        }
+        const char *fail = delete_instances(c, p, kapi_pool_printf(p, "/registry/%s/%s/", group, plural));
+        if (fail) {
+            set_terminating(p, crd, true, "InstanceDeletionFailed", fail);
+            (void)write_obj_at(c, key, crd, &mod_rev);
+            kapi_log(0, "crd %s: %s", name, fail);
+            round_failed(s);
+            return;
+        }
+        s->round_end_ms = now + CRD_DELETE_WAIT_MS;
     }
-    if (vlen(fins) == 0) {
-        struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key, .expect_mod_rev = mod_rev};
-        struct kapi_write_result res = {0};
-        if (kapi_store_write(c->store, &w, &res) == 0)
-            kapi_log(1, "crd %s: deleted", name);
-        kapi_write_result_dispose(&res);
+    int err = 0;
+    int left = count_instances(c, kapi_pool_printf(p, "/registry/%s/%s/", group, plural), &err);
+    if (left == 0) {
+        s->round_end_ms = 0;
+        s->failures = 0;
+        set_terminating(p, crd, false, "InstanceDeletionCompleted", "removed all instances");
+        remove_cleanup_finalizer(c, p, crd, key, mod_rev, name);
+        return;
     }
+    if (left < 0 || now >= s->round_end_ms) {
+        const char *why = left < 0 ? kapi_store_strerror(err) : "context deadline exceeded";
+        set_terminating(p, crd, true, "InstanceDeletionCheck",
+                        kapi_pool_printf(p, "could not confirm zero CustomResources remaining: %s", why));
+        (void)write_obj_at(c, key, crd, &mod_rev);
+        round_failed(s);
+    }
+}
+
+static void remove_cleanup_finalizer(struct kapi_crdctl *c, struct kapi_pool *p, struct kapi_value *crd,
+                                     const char *key, int64_t mod_rev, const char *name)
+{
+    struct kapi_value *md = kapi_obj_get(crd, "metadata");
+    struct kapi_value *fins = kapi_obj_get(md, "finalizers");
+    struct kapi_value *nf = kapi_value_array(p);
+    for (size_t i = 0; i < vlen(fins); i++)
+        if (!kapi_value_cstr(fins->u.arr.items[i]) ||
+            strcmp(kapi_value_cstr(fins->u.arr.items[i]), cleanup_finalizer) != 0)
+            kapi_arr_push(p, nf, fins->u.arr.items[i]);
+    if (nf->u.arr.len) {
+        kapi_obj_set(p, md, "finalizers", nf);
+        if (write_obj_at(c, key, crd, &mod_rev) == 0)
+            kapi_log(1, "crd %s: custom resources removed", name);
+        return;
+    }
+    struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key, .expect_mod_rev = mod_rev};
+    struct kapi_write_result res = {0};
+    if (kapi_store_write(c->store, &w, &res) == 0)
+        kapi_log(1, "crd %s: custom resources removed; deleted", name);
+    kapi_write_result_dispose(&res);
 }
 
 static bool names_has(const struct crd_state *s, const char *name, bool kinds)
@@ -1250,7 +1471,8 @@ static void on_crd(struct kapi_crdctl *c, struct kapi_pool *p, enum kapi_watch_t
         s->terminating = true;
         if (!s->nkinds)
             register_kinds(c, s, crd, generation);
-        finish_deletion(c, p, crd, mod_rev, group, vstr(vget(spec, "names"), "plural"));
+        mark_terminating(s, crd);
+        finish_deletion(c, s, p, crd, mod_rev);
         return;
     }
     bool accepted = false;
@@ -1273,6 +1495,7 @@ static void on_crd(struct kapi_crdctl *c, struct kapi_pool *p, enum kapi_watch_t
         register_kinds(c, s, crd, generation);
         publish(c);
     }
+    mark_terminating(s, crd);
     if (st) {
         struct kapi_value *upd = kapi_value_clone(p, crd);
         kapi_obj_set(p, upd, "status", st);
@@ -1329,8 +1552,7 @@ static void *crdctl_main(void *arg)
                 if (o) {
                     struct kapi_value *crd = kapi_cobj_value(o, p);
                     if (crd)
-                        finish_deletion(c, p, crd, o->mod_rev, c->states[i]->group,
-                                        vstr(vget(vget(crd, "spec"), "names"), "plural"));
+                        finish_deletion(c, c->states[i], p, crd, o->mod_rev);
                     kapi_cobj_unref(o);
                 }
                 kapi_pool_free(p);

@@ -3,10 +3,13 @@
  * upstream's naming and establishing controllers do (acceptedNames,
  * NamesAccepted, Established, storedVersions), registers one dynamic kind
  * per served version (registry), starts caching its objects, republishes
- * discovery and OpenAPI, and finishes CRD deletion by removing every custom
- * resource first. The request-path hooks below give custom resources their
- * schema behaviour (pruning, defaults, validation), scale, printer columns
- * and version views. Design: docs/internals/crd.md. */
+ * discovery and OpenAPI, and finishes CRD deletion as upstream's CRD
+ * finalizer does: every custom resource is deleted the way DELETE deletes
+ * it (finalizers keep theirs, marked), the CRD says Terminating=True until
+ * none is left, and only then its cleanup finalizer goes. The request-path
+ * hooks below give custom resources their schema behaviour (pruning,
+ * defaults, validation), scale, printer columns and version views.
+ * Design: docs/internals/crd.md. */
 #ifndef KAPI_APIEXT_CRD_H
 #define KAPI_APIEXT_CRD_H
 
@@ -53,6 +56,10 @@ struct kapi_crd_version {
 };
 
 /* ---- request-path hooks (k->crd != NULL) ---- */
+
+/* True while the CRD serving k says Terminating=True: creates are refused
+ * (upstream's 405), everything else still works so finalizers can go. */
+bool kapi_crd_terminating(const struct kapi_kind *k);
 
 /* Prunes unknown fields (their paths go to *unknown) and applies schema
  * defaults to a decoded body. */

@@ -80,11 +80,6 @@ static bool stopping(struct kapi_gc *g)
     return atomic_load(&g->stop);
 }
 
-static bool has_items(const struct kapi_value *v)
-{
-    return v && v->type == KAPI_V_ARRAY && v->u.arr.len > 0;
-}
-
 static bool str_in_array(const struct kapi_value *arr, const char *s)
 {
     if (!arr || arr->type != KAPI_V_ARRAY)
@@ -181,16 +176,9 @@ static int mutate(struct kapi_gc *g, const char *key, const char *uid, gc_mutate
  * mark it (deletionTimestamp, grace 0, generation bumped where kept). */
 static enum gc_act delete_or_mark(struct kapi_pool *pool, struct kapi_value *md)
 {
-    if (!has_items(kapi_obj_get(md, "finalizers")))
+    if (!kapi_meta_has_finalizers(md))
         return ACT_DELETE;
-    if (kapi_obj_get(md, "deletionTimestamp"))
-        return ACT_NONE;
-    struct kapi_value *gen = kapi_obj_get(md, "generation");
-    if (gen && gen->type == KAPI_V_INT && gen->u.i > 0)
-        kapi_obj_set(pool, md, "generation", kapi_value_int(pool, gen->u.i + 1));
-    kapi_obj_set(pool, md, "deletionTimestamp", kapi_value_str(pool, kapi_meta_now(pool)));
-    kapi_obj_set(pool, md, "deletionGracePeriodSeconds", kapi_value_int(pool, 0));
-    return ACT_UPDATE;
+    return kapi_meta_mark_deleted(pool, md) ? ACT_UPDATE : ACT_NONE;
 }
 
 /* Drops the references whose uid is in dead (n of them) from md; returns

@@ -108,11 +108,6 @@ static void pending_remove(struct kapi_nsctl *c, const char *name)
 
 /* ---- object helpers ---- */
 
-static bool has_items(const struct kapi_value *v)
-{
-    return v && v->type == KAPI_V_ARRAY && v->u.arr.len > 0;
-}
-
 /* Writes obj back over key if it is still at rev. */
 static int write_update(struct kapi_nsctl *c, const char *key, struct kapi_value *obj, int64_t rev,
                         struct kapi_write_result *res)
@@ -123,88 +118,6 @@ static int write_update(struct kapi_nsctl *c, const char *key, struct kapi_value
     struct kapi_write w = {.op = KAPI_WRITE_UPDATE, .key = key, .value = b.data, .len = b.len, .expect_mod_rev = rev};
     int err = kapi_store_write(c->store, &w, res);
     kapi_buf_dispose(&b);
-    return err;
-}
-
-/* After a CONFLICT: the key's present state, from the write result or, when
- * the backend left it out, from a fresh read. Returns false when the key is
- * gone. */
-static bool reload(struct kapi_nsctl *c, const char *key, struct kapi_write_result *res, struct kapi_blob **json,
-                   int64_t *rev)
-{
-    kapi_blob_unref(*json);
-    *json = NULL;
-    if (res->current.value) {
-        *json = kapi_blob_ref(res->current.value);
-        *rev = res->current.mod_rev;
-        return true;
-    }
-    struct kapi_kv kv = {0};
-    if (kapi_store_get(c->store, key, &kv) == 0 && kv.value) {
-        *json = kapi_blob_ref(kv.value);
-        *rev = kv.mod_rev;
-    }
-    kapi_kv_dispose(&kv);
-    return *json != NULL;
-}
-
-/* Deletes one object of a terminating namespace, or, when finalizers hold
- * it, marks it deleted (as a DELETE through the API would) and sets *held.
- * 0 when the object is gone or marked; else a store error. */
-static int delete_or_mark(struct kapi_nsctl *c, const char *key, struct kapi_blob *json0, int64_t rev0, bool *held)
-{
-    struct kapi_blob *json = kapi_blob_ref(json0);
-    int64_t rev = rev0;
-    int err = KAPI_STORE_CONFLICT;
-    for (int attempt = 0; attempt < NSCTL_CAS_ATTEMPTS && !stopping(c); attempt++) {
-        struct kapi_pool *pool = kapi_pool_new();
-        struct kapi_json_error jerr;
-        struct kapi_value *obj = kapi_json_parse(pool, json->data, json->len, NULL, &jerr);
-        struct kapi_value *md = obj && obj->type == KAPI_V_OBJECT ? kapi_obj_get(obj, "metadata") : NULL;
-        /* Stored bytes that do not parse have no finalizers anyone could
-         * remove, so they are simply deleted. */
-        bool fin = md && md->type == KAPI_V_OBJECT && has_items(kapi_obj_get(md, "finalizers"));
-        struct kapi_write_result res = {0};
-        if (fin) {
-            if (kapi_obj_get(md, "deletionTimestamp")) {
-                kapi_pool_free(pool);
-                *held = true;
-                err = 0;
-                break;
-            }
-            /* Objects that keep a generation get it bumped when they start
-             * terminating, so their controllers see the change. */
-            struct kapi_value *gen = kapi_obj_get(md, "generation");
-            if (gen && gen->type == KAPI_V_INT && gen->u.i > 0)
-                kapi_obj_set(pool, md, "generation", kapi_value_int(pool, gen->u.i + 1));
-            kapi_obj_set(pool, md, "deletionTimestamp", kapi_value_str(pool, kapi_meta_now(pool)));
-            kapi_obj_set(pool, md, "deletionGracePeriodSeconds", kapi_value_int(pool, 0));
-            kapi_meta_canonicalize(pool, obj);
-            err = write_update(c, key, obj, rev, &res);
-            if (err == 0)
-                *held = true;
-        } else {
-            struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key, .expect_mod_rev = rev};
-            err = kapi_store_write(c->store, &w, &res);
-        }
-        kapi_pool_free(pool);
-        if (err == KAPI_STORE_NOT_FOUND)
-            err = 0;
-        if (err == KAPI_STORE_CONFLICT) {
-            bool present = reload(c, key, &res, &json, &rev);
-            kapi_write_result_dispose(&res);
-            if (!present) {
-                err = 0;
-                break;
-            }
-            continue;
-        }
-        kapi_write_result_dispose(&res);
-        if (err == 0)
-            kapi_log(2, "namespace controller: %s %s", fin ? "marked for deletion" : "deleted", key);
-        break;
-    }
-    kapi_blob_unref(json);
     return err;
 }
 
@@ -258,7 +171,7 @@ static enum sync_result finalize_ns(struct kapi_nsctl *c, const char *name, cons
                     kapi_obj_del(spec, "finalizers");
             }
         }
-        bool meta_fin = has_items(kapi_obj_get(md, "finalizers"));
+        bool meta_fin = kapi_meta_has_finalizers(md);
         struct kapi_write_result res = {0};
         const char *what;
         if (left == 0 && !meta_fin) {
@@ -333,10 +246,12 @@ static enum sync_result sync_ns(struct kapi_nsctl *c, const char *name)
                 struct kapi_cobj *o = l.items[i];
                 bool h = false;
                 seen++;
-                err = delete_or_mark(c, o->key, o->json, o->mod_rev, &h);
+                err = kapi_meta_delete_stored(c->store, o->key, o->json, o->mod_rev, &h);
                 if (err) {
                     failed = err;
                     kapi_log(0, "namespace controller: deleting %s: %s", o->key, kapi_store_strerror(err));
+                } else {
+                    kapi_log(2, "namespace controller: %s %s", h ? "marked for deletion" : "deleted", o->key);
                 }
                 held += h;
             }

@@ -211,18 +211,17 @@ static int delete_one(struct kapi_req *r, struct kapi_cobj *cur, const struct de
     }
     if (has_fin || is_ns) {
         /* Graceful: mark the object; whoever owns the finalizers finishes. */
-        if (kapi_obj_get(md, "deletionTimestamp")) {
+        if (is_crd && !kapi_obj_get(md, "deletionTimestamp")) {
+            /* upstream's CRD storage marks a CRD's first deletion itself:
+             * the timestamp only (no grace period, generation kept) */
+            kapi_obj_set(r->pool, md, "deletionTimestamp", kapi_value_str(r->pool, kapi_meta_now(r->pool)));
+        } else if (!kapi_meta_mark_deleted(r->pool, md)) {
+            /* marked already */
             if (answer)
                 kapi_respond_object_json(r, 200, cur->json->data, cur->json->len);
             *out = obj;
             return 0;
         }
-        kapi_obj_set(r->pool, md, "deletionTimestamp", kapi_value_str(r->pool, kapi_meta_now(r->pool)));
-        kapi_obj_set(r->pool, md, "deletionGracePeriodSeconds", kapi_value_int(r->pool, 0));
-        /* Upstream moves generation on when deletion starts. */
-        struct kapi_value *gen = kapi_obj_get(md, "generation");
-        if (gen && gen->type == KAPI_V_INT && gen->u.i > 0)
-            kapi_obj_set(r->pool, md, "generation", kapi_value_int(r->pool, gen->u.i + 1));
         if (is_ns) {
             struct kapi_value *st = kapi_obj_ensure_obj(r->pool, obj, "status");
             kapi_obj_set(r->pool, st, "phase", kapi_value_str(r->pool, "Terminating"));

@@ -602,7 +602,13 @@ static void serve_resource(struct kapi_req *r)
         kapi_handle_list(r);
     else if (kapi_streq(verb, "watch"))
         kapi_handle_watch(r);
-    else if (kapi_streq(verb, "create"))
+    else if (kapi_streq(verb, "create") && r->kind->crd && !r->subresource && kapi_crd_terminating(r->kind)) {
+        /* upstream's custom resource handler: no new objects while the
+         * CRD is terminating (updates, patches and deletes go on) */
+        struct kapi_status *st = kapi_status_method_not_supported(r->pool, r->group, r->resource, verb);
+        st->message = kapi_pool_printf(r->pool, "%s not allowed while custom resource definition is terminating", verb);
+        kapi_respond_status(r, st);
+    } else if (kapi_streq(verb, "create"))
         kapi_handle_create(r);
     else if (kapi_streq(verb, "update"))
         kapi_handle_update(r);

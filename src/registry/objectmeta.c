@@ -307,3 +307,85 @@ int kapi_meta_create_if_missing(struct kapi_store *store, struct kapi_pool *pool
     kapi_buf_dispose(&b);
     return rc == KAPI_STORE_EXISTS ? 0 : rc;
 }
+
+bool kapi_meta_has_finalizers(const struct kapi_value *md)
+{
+    const struct kapi_value *f = md && md->type == KAPI_V_OBJECT ? kapi_obj_get(md, "finalizers") : NULL;
+    return f && f->type == KAPI_V_ARRAY && f->u.arr.len > 0;
+}
+
+bool kapi_meta_mark_deleted(struct kapi_pool *pool, struct kapi_value *md)
+{
+    if (kapi_obj_get(md, "deletionTimestamp"))
+        return false;
+    struct kapi_value *gen = kapi_obj_get(md, "generation");
+    if (gen && gen->type == KAPI_V_INT && gen->u.i > 0)
+        kapi_obj_set(pool, md, "generation", kapi_value_int(pool, gen->u.i + 1));
+    kapi_obj_set(pool, md, "deletionTimestamp", kapi_value_str(pool, kapi_meta_now(pool)));
+    kapi_obj_set(pool, md, "deletionGracePeriodSeconds", kapi_value_int(pool, 0));
+    return true;
+}
+
+/* CAS attempts on one key before kapi_meta_delete_stored gives up. */
+#define DELETE_CAS_ATTEMPTS 8
+
+int kapi_meta_delete_stored(struct kapi_store *store, const char *key, struct kapi_blob *json0, int64_t rev0,
+                            bool *held)
+{
+    struct kapi_blob *json = kapi_blob_ref(json0);
+    int64_t rev = rev0;
+    int err = KAPI_STORE_CONFLICT;
+    for (int attempt = 0; attempt < DELETE_CAS_ATTEMPTS && json; attempt++) {
+        struct kapi_pool *pool = kapi_pool_new();
+        struct kapi_json_error jerr;
+        struct kapi_value *obj = kapi_json_parse(pool, json->data, json->len, NULL, &jerr);
+        struct kapi_value *md = obj && obj->type == KAPI_V_OBJECT ? kapi_obj_get(obj, "metadata") : NULL;
+        /* Stored bytes that do not parse have no finalizers anyone could
+         * remove, so they are simply deleted. */
+        bool fin = md && md->type == KAPI_V_OBJECT && kapi_meta_has_finalizers(md);
+        struct kapi_write_result res = {0};
+        err = 0;
+        if (fin && kapi_meta_mark_deleted(pool, md)) {
+            kapi_meta_canonicalize(pool, obj);
+            struct kapi_buf b;
+            kapi_buf_init(&b, 0);
+            kapi_meta_encode_for_store(obj, &b);
+            struct kapi_write w = {.op = KAPI_WRITE_UPDATE, .key = key, .value = b.data, .len = b.len,
+                                   .expect_mod_rev = rev};
+            err = kapi_store_write(store, &w, &res);
+            kapi_buf_dispose(&b);
+        } else if (!fin) {
+            struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key, .expect_mod_rev = rev};
+            err = kapi_store_write(store, &w, &res);
+        }
+        kapi_pool_free(pool);
+        if (err == KAPI_STORE_CONFLICT) {
+            /* the present state: from the write result, or a fresh read */
+            kapi_blob_unref(json);
+            json = NULL;
+            if (res.current.value) {
+                json = kapi_blob_ref(res.current.value);
+                rev = res.current.mod_rev;
+            } else {
+                struct kapi_kv kv = {0};
+                if (kapi_store_get(store, key, &kv) == 0 && kv.value) {
+                    json = kapi_blob_ref(kv.value);
+                    rev = kv.mod_rev;
+                }
+                kapi_kv_dispose(&kv);
+            }
+            kapi_write_result_dispose(&res);
+            if (!json)
+                err = 0; /* gone meanwhile */
+            continue;
+        }
+        kapi_write_result_dispose(&res);
+        if (err == KAPI_STORE_NOT_FOUND)
+            err = 0;
+        else if (err == 0 && fin)
+            *held = true;
+        break;
+    }
+    kapi_blob_unref(json);
+    return err;
+}

@@ -62,4 +62,23 @@ struct kapi_store;
 int kapi_meta_create_if_missing(struct kapi_store *store, struct kapi_pool *pool, const struct kapi_kind *k,
                                 const char *ns, struct kapi_value *obj);
 
+/* ---- deletion (upstream's generic store: Delete and markAsDeleting) ---- */
+
+/* True when md (an object's metadata) lists at least one finalizer. */
+bool kapi_meta_has_finalizers(const struct kapi_value *md);
+/* What a DELETE does to an object that something keeps (finalizers, or a
+ * namespace's own finalization): deletionTimestamp now,
+ * deletionGracePeriodSeconds 0, generation one up where the object keeps
+ * one. False, and md untouched, when it is marked already. */
+bool kapi_meta_mark_deleted(struct kapi_pool *pool, struct kapi_value *md);
+struct kapi_blob;
+/* DELETE without options of the stored object at key, as the store step of
+ * upstream's Delete does it (no admission): removed, or, when finalizers
+ * keep it, marked (kapi_meta_mark_deleted) and *held set (also when it was
+ * marked already). json/rev: the object's bytes and revision last seen; a
+ * compare-and-swap conflict is retried on the present state a few times.
+ * 0 when the object is gone or marked, else a KAPI_STORE_* error. */
+int kapi_meta_delete_stored(struct kapi_store *store, const char *key, struct kapi_blob *json, int64_t rev,
+                            bool *held);
+
 #endif

@@ -5,7 +5,8 @@ Usage: python3 tools/gen-schema.py ../shared/k8s-api/v1.33/proto > src/schema/ty
 
 Only facts are emitted (message and field names, numbers, types, labels and
 the +listType/+listMapKey/+patchMergeKey/+patchStrategy/+optional/+required
-markers); no comment text from the inputs is copied. Output is deterministic:
+markers, and from tools/omitempty.txt whether the Go JSON tag says omitempty);
+no comment text from the inputs is copied. Output is deterministic:
 messages are sorted by full proto name so the C side can binary-search them.
 """
 import os
@@ -167,6 +168,18 @@ def parse(path):
     return pkg, msgs
 
 
+def read_omitempty():
+    """{(full message name, proto field name)} from tools/omitempty.txt."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'omitempty.txt')
+    out = set()
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            line = line.split('#', 1)[0].split()
+            if line:
+                out.add((line[0], line[1]))
+    return out
+
+
 def cstr(s):
     if s is None:
         return 'NULL'
@@ -210,6 +223,7 @@ def main():
     out.write('/* Source: Kubernetes v1.33 generated.proto files (%d messages). */\n' % len(msgs))
     out.write('#include "schema.h"\n\n')
 
+    omitempty = read_omitempty()
     fields_out, numidx, byname, bynum = [], [], [], []
     msg_rows = []
     for m in msgs:
@@ -242,6 +256,9 @@ def main():
                 elif k == 'patchStrategy':
                     for s in v.split(','):
                         ps |= {'merge': 1, 'retainKeys': 2, 'replace': 4}[s.strip()]
+            if (m['full'], f['name']) in omitempty:
+                flags.append('KAPI_SCHEMA_F_OMITEMPTY')
+                omitempty.discard((m['full'], f['name']))
             flags = sorted(set(flags))
             jn = json_name(m['name'], f['name'])
             fields_out.append('{%s,%d,%d,%s,%s,%s,%d,%d,%s,%s}' % (
@@ -268,6 +285,9 @@ def main():
             cstr(m['full']), cstr(m['name']), m['pkgidx'], first, len(fs), numbase, maxnum,
             namebase, numbase2, SPECIALS.get(m['full'], 'KAPI_SCHEMA_PLAIN'),
             '|'.join(mflags) or '0'))
+
+    if omitempty:
+        sys.exit('tools/omitempty.txt names unknown fields: %s' % sorted(omitempty)[:5])
 
     def emit_list(decl, rows, per_line):
         out.write(decl + ' = {\n')

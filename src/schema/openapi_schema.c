@@ -139,38 +139,20 @@ static const char *patch_strategy(uint8_t bits)
     }
 }
 
-/* Fields upstream does not list as required although they carry no
- * +optional marker (their Go JSON tag says omitempty, which the proto files
- * do not record): the ones most visible in `kubectl explain`. */
-static const char *const not_required[] = {
-    "k8s.io.api.core.v1.PodSpec.initContainers",
-    "k8s.io.api.core.v1.PodStatus.initContainerStatuses",
-    "k8s.io.api.apps.v1.DeploymentSpec.progressDeadlineSeconds",
-    "k8s.io.api.apps.v1.DeploymentStatus.conditions",
-};
-
-static bool field_required(const struct kapi_schema_msg *m, const struct kapi_schema_field *f)
+/* Upstream's rule: +required makes a field required, +optional or an
+ * omitempty JSON tag makes it not, anything else is required. */
+static bool field_required(const struct kapi_schema_field *f)
 {
-    /* Upstream lists a field as required unless it is +optional or omitempty. */
     if (f->flags & KAPI_SCHEMA_F_REQUIRED)
         return true;
-    if (f->flags & KAPI_SCHEMA_F_OPTIONAL)
-        return false;
-    size_t ml = strlen(m->full_name);
-    for (size_t i = 0; i < KAPI_ARRAY_LEN(not_required); i++)
-        if (strncmp(not_required[i], m->full_name, ml) == 0 && not_required[i][ml] == '.' &&
-            strcmp(not_required[i] + ml + 1, f->name) == 0)
-            return false;
-    /* ManagedFieldsEntry is all omitempty. */
-    return strcmp(m->full_name, "k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry") != 0;
+    return !(f->flags & (KAPI_SCHEMA_F_OPTIONAL | KAPI_SCHEMA_F_OMITEMPTY));
 }
 
-static struct kapi_value *field_schema(struct ctx *c, const struct kapi_schema_msg *owner,
-                                       const struct kapi_schema_field *f)
+static struct kapi_value *field_schema(struct ctx *c, const struct kapi_schema_field *f)
 {
     struct kapi_pool *p = c->pool;
     const struct kapi_schema_msg *m = kapi_schema_field_msg(f);
-    bool req = field_required(owner, f);
+    bool req = field_required(f);
     if (f->flags & KAPI_SCHEMA_F_MAP) {
         struct kapi_value *v = kapi_value_object(p);
         kapi_obj_set(p, v, "additionalProperties", value_schema(c, f->kind, m, true, true));
@@ -202,10 +184,13 @@ static struct kapi_value *field_schema(struct ctx *c, const struct kapi_schema_m
             kapi_obj_set(p, v, "x-kubernetes-patch-strategy", str(p, ps));
         return v;
     }
-    /* Go value (non-pointer) structs carry "default": {} upstream; the proto
-     * files do not say which fields are pointers, so: required ones and the
-     * object's own metadata/spec/status. */
-    bool value_struct = req || strcmp(f->name, "metadata") == 0 || strcmp(f->name, "spec") == 0 ||
+    /* Go value (non-pointer) structs carry "default": {} upstream, omitempty
+     * or not; the proto files do not say which fields are pointers, so: those
+     * without +optional and the object's own metadata/spec/status. Scalars
+     * carry their zero value as default unless omitempty (or pointers): the
+     * required ones. */
+    bool value_struct = (f->flags & KAPI_SCHEMA_F_REQUIRED) || !(f->flags & KAPI_SCHEMA_F_OPTIONAL) ||
+                        strcmp(f->name, "metadata") == 0 || strcmp(f->name, "spec") == 0 ||
                         strcmp(f->name, "status") == 0;
     struct kapi_value *v = value_schema(c, f->kind, m, false, f->kind == KAPI_PB_MESSAGE ? value_struct : req);
     const char *ps = patch_strategy(f->patch_strategy);
@@ -250,8 +235,8 @@ static void collect(struct ctx *c, const struct kapi_schema_msg *m, struct props
             collect(c, fm, ps, depth + 1);
             continue;
         }
-        props_push(ps, f->name, field_schema(c, m, f));
-        if (field_required(m, f))
+        props_push(ps, f->name, field_schema(c, f));
+        if (field_required(f))
             kapi_arr_push(c->pool, ps->required, str(c->pool, f->name));
     }
 }

@@ -30,6 +30,8 @@ enum kapi_pb_kind {
 #define KAPI_SCHEMA_F_OPTIONAL 0x04  /* carries the +optional marker */
 #define KAPI_SCHEMA_F_REQUIRED 0x08  /* carries the +required marker */
 #define KAPI_SCHEMA_F_INLINE   0x10  /* embedded Go struct: in JSON its fields sit in the parent */
+#define KAPI_SCHEMA_F_OMITEMPTY 0x20 /* its Go JSON tag says omitempty (tools/omitempty.txt); set only
+                                      * on fields without +optional/+required */
 
 enum kapi_schema_list_type {
     KAPI_SCHEMA_LIST_NONE,

@@ -81,3 +81,111 @@ def test_explain_every_resource(kapi):
         if p.returncode != 0 or f"KIND:       {kind}" not in p.stdout:
             failed.append((name, api_version, p.stderr.strip()[:200]))
     assert not failed, failed
+
+
+def _crd(plural, kind):
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": plural + ".lists.example.com"},
+        "spec": {"group": "lists.example.com", "scope": "Namespaced",
+                 "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {
+                                   "type": "object",
+                                   "properties": {"spec": {"type": "object", "properties": {
+                                       "size": {"type": "integer", "minimum": 1},
+                                       "color": {"type": "string", "enum": ["red", "blue"]}}}}}}}]},
+    }
+
+
+def test_apply_list_of_crds(kapi, tmp_path):
+    """A List is validated client-side against /openapi/v2: JSONSchemaProps
+    has no required field upstream, so nested schemas need no "id", "$ref", ..."""
+    doc = {"apiVersion": "v1", "kind": "List",
+           "items": [_crd("widgets", "Widget"), _crd("gadgets", "Gadget")]}
+    path = tmp_path / "crds.json"
+    path.write_text(json.dumps(doc))
+    p = kapi.kubectl("apply", "-f", str(path), check=False)
+    assert p.returncode == 0, (p.stdout + p.stderr)[:2000]
+    assert "missing required field" not in p.stderr
+    assert "widgets.lists.example.com created" in p.stdout
+    assert "gadgets.lists.example.com created" in p.stdout
+
+
+# Upstream v1.33's "required" lists: a field is required unless it is
+# +optional or its JSON tag says omitempty (+required wins); None: no list.
+UPSTREAM_REQUIRED = {
+    "apis/apiextensions.k8s.io/v1": {
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps": None,
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec":
+            ["group", "names", "scope", "versions"],
+    },
+    "apis/apps/v1": {
+        "io.k8s.api.apps.v1.DeploymentCondition": ["type", "status"],
+        "io.k8s.api.apps.v1.DeploymentSpec": ["selector", "template"],
+        "io.k8s.api.apps.v1.StatefulSetSpec": ["selector", "template"],
+        "io.k8s.api.apps.v1.StatefulSetStatus": ["replicas"],
+    },
+    "api/v1": {
+        "io.k8s.api.core.v1.Container": ["name"],
+        "io.k8s.api.core.v1.PodSpec": ["containers"],
+        "io.k8s.api.core.v1.PodStatus": None,
+        "io.k8s.api.core.v1.NodeSystemInfo": ["machineID", "systemUUID", "bootID", "kernelVersion", "osImage",
+                                              "containerRuntimeVersion", "kubeletVersion", "kubeProxyVersion",
+                                              "operatingSystem", "architecture"],
+        "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference": ["apiVersion", "kind", "name", "uid"],
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry": None,
+    },
+    "apis/admissionregistration.k8s.io/v1": {
+        "io.k8s.api.admissionregistration.v1.MutatingWebhook":
+            ["name", "clientConfig", "sideEffects", "admissionReviewVersions"],
+        "io.k8s.api.admissionregistration.v1.RuleWithOperations": None,
+    },
+    "apis/events.k8s.io/v1": {"io.k8s.api.events.v1.Event": ["eventTime"]},
+    "apis/flowcontrol.apiserver.k8s.io/v1": {"io.k8s.api.flowcontrol.v1.FlowSchemaCondition": None},
+    "apis/apiregistration.k8s.io/v1": {
+        "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec":
+            ["groupPriorityMinimum", "versionPriority"],
+    },
+    "apis/policy/v1": {
+        "io.k8s.apimachinery.pkg.apis.meta.v1.Condition": ["type", "status", "lastTransitionTime", "reason",
+                                                           "message"],
+    },
+}
+
+
+def test_required_lists_match_upstream(kapi):
+    st, _, body = kapi.request("GET", "/openapi/v2", headers={"Accept": "application/json"})
+    assert st == 200
+    v2 = json.loads(body)["definitions"]
+    st, _, body = kapi.request("GET", "/openapi/v3")
+    idx = json.loads(body)["paths"]
+    wrong = []
+    for gv, defs in UPSTREAM_REQUIRED.items():
+        st, _, body = kapi.request("GET", idx[gv]["serverRelativeURL"])
+        v3 = json.loads(body)["components"]["schemas"]
+        for name, want in defs.items():
+            for doc, schemas in (("v2", v2), ("v3 " + gv, v3)):
+                got = schemas[name].get("required")
+                if got != want:
+                    wrong.append((doc, name, got, want))
+    assert not wrong, wrong
+
+
+def test_explain_required_markers(kapi):
+    out = kapi.kubectl("explain", "deployments.status.conditions").stdout
+    assert "  type\t<string> -required-\n" in out, out
+    assert "  status\t<string> -required-\n" in out, out
+    assert "  reason\t<string>\n" in out, out
+    assert "  lastUpdateTime\t<string>\n" in out, out
+
+
+def test_scalar_defaults_follow_omitempty(kapi):
+    """Upstream gives a non-pointer scalar its zero value as "default" only
+    when its JSON tag has no omitempty."""
+    st, _, body = kapi.request("GET", "/openapi/v3")
+    url = json.loads(body)["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    st, _, body = kapi.request("GET", url)
+    props = json.loads(body)["components"]["schemas"]["io.k8s.api.apps.v1.DeploymentCondition"]["properties"]
+    assert props["type"].get("default") == ""
+    assert "default" not in props["reason"] and "default" not in props["message"]

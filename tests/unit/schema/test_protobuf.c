@@ -109,6 +109,13 @@ static void test_lookup(void **state)
     assert_int_equal(ns->kind, KAPI_PB_STRING);
     assert_true(ns->flags & KAPI_SCHEMA_F_OPTIONAL);
     assert_null(kapi_schema_field_by_name(spec, "containersX", 11));
+    /* omitempty (tools/omitempty.txt) is its own flag, apart from +optional */
+    assert_true(kapi_schema_field_by_name(spec, "initContainers", 14)->flags & KAPI_SCHEMA_F_OMITEMPTY);
+    assert_false(c->flags & KAPI_SCHEMA_F_OMITEMPTY);
+    assert_false(ns->flags & KAPI_SCHEMA_F_OMITEMPTY);
+    const struct kapi_schema_msg *dc = kapi_schema_msg_find("k8s.io.api.apps.v1.DeploymentCondition");
+    assert_int_equal(kapi_schema_field_by_name(dc, "reason", 6)->flags, KAPI_SCHEMA_F_OMITEMPTY);
+    assert_int_equal(kapi_schema_field_by_name(dc, "type", 4)->flags, 0);
     /* ports: a list map keyed by two fields */
     const struct kapi_schema_field *ports =
         kapi_schema_field_by_name(kapi_schema_msg_find("k8s.io.api.core.v1.ServiceSpec"), "ports", 5);

@@ -112,6 +112,27 @@ def test_apply_list_of_crds(kapi, tmp_path):
     assert "gadgets.lists.example.com created" in p.stdout
 
 
+def test_reapply_listed_workloads(kapi):
+    """`kubectl get ... -o yaml | kubectl apply -f -` hands kubectl a List, which
+    it validates against /openapi/v2: status fields the server wrote (a Job's
+    status without "ready", a Deployment's conditions) must not count as missing."""
+    ns = "reapply-list"
+    kapi.kubectl("create", "namespace", ns)
+    kapi.kubectl("-n", ns, "create", "deployment", "web", "--image=nginx")
+    kapi.kubectl("-n", ns, "expose", "deployment", "web", "--port=80")
+    kapi.kubectl("-n", ns, "create", "job", "once", "--image=busybox", "--", "true")
+    kapi.kubectl("-n", ns, "create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "--", "true")
+    for binary in (None, "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"):
+        # listed afresh: the first apply changed the objects (and their
+        # resourceVersions, which the List carries as preconditions)
+        listed = kapi.kubectl("-n", ns, "get", "deployments,services,jobs,cronjobs", "-o", "yaml").stdout
+        assert "kind: List" in listed
+        p = kapi.kubectl("apply", "-f", "-", input=listed, check=False, binary=binary)
+        assert p.returncode == 0, (p.stdout + p.stderr)[:2000]
+        assert "missing required field" not in p.stderr
+        assert "deployment.apps/web" in p.stdout and "job.batch/once" in p.stdout
+
+
 # Upstream v1.33's "required" lists: a field is required unless it is
 # +optional or its JSON tag says omitempty (+required wins); None: no list.
 UPSTREAM_REQUIRED = {

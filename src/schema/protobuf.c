@@ -539,12 +539,12 @@ static struct kapi_value *decode_plain(struct dec *d, const struct kapi_schema_m
         struct kapi_value *v = d->slots[base + i];
         if (!v)
             continue;
-        /* Go writes its non-pointer strings even when empty; with omitempty
-         * (+optional) its JSON leaves them out */
+        /* Go writes its non-pointer scalars even when zero; with omitempty
+         * (the +optional marker, or the tag where the marker is missing) its
+         * JSON leaves them out */
         if ((d->flags & KAPI_PB_OMIT_EMPTY) &&
-            (fields[i].flags & (KAPI_SCHEMA_F_OPTIONAL | KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) ==
-                KAPI_SCHEMA_F_OPTIONAL &&
-            omit_zero(m, &fields[i], v))
+            (fields[i].flags & (KAPI_SCHEMA_F_OPTIONAL | KAPI_SCHEMA_F_OMITEMPTY)) &&
+            !(fields[i].flags & (KAPI_SCHEMA_F_REPEATED | KAPI_SCHEMA_F_MAP)) && omit_zero(m, &fields[i], v))
             continue;
         if (fields[i].flags & KAPI_SCHEMA_F_MAP)
             finish_map(v);

@@ -25,7 +25,8 @@ struct kapi_value *kapi_pb_decode_object(struct kapi_pool *pool, const void *dat
                                          char *err, size_t errlen);
 
 /* Decoding flags. */
-#define KAPI_PB_OMIT_EMPTY 0x01  /* drop "" of +optional string fields, as Go's JSON
+#define KAPI_PB_OMIT_EMPTY 0x01  /* drop "" and zeros of omitempty fields (+optional or
+                                  * the tag, KAPI_SCHEMA_F_OMITEMPTY), as Go's JSON
                                   * omitempty does (Go writes non-pointer strings
                                   * even when empty); loses "" vs unset for the few
                                   * pointer strings, and byte-exact re-encoding */

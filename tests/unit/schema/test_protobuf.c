@@ -170,6 +170,47 @@ static void test_configmap_kubectl(void **state)
     kapi_pool_free(pool);
 }
 
+/* Fields whose Go tag says omitempty without the +optional marker (here
+ * DeploymentCondition.reason/message and the events.k8s.io Event's
+ * reportingController) are left out when empty, as Go's JSON does; a field
+ * that is neither (DeploymentCondition.type) is kept. */
+static void test_omit_empty_by_tag(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_buf b;
+    kapi_buf_init(&b, 1 << 20);
+    char err[256];
+    assert_int_equal(kapi_pb_encode_object(&b, json(pool, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                                                          "\"metadata\":{\"name\":\"d\"},\"status\":{\"conditions\":"
+                                                          "[{\"type\":\"\",\"status\":\"True\",\"reason\":\"\","
+                                                          "\"message\":\"\"}]}}"),
+                                           err, sizeof(err)),
+                     0);
+    struct kapi_value *v = kapi_pb_decode_object_ex(pool, (const uint8_t *)b.data, b.len, NULL, NULL, NULL,
+                                                    KAPI_PB_OMIT_EMPTY, err, sizeof(err));
+    if (!v)
+        fail_msg("decode: %s", err);
+    const char *out = to_json(pool, v);
+    assert_non_null(strstr(out, "\"conditions\":[{\"type\":\"\",\"status\":\"True\"}]"));
+    kapi_buf_reset(&b);
+    assert_int_equal(kapi_pb_encode_object(&b, json(pool, "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\","
+                                                          "\"metadata\":{\"name\":\"e\"},\"reportingController\":\"\","
+                                                          "\"action\":\"\",\"reason\":\"Started\"}"),
+                                           err, sizeof(err)),
+                     0);
+    v = kapi_pb_decode_object_ex(pool, (const uint8_t *)b.data, b.len, NULL, NULL, NULL, KAPI_PB_OMIT_EMPTY, err,
+                                 sizeof(err));
+    if (!v)
+        fail_msg("decode: %s", err);
+    out = to_json(pool, v);
+    assert_null(strstr(out, "reportingController"));
+    assert_null(strstr(out, "\"action\""));
+    assert_non_null(strstr(out, "\"reason\":\"Started\""));
+    kapi_buf_dispose(&b);
+    kapi_pool_free(pool);
+}
+
 static void test_namespace_and_configmap(void **state)
 {
     (void)state;
@@ -586,6 +627,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_configmap_kubectl),
+        cmocka_unit_test(test_omit_empty_by_tag),
         cmocka_unit_test(test_namespace_and_configmap),
         cmocka_unit_test(test_exact_bytes),
         cmocka_unit_test(test_special_types),

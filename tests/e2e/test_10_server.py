@@ -116,3 +116,18 @@ def test_auth_can_i(kapi):
     ui = json.loads(body)["status"]["userInfo"]
     assert st == 201 and ui["username"] == "jane" and ui["uid"] == "uid-jane"
     assert ui["groups"] == ["devs", "qa", "system:authenticated"]
+
+
+def test_threads_are_named(kapi):
+    """Operators tell kapi's threads apart in top -H, ps -L, perf and gdb."""
+    kapi.kubectl("get", "namespaces")  # a served request: an HTTP worker exists
+    pid = kapi.proc.pid
+    names = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                names.add(f.read().strip())
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    for want in ("http-accept", "http-worker", "sqlite-commit", "sqlite-sync", "ctl-gc", "ctl-namespace"):
+        assert want in names, sorted(names)

@@ -86,31 +86,12 @@ bool kapi_resource_has_verb(const struct kapi_resource *r, const char *verb)
     return false;
 }
 
-/* One name into h, eight bytes at a time (lookups run several times per
- * request); the last word carries the length, which separates the names. */
-static uint64_t mix_name(uint64_t h, const char *s)
-{
-    const uint64_t k = 0x9E3779B97F4A7C15ULL;
-    size_t n = strlen(s);
-    for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w ^ ((uint64_t)n << 60)) * k;
-    return h ^ (h >> 32);
-}
-
 static uint64_t gvr_hash(const char *group, const char *version, const char *resource)
 {
-    uint64_t h = mix_name(mix_name(mix_name(KAPI_FNV_INIT, group), version), resource);
-    /* the slot is taken from the low bits: let every bit reach them */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    return h ^ (h >> 33);
+    /* each name with its NUL, which separates them */
+    uint64_t h = kapi_fnv1a(KAPI_FNV_INIT, group, strlen(group) + 1);
+    h = kapi_fnv1a(h, version, strlen(version) + 1);
+    return kapi_fnv1a(h, resource, strlen(resource));
 }
 
 static void index_kinds(struct kapi_registry *reg)

@@ -13,10 +13,57 @@
 #include "../schema/schema.h"
 #include "../storage/storage.h"
 
+/* What a request is about, as far as the chain cares: one bit for each
+ * group/resource that some plugin acts on, ADM_OTHER for the rest. A plugin
+ * is called only for the classes in its scope (its own checks still run; a
+ * scope may be wider than what the plugin handles, never narrower). */
+enum {
+    ADM_PODS = 1u << 0,
+    ADM_NAMESPACES = 1u << 1,
+    ADM_NODES = 1u << 2,
+    ADM_PVCS = 1u << 3,
+    ADM_PVS = 1u << 4,
+    ADM_POD_WORKLOADS = 1u << 5, /* core podtemplates, replicationcontrollers; every apps and batch resource */
+    ADM_CSRS = 1u << 6,
+    ADM_INGRESSES = 1u << 7,
+    ADM_PRIORITYCLASSES = 1u << 8,
+    ADM_OTHER = 1u << 9,
+    ADM_ANY = ~0u,
+};
+
+static unsigned classify(const char *group, const char *resource)
+{
+    if (group[0] == 0) {
+        if (kapi_streq(resource, "pods"))
+            return ADM_PODS;
+        if (kapi_streq(resource, "namespaces"))
+            return ADM_NAMESPACES;
+        if (kapi_streq(resource, "nodes"))
+            return ADM_NODES;
+        if (kapi_streq(resource, "persistentvolumeclaims"))
+            return ADM_PVCS;
+        if (kapi_streq(resource, "persistentvolumes"))
+            return ADM_PVS;
+        if (kapi_streq(resource, "podtemplates") || kapi_streq(resource, "replicationcontrollers"))
+            return ADM_POD_WORKLOADS;
+        return ADM_OTHER;
+    }
+    if (kapi_streq(group, "apps") || kapi_streq(group, "batch"))
+        return ADM_POD_WORKLOADS;
+    if (kapi_streq(group, "certificates.k8s.io") && kapi_streq(resource, "certificatesigningrequests"))
+        return ADM_CSRS;
+    if (kapi_streq(group, "networking.k8s.io") && kapi_streq(resource, "ingresses"))
+        return ADM_INGRESSES;
+    if (kapi_streq(group, "scheduling.k8s.io") && kapi_streq(resource, "priorityclasses"))
+        return ADM_PRIORITYCLASSES;
+    return ADM_OTHER;
+}
+
 struct plugin {
     const char *name;
     bool default_on;
     kapi_admission_fn mutate, validate;
+    unsigned mscope, vscope; /* the request classes mutate / validate act on */
 };
 
 /* NamespaceLifecycle's part that is not in the request handlers: the
@@ -46,44 +93,61 @@ static int always_deny(const struct kapi_admission_attrs *at, struct kapi_status
  * accepted by the flags and do nothing here (NamespaceLifecycle is enforced
  * by the request handlers; the rest have no effect on kapi's objects yet). */
 static const struct plugin plugins[] = {
-    {"AlwaysAdmit", false, NULL, NULL},
-    {"NamespaceAutoProvision", false, NULL, NULL},
-    {"NamespaceLifecycle", true, NULL, namespace_lifecycle_validate},
-    {"NamespaceExists", false, NULL, NULL},
-    {"LimitPodHardAntiAffinityTopology", false, NULL, NULL},
-    {"LimitRanger", true, kapi_adm_limitranger_mutate, kapi_adm_limitranger_validate},
-    {"ServiceAccount", true, kapi_adm_serviceaccount_mutate, kapi_adm_serviceaccount_validate},
-    {"NodeRestriction", false, kapi_adm_noderestriction_mutate, NULL},
-    {"TaintNodesByCondition", true, kapi_adm_nodetaint_mutate, NULL},
-    {"AlwaysPullImages", false, NULL, NULL},
-    {"ImagePolicyWebhook", false, NULL, NULL},
-    {"PodSecurity", true, NULL, kapi_adm_podsecurity_validate},
-    {"PodNodeSelector", false, NULL, NULL},
-    {"Priority", true, kapi_adm_priority_mutate, kapi_adm_priority_validate},
-    {"DefaultTolerationSeconds", true, kapi_adm_tolerations_mutate, NULL},
-    {"PodTolerationRestriction", false, NULL, NULL},
-    {"EventRateLimit", false, NULL, NULL},
-    {"ExtendedResourceToleration", false, NULL, NULL},
-    {"DefaultStorageClass", true, kapi_adm_storageclass_mutate, NULL},
-    {"StorageObjectInUseProtection", true, kapi_adm_inuseprotection_mutate, NULL},
-    {"OwnerReferencesPermissionEnforcement", false, NULL, NULL},
-    {"PersistentVolumeClaimResize", true, NULL, kapi_adm_pvcresize_validate},
-    {"RuntimeClass", true, kapi_adm_runtimeclass_mutate, kapi_adm_runtimeclass_validate},
-    {"CertificateApproval", true, NULL, kapi_adm_csrapproval_validate},
-    {"CertificateSigning", true, NULL, kapi_adm_csrsigning_validate},
-    {"ClusterTrustBundleAttest", true, NULL, NULL},
-    {"CertificateSubjectRestriction", true, NULL, kapi_adm_csrsubject_validate},
-    {"DefaultIngressClass", true, kapi_adm_ingressclass_mutate, NULL},
-    {"DenyServiceExternalIPs", false, NULL, NULL},
-    {"PodTopologyLabels", true, NULL, NULL},
-    {"MutatingAdmissionPolicy", true, NULL, NULL},
-    {"MutatingAdmissionWebhook", true, kapi_adm_webhook_mutate, NULL},
-    {"ValidatingAdmissionPolicy", true, NULL, NULL},
-    {"ValidatingAdmissionWebhook", true, NULL, kapi_adm_webhook_validate},
-    {"ResourceQuota", true, NULL, kapi_adm_resourcequota_validate},
-    {"AlwaysDeny", false, NULL, always_deny},
+    {"AlwaysAdmit", false, NULL, NULL, 0, 0},
+    {"NamespaceAutoProvision", false, NULL, NULL, 0, 0},
+    {"NamespaceLifecycle", true, NULL, namespace_lifecycle_validate, 0, ADM_NAMESPACES},
+    {"NamespaceExists", false, NULL, NULL, 0, 0},
+    {"LimitPodHardAntiAffinityTopology", false, NULL, NULL, 0, 0},
+    {"LimitRanger", true, kapi_adm_limitranger_mutate, kapi_adm_limitranger_validate, ADM_PODS, ADM_PODS},
+    {"ServiceAccount", true, kapi_adm_serviceaccount_mutate, kapi_adm_serviceaccount_validate, ADM_PODS, ADM_PODS},
+    {"NodeRestriction", false, kapi_adm_noderestriction_mutate, NULL, ADM_ANY, 0},
+    {"TaintNodesByCondition", true, kapi_adm_nodetaint_mutate, NULL, ADM_NODES, 0},
+    {"AlwaysPullImages", false, NULL, NULL, 0, 0},
+    {"ImagePolicyWebhook", false, NULL, NULL, 0, 0},
+    {"PodSecurity", true, NULL, kapi_adm_podsecurity_validate, 0, ADM_NAMESPACES | ADM_PODS | ADM_POD_WORKLOADS},
+    {"PodNodeSelector", false, NULL, NULL, 0, 0},
+    {"Priority", true, kapi_adm_priority_mutate, kapi_adm_priority_validate, ADM_PODS, ADM_PRIORITYCLASSES},
+    {"DefaultTolerationSeconds", true, kapi_adm_tolerations_mutate, NULL, ADM_PODS, 0},
+    {"PodTolerationRestriction", false, NULL, NULL, 0, 0},
+    {"EventRateLimit", false, NULL, NULL, 0, 0},
+    {"ExtendedResourceToleration", false, NULL, NULL, 0, 0},
+    {"DefaultStorageClass", true, kapi_adm_storageclass_mutate, NULL, ADM_PVCS, 0},
+    {"StorageObjectInUseProtection", true, kapi_adm_inuseprotection_mutate, NULL, ADM_PVCS | ADM_PVS, 0},
+    {"OwnerReferencesPermissionEnforcement", false, NULL, NULL, 0, 0},
+    {"PersistentVolumeClaimResize", true, NULL, kapi_adm_pvcresize_validate, 0, ADM_PVCS},
+    {"RuntimeClass", true, kapi_adm_runtimeclass_mutate, kapi_adm_runtimeclass_validate, ADM_PODS, ADM_PODS},
+    {"CertificateApproval", true, NULL, kapi_adm_csrapproval_validate, 0, ADM_CSRS},
+    {"CertificateSigning", true, NULL, kapi_adm_csrsigning_validate, 0, ADM_CSRS},
+    {"ClusterTrustBundleAttest", true, NULL, NULL, 0, 0},
+    {"CertificateSubjectRestriction", true, NULL, kapi_adm_csrsubject_validate, 0, ADM_CSRS},
+    {"DefaultIngressClass", true, kapi_adm_ingressclass_mutate, NULL, ADM_INGRESSES, 0},
+    {"DenyServiceExternalIPs", false, NULL, NULL, 0, 0},
+    {"PodTopologyLabels", true, NULL, NULL, 0, 0},
+    {"MutatingAdmissionPolicy", true, NULL, NULL, 0, 0},
+    {"MutatingAdmissionWebhook", true, kapi_adm_webhook_mutate, NULL, ADM_ANY, 0},
+    {"ValidatingAdmissionPolicy", true, NULL, NULL, 0, 0},
+    {"ValidatingAdmissionWebhook", true, NULL, kapi_adm_webhook_validate, 0, ADM_ANY},
+    {"ResourceQuota", true, NULL, kapi_adm_resourcequota_validate, 0, ADM_ANY},
+    {"AlwaysDeny", false, NULL, always_deny, 0, ADM_ANY},
 };
 #define NPLUGINS KAPI_ARRAY_LEN(plugins)
+
+/* One enabled plugin phase, in chain order. */
+struct step {
+    kapi_admission_fn fn;
+    unsigned scope;
+    bool on_delete; /* also runs for DELETE */
+};
+
+/* The kinds kapi_adm_none answers for, by enum kapi_adm_watched. */
+static const struct {
+    const char *group, *version, *resource;
+} watched[KAPI_ADM_NWATCHED] = {
+    [KAPI_ADM_MUTATING_WEBHOOKS] = {"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations"},
+    [KAPI_ADM_VALIDATING_WEBHOOKS] = {"admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations"},
+    [KAPI_ADM_RESOURCEQUOTAS] = {"", "v1", "resourcequotas"},
+    [KAPI_ADM_LIMITRANGES] = {"", "v1", "limitranges"},
+};
 
 struct kapi_admission {
     struct kapi_cache *cache;
@@ -91,6 +155,9 @@ struct kapi_admission {
     struct kapi_store *store; /* for ResourceQuota's usage writes; may be NULL */
     bool on[NPLUGINS];
     int64_t not_ready_secs, unreachable_secs;
+    struct step mutating[NPLUGINS], validating[NPLUGINS]; /* built from on[] */
+    size_t nmutating, nvalidating;
+    const struct kapi_kind *watched[KAPI_ADM_NWATCHED]; /* NULL when not served */
 };
 
 static int plugin_index(const char *name, size_t len)
@@ -132,6 +199,13 @@ static void set_one(void *ctx, const char *s, size_t n)
         c->on[i] = c->value;
 }
 
+/* Whether plugin i also runs for DELETE (only the webhook plugins do in kapi). */
+static bool on_delete(size_t i)
+{
+    return plugins[i].mutate == kapi_adm_webhook_mutate || plugins[i].validate == kapi_adm_webhook_validate ||
+           plugins[i].validate == namespace_lifecycle_validate;
+}
+
 struct kapi_admission *kapi_admission_new(struct kapi_cache *cache, const struct kapi_registry *reg,
                                           const char *enable_csv, const char *disable_csv)
 {
@@ -145,7 +219,23 @@ struct kapi_admission *kapi_admission_new(struct kapi_cache *cache, const struct
     struct set_ctx en = {a->on, true}, dis = {a->on, false};
     each_name(enable_csv, set_one, &en);
     each_name(disable_csv, set_one, &dis);
+    for (size_t i = 0; i < NPLUGINS; i++) {
+        if (!a->on[i])
+            continue;
+        if (plugins[i].mutate)
+            a->mutating[a->nmutating++] = (struct step){plugins[i].mutate, plugins[i].mscope, on_delete(i)};
+        if (plugins[i].validate)
+            a->validating[a->nvalidating++] = (struct step){plugins[i].validate, plugins[i].vscope, on_delete(i)};
+    }
+    for (size_t i = 0; reg && i < KAPI_ADM_NWATCHED; i++)
+        a->watched[i] = kapi_registry_find(reg, watched[i].group, watched[i].version, watched[i].resource);
     return a;
+}
+
+bool kapi_adm_none(const struct kapi_admission *a, enum kapi_adm_watched w)
+{
+    const struct kapi_kind *k = a->watched[w];
+    return k && k->rc && kapi_rcache_len(k->rc) == 0;
 }
 
 void kapi_admission_free(struct kapi_admission *a)
@@ -260,21 +350,16 @@ void kapi_adm_toleration_seconds(const struct kapi_admission *a, int64_t *not_re
 
 static const struct kapi_admission_opts no_opts;
 
-/* Whether plugin i also runs for DELETE (only the webhook plugins do in kapi). */
-static bool on_delete(size_t i)
-{
-    return plugins[i].mutate == kapi_adm_webhook_mutate || plugins[i].validate == kapi_adm_webhook_validate ||
-           plugins[i].validate == namespace_lifecycle_validate;
-}
 
-static int run_phase(struct kapi_admission *a, bool mutate, const struct kapi_admission_attrs *at,
+static int run_phase(struct kapi_admission *a, bool mutate, unsigned cls, const struct kapi_admission_attrs *at,
                      struct kapi_status **status)
 {
-    for (size_t i = 0; i < NPLUGINS; i++) {
-        if (!a->on[i] || (!at->obj && !on_delete(i)))
+    const struct step *steps = mutate ? a->mutating : a->validating;
+    size_t n = mutate ? a->nmutating : a->nvalidating;
+    for (size_t i = 0; i < n; i++) {
+        if (!(steps[i].scope & cls) || (!at->obj && !steps[i].on_delete))
             continue;
-        kapi_admission_fn fn = mutate ? plugins[i].mutate : plugins[i].validate;
-        if (fn && fn(at, status) < 0)
+        if (steps[i].fn(at, status) < 0)
             return -1;
     }
     return 0;
@@ -308,20 +393,21 @@ static int run(struct kapi_admission *a, bool mutate, bool validate, struct kapi
         .operation = del ? "DELETE" : old ? "UPDATE" : "CREATE",
         .opts = opts ? opts : &no_opts,
     };
+    unsigned cls = classify(at.group, at.resource);
     if (mutate) {
         at.reinvoke = kapi_adm_reinvoke_new(pool);
-        if (run_phase(a, true, &at, status) < 0)
+        if (run_phase(a, true, cls, &at, status) < 0)
             return -1;
         if (kapi_adm_reinvoke_needed(at.reinvoke)) {
             /* upstream's reinvoker: the whole mutating chain once more */
             at.reinvoking = true;
-            if (run_phase(a, true, &at, status) < 0)
+            if (run_phase(a, true, cls, &at, status) < 0)
                 return -1;
         }
         at.reinvoke = NULL;
         at.reinvoking = false;
     }
-    if (validate && run_phase(a, false, &at, status) < 0)
+    if (validate && run_phase(a, false, cls, &at, status) < 0)
         return -1;
     return 0;
 }

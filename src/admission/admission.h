@@ -191,6 +191,18 @@ void kapi_adm_put(struct kapi_pool *pool, struct kapi_value *obj, const char *ty
 /* Storage key of group/version/resource ns/name (pool), or NULL when not served. */
 const char *kapi_adm_key(const struct kapi_admission_attrs *at, const char *group, const char *version,
                          const char *resource, const char *ns, const char *name);
+/* Kinds some plugins list on every request, and kapi_adm_none, true when
+ * the watch cache holds no object of the kind at all right now (a list would
+ * find nothing), so the plugin has nothing to do. It reads the cache's live
+ * count: an object added later is seen by the next request, as a list. */
+enum kapi_adm_watched {
+    KAPI_ADM_MUTATING_WEBHOOKS,
+    KAPI_ADM_VALIDATING_WEBHOOKS,
+    KAPI_ADM_RESOURCEQUOTAS,
+    KAPI_ADM_LIMITRANGES,
+    KAPI_ADM_NWATCHED
+};
+bool kapi_adm_none(const struct kapi_admission *a, enum kapi_adm_watched w);
 /* The registry and cache the chain was built with. */
 const struct kapi_registry *kapi_adm_registry(const struct kapi_admission *a);
 struct kapi_cache *kapi_adm_cache(const struct kapi_admission *a);

@@ -123,7 +123,7 @@ int kapi_adm_limitranger_mutate(const struct kapi_admission_attrs *at, struct ka
 {
     (void)status;
     /* Containers cannot change after create, so upstream skips pod updates. */
-    if (!kapi_adm_is(at, "", "pods") || !at->create)
+    if (!kapi_adm_is(at, "", "pods") || !at->create || kapi_adm_none(at->adm, KAPI_ADM_LIMITRANGES))
         return 0;
     size_t n;
     struct kapi_value **lrs = kapi_adm_list(at, "", "v1", "limitranges", at->ns, &n);

@@ -525,6 +525,9 @@ static int charge(const struct kapi_admission_attrs *at, const char *ns, const c
  * them in the same order. */
 static const char **quota_names(const struct kapi_admission_attrs *at, const char *ns, size_t *n)
 {
+    *n = 0;
+    if (kapi_adm_none(at->adm, KAPI_ADM_RESOURCEQUOTAS))
+        return NULL;
     size_t nq;
     struct kapi_value **qs = kapi_adm_list(at, "", "v1", "resourcequotas", ns, &nq);
     const char **names = kapi_pool_alloc(at->pool, (nq ? nq : 1) * sizeof(*names));

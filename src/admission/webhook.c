@@ -1209,7 +1209,7 @@ static struct outcome apply_patch(const struct kapi_admission_attrs *at, const s
 
 int kapi_adm_webhook_mutate(const struct kapi_admission_attrs *at, struct kapi_status **status)
 {
-    if (exempt(at))
+    if (kapi_adm_none(at->adm, KAPI_ADM_MUTATING_WEBHOOKS) || exempt(at))
         return 0;
     size_t n;
     struct hook *hooks = load_hooks(at, true, &n);
@@ -1269,7 +1269,7 @@ int kapi_adm_webhook_mutate(const struct kapi_admission_attrs *at, struct kapi_s
 
 int kapi_adm_webhook_validate(const struct kapi_admission_attrs *at, struct kapi_status **status)
 {
-    if (exempt(at))
+    if (kapi_adm_none(at->adm, KAPI_ADM_VALIDATING_WEBHOOKS) || exempt(at))
         return 0;
     size_t n;
     struct hook *hooks = load_hooks(at, false, &n);

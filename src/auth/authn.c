@@ -4,6 +4,7 @@
 #include "authn.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct token_entry {
 };
 
 struct kapi_authn {
+    uint64_t id; /* distinct for every chain made (see struct token_memo) */
     struct token_entry *tokens;
     size_t ntokens;
     /* Open-addressing index over tokens keyed by digest; slot = index + 1. */
@@ -46,6 +48,15 @@ struct kapi_authn {
     bool no_anonymous;
     struct kapi_x509_pool *client_ca; /* NULL: trust the TLS layer's verification */
 };
+
+static _Atomic uint64_t next_id = 1;
+
+static struct kapi_authn *authn_alloc(void)
+{
+    struct kapi_authn *a = kapi_xcalloc(1, sizeof *a);
+    a->id = atomic_fetch_add(&next_id, 1);
+    return a;
+}
 
 static void KAPI_PRINTF(3, 4) seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -310,7 +321,7 @@ static void add_record(struct kapi_authn *a, const struct record *r, size_t *cap
 struct kapi_authn *kapi_authn_new_from_memory(const char *name, const char *data, size_t len, char *err,
                                               size_t errlen)
 {
-    struct kapi_authn *a = kapi_xcalloc(1, sizeof *a);
+    struct kapi_authn *a = authn_alloc();
     struct csv c = {.data = data, .len = len};
     struct record r = {0};
     kapi_buf_init(&r.bytes, 0);
@@ -363,7 +374,7 @@ struct kapi_authn *kapi_authn_new_from_memory(const char *name, const char *data
 struct kapi_authn *kapi_authn_new(const char *token_auth_file, char *err, size_t errlen)
 {
     if (!token_auth_file) {
-        struct kapi_authn *a = kapi_xcalloc(1, sizeof *a);
+        struct kapi_authn *a = authn_alloc();
         build_index(a);
         return a;
     }
@@ -567,14 +578,72 @@ static void add_authenticated_group(struct kapi_pool *pool, struct kapi_user *u)
     u->ngroups++;
 }
 
+/* The token file's table never changes once built, so where a token lands
+ * in it (an entry, or none) depends on the token's bytes alone. Each worker
+ * thread remembers that answer for the last short token it looked up, which
+ * saves hashing the same bearer token on every request of a connection.
+ * Only this step is remembered: the authenticators after it (service
+ * account, bootstrap, OIDC, webhook tokens) run as before. The memo is
+ * valid only for the chain whose id it holds (ids are never reused, so a
+ * chain freed and another made at the same address cannot match). The
+ * comparison is over the full padded block and the length, in constant
+ * time. */
+#define MEMO_TOKEN_MAX 64
+
+struct token_memo {
+    uint64_t authn_id; /* 0: empty */
+    size_t len;
+    unsigned char tok[MEMO_TOKEN_MAX]; /* zero-padded */
+    size_t slot;                       /* *find_slot's answer: 0 or index + 1 */
+};
+
+static _Thread_local struct token_memo memo;
+
+static bool memo_get(const struct kapi_authn *a, const unsigned char padded[MEMO_TOKEN_MAX], size_t len,
+                     size_t *slot)
+{
+    if (memo.authn_id != a->id)
+        return false;
+    /* constant time: every word is read and the differences or-ed, with no
+     * branch on the bytes (CRYPTO_memcmp's byte loop costs ten times more) */
+    uint64_t diff = (uint64_t)(memo.len ^ len);
+    for (size_t i = 0; i < MEMO_TOKEN_MAX; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, memo.tok + i, 8);
+        memcpy(&y, padded + i, 8);
+        diff |= x ^ y;
+    }
+    if (diff != 0)
+        return false;
+    *slot = memo.slot;
+    return true;
+}
+
 static bool lookup_token(const struct kapi_authn *a, const char *tok, size_t len, struct kapi_pool *pool,
                          struct kapi_user *out)
 {
     if (!a->ntokens)
         return false;
-    unsigned char d[32];
-    kapi_sha256(tok, len, d);
-    size_t s = *find_slot(a, d);
+    size_t s;
+    unsigned char padded[MEMO_TOKEN_MAX];
+    bool memoable = len <= MEMO_TOKEN_MAX;
+    if (memoable) {
+        memset(padded, 0, sizeof padded);
+        memcpy(padded, tok, len);
+    }
+    if (!memoable || !memo_get(a, padded, len, &s)) {
+        unsigned char d[32];
+        kapi_sha256(tok, len, d);
+        s = *find_slot(a, d);
+        if (memoable) {
+            memo.authn_id = a->id;
+            memo.len = len;
+            memcpy(memo.tok, padded, sizeof padded);
+            memo.slot = s;
+        }
+    }
+    if (memoable)
+        OPENSSL_cleanse(padded, sizeof padded);
     if (!s)
         return false;
     const struct token_entry *e = &a->tokens[s - 1];

@@ -45,7 +45,8 @@ int kapi_impersonation_parse(struct kapi_pool *p, const struct kapi_http_header 
     const char *as_user = NULL, *as_uid = NULL;
     size_t ngroups = 0, nextra = 0;
     for (size_t i = 0; i < nh; i++) {
-        if (!h[i].name || !h[i].value)
+        /* every name below starts with "Impersonate-": one test for the rest */
+        if (!h[i].name || !h[i].value || (h[i].name[0] | 0x20) != 'i')
             continue;
         if (strcasecmp(h[i].name, "Impersonate-User") == 0 && !as_user)
             as_user = h[i].value;

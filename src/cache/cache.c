@@ -1226,6 +1226,14 @@ int kapi_cache_sync(struct kapi_cache *c, int timeout_ms)
     return kapi_cache_wait_rev(c, cur, timeout_ms - 50);
 }
 
+size_t kapi_rcache_len(struct kapi_rcache *rc)
+{
+    pthread_rwlock_rdlock(&rc->lock);
+    size_t n = rc->objs.n;
+    pthread_rwlock_unlock(&rc->lock);
+    return n;
+}
+
 struct kapi_cobj *kapi_rcache_get(struct kapi_rcache *rc, const char *key)
 {
     pthread_rwlock_rdlock(&rc->lock);

@@ -90,6 +90,8 @@ int kapi_cache_sync(struct kapi_cache *c, int timeout_ms);
 
 /* Current version of key, or NULL. Caller unrefs. */
 struct kapi_cobj *kapi_rcache_get(struct kapi_rcache *rc, const char *key);
+/* How many objects the resource holds now (what a list would scan). */
+size_t kapi_rcache_len(struct kapi_rcache *rc);
 
 struct kapi_cache_list {
     struct kapi_cobj **items;  /* heap; caller frees with kapi_cache_list_dispose */

@@ -10,16 +10,19 @@
 static size_t split_path(struct kapi_pool *pool, const char *path, const char **parts, size_t max)
 {
     size_t n = 0;
-    const char *p = path;
-    while (*p == '/')
-        p++;
+    while (*path == '/')
+        path++;
+    /* one copy, cut in place at each '/' */
+    char *p = kapi_pool_strdup(pool, path);
     while (*p && n < max) {
-        const char *slash = strchr(p, '/');
-        size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        parts[n++] = kapi_pool_strndup(pool, p, len);
-        p += len;
-        if (*p == '/')
-            p++;
+        parts[n++] = p;
+        char *slash = strchr(p, '/');
+        if (!slash) {
+            p += strlen(p);
+            break;
+        }
+        *slash = 0;
+        p = slash + 1;
     }
     if (*p)
         return max + 1; /* too many segments */

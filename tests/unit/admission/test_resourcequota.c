@@ -162,6 +162,30 @@ static void test_pods_limit_gives_upstreams_403(void **state)
     assert_int_equal(admit(f, "", "configmaps", cm, false, &st), 0);
 }
 
+/* With no ResourceQuota at all the plugin skips its work (kapi_adm_none);
+ * a quota created after such a request binds the very next one, and one
+ * deleted again stops binding. */
+static void test_quota_created_after_none(void **state)
+{
+    struct fx *f = *state;
+    struct kapi_status *st;
+    assert_true(kapi_adm_none(f->adm, KAPI_ADM_RESOURCEQUOTAS));
+    assert_int_equal(admit(f, "", "pods", pod(f->pool, "a", NULL), false, &st), 0);
+    put_quota(f, "zero", "{\"pods\":\"0\"}", NULL);
+    assert_false(kapi_adm_none(f->adm, KAPI_ADM_RESOURCEQUOTAS));
+    assert_int_equal(admit(f, "", "pods", pod(f->pool, "b", NULL), false, &st), -1);
+    assert_int_equal(st->code, 403);
+    assert_string_equal(st->message, "pods \"b\" is forbidden: exceeded quota: zero, requested: pods=1, used: "
+                                     "pods=0, limited: pods=0");
+    struct kapi_write w = {.op = KAPI_WRITE_DELETE, .key = key_of(f, "", "resourcequotas", "default", "zero")};
+    struct kapi_write_result r = {0};
+    assert_int_equal(kapi_store_write(f->store, &w, &r), 0);
+    kapi_write_result_dispose(&r);
+    assert_int_equal(kapi_cache_sync(f->cache, 2000), 0);
+    assert_true(kapi_adm_none(f->adm, KAPI_ADM_RESOURCEQUOTAS));
+    assert_int_equal(admit(f, "", "pods", pod(f->pool, "c", NULL), false, &st), 0);
+}
+
 static void test_count_configmaps_and_sorted_message(void **state)
 {
     struct fx *f = *state;
@@ -295,6 +319,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pods_limit_gives_upstreams_403, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quota_created_after_none, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_configmaps_and_sorted_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_cpu_sums_milli, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_quota_requires_container_requests, setup, teardown),

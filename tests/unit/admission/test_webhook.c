@@ -527,6 +527,38 @@ static void test_review_sent(void **state)
                         "{\"kind\":\"UpdateOptions\",\"apiVersion\":\"meta.k8s.io/v1\"}");
 }
 
+/* With no configuration of a kind the plugins skip their work
+ * (kapi_adm_none); a configuration created after such a request is called
+ * on the very next one, and one deleted again no longer is. */
+static void test_config_created_after_none(void **state)
+{
+    struct fx *f = *state;
+    struct kapi_status *st;
+    for (int mutating = 0; mutating < 2; mutating++) {
+        enum kapi_adm_watched w = mutating ? KAPI_ADM_MUTATING_WEBHOOKS : KAPI_ADM_VALIDATING_WEBHOOKS;
+        reset_seen();
+        assert_true(kapi_adm_none(f->adm, w));
+        assert_int_equal(admit(f, "default", pod(f, "default", NULL), NULL, false, &st), 0);
+        assert_int_equal(count_path("/deny"), 0);
+        put_config(f, mutating, "late", hook(f, "late.test", "/deny", NULL));
+        assert_false(kapi_adm_none(f->adm, w));
+        assert_int_equal(admit(f, "default", pod(f, "default", NULL), NULL, false, &st), -1);
+        assert_string_equal(st->message, "admission webhook \"late.test\" denied the request: nope");
+        assert_int_equal(count_path("/deny"), 1);
+        const struct kapi_kind *k = kapi_registry_find(
+            f->reg, "admissionregistration.k8s.io", "v1",
+            mutating ? "mutatingwebhookconfigurations" : "validatingwebhookconfigurations");
+        struct kapi_write dw = {.op = KAPI_WRITE_DELETE, .key = kapi_registry_key(f->pool, k, NULL, "late")};
+        struct kapi_write_result r = {0};
+        assert_int_equal(kapi_store_write(f->store, &dw, &r), 0);
+        kapi_write_result_dispose(&r);
+        assert_int_equal(kapi_cache_sync(f->cache, 2000), 0);
+        assert_true(kapi_adm_none(f->adm, w));
+        assert_int_equal(admit(f, "default", pod(f, "default", NULL), NULL, false, &st), 0);
+        assert_int_equal(count_path("/deny"), 1);
+    }
+}
+
 static void test_rules(void **state)
 {
     struct fx *f = *state;
@@ -884,6 +916,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_review_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_created_after_none, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_denials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),

@@ -168,6 +168,89 @@ static void test_duplicate_token_last_wins(void **state)
     kapi_authn_free(a);
 }
 
+/* The per-thread memo of the last token's place in the table: repeated,
+ * near-miss, long and prefix tokens, and several chains alive at once or
+ * made one after another (a memo must never answer for another chain). */
+static void test_token_memo(void **state)
+{
+    (void)state;
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_user u;
+    char long_tok[200], hdr[220];
+    memset(long_tok, 'L', sizeof long_tok - 1);
+    long_tok[sizeof long_tok - 1] = 0;
+    struct kapi_authn *a = parse_ok(kapi_pool_printf(pool, "t0ken,alice,1\n%s,lenny,9\n", long_tok));
+    struct kapi_authn *b = parse_ok("other,xavier,2\nt0ken,bob,3\n");
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(auth_header(a, pool, "Bearer t0ken", &u), KAPI_AUTHN_OK);
+        assert_string_equal(u.name, "alice");
+        assert_int_equal(auth_header(a, pool, "Bearer t0ken", &u), KAPI_AUTHN_OK);
+        assert_string_equal(u.name, "alice");
+        assert_int_equal(auth_header(a, pool, "Bearer t0kem", &u), KAPI_AUTHN_INVALID);
+        assert_int_equal(auth_header(a, pool, "Bearer t0ke", &u), KAPI_AUTHN_INVALID);
+        assert_int_equal(auth_header(a, pool, "Bearer t0ken\x01", &u), KAPI_AUTHN_INVALID);
+        assert_int_equal(auth_header(b, pool, "Bearer t0ken", &u), KAPI_AUTHN_OK);
+        assert_string_equal(u.name, "bob");
+        assert_int_equal(auth_header(a, pool, "Bearer t0ken", &u), KAPI_AUTHN_OK);
+        assert_string_equal(u.name, "alice");
+        snprintf(hdr, sizeof hdr, "Bearer %s", long_tok);
+        assert_int_equal(auth_header(a, pool, hdr, &u), KAPI_AUTHN_OK);
+        assert_string_equal(u.name, "lenny");
+        assert_int_equal(auth_header(b, pool, hdr, &u), KAPI_AUTHN_INVALID);
+    }
+    /* a chain made after another is freed, at the same address or not */
+    assert_int_equal(auth_header(b, pool, "Bearer other", &u), KAPI_AUTHN_OK);
+    kapi_authn_free(b);
+    b = parse_ok("zzzzz,zed,4\nother,olga,5\n");
+    assert_int_equal(auth_header(b, pool, "Bearer other", &u), KAPI_AUTHN_OK);
+    assert_string_equal(u.name, "olga");
+    kapi_authn_free(b);
+    b = parse_ok("zzzzz,zed,4\n");
+    assert_int_equal(auth_header(b, pool, "Bearer zzzzz", &u), KAPI_AUTHN_OK);
+    kapi_authn_free(b);
+    b = parse_ok("other,olga,5\n");
+    assert_int_equal(auth_header(b, pool, "Bearer zzzzz", &u), KAPI_AUTHN_INVALID);
+    kapi_authn_free(b);
+    kapi_authn_free(a);
+    kapi_pool_free(pool);
+}
+
+/* Only the token file's answer is remembered: a token it does not hold
+ * goes to the hook (service account tokens) on every request, so a hook
+ * that stops accepting it (revoked, expired) is heard at once. */
+static int flip_calls;
+static int flip_hook(void *ctx, struct kapi_pool *pool, const char *token, struct kapi_user *out)
+{
+    (void)ctx;
+    (void)pool;
+    if (strcmp(token, "sa-token") != 0)
+        return 0;
+    if (flip_calls++ > 0)
+        return 0; /* revoked after the first use */
+    out->name = "system:serviceaccount:default:x";
+    return 1;
+}
+
+static void test_token_memo_keeps_hook_live(void **state)
+{
+    (void)state;
+    struct kapi_authn *a = parse_ok("static,stan,1\n");
+    kapi_authn_set_token_hook(a, flip_hook, NULL);
+    struct kapi_pool *pool = kapi_pool_new();
+    struct kapi_user u;
+    flip_calls = 0;
+    assert_int_equal(auth_header(a, pool, "Bearer sa-token", &u), KAPI_AUTHN_OK);
+    assert_string_equal(u.name, "system:serviceaccount:default:x");
+    assert_int_equal(auth_header(a, pool, "Bearer sa-token", &u), KAPI_AUTHN_INVALID);
+    assert_int_equal(flip_calls, 2);
+    assert_int_equal(auth_header(a, pool, "Bearer static", &u), KAPI_AUTHN_OK);
+    assert_int_equal(auth_header(a, pool, "Bearer static", &u), KAPI_AUTHN_OK);
+    assert_string_equal(u.name, "stan");
+    assert_int_equal(flip_calls, 2);
+    kapi_pool_free(pool);
+    kapi_authn_free(a);
+}
+
 static void test_parse_errors_name_the_line(void **state)
 {
     parse_fails("a,b,c\n\nshort,line\n", "found 2", "line 3");
@@ -389,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_spaces_are_data),
         cmocka_unit_test(test_group_field_split_like_upstream),
         cmocka_unit_test(test_duplicate_token_last_wins),
+        cmocka_unit_test(test_token_memo),
+        cmocka_unit_test(test_token_memo_keeps_hook_live),
         cmocka_unit_test(test_parse_errors_name_the_line),
         cmocka_unit_test(test_empty_and_blank_files),
         cmocka_unit_test(test_file_loading),

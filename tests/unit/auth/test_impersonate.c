@@ -17,6 +17,14 @@ static void test_none(void **state)
     struct kapi_http_header h[] = {{"Accept", "application/json"}};
     struct kapi_impersonation imp;
     assert_int_equal(kapi_impersonation_parse(p, h, 1, &imp), 0);
+    /* names that start like one but are not, next to ones in any case */
+    struct kapi_http_header h2[] = {{"If-None-Match", "x"}, {"Impersonate", "x"}, {"Impersonate-Extra-", "x"},
+                                    {NULL, "x"}, {"IMPERSONATE-USER", NULL}};
+    assert_int_equal(kapi_impersonation_parse(p, h2, 5, &imp), 0);
+    struct kapi_http_header h3[] = {{"If-None-Match", "x"}, {"IMPERSONATE-UID", "u"}, {"iMPERSONATE-uSER", "bob"}};
+    assert_int_equal(kapi_impersonation_parse(p, h3, 3, &imp), 1);
+    assert_string_equal(imp.user.name, "bob");
+    assert_string_equal(imp.user.uid, "u");
     kapi_pool_free(p);
 }
 

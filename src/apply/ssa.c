@@ -665,10 +665,10 @@ static bool is_reset(const struct kapi_value *mf)
     return false;
 }
 
-int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+static int update_impl(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
                        const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
                        const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
-                       const char **error)
+                       const char **error, bool fast)
 {
     if (error)
         *error = NULL;
@@ -705,9 +705,41 @@ int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const 
      * except on create */
     if (m.n == 0 && !uid_empty(live))
         return 0;
+    if (fast && !old && m.n == 0) {
+        /* A create with nobody's fields: the chain below reduces to one
+         * Update entry owning what the new object adds to or changes from
+         * the zero object, without the reset and the stripped fields. */
+        struct mgr e = {.name = manager && manager[0] ? manager : "unknown",
+                        .api_version = c.version,
+                        .subresource = c.subresource,
+                        .time = c.now,
+                        .set = ssa_changed_set(pool, type, live, new_obj, c.ignored, strip_set())};
+        if (!ssa_set_empty(e.set)) {
+            m.v = &e;
+            m.n = m.cap = 1;
+        }
+        encode_managed(pool, new_obj, &m);
+        return 0;
+    }
     update_chain(&c, &m, live, new_obj, manager);
     encode_managed(pool, new_obj, &m);
     return 0;
+}
+
+int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+                       const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
+                       const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
+                       const char **error)
+{
+    return update_impl(pool, type, api_version, old, new_obj, manager, subresource, now, opts, error, true);
+}
+
+int ssa_update_general(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+                       const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
+                       const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
+                       const char **error)
+{
+    return update_impl(pool, type, api_version, old, new_obj, manager, subresource, now, opts, error, false);
 }
 
 int kapi_ssa_update(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,

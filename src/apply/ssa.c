@@ -322,18 +322,19 @@ static void encode_managed(struct kapi_pool *pool, struct kapi_value *obj, struc
     qsort(v, m->n, sizeof(*v), entry_cmp);
     struct kapi_value *arr = kapi_value_array(pool);
     for (size_t i = 0; i < m->n; i++) {
+        /* distinct literal keys: appended as they are */
         struct kapi_value *e = kapi_value_object(pool);
         if (v[i].name[0])
-            kapi_obj_set(pool, e, "manager", str(pool, v[i].name));
-        kapi_obj_set(pool, e, "operation", str(pool, v[i].apply ? "Apply" : "Update"));
+            kapi_obj_append(pool, e, "manager", 7, str(pool, v[i].name));
+        kapi_obj_append(pool, e, "operation", 9, str(pool, v[i].apply ? "Apply" : "Update"));
         if (v[i].api_version[0])
-            kapi_obj_set(pool, e, "apiVersion", str(pool, v[i].api_version));
+            kapi_obj_append(pool, e, "apiVersion", 10, str(pool, v[i].api_version));
         if (v[i].time)
-            kapi_obj_set(pool, e, "time", str(pool, v[i].time));
-        kapi_obj_set(pool, e, "fieldsType", str(pool, "FieldsV1"));
-        kapi_obj_set(pool, e, "fieldsV1", ssa_set_to_value(pool, v[i].set));
+            kapi_obj_append(pool, e, "time", 4, str(pool, v[i].time));
+        kapi_obj_append(pool, e, "fieldsType", 10, str(pool, "FieldsV1"));
+        kapi_obj_append(pool, e, "fieldsV1", 8, ssa_set_to_value(pool, v[i].set));
         if (v[i].subresource[0])
-            kapi_obj_set(pool, e, "subresource", str(pool, v[i].subresource));
+            kapi_obj_append(pool, e, "subresource", 11, str(pool, v[i].subresource));
         kapi_arr_push(pool, arr, e);
     }
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");

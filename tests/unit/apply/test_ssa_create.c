@@ -161,6 +161,7 @@ static void test_handwritten(void **state)
                            "'spec':{'ports':[{'port':80,'name':'http'},{'port':80,'proto':'TCP'}],'sel':{'a':'b'}},"
                            "'status':{'x':[1,2],'y':{'z':{}}}}"),
                    kapi_ssa_type_crd(s), "ex.com/v1", "crd");
+    kapi_crd_schema_free(s);
     /* client-sent managedFields that decode: the general path, both ways */
     check_variants(J(pool, "{'metadata':{'name':'c','managedFields':[{'manager':'m','operation':'Update',"
                            "'apiVersion':'v1','fieldsType':'FieldsV1','fieldsV1':{'f:data':{'f:a':{}}}}]},"

@@ -743,22 +743,23 @@ static void validate_managed_fields(struct kapi_pool *pool, const struct kapi_va
         return;
     for (size_t i = 0; i < mf->u.arr.len; i++) {
         const struct kapi_value *e = mf->u.arr.items[i];
-        char *p = kapi_pool_printf(pool, "%s[%zu]", fld, i);
+        /* the entry's field path, "metadata.managedFields[0]", is only
+         * printed for an error */
+#define MF_PATH(sub) kapi_pool_printf(pool, "%s[%zu]." sub, fld, i)
         const char *op = str_or_empty(e, "operation");
         if (strcmp(op, "Apply") != 0 && strcmp(op, "Update") != 0)
-            kapi_ferr_invalid(pool, errs, kapi_pool_printf(pool, "%s.operation", p), op,
-                              "must be `Apply` or `Update`");
+            kapi_ferr_invalid(pool, errs, MF_PATH("operation"), op, "must be `Apply` or `Update`");
         const char *ft = str_or_empty(e, "fieldsType");
         if (ft[0] && strcmp(ft, "FieldsV1") != 0)
-            kapi_ferr_invalid(pool, errs, kapi_pool_printf(pool, "%s.fieldsType", p), ft, "must be `FieldsV1`");
+            kapi_ferr_invalid(pool, errs, MF_PATH("fieldsType"), ft, "must be `FieldsV1`");
         const char *manager = str_or_empty(e, "manager");
         if (strlen(manager) > 128)
-            kapi_ferr_too_long(pool, errs, kapi_pool_printf(pool, "%s.manager", p), 128);
+            kapi_ferr_too_long(pool, errs, MF_PATH("manager"), 128);
         if (!all_printable_ascii_or_utf8(manager))
-            kapi_ferr_invalid(pool, errs, kapi_pool_printf(pool, "%s.manager", p), manager,
-                              "all characters must be printable");
+            kapi_ferr_invalid(pool, errs, MF_PATH("manager"), manager, "all characters must be printable");
         if (strlen(str_or_empty(e, "subresource")) > 256)
-            kapi_ferr_too_long(pool, errs, kapi_pool_printf(pool, "%s.subresource", p), 256);
+            kapi_ferr_too_long(pool, errs, MF_PATH("subresource"), 256);
+#undef MF_PATH
     }
 }
 

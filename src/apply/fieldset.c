@@ -386,6 +386,14 @@ char *ssa_path_string(struct kapi_pool *pool, const struct ssa_pe *path, size_t 
 
 char *ssa_pe_serialize(struct kapi_pool *pool, const struct ssa_pe *pe)
 {
+    if (pe->kind == PE_FIELD) {
+        char *s = kapi_pool_alloc(pool, pe->nlen + 3);
+        s[0] = 'f';
+        s[1] = ':';
+        memcpy(s + 2, pe->name, pe->nlen);
+        s[pe->nlen + 2] = 0;
+        return s;
+    }
     struct kapi_buf b;
     kapi_buf_init(&b, 0);
     switch (pe->kind) {
@@ -732,21 +740,35 @@ void ssa_set_iterate(const struct ssa_set *s, ssa_iter_fn fn, void *ctx)
 /* ------------------------------------------------------------------ */
 /* FieldsV1                                                            */
 
+/* Adds the member for pe. Field names are distinct, so their keys (which
+ * no other kind's key can equal) are new and appended as they are; the
+ * other kinds go through kapi_obj_set, which keeps the first position of a
+ * key met twice. */
+static void emit_member(struct kapi_pool *pool, struct kapi_value *o, const struct ssa_pe *pe,
+                        struct kapi_value *val)
+{
+    char *k = ssa_pe_serialize(pool, pe);
+    if (pe->kind == PE_FIELD)
+        kapi_obj_append(pool, o, k, pe->nlen + 2, val);
+    else
+        kapi_obj_set(pool, o, k, val);
+}
+
 static struct kapi_value *emit(struct kapi_pool *pool, const struct ssa_set *s, bool self)
 {
     struct kapi_value *o = kapi_value_object(pool);
     if (!s)
         return o;
     if (self && (s->nmem || s->nch))
-        kapi_obj_set(pool, o, ".", kapi_value_object(pool));
+        kapi_obj_append(pool, o, ".", 1, kapi_value_object(pool));
     size_t i = 0, j = 0;
     while (i < s->nmem || j < s->nch) {
         int c = i >= s->nmem ? 1 : j >= s->nch ? -1 : ssa_pe_cmp(&s->mem[i], &s->ch[j].pe);
         if (c < 0) {
-            kapi_obj_set(pool, o, ssa_pe_serialize(pool, &s->mem[i]), kapi_value_object(pool));
+            emit_member(pool, o, &s->mem[i], kapi_value_object(pool));
             i++;
         } else {
-            kapi_obj_set(pool, o, ssa_pe_serialize(pool, &s->ch[j].pe), emit(pool, s->ch[j].set, c == 0));
+            emit_member(pool, o, &s->ch[j].pe, emit(pool, s->ch[j].set, c == 0));
             if (c == 0)
                 i++;
             j++;

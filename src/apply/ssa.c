@@ -322,18 +322,19 @@ static void encode_managed(struct kapi_pool *pool, struct kapi_value *obj, struc
     qsort(v, m->n, sizeof(*v), entry_cmp);
     struct kapi_value *arr = kapi_value_array(pool);
     for (size_t i = 0; i < m->n; i++) {
+        /* distinct literal keys: appended as they are */
         struct kapi_value *e = kapi_value_object(pool);
         if (v[i].name[0])
-            kapi_obj_set(pool, e, "manager", str(pool, v[i].name));
-        kapi_obj_set(pool, e, "operation", str(pool, v[i].apply ? "Apply" : "Update"));
+            kapi_obj_append(pool, e, "manager", 7, str(pool, v[i].name));
+        kapi_obj_append(pool, e, "operation", 9, str(pool, v[i].apply ? "Apply" : "Update"));
         if (v[i].api_version[0])
-            kapi_obj_set(pool, e, "apiVersion", str(pool, v[i].api_version));
+            kapi_obj_append(pool, e, "apiVersion", 10, str(pool, v[i].api_version));
         if (v[i].time)
-            kapi_obj_set(pool, e, "time", str(pool, v[i].time));
-        kapi_obj_set(pool, e, "fieldsType", str(pool, "FieldsV1"));
-        kapi_obj_set(pool, e, "fieldsV1", ssa_set_to_value(pool, v[i].set));
+            kapi_obj_append(pool, e, "time", 4, str(pool, v[i].time));
+        kapi_obj_append(pool, e, "fieldsType", 10, str(pool, "FieldsV1"));
+        kapi_obj_append(pool, e, "fieldsV1", 8, ssa_set_to_value(pool, v[i].set));
         if (v[i].subresource[0])
-            kapi_obj_set(pool, e, "subresource", str(pool, v[i].subresource));
+            kapi_obj_append(pool, e, "subresource", 11, str(pool, v[i].subresource));
         kapi_arr_push(pool, arr, e);
     }
     struct kapi_value *md = kapi_obj_ensure_obj(pool, obj, "metadata");
@@ -665,10 +666,10 @@ static bool is_reset(const struct kapi_value *mf)
     return false;
 }
 
-int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+static int update_impl(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
                        const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
                        const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
-                       const char **error)
+                       const char **error, bool fast)
 {
     if (error)
         *error = NULL;
@@ -705,9 +706,41 @@ int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const 
      * except on create */
     if (m.n == 0 && !uid_empty(live))
         return 0;
+    if (fast && !old && m.n == 0) {
+        /* A create with nobody's fields: the chain below reduces to one
+         * Update entry owning what the new object adds to or changes from
+         * the zero object, without the reset and the stripped fields. */
+        struct mgr e = {.name = manager && manager[0] ? manager : "unknown",
+                        .api_version = c.version,
+                        .subresource = c.subresource,
+                        .time = c.now,
+                        .set = ssa_changed_set(pool, type, live, new_obj, c.ignored, strip_set())};
+        if (!ssa_set_empty(e.set)) {
+            m.v = &e;
+            m.n = m.cap = 1;
+        }
+        encode_managed(pool, new_obj, &m);
+        return 0;
+    }
     update_chain(&c, &m, live, new_obj, manager);
     encode_managed(pool, new_obj, &m);
     return 0;
+}
+
+int kapi_ssa_update_ex(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+                       const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
+                       const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
+                       const char **error)
+{
+    return update_impl(pool, type, api_version, old, new_obj, manager, subresource, now, opts, error, true);
+}
+
+int ssa_update_general(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+                       const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
+                       const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
+                       const char **error)
+{
+    return update_impl(pool, type, api_version, old, new_obj, manager, subresource, now, opts, error, false);
 }
 
 int kapi_ssa_update(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,

@@ -135,8 +135,26 @@ struct ssa_cmp {
 };
 void ssa_compare(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *lhs,
                  const struct kapi_value *rhs, struct ssa_cmp *out);
+/* What a write from lhs to rhs gives its manager when nobody else owns
+ * anything (a create): Compare's added and modified paths, without those
+ * at or below a member of `ignored` (as ssa_set_rdiff) and without the
+ * members of `strip` (as ssa_set_diff); equal to
+ * diff(rdiff(union(modified, added) minus removed, ignored), strip), as
+ * no path is both removed and added or modified. Either set may be NULL. */
+struct ssa_set *ssa_changed_set(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *lhs,
+                                const struct kapi_value *rhs, const struct ssa_set *ignored,
+                                const struct ssa_set *strip);
 /* SMD's RemoveItems: a copy of v without the paths of set. */
 struct kapi_value *ssa_remove(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *v,
                               const struct ssa_set *set);
+
+/* ---- tests (ssa.c) ---- */
+
+/* kapi_ssa_update_ex without the create fast path: every write through
+ * the whole manager chain (the reference the fast path is checked against). */
+int ssa_update_general(struct kapi_pool *pool, struct kapi_ssa_type type, const char *api_version,
+                       const struct kapi_value *old, struct kapi_value *new_obj, const char *manager,
+                       const char *subresource, const char *now, const struct kapi_ssa_opts *opts,
+                       const char **error);
 
 #endif

@@ -496,17 +496,66 @@ struct kapi_value *ssa_merge(struct kapi_pool *pool, struct kapi_ssa_type t, con
 struct cmpctx {
     struct kapi_pool *pool;
     struct ssa_cmp *out;
+    /* Changed-set mode (ssa_changed_set): added and modified paths go to
+     * `changed`, removed ones nowhere; ign[d] / strip[d] are the nodes of
+     * the ignored and stripped sets at path[0..d) (NULL: none below). */
+    struct ssa_set *changed;
+    const struct ssa_set *ign[PATH_CAP];
+    const struct ssa_set *strip[PATH_CAP];
     struct ssa_pe path[PATH_CAP];
 };
+
+/* The path path[0..depth) when it is a member of the stripped set. */
+static bool stripped(const struct cmpctx *c, size_t depth)
+{
+    return depth > 0 && c->strip[depth - 1] && ssa_set_has_member(c->strip[depth - 1], &c->path[depth - 1]);
+}
+
+static void cmp_put(struct cmpctx *c, struct ssa_set *which, size_t depth)
+{
+    if (c->changed) {
+        if (which == c->out->removed || stripped(c, depth))
+            return;
+        which = c->changed;
+    }
+    ssa_set_insert(c->pool, which, c->path, depth);
+}
+
+static bool is_container(const struct kapi_value *v)
+{
+    return v && (v->type == KAPI_V_OBJECT || v->type == KAPI_V_ARRAY);
+}
+
+/* Sets path[depth] to pe before a walk below it. In changed-set mode,
+ * false when nothing below can be kept: pe is under an ignored member
+ * (everything there is dropped), or a stripped member whose values on both
+ * sides are not containers (only the path itself could be added). */
+static bool cmp_enter(struct cmpctx *c, size_t depth, const struct ssa_pe *pe, const struct kapi_value *l,
+                      const struct kapi_value *r)
+{
+    c->path[depth] = *pe;
+    if (!c->changed)
+        return true;
+    const struct ssa_set *ig = c->ign[depth], *st = c->strip[depth];
+    if (ig && ssa_set_has_member(ig, pe))
+        return false;
+    if (st && !is_container(l) && !is_container(r) && ssa_set_has_member(st, pe))
+        return false;
+    if (depth + 1 < PATH_CAP) {
+        c->ign[depth + 1] = ig ? ssa_set_child(ig, pe) : NULL;
+        c->strip[depth + 1] = st ? ssa_set_child(st, pe) : NULL;
+    }
+    return true;
+}
 
 static void cmp_leaf(struct cmpctx *c, const struct kapi_value *l, const struct kapi_value *r, size_t depth)
 {
     if (!l)
-        ssa_set_insert(c->pool, c->out->added, c->path, depth);
+        cmp_put(c, c->out->added, depth);
     else if (!r)
-        ssa_set_insert(c->pool, c->out->removed, c->path, depth);
+        cmp_put(c, c->out->removed, depth);
     else if (!ssa_veq(l, r))
-        ssa_set_insert(c->pool, c->out->modified, c->path, depth);
+        cmp_put(c, c->out->modified, depth);
 }
 
 static void cmp_walk(struct cmpctx *c, struct kapi_ssa_type t, const struct kapi_value *l,
@@ -537,14 +586,15 @@ static void cmp_walk(struct cmpctx *c, struct kapi_ssa_type t, const struct kapi
         struct kapi_ssa_type et = elem_type(t);
         for (size_t i = 0; i < lx.n; i++) {
             long j = pindex_find(&rx, &lx.pe[i]);
-            c->path[depth] = lx.pe[i];
-            cmp_walk(c, et, lx.val[i], j >= 0 ? rx.val[j] : NULL, depth + 1);
+            const struct kapi_value *rv = j >= 0 ? rx.val[j] : NULL;
+            if (cmp_enter(c, depth, &lx.pe[i], lx.val[i], rv))
+                cmp_walk(c, et, lx.val[i], rv, depth + 1);
         }
         for (size_t i = 0; i < rx.n; i++) {
             if (pindex_find(&lx, &rx.pe[i]) >= 0)
                 continue;
-            c->path[depth] = rx.pe[i];
-            cmp_walk(c, et, NULL, rx.val[i], depth + 1);
+            if (cmp_enter(c, depth, &rx.pe[i], NULL, rx.val[i]))
+                cmp_walk(c, et, NULL, rx.val[i], depth + 1);
         }
         break;
     }
@@ -558,19 +608,24 @@ static void cmp_walk(struct cmpctx *c, struct kapi_ssa_type t, const struct kapi
         if (lo)
             for (size_t i = 0; i < l->u.obj.len; i++) {
                 const struct kapi_member *m = &l->u.obj.members[i];
+                const struct kapi_value *rv = ro ? kapi_obj_get(r, m->key) : NULL;
+                struct ssa_pe pe = ssa_pe_field(m->key, m->klen);
+                if (!cmp_enter(c, depth, &pe, m->val, rv))
+                    continue;
                 bool declared;
                 struct kapi_ssa_type ct = child_type(t, m->key, m->klen, &declared, NULL);
-                c->path[depth] = ssa_pe_field(m->key, m->klen);
-                cmp_walk(c, ct, m->val, ro ? kapi_obj_get(r, m->key) : NULL, depth + 1);
+                cmp_walk(c, ct, m->val, rv, depth + 1);
             }
         if (ro)
             for (size_t i = 0; i < r->u.obj.len; i++) {
                 const struct kapi_member *m = &r->u.obj.members[i];
                 if (lo && kapi_obj_get(l, m->key))
                     continue;
+                struct ssa_pe pe = ssa_pe_field(m->key, m->klen);
+                if (!cmp_enter(c, depth, &pe, NULL, m->val))
+                    continue;
                 bool declared;
                 struct kapi_ssa_type ct = child_type(t, m->key, m->klen, &declared, NULL);
-                c->path[depth] = ssa_pe_field(m->key, m->klen);
                 cmp_walk(c, ct, NULL, m->val, depth + 1);
             }
         break;
@@ -581,9 +636,9 @@ static void cmp_walk(struct cmpctx *c, struct kapi_ssa_type t, const struct kapi
     }
     /* a container that appeared or disappeared as a whole */
     if (!l)
-        ssa_set_insert(c->pool, c->out->added, c->path, depth);
+        cmp_put(c, c->out->added, depth);
     else if (!r)
-        ssa_set_insert(c->pool, c->out->removed, c->path, depth);
+        cmp_put(c, c->out->removed, depth);
 }
 
 static pthread_key_t cmp_key;
@@ -595,14 +650,10 @@ static void cmp_key_init(void)
         abort();
 }
 
-void ssa_compare(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *lhs,
-                 const struct kapi_value *rhs, struct ssa_cmp *out)
+/* Each thread keeps one context (14 KB of paths, written before they are
+ * read, so never cleared); compares do not nest. */
+static struct cmpctx *cmp_ctx(void)
 {
-    out->added = ssa_set_new(pool);
-    out->removed = ssa_set_new(pool);
-    out->modified = ssa_set_new(pool);
-    /* Each thread keeps one context (11 KB of path, written before it is
-     * read, so never cleared); compares do not nest. */
     pthread_once(&cmp_once, cmp_key_init);
     struct cmpctx *c = pthread_getspecific(cmp_key);
     if (!c) {
@@ -610,11 +661,43 @@ void ssa_compare(struct kapi_pool *pool, struct kapi_ssa_type t, const struct ka
         if (pthread_setspecific(cmp_key, c) != 0)
             abort();
     }
+    return c;
+}
+
+void ssa_compare(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *lhs,
+                 const struct kapi_value *rhs, struct ssa_cmp *out)
+{
+    out->added = ssa_set_new(pool);
+    out->removed = ssa_set_new(pool);
+    out->modified = ssa_set_new(pool);
+    struct cmpctx *c = cmp_ctx();
     c->pool = pool;
     c->out = out;
+    c->changed = NULL;
     cmp_walk(c, t, lhs, rhs, 0);
     c->pool = NULL;
     c->out = NULL;
+}
+
+struct ssa_set *ssa_changed_set(struct kapi_pool *pool, struct kapi_ssa_type t, const struct kapi_value *lhs,
+                                const struct kapi_value *rhs, const struct ssa_set *ignored,
+                                const struct ssa_set *strip)
+{
+    /* out only names the kinds of paths cmp_put is handed */
+    struct ssa_set added = {0}, removed = {0}, modified = {0};
+    struct ssa_cmp out = {&added, &removed, &modified};
+    struct cmpctx *c = cmp_ctx();
+    c->pool = pool;
+    c->out = &out;
+    c->changed = ssa_set_new(pool);
+    c->ign[0] = ssa_set_empty(ignored) ? NULL : ignored;
+    c->strip[0] = ssa_set_empty(strip) ? NULL : strip;
+    cmp_walk(c, t, lhs, rhs, 0);
+    struct ssa_set *s = c->changed;
+    c->pool = NULL;
+    c->out = NULL;
+    c->changed = NULL;
+    return s;
 }
 
 /* ------------------------------------------------------------------ */

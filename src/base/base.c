@@ -466,16 +466,31 @@ int64_t kapi_wall_ms(void)
 
 void kapi_time_rfc3339(int64_t unix_sec, char out[21])
 {
-    time_t t = (time_t)unix_sec;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int year = tm.tm_year + 1900;
-    if (year < 0 || year > 9999) { /* outside RFC 3339's four digits */
+    /* years 0000-9999 (RFC 3339's four digits) by hand: gmtime_r and
+     * strftime were 1% of a create; the proleptic Gregorian date of a day
+     * count through 400-year eras of 146097 days */
+    if (unix_sec < -62167219200LL || unix_sec > 253402300799LL) {
+        time_t t = (time_t)unix_sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
         strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
         return;
     }
-    /* by hand: strftime was 1% of a create */
-    int f[] = {tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+    int64_t days = unix_sec / 86400, sod = unix_sec % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t z = days + 719468; /* days since 0000-03-01 */
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                  /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);           /* [0, 365], from March 1 */
+    int64_t mp = (5 * doy + 2) / 153;                                /* [0, 11], March = 0 */
+    int mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int year = (int)(yoe + era * 400 + (mon <= 2));
+    int f[] = {mon, mday, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60)};
     const char sep[] = "-T::Z";
     out[0] = (char)('0' + year / 1000);
     out[1] = (char)('0' + year / 100 % 10);

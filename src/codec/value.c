@@ -69,14 +69,8 @@ struct kapi_value *kapi_obj_get(const struct kapi_value *obj, const char *key)
     return m ? m->val : NULL;
 }
 
-void kapi_obj_set(struct kapi_pool *pool, struct kapi_value *obj, const char *key, struct kapi_value *val)
+static struct kapi_member *member_new(struct kapi_pool *pool, struct kapi_value *obj)
 {
-    size_t kl = strlen(key);
-    struct kapi_member *found = member_find(obj, key, kl);
-    if (found) {
-        found->val = val;
-        return;
-    }
     if (obj->u.obj.len == obj->u.obj.cap) {
         size_t cap = obj->u.obj.cap ? obj->u.obj.cap * 2 : 8;
         struct kapi_member *nm = kapi_pool_alloc(pool, cap * sizeof(*nm));
@@ -85,9 +79,29 @@ void kapi_obj_set(struct kapi_pool *pool, struct kapi_value *obj, const char *ke
         obj->u.obj.members = nm;
         obj->u.obj.cap = cap;
     }
-    struct kapi_member *m = &obj->u.obj.members[obj->u.obj.len++];
+    return &obj->u.obj.members[obj->u.obj.len++];
+}
+
+void kapi_obj_set(struct kapi_pool *pool, struct kapi_value *obj, const char *key, struct kapi_value *val)
+{
+    size_t kl = strlen(key);
+    struct kapi_member *found = member_find(obj, key, kl);
+    if (found) {
+        found->val = val;
+        return;
+    }
+    struct kapi_member *m = member_new(pool, obj);
     m->key = kapi_pool_strndup(pool, key, kl);
     m->klen = kl;
+    m->val = val;
+}
+
+void kapi_obj_append(struct kapi_pool *pool, struct kapi_value *obj, const char *key, size_t klen,
+                     struct kapi_value *val)
+{
+    struct kapi_member *m = member_new(pool, obj);
+    m->key = key;
+    m->klen = klen;
     m->val = val;
 }
 

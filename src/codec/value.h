@@ -60,6 +60,11 @@ struct kapi_value *kapi_value_object(struct kapi_pool *pool);
 struct kapi_value *kapi_obj_get(const struct kapi_value *obj, const char *key);
 void kapi_obj_set(struct kapi_pool *pool, struct kapi_value *obj, const char *key, struct kapi_value *val);
 bool kapi_obj_del(struct kapi_value *obj, const char *key);
+/* Appends key (klen bytes, NUL-terminated) without looking for it and
+ * without copying it: for builders that know their keys are new, with key
+ * a literal or a string of a pool that outlives obj. */
+void kapi_obj_append(struct kapi_pool *pool, struct kapi_value *obj, const char *key, size_t klen,
+                     struct kapi_value *val);
 /* Walks nested objects: kapi_value_path(v, "metadata", "name", NULL). */
 struct kapi_value *kapi_value_path(const struct kapi_value *v, ...);
 /* String content of v, or NULL when v is NULL or not a string. */

@@ -12,39 +12,49 @@
 #include "kinds.h"
 #include "core/services.h"
 
-static const char *const meta_order[] = {
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-    "ownerReferences", "finalizers", "managedFields",
+struct okey {
+    const char *key;
+    size_t len;
+};
+#define OKEY(s) {s, sizeof(s) - 1}
+
+static const struct okey meta_order[] = {
+    OKEY("name"),       OKEY("generateName"), OKEY("namespace"),       OKEY("selfLink"),
+    OKEY("uid"),        OKEY("resourceVersion"), OKEY("generation"),   OKEY("creationTimestamp"),
+    OKEY("deletionTimestamp"), OKEY("deletionGracePeriodSeconds"), OKEY("labels"), OKEY("annotations"),
+    OKEY("ownerReferences"), OKEY("finalizers"), OKEY("managedFields"),
 };
 
 /* Moves the named keys to the front in the given order; others keep their
  * relative order after them (a stable sort by each key's place in keys,
  * skipped when the members are in that order already). nkeys < 255. */
-static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const char *const *keys, size_t nkeys)
+static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const struct okey *keys, size_t nkeys)
 {
     if (!obj || obj->type != KAPI_V_OBJECT || obj->u.obj.len < 2)
         return;
     size_t n = obj->u.obj.len;
     struct kapi_member *ms = obj->u.obj.members;
-    unsigned char *rank = kapi_pool_alloc(pool, n);
+    unsigned char rank_small[64];
+    unsigned char *rank = n <= sizeof(rank_small) ? rank_small : kapi_pool_alloc(pool, n);
     bool sorted = true;
     for (size_t i = 0; i < n; i++) {
         const char *key = ms[i].key;
-        size_t k = 0;
-        while (k < nkeys && !(key[0] == keys[k][0] && strcmp(key, keys[k]) == 0))
+        size_t kl = ms[i].klen, k = 0;
+        while (k < nkeys && !(kl == keys[k].len && key[0] == keys[k].key[0] && memcmp(key, keys[k].key, kl) == 0))
             k++;
         rank[i] = (unsigned char)k;
         sorted = sorted && (i == 0 || rank[i - 1] <= rank[i]);
     }
     if (sorted)
         return;
-    size_t *at = kapi_pool_calloc(pool, (nkeys + 2) * sizeof(*at));
+    size_t at[256];
+    memset(at, 0, (nkeys + 2) * sizeof(*at));
     for (size_t i = 0; i < n; i++)
         at[rank[i] + 1]++;
     for (size_t k = 1; k <= nkeys; k++)
         at[k] += at[k - 1];
-    struct kapi_member *out = kapi_pool_alloc(pool, n * sizeof(*out));
+    struct kapi_member out_small[32];
+    struct kapi_member *out = n <= KAPI_ARRAY_LEN(out_small) ? out_small : kapi_pool_alloc(pool, n * sizeof(*out));
     for (size_t i = 0; i < n; i++)
         out[at[rank[i]]++] = ms[i];
     memcpy(ms, out, n * sizeof(*out));
@@ -52,7 +62,7 @@ static void reorder(struct kapi_pool *pool, struct kapi_value *obj, const char *
 
 void kapi_meta_canonicalize(struct kapi_pool *pool, struct kapi_value *obj)
 {
-    static const char *const top[] = {"kind", "apiVersion", "metadata"};
+    static const struct okey top[] = {OKEY("kind"), OKEY("apiVersion"), OKEY("metadata")};
     reorder(pool, obj, top, KAPI_ARRAY_LEN(top));
     reorder(pool, kapi_obj_get(obj, "metadata"), meta_order, KAPI_ARRAY_LEN(meta_order));
 }

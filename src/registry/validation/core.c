@@ -846,6 +846,20 @@ static void pod_update(struct kv_ctx *c, const struct kapi_value *spec, const st
 /* ---- ConfigMap / Secret. */
 #define MAX_DATA_BYTES 1048576
 
+/* Whether kv_config_key would find nothing wrong with key (so that callers
+ * need not format the field path of a valid key). */
+static bool config_key_valid(const char *key)
+{
+    size_t n = 0;
+    for (; key[n]; n++) {
+        char ch = key[n];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+              ch == '_' || ch == '.'))
+            return false;
+    }
+    return n > 0 && n <= 253 && !(key[0] == '.' && (key[1] == 0 || key[1] == '.'));
+}
+
 void kv_config_key(struct kv_ctx *c, const char *field, const char *key)
 {
     size_t n = strlen(key);
@@ -907,7 +921,8 @@ static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const stru
     size_t total = 0;
     for (size_t i = 0; i < kv_len(data); i++) {
         const struct kapi_member *m = &data->u.obj.members[i];
-        kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        if (!config_key_valid(m->key))
+            kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
         if (kv_get(bin, m->key))
             kapi_ferr_invalid(c->pool, c->errs, kv_path(c, "data[%s]", m->key), m->key,
                               "duplicate of key present in binaryData");
@@ -915,7 +930,8 @@ static void configmap(struct kv_ctx *c, const struct kapi_value *obj, const stru
     }
     for (size_t i = 0; i < kv_len(bin); i++) {
         const struct kapi_member *m = &bin->u.obj.members[i];
-        kv_config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
+        if (!config_key_valid(m->key))
+            kv_config_key(c, kv_path(c, "binaryData[%s]", m->key), m->key);
         total += b64_len(m->val);
     }
     if (total > MAX_DATA_BYTES)
@@ -930,7 +946,8 @@ static void secret(struct kv_ctx *c, const struct kapi_value *obj, const struct 
     size_t total = 0;
     for (size_t i = 0; i < kv_len(data); i++) {
         const struct kapi_member *m = &data->u.obj.members[i];
-        kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
+        if (!config_key_valid(m->key))
+            kv_config_key(c, kv_path(c, "data[%s]", m->key), m->key);
         total += b64_len(m->val);
     }
     if (total > MAX_DATA_BYTES)

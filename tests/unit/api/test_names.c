@@ -347,6 +347,24 @@ static void test_object_meta(void **state)
                  kapi_name_dns_subdomain, false),
         "[metadata.managedFields[1].operation: Invalid value: \"Merge\": must be `Apply` or `Update`, "
         "metadata.managedFields[1].fieldsType: Invalid value: \"FieldsV2\": must be `FieldsV1`]");
+    {
+        /* every check of an entry, each with the entry's own index */
+        char long_m[130], long_s[258];
+        memset(long_m, 'm', 129);
+        long_m[129] = 0;
+        memset(long_s, 's', 257);
+        long_s[257] = 0;
+        char *in = kapi_pool_printf(pool,
+                                    "{\"name\":\"a\",\"managedFields\":[{\"manager\":\"ok\",\"operation\":\"Update\"},"
+                                    "{\"manager\":\"%s\",\"operation\":\"Update\",\"subresource\":\"%s\"},"
+                                    "{\"manager\":\"a\\u0001\",\"operation\":\"Apply\"}]}",
+                                    long_m, long_s);
+        assert_string_equal(validate(in, kapi_name_dns_subdomain, false),
+                            "[metadata.managedFields[1].manager: Too long: may not be more than 128 bytes, "
+                            "metadata.managedFields[1].subresource: Too long: may not be more than 256 bytes, "
+                            "metadata.managedFields[2].manager: Invalid value: \"a\\x01\": all characters must be "
+                            "printable]");
+    }
     /* No metadata at all. */
     struct kapi_field_errors errs = {0};
     kapi_validate_object_meta(pool, NULL, kapi_name_dns_subdomain, true, &errs);

@@ -222,6 +222,33 @@ static void test_time_rfc3339(void **state)
         ref_time(t, want, sizeof(want));
         assert_string_equal(got, want);
     }
+    /* every year of 0000-9999 at a few days of it (leap days, century
+     * rules), the first and last seconds of the range, and past them */
+    for (int64_t t = -62167219200LL; t <= 253402300799LL; t += 86400LL * 97 + 3607) {
+        kapi_time_rfc3339(t, got);
+        ref_time(t, want, sizeof(want));
+        assert_string_equal(got, want);
+    }
+    static const int64_t edges[] = {-62167219200LL, -62167219201LL, -62162121600LL /* 0000-02-29 */,
+                                    -1, -86400, -86401, 253402300799LL, 253402300800LL, 11017036800LL,
+                                    4107542400LL /* 2100-03-01 */, 4107456000LL /* 2100-02-28 */};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        kapi_time_rfc3339(edges[i], got);
+        if (edges[i] >= -62167219200LL && edges[i] <= 253402300799LL) {
+            ref_time(edges[i], want, sizeof(want));
+        } else { /* outside four digits: strftime's text */
+            time_t tt = (time_t)edges[i];
+            struct tm tm;
+            gmtime_r(&tt, &tm);
+            memset(want, 0, sizeof(want));
+            strftime(want, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        assert_string_equal(got, want);
+    }
+    kapi_time_rfc3339(-62167219200LL, got);
+    assert_string_equal(got, "0000-01-01T00:00:00Z");
+    kapi_time_rfc3339(253402300799LL, got);
+    assert_string_equal(got, "9999-12-31T23:59:59Z");
     kapi_time_rfc3339(1764291600, got);
     assert_string_equal(got, "2025-11-28T01:00:00Z");
 }

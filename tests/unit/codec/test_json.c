@@ -135,6 +135,18 @@ static void test_value_shapes(void **state)
     assert_string_equal(b.data, "{\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"x\"}},"
                                 "\"items\":[1,\"two\",3.5,null],\"kind\":\"Pod\",\"spec\":{\"k\":1}}");
     kapi_buf_dispose(&b);
+    /* append: no lookup (a repeated key is kept twice), the key not copied */
+    struct kapi_value *o = kapi_value_object(pool);
+    char key[] = "a";
+    for (int i = 0; i < 9; i++) /* past the first capacity */
+        kapi_obj_append(pool, o, i == 8 ? key : "b", 1, kapi_value_int(pool, i));
+    assert_int_equal(o->u.obj.len, 9);
+    assert_ptr_equal(o->u.obj.members[8].key, key);
+    assert_int_equal(kapi_obj_get(o, "b")->u.i, 0);
+    kapi_buf_init(&b, 0);
+    assert_int_equal(kapi_json_write(&b, o), 0);
+    assert_string_equal(b.data, "{\"b\":0,\"b\":1,\"b\":2,\"b\":3,\"b\":4,\"b\":5,\"b\":6,\"b\":7,\"a\":8}");
+    kapi_buf_dispose(&b);
     kapi_pool_free(pool);
 }
 

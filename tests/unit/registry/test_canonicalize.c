@@ -34,6 +34,29 @@ static void test_order(void **state)
     /* keys sharing a first letter with a known one */
     assert_string_equal(canon(pool, "{'metadata':{'names':1,'nam':2,'namespace':'n','name':'a','':3}}"),
                         "{'metadata':{'name':'a','namespace':'n','names':1,'nam':2,'':3}}");
+    /* more members than the on-stack scratch space holds */
+    for (int n = 30; n <= 70; n += 20) {
+        struct kapi_buf in, want;
+        kapi_buf_init(&in, 0);
+        kapi_buf_init(&want, 0);
+        kapi_buf_puts(&in, "{");
+        kapi_buf_puts(&want, "{'kind':'K','metadata':{'uid':'u'");
+        for (int i = 0; i < n; i++) {
+            kapi_buf_printf(&in, "'x%d':%d,", i, i);
+            kapi_buf_printf(&want, ",'m%d':%d", i, i);
+        }
+        kapi_buf_puts(&in, "'metadata':{");
+        for (int i = 0; i < n; i++)
+            kapi_buf_printf(&in, "'m%d':%d,", i, i);
+        kapi_buf_puts(&in, "'uid':'u'},'kind':'K'}");
+        kapi_buf_puts(&want, "}");
+        for (int i = 0; i < n; i++)
+            kapi_buf_printf(&want, ",'x%d':%d", i, i);
+        kapi_buf_puts(&want, "}");
+        assert_string_equal(canon(pool, in.data), want.data);
+        kapi_buf_dispose(&in);
+        kapi_buf_dispose(&want);
+    }
     kapi_pool_free(pool);
 }
 

@@ -206,6 +206,29 @@ static void test_configmap_secret(void **state)
     check("", "Secret", "{'type':'kubernetes.io/tls','data':{'tls.crt':'eA=='}}", NULL, "data[tls.key]: Required value");
     check("", "Secret", "{'type':'Opaque','data':{}}", "{'type':'kubernetes.io/tls','data':{}}",
           "type: Invalid value: \"Opaque\": field is immutable");
+    /* the edges of a valid key, in data and binaryData and a Secret's data */
+#define KEYERR "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  " \
+               "or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+    check("", "ConfigMap", "{'data':{'.a':'','a..':'','-_.':''},'binaryData':{'.b':''}}", NULL, "");
+    check("", "ConfigMap", "{'data':{'.':'','':''},'binaryData':{'..':'','..x':''}}", NULL,
+          "[data[.]: Invalid value: \".\": must not be '.', data[]: Invalid value: \"\": " KEYERR ", binaryData[..]: "
+          "Invalid value: \"..\": must not be '..', binaryData[..x]: Invalid value: \"..x\": must not start with '..']");
+    check("", "Secret", "{'type':'Opaque','data':{'..':'','ok':'','a/b':''}}", NULL,
+          "[data[..]: Invalid value: \"..\": must not be '..', data[a/b]: Invalid value: \"a/b\": " KEYERR "]");
+    {
+        char k253[254], k254[255], in[700], want[1200];
+        memset(k253, 'k', 253);
+        k253[253] = 0;
+        memset(k254, 'k', 254);
+        k254[254] = 0;
+        snprintf(in, sizeof(in), "{'data':{'%s':''}}", k253);
+        check("", "ConfigMap", in, NULL, "");
+        snprintf(in, sizeof(in), "{'binaryData':{'%s':''}}", k254);
+        snprintf(want, sizeof(want), "binaryData[%s]: Invalid value: \"%s\": must be no more than 253 characters",
+                 k254, k254);
+        check("", "ConfigMap", in, NULL, want);
+    }
+#undef KEYERR
 }
 
 static void test_other_groups(void **state)

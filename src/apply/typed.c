@@ -163,11 +163,13 @@ struct pindex {
     const char *dup_text;
 };
 
-static const struct pindex *sort_ctx;
-static int pidx_cmp(const void *x, const void *y)
+/* qsort_r's comparator: the index travels as its argument (workers run
+ * field tracking at the same time, so no shared state). */
+static int pidx_cmp(const void *x, const void *y, void *ctx)
 {
+    const struct pindex *px = ctx;
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    int c = ssa_pe_cmp(&sort_ctx->pe[a], &sort_ctx->pe[b]);
+    int c = ssa_pe_cmp(&px->pe[a], &px->pe[b]);
     if (c)
         return c;
     return a < b ? -1 : a > b;
@@ -217,9 +219,7 @@ static void pindex_build(struct kapi_pool *pool, struct pindex *px, struct kapi_
     px->val = vals;
     px->n = m;
     px->sorted = idx;
-    sort_ctx = px;
-    qsort(idx, m, sizeof(*idx), pidx_cmp);
-    sort_ctx = NULL;
+    qsort_r(idx, m, sizeof(*idx), pidx_cmp, px);
     /* drop repeated elements after their first occurrence */
     bool *drop = NULL;
     for (size_t i = 1; i < m; i++)
@@ -247,9 +247,7 @@ static void pindex_build(struct kapi_pool *pool, struct pindex *px, struct kapi_
         px->n = k;
         for (size_t i = 0; i < k; i++)
             idx[i] = i;
-        sort_ctx = px;
-        qsort(idx, k, sizeof(*idx), pidx_cmp);
-        sort_ctx = NULL;
+        qsort_r(idx, k, sizeof(*idx), pidx_cmp, px);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,96 @@ static void test_update_after_apply(void **state)
                                    ".spec.template.spec.containers[name=\"nginx\"].image");
 }
 
+/* Field tracking runs on every worker thread at once: the associative-list
+ * index each compare sorts must not share state between threads. Each
+ * thread repeats one update of a Deployment with many containers (listed in
+ * a scrambled order, so the sort has work to do) and must get the result a
+ * single thread gets. */
+#define RACE_THREADS 4
+#define RACE_ROUNDS 150
+#define RACE_CONTAINERS 48
+
+static char *race_deploy(bool changed)
+{
+    struct kapi_buf b;
+    kapi_buf_init(&b, 1 << 20);
+    kapi_buf_puts(&b, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\","
+                      "\"uid\":\"u1\"},\"spec\":{\"template\":{\"spec\":{\"containers\":[");
+    for (int i = 0; i < RACE_CONTAINERS; i++) {
+        int k = (i * 29) % RACE_CONTAINERS; /* 29 is prime to 48: a permutation */
+        char c[128];
+        snprintf(c, sizeof(c), "%s{\"name\":\"c%02d\",\"image\":\"img:%d\"}", i ? "," : "", k,
+                 changed && k % 7 == 0 ? 2 : 1);
+        kapi_buf_puts(&b, c);
+    }
+    kapi_buf_puts(&b, "]}}}}");
+    return b.data;
+}
+
+static char *race_once(void)
+{
+    struct kapi_pool *pool = kapi_pool_new();
+    char *o = race_deploy(false), *n = race_deploy(true);
+    const char *e = NULL;
+    struct kapi_json_error je;
+    struct kapi_value *ov = kapi_json_parse(pool, o, strlen(o), NULL, &je);
+    struct kapi_value *nv = kapi_json_parse(pool, n, strlen(n), NULL, &je);
+    if (!ov || !nv)
+        return strdup("bad test JSON");
+    const struct kapi_schema_msg *m = kapi_schema_kind_find("apps", "v1", "Deployment");
+    struct kapi_ssa_type t = kapi_ssa_type_builtin(m);
+    kapi_ssa_update(pool, t, "apps/v1", NULL, ov, "creator", "", "2024-05-01T10:00:00Z", &e);
+    kapi_ssa_update(pool, t, "apps/v1", ov, nv, "editor", "", "2024-05-01T10:01:00Z", &e);
+    struct kapi_buf b;
+    kapi_buf_init(&b, 1 << 22);
+    kapi_json_write(&b, kapi_value_path(nv, "metadata", "managedFields", NULL));
+    kapi_buf_putc(&b, 0);
+    char *out = strdup(b.data);
+    kapi_buf_dispose(&b);
+    free(o);
+    free(n);
+    kapi_pool_free(pool);
+    return out;
+}
+
+struct race_arg {
+    const char *want;
+    int bad;
+};
+
+static void *race_main(void *p)
+{
+    struct race_arg *a = p;
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        char *got = race_once();
+        a->bad += strcmp(got, a->want) != 0;
+        free(got);
+    }
+    return NULL;
+}
+
+static void test_update_on_many_threads(void **state)
+{
+    (void)state;
+    char *want = race_once();
+    /* the editor owns exactly the images it changed (c00, c07, ... c42) */
+    assert_non_null(strstr(want, "\"manager\":\"editor\""));
+    assert_non_null(strstr(want, "k:{\\\"name\\\":\\\"c42\\\"}"));
+    pthread_t th[RACE_THREADS];
+    struct race_arg args[RACE_THREADS];
+    for (int i = 0; i < RACE_THREADS; i++) {
+        args[i] = (struct race_arg){.want = want};
+        assert_int_equal(pthread_create(&th[i], NULL, race_main, &args[i]), 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < RACE_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        bad += args[i].bad;
+    }
+    assert_int_equal(bad, 0);
+    free(want);
+}
+
 static void test_update_create_and_untracked(void **state)
 {
     (void)state;
@@ -555,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicates_builtin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+        cmocka_unit_test(test_update_on_many_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,7 @@ static void *sa_setup_main(void *arg)
         kapi_log(0, "service-account tokens: %s", err);
     free(auds_buf);
     atomic_store(&s->srv->satoken, t);
+    malloc_trim(0); /* the key's generation or loading is done */
     return NULL;
 }
 
@@ -571,6 +573,10 @@ int main(int argc, char **argv)
         return fail("kubeconfig: %s%s", err, "");
     atomic_store(&srv.ready, true);
     fprintf(stderr, "kapi ready on %s in %lld ms (kubeconfig: %s)\n", url, (long long)(kapi_now_ms() - t0), kubeconfig);
+    /* Start-up's transient allocations (tables, documents, the first lists)
+     * are freed by now, but a long-lived block above them keeps the heap
+     * from shrinking: about one start in three kept 6 MB more. */
+    malloc_trim(0);
 
     int sig = 0;
     sigwait(&sigs, &sig);

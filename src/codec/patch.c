@@ -77,24 +77,6 @@ static size_t obj_find(const struct kapi_value *o, const char *k, size_t kl)
     return SIZE_MAX;
 }
 
-/* Appends a member; key must already live in pool (or longer). */
-static void obj_append(struct kapi_pool *pool, struct kapi_value *o, const char *k, size_t kl,
-                       struct kapi_value *v)
-{
-    if (o->u.obj.len == o->u.obj.cap) {
-        size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 8;
-        struct kapi_member *nm = kapi_pool_alloc(pool, cap * sizeof(*nm));
-        if (o->u.obj.len)
-            memcpy(nm, o->u.obj.members, o->u.obj.len * sizeof(*nm));
-        o->u.obj.members = nm;
-        o->u.obj.cap = cap;
-    }
-    struct kapi_member *m = &o->u.obj.members[o->u.obj.len++];
-    m->key = k;
-    m->klen = kl;
-    m->val = v;
-}
-
 /* Go map assignment: an existing key keeps its position. */
 static void obj_put(struct kapi_pool *pool, struct kapi_value *o, const char *k, size_t kl,
                     struct kapi_value *v)
@@ -103,7 +85,7 @@ static void obj_put(struct kapi_pool *pool, struct kapi_value *o, const char *k,
     if (i != SIZE_MAX)
         o->u.obj.members[i].val = v;
     else
-        obj_append(pool, o, k, kl, v);
+        kapi_obj_append(pool, o, k, kl, v);
 }
 
 static void arr_insert(struct kapi_pool *pool, struct kapi_value *a, size_t idx, struct kapi_value *v)
@@ -991,7 +973,7 @@ static void merge_objects(struct kapi_pool *pool, struct kapi_value *d0, const s
             const struct kapi_member *pm = &p->u.obj.members[j];
             if (used[j] || is_null(pm->val))
                 continue;
-            obj_append(pool, d, kapi_pool_strndup(pool, pm->key, pm->klen), pm->klen,
+            kapi_obj_append(pool, d, kapi_pool_strndup(pool, pm->key, pm->klen), pm->klen,
                        clone_tree(pool, pm->val, true));
         }
     }

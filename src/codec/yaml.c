@@ -529,23 +529,6 @@ static struct anchor *anchor_define(struct reader *r, const char *name)
     return a;
 }
 
-static void obj_append(struct kapi_pool *pool, struct kapi_value *obj, const char *key, size_t klen,
-                       struct kapi_value *val)
-{
-    if (obj->u.obj.len == obj->u.obj.cap) {
-        size_t cap = obj->u.obj.cap ? obj->u.obj.cap * 2 : 8;
-        struct kapi_member *nm = kapi_pool_alloc(pool, cap * sizeof(*nm));
-        if (obj->u.obj.len)
-            memcpy(nm, obj->u.obj.members, obj->u.obj.len * sizeof(*nm));
-        obj->u.obj.members = nm;
-        obj->u.obj.cap = cap;
-    }
-    struct kapi_member *m = &obj->u.obj.members[obj->u.obj.len++];
-    m->key = key;
-    m->klen = klen;
-    m->val = val;
-}
-
 static size_t hash_bytes(const char *s, size_t n)
 {
     return (size_t)kapi_fnv1a(KAPI_FNV_INIT, s, n);
@@ -666,7 +649,7 @@ static bool attach_value(struct reader *r, struct kapi_value *v, size_t height, 
     }
     f->have_key = false;
     if (!f->key_merge) {
-        obj_append(r->pool, f->v, f->key, f->klen, v);
+        kapi_obj_append(r->pool, f->v, f->key, f->klen, v);
         return true;
     }
     /* Merge: members land in order and the last assignment wins, so a
@@ -674,7 +657,7 @@ static bool attach_value(struct reader *r, struct kapi_value *v, size_t height, 
      * precedence; explicit keys after "<<" override merged ones. */
     if (v->type == KAPI_V_OBJECT) {
         for (size_t i = 0; i < v->u.obj.len; i++)
-            obj_append(r->pool, f->v, v->u.obj.members[i].key, v->u.obj.members[i].klen, v->u.obj.members[i].val);
+            kapi_obj_append(r->pool, f->v, v->u.obj.members[i].key, v->u.obj.members[i].klen, v->u.obj.members[i].val);
         return true;
     }
     if (v->type == KAPI_V_ARRAY) {
@@ -684,7 +667,7 @@ static bool attach_value(struct reader *r, struct kapi_value *v, size_t height, 
         for (size_t j = v->u.arr.len; j-- > 0;) {
             struct kapi_value *m = v->u.arr.items[j];
             for (size_t i = 0; i < m->u.obj.len; i++)
-                obj_append(r->pool, f->v, m->u.obj.members[i].key, m->u.obj.members[i].klen, m->u.obj.members[i].val);
+                kapi_obj_append(r->pool, f->v, m->u.obj.members[i].key, m->u.obj.members[i].klen, m->u.obj.members[i].val);
         }
         return true;
     }
